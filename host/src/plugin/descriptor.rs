@@ -1,0 +1,625 @@
+//! Reading and checking a plugin descriptor in memory.
+//!
+//! Nothing here opens a library: the functions take a pointer, so the
+//! checks run (and are tested, under Miri too) on descriptors built in
+//! memory. Everything a descriptor says is copied into owned
+//! [`PluginInfo`], so nothing the host keeps points into the descriptor.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::mem::{align_of, size_of};
+
+use hotslot_plugin_api::{
+    AbiVersion, HS_MAGIC, HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS, HsBytes, HsCallCtx,
+    HsEntry, HsFunctionDescriptor, HsPluginDescriptor, HsStatus, HsStr, HsType, HsVersion,
+};
+use semver::Version;
+
+use crate::error::{AbiError, NameError};
+use crate::types::{Signature, ValType};
+
+/// What a plugin descriptor says, copied out of the library and checked.
+#[derive(Clone, PartialEq, Debug)]
+pub struct PluginInfo {
+    /// The plugin's name.
+    pub name: String,
+    /// The plugin's version.
+    pub version: Version,
+    /// The ABI version the plugin was built against.
+    pub abi: AbiVersion,
+    /// The exported functions, in descriptor order.
+    pub functions: Vec<FunctionInfo>,
+    /// The state hooks, when the plugin has both.
+    pub state: Option<StateHooks>,
+}
+
+impl PluginInfo {
+    /// The function named `name`.
+    pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+/// One exported function.
+#[derive(Clone, PartialEq, Debug)]
+pub struct FunctionInfo {
+    /// Its name.
+    pub name: String,
+    /// Its parameter and return types.
+    pub signature: Signature,
+    /// Its own version.
+    pub version: Version,
+    /// Its entry point.
+    pub entry: Entry,
+}
+
+/// A native entry point, compared by address.
+#[derive(Clone, Copy)]
+pub struct Entry(pub HsEntry);
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.0 as usize == other.0 as usize
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Entry({:#x})", self.0 as usize)
+    }
+}
+
+/// Hook that saves a plugin's state.
+pub type SaveHook = unsafe extern "C" fn(ctx: *mut HsCallCtx) -> HsStatus;
+/// Hook that restores a plugin's state.
+pub type LoadHook = unsafe extern "C" fn(ctx: *mut HsCallCtx, version: u32, state: HsBytes) -> HsStatus;
+
+/// A plugin's hooks to carry its state across a reload.
+#[derive(Clone, Copy)]
+pub struct StateHooks {
+    /// Version of the state format.
+    pub version: u32,
+    /// Saves the state.
+    pub save: SaveHook,
+    /// Restores a state.
+    pub load: LoadHook,
+}
+
+impl PartialEq for StateHooks {
+    fn eq(&self, other: &StateHooks) -> bool {
+        self.version == other.version
+            && self.save as usize == other.save as usize
+            && self.load as usize == other.load as usize
+    }
+}
+
+impl fmt::Debug for StateHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StateHooks")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The head of a descriptor: what must be checked before anything else is
+/// read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Header {
+    /// ABI version of the plugin's build.
+    pub abi: AbiVersion,
+    /// `struct_size` of the plugin's build.
+    pub struct_size: u32,
+}
+
+/// Checks the head of a descriptor: not null, aligned, the magic, the ABI
+/// major and the struct size.
+///
+/// # Safety
+///
+/// `ptr` is null or points to readable memory of at least the descriptor's
+/// first 12 bytes, as a library's `hotslot_plugin` export promises.
+pub unsafe fn read_header(ptr: *const HsPluginDescriptor) -> Result<Header, AbiError> {
+    if ptr.is_null() {
+        return Err(AbiError::NullDescriptor);
+    }
+    if !ptr.is_aligned() {
+        return Err(AbiError::Misaligned {
+            what: "plugin descriptor".into(),
+            address: ptr as usize,
+        });
+    }
+    // SAFETY: `ptr` is non-null and aligned, and the caller guarantees the
+    // header fields are readable; the fields are plain integers, valid for
+    // any bits.
+    let (magic, major, minor, struct_size) = unsafe {
+        (
+            (&raw const (*ptr).magic).read(),
+            (&raw const (*ptr).abi_major).read(),
+            (&raw const (*ptr).abi_minor).read(),
+            (&raw const (*ptr).struct_size).read(),
+        )
+    };
+    if magic != HS_MAGIC {
+        return Err(AbiError::BadMagic {
+            expected: HS_MAGIC,
+            found: magic,
+        });
+    }
+    let abi = AbiVersion::new(major, minor);
+    if !AbiVersion::CURRENT.is_compatible(abi) {
+        return Err(AbiError::AbiMajor {
+            expected: AbiVersion::CURRENT.major,
+            found: major,
+        });
+    }
+    let min = size_of::<HsPluginDescriptor>();
+    if (struct_size as usize) < min {
+        return Err(AbiError::StructTooSmall {
+            what: "plugin descriptor".into(),
+            expected: min,
+            found: struct_size,
+        });
+    }
+    Ok(Header { abi, struct_size })
+}
+
+/// Reads and checks a whole descriptor, copying what it says.
+///
+/// # Safety
+///
+/// `ptr` is null or points to a descriptor that is readable as far as its own
+/// `struct_size` says, whose name, table and parameter pointers are each null
+/// or readable for the lengths the descriptor gives (after those lengths pass
+/// their limits), as a library's `hotslot_plugin` export promises.
+pub unsafe fn read_descriptor(ptr: *const HsPluginDescriptor) -> Result<PluginInfo, AbiError> {
+    // SAFETY: forwarded to the caller.
+    let header = unsafe { read_header(ptr)? };
+    // SAFETY: `read_header` checked `ptr` is non-null, aligned, and that its
+    // `struct_size` covers this build's whole struct, which the caller
+    // guarantees readable; every field is an integer, a raw pointer or an
+    // optional function pointer, valid for any bits.
+    let d = unsafe { ptr.read() };
+    // SAFETY: the caller guarantees the name is null or readable for its length.
+    let name = unsafe { read_name(d.name, NameKind::Plugin) }
+        .map_err(|reason| AbiError::PluginName { reason })?;
+
+    if d.function_count > HS_MAX_FUNCTIONS {
+        return Err(AbiError::TooManyFunctions {
+            max: HS_MAX_FUNCTIONS,
+            found: d.function_count,
+        });
+    }
+    if d.function_count > 0 && d.functions.is_null() {
+        return Err(AbiError::NullFunctionTable {
+            count: d.function_count,
+        });
+    }
+    if d.function_count > 0 && !d.functions.is_aligned() {
+        return Err(AbiError::Misaligned {
+            what: "function table".into(),
+            address: d.functions as usize,
+        });
+    }
+    let mut functions = Vec::with_capacity(d.function_count);
+    let mut seen = HashSet::with_capacity(d.function_count);
+    for index in 0..d.function_count {
+        // SAFETY: the table is non-null and aligned (checked above) and the
+        // caller guarantees it readable for `function_count` entries.
+        let fptr = unsafe { d.functions.add(index).read() };
+        // SAFETY: the caller guarantees every entry is null or points to a
+        // readable function descriptor.
+        let f = unsafe { read_function(fptr, index)? };
+        if !seen.insert(f.name.clone()) {
+            return Err(AbiError::DuplicateFunction { name: f.name });
+        }
+        functions.push(f);
+    }
+
+    let state = match (d.save_state, d.load_state) {
+        (Some(save), Some(load)) => Some(StateHooks {
+            version: d.state_version,
+            save,
+            load,
+        }),
+        _ => None,
+    };
+    Ok(PluginInfo {
+        name,
+        version: version(d.version),
+        abi: header.abi,
+        functions,
+        state,
+    })
+}
+
+/// Reads and checks the function descriptor at `index` of the table.
+///
+/// # Safety
+///
+/// `ptr` is null or points to a function descriptor readable as far as its
+/// `struct_size` says, whose name and parameter pointers are null or
+/// readable for their lengths.
+unsafe fn read_function(
+    ptr: *const HsFunctionDescriptor,
+    index: usize,
+) -> Result<FunctionInfo, AbiError> {
+    if ptr.is_null() {
+        return Err(AbiError::NullFunction { index });
+    }
+    if !ptr.is_aligned() {
+        return Err(AbiError::Misaligned {
+            what: format!("function descriptor {index}"),
+            address: ptr as usize,
+        });
+    }
+    // SAFETY: non-null and aligned; the caller guarantees `struct_size` is
+    // readable, and it is an integer.
+    let struct_size = unsafe { (&raw const (*ptr).struct_size).read() };
+    let min = size_of::<HsFunctionDescriptor>();
+    if (struct_size as usize) < min {
+        return Err(AbiError::StructTooSmall {
+            what: format!("function descriptor {index}"),
+            expected: min,
+            found: struct_size,
+        });
+    }
+    // SAFETY: `struct_size` covers this build's whole struct, readable by the
+    // caller's guarantee; all fields are valid for any bits.
+    let d = unsafe { ptr.read() };
+    // SAFETY: the caller guarantees the name is null or readable for its length.
+    let name = unsafe { read_name(d.name, NameKind::Function) }
+        .map_err(|reason| AbiError::FunctionName { index, reason })?;
+
+    if d.param_count > HS_MAX_PARAMS {
+        return Err(AbiError::TooManyParams {
+            function: name,
+            max: HS_MAX_PARAMS,
+            found: d.param_count,
+        });
+    }
+    if d.param_count > 0 && d.params.is_null() {
+        return Err(AbiError::NullParams {
+            function: name,
+            count: d.param_count,
+        });
+    }
+    let mut params = Vec::with_capacity(d.param_count);
+    for i in 0..d.param_count {
+        // SAFETY: `params` is non-null, `HsType` has alignment 1, and the
+        // caller guarantees `param_count` readable tags.
+        let tag = unsafe { d.params.add(i).read() };
+        match ValType::from_tag(tag) {
+            Ok(Some(t)) => params.push(t),
+            Ok(None) => {
+                return Err(AbiError::VoidParam {
+                    function: name,
+                    index: i,
+                });
+            }
+            Err(()) => {
+                return Err(AbiError::UnknownType {
+                    function: name,
+                    position: format!("parameter {i}"),
+                    tag: tag.0,
+                });
+            }
+        }
+    }
+    let ret = ValType::from_tag(d.ret).map_err(|()| AbiError::UnknownType {
+        function: name.clone(),
+        position: "return type".into(),
+        tag: d.ret.0,
+    })?;
+    let Some(call) = d.call else {
+        return Err(AbiError::NullEntry { function: name });
+    };
+    Ok(FunctionInfo {
+        name,
+        signature: Signature { params, ret },
+        version: version(d.version),
+        entry: Entry(call),
+    })
+}
+
+fn version(v: HsVersion) -> Version {
+    Version::new(v.major.into(), v.minor.into(), v.patch.into())
+}
+
+#[derive(Clone, Copy)]
+enum NameKind {
+    Plugin,
+    Function,
+}
+
+/// Copies and checks a name.
+///
+/// # Safety
+///
+/// `s.ptr` is null or readable for `s.len` bytes once `s.len` is within
+/// `HS_MAX_NAME_LEN`.
+unsafe fn read_name(s: HsStr, kind: NameKind) -> Result<String, NameError> {
+    if s.len == 0 {
+        return Err(NameError::Empty);
+    }
+    if s.len > HS_MAX_NAME_LEN {
+        return Err(NameError::TooLong {
+            max: HS_MAX_NAME_LEN,
+            found: s.len,
+        });
+    }
+    if s.ptr.is_null() {
+        return Err(NameError::Null { len: s.len });
+    }
+    debug_assert_eq!(align_of::<u8>(), 1);
+    // SAFETY: non-null and `len` within the limit: readable by the caller's
+    // guarantee.
+    let bytes = unsafe { s.as_bytes() };
+    let name = std::str::from_utf8(bytes).map_err(|e| NameError::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    match kind {
+        NameKind::Function if !is_identifier(name) => Err(NameError::NotIdentifier {
+            name: name.to_owned(),
+        }),
+        NameKind::Plugin if name.chars().any(char::is_control) => Err(NameError::Control {
+            name: name.escape_debug().to_string(),
+        }),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// Whether `s` is an identifier: an ASCII letter or `_`, then letters,
+/// digits and `_`. Function names must be, so that programs can import them.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The tag name for messages: `i32`, or `tag 9` for an unknown one.
+pub fn tag_name(tag: HsType) -> String {
+    tag.name()
+        .map_or_else(|| format!("tag {}", tag.0), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotslot_plugin_api::{HS_ABI_MAJOR, HS_ABI_MINOR, HsValue};
+
+    unsafe extern "C" fn entry(
+        _: *mut HsCallCtx,
+        _: *const HsValue,
+        _: usize,
+        _: *mut HsValue,
+    ) -> HsStatus {
+        HsStatus::OK
+    }
+
+    const I32X2: [HsType; 2] = [HsType::I32, HsType::I32];
+
+    fn function(name: &'static str, params: &'static [HsType]) -> HsFunctionDescriptor {
+        HsFunctionDescriptor {
+            struct_size: size_of::<HsFunctionDescriptor>() as u32,
+            name: HsStr::from_str(name),
+            params: params.as_ptr(),
+            param_count: params.len(),
+            ret: HsType::I32,
+            version: HsVersion::new(1, 2, 3),
+            call: Some(entry),
+        }
+    }
+
+    fn plugin(functions: &[*const HsFunctionDescriptor]) -> HsPluginDescriptor {
+        HsPluginDescriptor {
+            magic: HS_MAGIC,
+            abi_major: HS_ABI_MAJOR,
+            abi_minor: HS_ABI_MINOR,
+            struct_size: size_of::<HsPluginDescriptor>() as u32,
+            name: HsStr::from_str("test"),
+            version: HsVersion::new(1, 0, 0),
+            functions: functions.as_ptr(),
+            function_count: functions.len(),
+            state_version: 0,
+            save_state: None,
+            load_state: None,
+        }
+    }
+
+    /// Reads a plugin whose function table holds `fs`, after `edit`.
+    fn read_with(
+        fs: &[HsFunctionDescriptor],
+        edit: impl FnOnce(&mut HsPluginDescriptor),
+    ) -> Result<PluginInfo, AbiError> {
+        let table: Vec<*const HsFunctionDescriptor> = fs.iter().map(|f| f as *const _).collect();
+        let mut d = plugin(&table);
+        edit(&mut d);
+        // SAFETY: `d`, `table` and `fs` are live, and every pointer in them
+        // is valid for the lengths they give.
+        unsafe { read_descriptor(&d) }
+    }
+
+    fn read_fn(f: HsFunctionDescriptor) -> Result<PluginInfo, AbiError> {
+        read_with(&[f], |_| {})
+    }
+
+    #[test]
+    fn a_valid_descriptor_is_copied() {
+        let info = read_fn(function("math_add", &I32X2)).unwrap();
+        assert_eq!(info.name, "test");
+        assert_eq!(info.version, Version::new(1, 0, 0));
+        assert_eq!(info.abi, AbiVersion::CURRENT);
+        assert_eq!(info.functions.len(), 1);
+        let f = &info.functions[0];
+        assert_eq!(f.name, "math_add");
+        assert_eq!(f.signature.to_string(), "(i32, i32) -> i32");
+        assert_eq!(f.version, Version::new(1, 2, 3));
+        assert!(info.state.is_none());
+    }
+
+    #[test]
+    fn null_descriptor() {
+        // SAFETY: null is allowed.
+        let e = unsafe { read_descriptor(std::ptr::null()) }.unwrap_err();
+        assert!(matches!(e, AbiError::NullDescriptor), "{e}");
+    }
+
+    #[test]
+    fn bad_magic() {
+        let e = read_with(&[], |d| d.magic = 0xdead_beef).unwrap_err();
+        assert!(matches!(e, AbiError::BadMagic { found: 0xdead_beef, .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "bad descriptor magic: expected 0x544c5348 (`HSLT`), found 0xdeadbeef"
+        );
+    }
+
+    #[test]
+    fn abi_major_mismatch() {
+        let e = read_with(&[], |d| d.abi_major = 2).unwrap_err();
+        assert!(matches!(e, AbiError::AbiMajor { expected: 1, found: 2 }), "{e}");
+    }
+
+    #[test]
+    fn newer_minor_is_accepted() {
+        let info = read_with(&[], |d| d.abi_minor = 7).unwrap();
+        assert_eq!(info.abi, AbiVersion::new(1, 7));
+    }
+
+    #[test]
+    fn struct_too_small() {
+        let e = read_with(&[], |d| d.struct_size = 12).unwrap_err();
+        assert!(matches!(e, AbiError::StructTooSmall { found: 12, .. }), "{e}");
+        let mut f = function("f", &[]);
+        f.struct_size = 8;
+        let e = read_fn(f).unwrap_err();
+        assert!(matches!(e, AbiError::StructTooSmall { found: 8, .. }), "{e}");
+    }
+
+    #[test]
+    fn names_are_checked() {
+        static BAD: [u8; 3] = [b'a', 0xff, b'b'];
+        let e = read_with(&[], |d| d.name = HsStr { ptr: BAD.as_ptr(), len: 3 }).unwrap_err();
+        assert!(
+            matches!(e, AbiError::PluginName { reason: NameError::NotUtf8 { valid_up_to: 1 } }),
+            "{e}"
+        );
+        let e = read_with(&[], |d| d.name = HsStr::EMPTY).unwrap_err();
+        assert!(matches!(e, AbiError::PluginName { reason: NameError::Empty }), "{e}");
+        let e = read_with(&[], |d| d.name = HsStr { ptr: std::ptr::null(), len: 4 }).unwrap_err();
+        assert!(matches!(e, AbiError::PluginName { reason: NameError::Null { len: 4 } }), "{e}");
+        let e = read_with(&[], |d| d.name = HsStr { ptr: BAD.as_ptr(), len: 1 << 20 }).unwrap_err();
+        assert!(matches!(e, AbiError::PluginName { reason: NameError::TooLong { .. } }), "{e}");
+        let e = read_fn(function("not an identifier", &[])).unwrap_err();
+        assert!(
+            matches!(e, AbiError::FunctionName { index: 0, reason: NameError::NotIdentifier { .. } }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_type_tags() {
+        static TAGS: [HsType; 2] = [HsType::I32, HsType(42)];
+        let e = read_fn(function("f", &TAGS)).unwrap_err();
+        assert!(matches!(e, AbiError::UnknownType { tag: 42, .. }), "{e}");
+        assert_eq!(e.to_string(), "`f` has unknown type tag 42 in parameter 1");
+        let mut f = function("g", &[]);
+        f.ret = HsType(9);
+        let e = read_fn(f).unwrap_err();
+        assert!(matches!(e, AbiError::UnknownType { tag: 9, .. }), "{e}");
+    }
+
+    #[test]
+    fn void_parameter() {
+        static TAGS: [HsType; 1] = [HsType::VOID];
+        let e = read_fn(function("f", &TAGS)).unwrap_err();
+        assert!(matches!(e, AbiError::VoidParam { index: 0, .. }), "{e}");
+    }
+
+    #[test]
+    fn too_many_parameters() {
+        static TAGS: [HsType; 17] = [HsType::I32; 17];
+        let e = read_fn(function("f", &TAGS)).unwrap_err();
+        assert!(matches!(e, AbiError::TooManyParams { found: 17, max: 16, .. }), "{e}");
+        let mut f = function("f", &[]);
+        f.param_count = 2;
+        f.params = std::ptr::null();
+        let e = read_fn(f).unwrap_err();
+        assert!(matches!(e, AbiError::NullParams { count: 2, .. }), "{e}");
+    }
+
+    #[test]
+    fn null_entry_point() {
+        let mut f = function("f", &I32X2);
+        f.call = None;
+        let e = read_fn(f).unwrap_err();
+        assert!(matches!(e, AbiError::NullEntry { .. }), "{e}");
+    }
+
+    #[test]
+    fn duplicate_names() {
+        let e = read_with(&[function("f", &[]), function("f", &I32X2)], |_| {}).unwrap_err();
+        assert!(matches!(e, AbiError::DuplicateFunction { ref name } if name == "f"), "{e}");
+    }
+
+    #[test]
+    fn function_table_problems() {
+        let e = read_with(&[], |d| d.function_count = HS_MAX_FUNCTIONS + 1).unwrap_err();
+        assert!(matches!(e, AbiError::TooManyFunctions { .. }), "{e}");
+        let e = read_with(&[], |d| {
+            d.function_count = 3;
+            d.functions = std::ptr::null();
+        })
+        .unwrap_err();
+        assert!(matches!(e, AbiError::NullFunctionTable { count: 3 }), "{e}");
+        let table = [std::ptr::null::<HsFunctionDescriptor>()];
+        let d = plugin(&table);
+        // SAFETY: `d` and `table` are live; the null entry is what is tested.
+        let e = unsafe { read_descriptor(&d) }.unwrap_err();
+        assert!(matches!(e, AbiError::NullFunction { index: 0 }), "{e}");
+    }
+
+    #[test]
+    fn misaligned_descriptor() {
+        let buf = [0u64; 16];
+        let p = (buf.as_ptr() as *const u8).wrapping_add(1) as *const HsPluginDescriptor;
+        // SAFETY: the pointer is rejected before anything is read through it.
+        let e = unsafe { read_descriptor(p) }.unwrap_err();
+        assert!(matches!(e, AbiError::Misaligned { .. }), "{e}");
+    }
+
+    #[test]
+    fn state_hooks_need_both() {
+        unsafe extern "C" fn save(_: *mut HsCallCtx) -> HsStatus {
+            HsStatus::OK
+        }
+        unsafe extern "C" fn load(_: *mut HsCallCtx, _: u32, _: HsBytes) -> HsStatus {
+            HsStatus::OK
+        }
+        let info = read_with(&[], |d| {
+            d.save_state = Some(save);
+            d.state_version = 3;
+        })
+        .unwrap();
+        assert!(info.state.is_none());
+        let info = read_with(&[], |d| {
+            d.save_state = Some(save);
+            d.load_state = Some(load);
+            d.state_version = 3;
+        })
+        .unwrap();
+        assert_eq!(info.state.map(|s| s.version), Some(3));
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("math_add"));
+        assert!(is_identifier("_x9"));
+        assert!(!is_identifier("9x"));
+        assert!(!is_identifier(""));
+        assert!(!is_identifier("a-b"));
+        assert!(!is_identifier("ünï"));
+    }
+}

@@ -1,0 +1,74 @@
+//! The `abi_stable` layout check of Rust plugins.
+
+use abi_stable::StableAbi;
+use abi_stable::abi_stability::abi_checking::{
+    CheckingGlobals, check_layout_compatibility_with_globals,
+};
+use abi_stable::library::AbiHeader;
+use hotslot_plugin_api::{HsPluginDescriptor, HsRustLayout};
+
+use crate::error::LoadError;
+
+/// Compares the descriptor layout a Rust plugin exports with the host's.
+///
+/// Each check uses fresh `CheckingGlobals`: `abi_stable`'s global checking
+/// state keeps pointers into every library it has checked, which dangle once
+/// a library is unloaded. Every error is turned into an owned string before
+/// returning, for the same reason.
+///
+/// # Safety
+///
+/// `layout` is null or points to the `HsRustLayout` a plugin exports, and the
+/// plugin stays loaded for the duration of the call.
+pub(crate) unsafe fn check(layout: *const HsRustLayout) -> Result<(), LoadError> {
+    if layout.is_null() || !layout.is_aligned() {
+        return Err(LoadError::Layout {
+            details: "`hotslot_rust_layout()` returned a null or misaligned pointer".into(),
+        });
+    }
+    // SAFETY: non-null and aligned; the caller guarantees it points to the
+    // plugin's `HsRustLayout`. The header is plain data: a byte array and two
+    // integers.
+    let header: AbiHeader = unsafe { (&raw const (*layout).header).read() };
+    if !header.is_valid() {
+        return Err(LoadError::LayoutHeader {
+            expected: abi_header_version(&AbiHeader::VALUE),
+            found: abi_header_version(&header),
+        });
+    }
+    // SAFETY: the header says the plugin's `abi_stable` has this host's ABI,
+    // so `descriptor_layout` is a `&'static TypeLayout` of the same type; it
+    // lives as long as the library, which the caller keeps loaded.
+    let theirs = unsafe { (&raw const (*layout).descriptor_layout).read() };
+    let globals = CheckingGlobals::new();
+    check_layout_compatibility_with_globals(HsPluginDescriptor::LAYOUT, theirs, &globals).map_err(
+        |errors| LoadError::Layout {
+            details: one_line(&errors.to_string()),
+        },
+    )
+}
+
+fn abi_header_version(h: &AbiHeader) -> String {
+    let magic = String::from_utf8_lossy(&h.magic_string);
+    format!(
+        "{}.{} ({})",
+        h.abi_major,
+        h.abi_minor,
+        magic.trim_end_matches('\0').trim()
+    )
+}
+
+/// Collapses `abi_stable`'s multi-line report into one line, shortened.
+fn one_line(report: &str) -> String {
+    const MAX: usize = 600;
+    let mut s = report.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.len() > MAX {
+        let mut cut = MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str(" ...");
+    }
+    s
+}

@@ -1,0 +1,450 @@
+//! Opening a plugin library: private copy, checks, and release.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hotslot_plugin_api::{
+    HS_DESCRIPTOR_SYMBOL, HS_GET_VERSION_SYMBOL, HS_RUST_LAYOUT_SYMBOL, HsPluginDescriptor,
+    HsRustLayout,
+};
+use sha2::{Digest, Sha256};
+
+use super::descriptor::{self, PluginInfo};
+use super::layout;
+use super::trust::{TrustPolicy, hex};
+use crate::error::LoadError;
+
+/// How to load a library.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Where private copies go; the system's temporary directory when unset.
+    /// It must not be mounted `noexec`.
+    pub shadow_dir: Option<PathBuf>,
+    /// What the file must satisfy before it is opened.
+    pub trust: TrustPolicy,
+}
+
+/// Whether a plugin was written in Rust (it exports its layout) or not.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PluginKind {
+    /// Exports `hotslot_rust_layout`; its layout was checked.
+    Rust,
+    /// Does not; checked field by field only.
+    C,
+}
+
+/// One loaded build of a plugin library: a generation.
+///
+/// Each load copies the file to a new private path first, so a library
+/// rebuilt at the same path really loads anew (`dlopen` of a path already
+/// loaded returns the old library) and the original can be overwritten while
+/// this build runs. Dropping the last handle closes the library; if the
+/// system keeps it mapped (see [`retained_libraries`]), that is recorded
+/// rather than hidden.
+pub struct Library {
+    generation: u64,
+    source: PathBuf,
+    shadow: Arc<ShadowFile>,
+    sha256: [u8; 32],
+    info: PluginInfo,
+    kind: PluginKind,
+    lib: Option<libloading::Library>,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("generation", &self.generation)
+            .field("source", &self.source)
+            .field("plugin", &self.info.name)
+            .field("version", &self.info.version)
+            .finish_non_exhaustive()
+    }
+}
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Library {
+    /// Loads the plugin at `path` with every check: the trust policy, a
+    /// private copy (and its hash when one is pinned), the dynamic loader,
+    /// the descriptor's head, the layout (Rust plugins), the whole
+    /// descriptor, and `get_version`.
+    pub fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
+        let source = canonical_file(path)?;
+        options.trust.check_path(&source)?;
+        let dir = options.shadow_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let (shadow, sha256) = ShadowFile::copy(&source, &dir)?;
+        if let Some(expected) = options.trust.sha256
+            && expected != sha256
+        {
+            return Err(LoadError::HashMismatch {
+                path: source,
+                expected: hex(&expected),
+                found: hex(&sha256),
+            });
+        }
+        let lib = open_shared_library(&shadow.path).map_err(|reason| LoadError::NotSharedLibrary {
+            path: source.clone(),
+            reason,
+        })?;
+        // On any error below, dropping `lib` closes the library again.
+        let (info, kind) = check(&lib, &source)?;
+        Ok(Library {
+            generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            source,
+            shadow: Arc::new(shadow),
+            sha256,
+            info,
+            kind,
+            lib: Some(lib),
+        })
+    }
+
+    /// Number of this build, unique in the process: each load is a new
+    /// generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The canonical path of the file this build was loaded from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// The private copy that was opened.
+    pub fn shadow_path(&self) -> &Path {
+        &self.shadow.path
+    }
+
+    /// Keeps the private copy on disk for as long as the returned handle
+    /// lives, so this exact build can be loaded again (a rollback).
+    pub fn keep_copy(&self) -> Arc<ShadowFile> {
+        Arc::clone(&self.shadow)
+    }
+
+    /// SHA-256 of the file's content as loaded.
+    pub fn sha256(&self) -> [u8; 32] {
+        self.sha256
+    }
+
+    /// What the descriptor says.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// Rust or C.
+    pub fn kind(&self) -> PluginKind {
+        self.kind
+    }
+}
+
+/// The checks made on an opened library, in order.
+fn check(lib: &libloading::Library, source: &Path) -> Result<(PluginInfo, PluginKind), LoadError> {
+    let missing = |symbol| LoadError::SymbolMissing {
+        path: source.to_owned(),
+        symbol,
+    };
+    // SAFETY: a plugin's `hotslot_plugin` export has this signature by
+    // the ABI's definition; the symbol is used while `lib` is open.
+    let get_descriptor = unsafe {
+        lib.get::<unsafe extern "C" fn() -> *const HsPluginDescriptor>(HS_DESCRIPTOR_SYMBOL)
+    }
+    .map_err(|_| missing(HS_DESCRIPTOR_SYMBOL))?;
+    // SAFETY: as above, for `get_version`.
+    let get_version = unsafe { lib.get::<unsafe extern "C" fn() -> i32>(HS_GET_VERSION_SYMBOL) }
+        .map_err(|_| missing(HS_GET_VERSION_SYMBOL))?;
+    // SAFETY: as above, for `hotslot_rust_layout`, exported by Rust plugins only.
+    let rust_layout =
+        unsafe { lib.get::<unsafe extern "C" fn() -> *const HsRustLayout>(HS_RUST_LAYOUT_SYMBOL) }.ok();
+
+    // SAFETY: calling the export runs plugin code, which the trust
+    // policy admitted; it takes no arguments.
+    let ptr = unsafe { get_descriptor() };
+    // SAFETY: the pointer comes from the plugin's export, which promises
+    // a readable descriptor head or null.
+    unsafe { descriptor::read_header(ptr)? };
+    let mut kind = PluginKind::C;
+    if let Some(rust_layout) = rust_layout {
+        // SAFETY: the plugin stays loaded during the check; the export
+        // takes no arguments and returns a pointer the check validates.
+        unsafe { layout::check(rust_layout())? };
+        kind = PluginKind::Rust;
+    }
+    // SAFETY: the export promises a descriptor whose pointers are valid
+    // for the lengths it gives; `read_descriptor` checks every length
+    // against its limit before reading.
+    let info = unsafe { descriptor::read_descriptor(ptr)? };
+
+    // The seed's version function must agree with the descriptor, and
+    // neither may change between two reads.
+    // SAFETY: `get_version` takes no arguments.
+    let first = unsafe { get_version() };
+    let expected = info.version.major;
+    if i64::from(first) != expected as i64 {
+        return Err(LoadError::GetVersionMismatch {
+            expected,
+            found: first,
+            descriptor: info.version.clone(),
+        });
+    }
+    // SAFETY: as for the first calls above.
+    let (second, again) = unsafe { (get_version(), get_descriptor()) };
+    if second != first {
+        return Err(LoadError::Unstable {
+            what: format!("`get_version()` returned {first}, then {second}"),
+        });
+    }
+    if again != ptr {
+        return Err(LoadError::Unstable {
+            what: "`hotslot_plugin()` returned two different pointers".into(),
+        });
+    }
+    // SAFETY: as for the first read.
+    let reread = unsafe { descriptor::read_descriptor(again)? };
+    if reread != info {
+        return Err(LoadError::Unstable {
+            what: describe_change(&info, &reread),
+        });
+    }
+    Ok((info, kind))
+}
+
+
+fn describe_change(a: &PluginInfo, b: &PluginInfo) -> String {
+    if a.name != b.name || a.version != b.version {
+        return format!("plugin {} {} became {} {}", a.name, a.version, b.name, b.version);
+    }
+    if a.functions.len() != b.functions.len() {
+        return format!(
+            "{} functions became {}",
+            a.functions.len(),
+            b.functions.len()
+        );
+    }
+    for (f, g) in a.functions.iter().zip(&b.functions) {
+        if f != g {
+            return format!(
+                "`{}` {} {} became `{}` {} {}",
+                f.name, f.signature, f.version, g.name, g.signature, g.version
+            );
+        }
+    }
+    "the state hooks changed".into()
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        let Some(lib) = self.lib.take() else { return };
+        // A failing `dlclose` leaves the library loaded; that is reported as
+        // retention below, like any other library the system keeps.
+        let _ = lib.close();
+        if is_mapped(&self.shadow.path) {
+            let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
+            retained.push(Retained {
+                generation: self.generation,
+                plugin: self.info.name.clone(),
+                version: self.info.version.clone(),
+                source: self.source.clone(),
+                shadow: self.shadow.path.clone(),
+            });
+        }
+    }
+}
+
+/// A library the host released but the system kept mapped.
+///
+/// On Linux, a Rust library whose code registered a thread-local destructor
+/// on a thread that is still alive stays mapped after `dlclose` until that
+/// thread exits; on macOS a library with thread-locals is never unmapped.
+/// Such a generation costs memory but runs no code: no slot can reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retained {
+    /// Its generation.
+    pub generation: u64,
+    /// Its plugin's name.
+    pub plugin: String,
+    /// Its plugin's version.
+    pub version: semver::Version,
+    /// The file it was loaded from.
+    pub source: PathBuf,
+    /// The private copy that is still mapped.
+    pub shadow: PathBuf,
+}
+
+static RETAINED: Mutex<Vec<Retained>> = Mutex::new(Vec::new());
+
+/// Released generations the system still keeps mapped, checked afresh on
+/// every call (a retained library may be unmapped later, for example once
+/// the thread holding its thread-locals exits).
+pub fn retained_libraries() -> Vec<Retained> {
+    let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
+    retained.retain(|r| is_mapped(&r.shadow));
+    retained.clone()
+}
+
+/// Whether a file is still mapped into this process.
+#[cfg(target_os = "linux")]
+fn is_mapped(path: &Path) -> bool {
+    let Ok(maps) = fs::read_to_string("/proc/self/maps") else {
+        return false;
+    };
+    let Some(path) = path.to_str() else {
+        return false;
+    };
+    maps.lines().any(|line| {
+        // The path starts at the sixth column; a removed file gets a
+        // " (deleted)" suffix.
+        line.split_once('/').is_some_and(|(_, rest)| {
+            let mapped = format!("/{rest}");
+            mapped == path || mapped.strip_suffix(" (deleted)") == Some(path)
+        })
+    })
+}
+
+/// Whether a file is still mapped into this process.
+#[cfg(not(target_os = "linux"))]
+fn is_mapped(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `c` is a valid C string; RTLD_NOLOAD only looks the library
+        // up, and a found handle is closed again at once.
+        unsafe {
+            let h = libc::dlopen(c.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY);
+            if h.is_null() {
+                return false;
+            }
+            libc::dlclose(h);
+            true
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+fn canonical_file(path: &Path) -> Result<PathBuf, LoadError> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::FileMissing {
+            path: path.to_owned(),
+        },
+        _ => LoadError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
+    })?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
+    fs::canonicalize(path).map_err(|e| LoadError::Io {
+        path: path.to_owned(),
+        source: e,
+    })
+}
+
+#[cfg(unix)]
+fn open_shared_library(path: &Path) -> Result<libloading::Library, String> {
+    use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+    // SAFETY: opening runs the library's initializers; the trust policy
+    // admitted the file, and the copy is private to this process. RTLD_NOW
+    // makes unresolved symbols fail here rather than at a first call.
+    unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
+        .map(Into::into)
+        .map_err(|e| loader_message(&e))
+}
+
+#[cfg(not(unix))]
+fn open_shared_library(path: &Path) -> Result<libloading::Library, String> {
+    // SAFETY: as above.
+    unsafe { libloading::Library::new(path) }.map_err(|e| loader_message(&e))
+}
+
+fn loader_message(e: &libloading::Error) -> String {
+    use std::error::Error;
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s = c.to_string();
+        cause = c.source();
+    }
+    s
+}
+
+/// A private copy of a library file, removed when the last handle drops.
+#[derive(Debug)]
+pub struct ShadowFile {
+    path: PathBuf,
+}
+
+static NEXT_SHADOW: AtomicU64 = AtomicU64::new(0);
+
+impl ShadowFile {
+    /// Copies `source` to a new, unique, owner-only file in `dir`, hashing
+    /// what it copies.
+    fn copy(source: &Path, dir: &Path) -> Result<(ShadowFile, [u8; 32]), LoadError> {
+        let io = |e| LoadError::Io {
+            path: source.to_owned(),
+            source: e,
+        };
+        let bytes = fs::read(source).map_err(io)?;
+        let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+        let stem = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("plugin");
+        let ext = source.extension().and_then(|s| s.to_str()).unwrap_or("so");
+        loop {
+            let n = NEXT_SHADOW.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(
+                "hotslot-{}-{}-{n}-{stem}.{ext}",
+                std::process::id(),
+                nanos()
+            ));
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(mut file) => {
+                    let shadow = ShadowFile { path };
+                    file.write_all(&bytes).map_err(io)?;
+                    return Ok((shadow, sha256));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(LoadError::Io {
+                        path: path.clone(),
+                        source: e,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Where the copy is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+impl Drop for ShadowFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}

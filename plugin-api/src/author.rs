@@ -1,0 +1,561 @@
+//! Writing plugins in Rust: the types a native function may take and return,
+//! and the machinery behind [`plugin!`](crate::plugin).
+
+use std::any::Any;
+use std::fmt::Display;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::abi::{HsBytes, HsCallCtx, HsStatus, HsStr, HsType, HsValue};
+
+/// A Rust type with an ABI type tag.
+pub trait HsTyped {
+    /// The tag of this type in a descriptor.
+    const TYPE: HsType;
+}
+
+/// A Rust type a native function can take as a parameter.
+pub trait Param<'a>: HsTyped + Sized {
+    /// Reads the argument.
+    ///
+    /// # Safety
+    ///
+    /// `v` holds a value of type `Self::TYPE` in the matching union field, as
+    /// the host guarantees for every argument it passes; for strings the view
+    /// is valid UTF-8 for `'a`.
+    unsafe fn from_value(v: &'a HsValue) -> Self;
+}
+
+/// A Rust type a native function can return.
+pub trait Return: HsTyped {
+    /// Writes the result through `out` and returns the call's status.
+    fn write(self, out: &mut Output<'_>) -> HsStatus;
+}
+
+macro_rules! scalar {
+    ($ty:ty, $tag:ident, $field:ident) => {
+        impl HsTyped for $ty {
+            const TYPE: HsType = HsType::$tag;
+        }
+        impl Param<'_> for $ty {
+            unsafe fn from_value(v: &HsValue) -> Self {
+                // SAFETY: the caller guarantees `v` holds this type's field.
+                unsafe { v.$field }
+            }
+        }
+        impl Return for $ty {
+            fn write(self, out: &mut Output<'_>) -> HsStatus {
+                out.set(HsValue { $field: self });
+                HsStatus::OK
+            }
+        }
+    };
+}
+
+scalar!(i32, I32, i32);
+scalar!(i64, I64, i64);
+scalar!(f64, F64, f64);
+
+impl HsTyped for bool {
+    const TYPE: HsType = HsType::BOOL;
+}
+
+impl Param<'_> for bool {
+    unsafe fn from_value(v: &HsValue) -> Self {
+        // SAFETY: the caller guarantees `v` holds a boolean, so its first byte
+        // is initialized; reading it as `u8` stays defined even for a byte
+        // other than 0 or 1.
+        unsafe { *(v as *const HsValue).cast::<u8>() != 0 }
+    }
+}
+
+impl Return for bool {
+    fn write(self, out: &mut Output<'_>) -> HsStatus {
+        out.set(HsValue { boolean: self });
+        HsStatus::OK
+    }
+}
+
+impl HsTyped for () {
+    const TYPE: HsType = HsType::VOID;
+}
+
+impl Return for () {
+    fn write(self, _: &mut Output<'_>) -> HsStatus {
+        HsStatus::OK
+    }
+}
+
+impl HsTyped for &str {
+    const TYPE: HsType = HsType::STR;
+}
+
+impl<'a> Param<'a> for &'a str {
+    unsafe fn from_value(v: &'a HsValue) -> Self {
+        // SAFETY: the caller guarantees `v` holds a string view that is valid
+        // UTF-8 for 'a.
+        unsafe { std::str::from_utf8_unchecked(v.str.as_bytes()) }
+    }
+}
+
+impl Return for &str {
+    fn write(self, out: &mut Output<'_>) -> HsStatus {
+        out.set_str(self);
+        HsStatus::OK
+    }
+}
+
+impl HsTyped for String {
+    const TYPE: HsType = HsType::STR;
+}
+
+impl Return for String {
+    fn write(self, out: &mut Output<'_>) -> HsStatus {
+        out.set_str(&self);
+        HsStatus::OK
+    }
+}
+
+impl<T: HsTyped, E> HsTyped for Result<T, E> {
+    const TYPE: HsType = T::TYPE;
+}
+
+/// `Err(e)` fails the call with `e`'s message.
+impl<T: Return, E: Display> Return for Result<T, E> {
+    fn write(self, out: &mut Output<'_>) -> HsStatus {
+        match self {
+            Ok(v) => v.write(out),
+            Err(e) => out.error(&e.to_string()),
+        }
+    }
+}
+
+/// Where a native function's result goes: the host's result slot and call
+/// context.
+pub struct Output<'a> {
+    ctx: *mut HsCallCtx,
+    ret: *mut HsValue,
+    _call: PhantomData<&'a mut HsCallCtx>,
+}
+
+impl Output<'_> {
+    /// Wraps the pointers the host passed to an entry point.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` and `ret` are the valid pointers of the current call, and the
+    /// `Output` does not outlive it.
+    pub unsafe fn new(ctx: *mut HsCallCtx, ret: *mut HsValue) -> Self {
+        Output {
+            ctx,
+            ret,
+            _call: PhantomData,
+        }
+    }
+
+    /// Writes a non-string result.
+    pub fn set(&mut self, v: HsValue) {
+        // SAFETY: `ret` is the host's writable result slot for this call
+        // (`Output::new`'s contract).
+        unsafe { self.ret.write(v) }
+    }
+
+    /// Passes a string result to the host, which copies it.
+    pub fn set_str(&mut self, s: &str) {
+        // SAFETY: `ctx` is the valid context of the current call, and `s`
+        // outlives the callback, which copies it.
+        unsafe { ((*self.ctx).return_str)(self.ctx, HsStr::from_str(s)) }
+    }
+
+    /// Passes state bytes to the host, which copies them.
+    pub fn set_bytes(&mut self, b: &[u8]) {
+        // SAFETY: as for `set_str`.
+        unsafe { ((*self.ctx).return_bytes)(self.ctx, HsBytes::from_slice(b)) }
+    }
+
+    /// Passes an error message to the host and returns `HS_STATUS_ERROR`.
+    pub fn error(&mut self, message: &str) -> HsStatus {
+        self.message(message);
+        HsStatus::ERROR
+    }
+
+    fn message(&mut self, message: &str) {
+        // SAFETY: as for `set_str`.
+        unsafe { ((*self.ctx).set_error)(self.ctx, HsStr::from_str(message)) }
+    }
+}
+
+/// The message of a panic payload, as `std` would print it.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+/// Replaces this plugin's panic hook with one that prints nothing.
+///
+/// Each Rust plugin has its own copy of `std`, and so its own hook. The
+/// default hook prints to stderr and may capture a backtrace, whose
+/// thread-local state keeps the library mapped after the host releases it;
+/// the message is reported through the call's error status instead.
+pub fn install_quiet_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+}
+
+/// Runs one native call with every panic caught and reported as
+/// `HS_STATUS_PANIC`: no unwind ever leaves the plugin.
+///
+/// # Safety
+///
+/// `ctx` and `ret` are the valid pointers of the current call.
+#[doc(hidden)]
+pub unsafe fn guarded(
+    ctx: *mut HsCallCtx,
+    ret: *mut HsValue,
+    f: impl FnOnce(&mut Output<'_>) -> HsStatus,
+) -> HsStatus {
+    // SAFETY: forwarded to the caller.
+    let mut out = unsafe { Output::new(ctx, ret) };
+    match catch_unwind(AssertUnwindSafe(|| f(&mut out))) {
+        Ok(status) => status,
+        Err(payload) => {
+            out.message(panic_message(&*payload));
+            // A payload whose destructor panics must not unwind out either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            HsStatus::PANIC
+        }
+    }
+}
+
+/// The argument slice of a call, checked against the expected count.
+///
+/// # Safety
+///
+/// `args` points to `nargs` values (or `nargs` is 0).
+#[doc(hidden)]
+pub unsafe fn args<'a>(
+    args: *const HsValue,
+    nargs: usize,
+    expected: usize,
+    name: &str,
+    out: &mut Output<'_>,
+) -> Result<&'a [HsValue], HsStatus> {
+    if nargs != expected {
+        return Err(out.error(&format!(
+            "`{name}` takes {expected} arguments, the host passed {nargs}"
+        )));
+    }
+    if nargs == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: the caller guarantees `args` points to `nargs` values.
+    Ok(unsafe { std::slice::from_raw_parts(args, nargs) })
+}
+
+/// Runs a `save_state` hook under the same panic guard as a call.
+///
+/// # Safety
+///
+/// `ctx` is the valid context of the current call.
+#[doc(hidden)]
+pub unsafe fn save_state(ctx: *mut HsCallCtx, save: fn() -> Vec<u8>) -> HsStatus {
+    let mut unused = HsValue::ZERO;
+    // SAFETY: `ctx` is valid (caller), `unused` lives across the call.
+    unsafe {
+        guarded(ctx, &mut unused, |out| {
+            out.set_bytes(&save());
+            HsStatus::OK
+        })
+    }
+}
+
+/// Runs a `load_state` hook under the same panic guard as a call.
+///
+/// # Safety
+///
+/// `ctx` is the valid context of the current call and `state` a valid view.
+#[doc(hidden)]
+pub unsafe fn load_state(
+    ctx: *mut HsCallCtx,
+    version: u32,
+    state: HsBytes,
+    load: fn(u32, &[u8]) -> Result<(), String>,
+) -> HsStatus {
+    let mut unused = HsValue::ZERO;
+    // SAFETY: `ctx` is valid and `state` a valid view (caller).
+    unsafe {
+        guarded(ctx, &mut unused, |out| match load(version, state.as_slice()) {
+            Ok(()) => HsStatus::OK,
+            Err(e) => out.error(&e),
+        })
+    }
+}
+
+/// Declares a Rust plugin: its name and version, and the typed functions it
+/// exports.
+///
+/// Each function is written as ordinary Rust and stays callable as such. The
+/// macro adds, for each, a wrapper with the uniform ABI entry point that
+/// reads the arguments from the host's value slice, calls the function,
+/// writes its result and turns an `Err` or a panic into an error status. It
+/// also emits the descriptor and the three exports: `hotslot_plugin`,
+/// `get_version` (the plugin's major) and `hotslot_rust_layout`.
+///
+/// Parameters may be `i32`, `i64`, `f64`, `bool` and `&str`; results
+/// additionally `()`, `String`, and `Result<T, E: Display>` of any of them.
+/// A function's version defaults to the plugin's; `#[version = "x.y.z"]`
+/// sets its own.
+///
+/// ```ignore
+/// hotslot_plugin_api::plugin! {
+///     name = "math_ops";
+///     version = "1.0.0";
+///
+///     /// Adds two integers.
+///     pub fn math_add(a: i32, b: i32) -> i32 {
+///         a.wrapping_add(b)
+///     }
+///
+///     #[version = "1.1.0"]
+///     pub fn safe_div(a: i64, b: i64) -> Result<i64, String> {
+///         a.checked_div(b).ok_or_else(|| format!("cannot divide {a} by {b}"))
+///     }
+/// }
+/// ```
+///
+/// Optional state kept across reloads (see the state hooks of
+/// `HsPluginDescriptor`) is declared after the version:
+/// `state = { version: 1, save: save_fn, load: load_fn };` with
+/// `fn save_fn() -> Vec<u8>` and `fn load_fn(u32, &[u8]) -> Result<(), String>`.
+#[macro_export]
+macro_rules! plugin {
+    (
+        name = $name:literal;
+        version = $version:literal;
+        $(state = { version: $sv:expr, save: $save:path, load: $load:path $(,)? };)?
+        $($items:tt)*
+    ) => {
+        $crate::__plugin_items! { @fns [] $version; $($items)* }
+        $crate::__plugin_items! { @table [] $($items)* }
+
+        #[doc(hidden)]
+        static __HOTSLOT_DESCRIPTOR: $crate::HsPluginDescriptor = $crate::HsPluginDescriptor {
+            magic: $crate::HS_MAGIC,
+            abi_major: $crate::HS_ABI_MAJOR,
+            abi_minor: $crate::HS_ABI_MINOR,
+            struct_size: ::core::mem::size_of::<$crate::HsPluginDescriptor>() as u32,
+            name: $crate::HsStr::from_str($name),
+            version: $crate::HsVersion::parse($version),
+            functions: __HOTSLOT_FUNCTIONS.as_ptr().cast(),
+            function_count: __HOTSLOT_FUNCTIONS.len(),
+            state_version: $crate::__state_version!($($sv)?),
+            save_state: $crate::__state_hook!(save $($save)?),
+            load_state: $crate::__state_hook!(load $($load)?),
+        };
+
+        /// The plugin descriptor, for the host.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn hotslot_plugin() -> *const $crate::HsPluginDescriptor {
+            $crate::author::install_quiet_panic_hook();
+            &__HOTSLOT_DESCRIPTOR
+        }
+
+        /// The plugin's major version (the seed's version function).
+        #[unsafe(no_mangle)]
+        pub extern "C" fn get_version() -> i32 {
+            $crate::HsVersion::parse($version).major as i32
+        }
+
+        /// The `abi_stable` layout of the descriptor, for the host's check.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn hotslot_rust_layout() -> *const $crate::HsRustLayout {
+            static LAYOUT: $crate::HsRustLayout = $crate::HsRustLayout {
+                header: $crate::__private::AbiHeader::VALUE,
+                descriptor_layout: <$crate::HsPluginDescriptor as $crate::__private::StableAbi>::LAYOUT,
+            };
+            &LAYOUT
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __state_version {
+    () => {
+        0
+    };
+    ($sv:expr) => {
+        $sv
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __state_hook {
+    (save) => {
+        None
+    };
+    (load) => {
+        None
+    };
+    (save $f:path) => {{
+        unsafe extern "C" fn save(ctx: *mut $crate::HsCallCtx) -> $crate::HsStatus {
+            // SAFETY: the host passes the valid context of this call.
+            unsafe { $crate::author::save_state(ctx, $f) }
+        }
+        Some(save)
+    }};
+    (load $f:path) => {{
+        unsafe extern "C" fn load(
+            ctx: *mut $crate::HsCallCtx,
+            version: u32,
+            state: $crate::HsBytes,
+        ) -> $crate::HsStatus {
+            // SAFETY: the host passes the valid context and a valid view.
+            unsafe { $crate::author::load_state(ctx, version, state, $f) }
+        }
+        Some(load)
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_items {
+    // Emit each function, then its wrapper and descriptor.
+    (@fns [] $pver:literal;) => {};
+    (@fns [] $pver:literal;
+        $(#[$($attr:tt)*])*
+        $vis:vis fn $fname:ident $args:tt $(-> $ret:ty)? $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::__plugin_function! {
+            @attrs [] [] $pver;
+            $(#[$($attr)*])*
+            $vis fn $fname $args $(-> $ret)? $body
+        }
+        $crate::__plugin_items! { @fns [] $pver; $($rest)* }
+    };
+
+    // Collect the function names into the descriptor table.
+    (@table [$($names:ident)*]) => {
+        #[doc(hidden)]
+        static __HOTSLOT_FUNCTIONS: &[&$crate::HsFunctionDescriptor] = &[
+            $(&$names::DESCRIPTOR),*
+        ];
+    };
+    (@table [$($names:ident)*]
+        $(#[$($attr:tt)*])*
+        $vis:vis fn $fname:ident $args:tt $(-> $ret:ty)? $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::__plugin_items! { @table [$($names)* $fname] $($rest)* }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_function {
+    (@attrs [$($kept:tt)*] [$($fver:tt)*] $pver:literal;
+        #[version = $v:literal] $($rest:tt)*
+    ) => {
+        $crate::__plugin_function! { @attrs [$($kept)*] [$v] $pver; $($rest)* }
+    };
+    (@attrs [$($kept:tt)*] [$($fver:tt)*] $pver:literal;
+        #[$($attr:tt)*] $($rest:tt)*
+    ) => {
+        $crate::__plugin_function! { @attrs [$($kept)* #[$($attr)*]] [$($fver)*] $pver; $($rest)* }
+    };
+    (@attrs [$($kept:tt)*] [$($fver:tt)*] $pver:literal;
+        $vis:vis fn $fname:ident ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
+    ) => {
+        $($kept)*
+        $vis fn $fname($($arg: $ty),*) $(-> $ret)? $body
+
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub mod $fname {
+            #[allow(unused_imports)]
+            use super::*;
+
+            const NAME: &str = stringify!($fname);
+            const ARGC: usize = $crate::__count!($($arg)*);
+            static PARAMS: [$crate::HsType; ARGC] = [
+                $(<$ty as $crate::author::HsTyped>::TYPE),*
+            ];
+
+            /// The uniform entry point of this function.
+            ///
+            /// # Safety
+            ///
+            /// Called by the host with the arguments the descriptor declares.
+            pub unsafe extern "C" fn entry(
+                ctx: *mut $crate::HsCallCtx,
+                args: *const $crate::HsValue,
+                nargs: usize,
+                ret: *mut $crate::HsValue,
+            ) -> $crate::HsStatus {
+                // SAFETY: the host passes the valid pointers of this call.
+                unsafe {
+                    $crate::author::guarded(ctx, ret, |out| {
+                        let args = match $crate::author::args(args, nargs, ARGC, NAME, out) {
+                            Ok(a) => a,
+                            Err(status) => return status,
+                        };
+                        let mut _next = args.iter();
+                        $(
+                            let $arg: $ty = <$ty as $crate::author::Param>::from_value(
+                                _next.next().unwrap_or(&$crate::HsValue::ZERO),
+                            );
+                        )*
+                        $crate::author::Return::write(super::$fname($($arg),*), out)
+                    })
+                }
+            }
+
+            /// The descriptor of this function.
+            pub static DESCRIPTOR: $crate::HsFunctionDescriptor = $crate::HsFunctionDescriptor {
+                struct_size: ::core::mem::size_of::<$crate::HsFunctionDescriptor>() as u32,
+                name: $crate::HsStr::from_str(NAME),
+                params: PARAMS.as_ptr(),
+                param_count: ARGC,
+                ret: $crate::__ret_type!($($ret)?),
+                version: $crate::HsVersion::parse($crate::__or!([$($fver)*] $pver)),
+                call: Some(entry),
+            };
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ret_type {
+    () => {
+        $crate::HsType::VOID
+    };
+    ($ret:ty) => {
+        <$ret as $crate::author::HsTyped>::TYPE
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __or {
+    ([] $default:literal) => {
+        $default
+    };
+    ([$v:literal] $default:literal) => {
+        $v
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __count {
+    () => { 0usize };
+    ($head:tt $($tail:tt)*) => { 1usize + $crate::__count!($($tail)*) };
+}
