@@ -6,6 +6,10 @@
 mod error;
 pub mod plugin;
 mod types;
+pub mod vm;
 
-pub use error::{AbiError, LoadError, NameError, SlotError, TrustError};
+pub use error::{
+    AbiError, AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, LoadError,
+    NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError,
+};
 pub use types::{Signature, SignatureParseError, ValType};

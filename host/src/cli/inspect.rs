@@ -1,0 +1,61 @@
+//! `hotslot inspect LIB [--json]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hotslot::plugin::{Library, LoadOptions, PluginKind, hex};
+
+use super::CmdResult;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The plugin library (`.so`).
+    library: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> CmdResult {
+    let lib = Library::open(&args.library, &LoadOptions::default())?;
+    let info = lib.info();
+    if args.json {
+        let functions: Vec<_> = info
+            .functions
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "name": f.name,
+                    "params": f.signature.params.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                    "ret": f.signature.ret.map_or("void", |r| r.name()),
+                    "version": f.version.to_string(),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "plugin": { "name": info.name, "version": info.version.to_string() },
+            "abi": { "major": info.abi.major, "minor": info.abi.minor },
+            "functions": functions,
+        });
+        println!("{doc}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let kind = match lib.kind() {
+        PluginKind::Rust => "Rust, layout checked",
+        PluginKind::C => "C",
+    };
+    println!("plugin    {} {}", info.name, info.version);
+    println!("abi       {} ({kind})", info.abi);
+    println!("file      {}", lib.source().display());
+    println!("sha256    {}", hex(&lib.sha256()));
+    if let Some(state) = &info.state {
+        println!("state     version {}", state.version);
+    }
+    println!("functions {}", info.functions.len());
+    let width = info.functions.iter().map(|f| f.name.len() + f.signature.to_string().len()).max().unwrap_or(0);
+    for f in &info.functions {
+        let decl = format!("{} {}", f.name, f.signature);
+        println!("  {decl:<w$}  v{}", f.version, w = width + 1);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,928 @@
+//! The assembler: `.hsasm` text to a [`Program`].
+//!
+//! ```text
+//! ; the seed's program
+//! .import 0 math_add (i32, i32) -> i32 ^1.0
+//!
+//!     PUSH 10
+//!     PUSH 5
+//!     CALL_NATIVE 0
+//!     PRINT
+//!     HALT
+//! ```
+//!
+//! - `;` starts a comment.
+//! - `.import SLOT NAME (TYPES) -> TYPE [REQUIREMENT]` declares a slot.
+//! - Top-level code is the entry function `main`; `.local NAME TYPE` at top
+//!   level declares its locals.
+//! - `.func NAME (P: TYPE, ...) -> TYPE` ... `.end` declares a function;
+//!   its parameters are its first locals, `.local` inside adds more.
+//! - `NAME:` defines a label; jumps name labels, `CALL` names a function,
+//!   `LOAD`/`STORE` name a local (or give its index), `CALL_NATIVE` gives a
+//!   slot number (or the import's name).
+//! - `PUSH 10` is an `i32`, `PUSH i64 10` an `i64`, `PUSH 2.5` or
+//!   `PUSH f64 2` an `f64`, `PUSH true` a `bool`, `PUSH "a\n"` a `str`.
+//!   Floats also take `inf`, `-inf` and `nan` after `f64`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use semver::VersionReq;
+
+use super::program::{Const, Function, Import, Instr, Local, Program};
+use crate::error::{AsmError, AsmErrorKind};
+use crate::plugin::is_identifier;
+use crate::types::{Signature, ValType};
+
+/// Assembles `.hsasm` text.
+pub fn assemble(source: &str) -> Result<Program, AsmError> {
+    let mut asm = Assembler::default();
+    asm.functions.push(FnBuild {
+        name: "main".into(),
+        params: Vec::new(),
+        ret: None,
+        locals: Vec::new(),
+        code: Vec::new(),
+        at: Pos { line: 1, col: 1 },
+    });
+    for (i, line) in source.lines().enumerate() {
+        asm.line(i as u32 + 1, line)?;
+    }
+    if let Some(f) = asm.current.take() {
+        let at = asm.functions[f].at;
+        return Err(AsmError::new(at, AsmErrorKind::UnclosedFunction {
+            name: asm.functions[f].name.clone(),
+        }));
+    }
+    asm.finish()
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pos {
+    line: u32,
+    col: u32,
+}
+
+impl AsmError {
+    fn new(at: Pos, kind: AsmErrorKind) -> AsmError {
+        AsmError {
+            line: at.line,
+            column: at.col,
+            kind,
+        }
+    }
+}
+
+/// An instruction whose operand may still be a name.
+enum Pending {
+    Done(Instr),
+    Jump(fn(u32) -> Instr, String),
+    Call(String),
+    Native(String),
+}
+
+struct FnBuild {
+    name: String,
+    params: Vec<ValType>,
+    ret: Option<ValType>,
+    locals: Vec<Local>,
+    code: Vec<(Pending, Pos)>,
+    at: Pos,
+}
+
+#[derive(Default)]
+struct Assembler {
+    imports: Vec<Import>,
+    functions: Vec<FnBuild>,
+    /// The `.func` being written; `None` at top level (`main`).
+    current: Option<usize>,
+    /// Label name to (function, index in its code, where defined).
+    labels: HashMap<String, (usize, usize, Pos)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Punct(char),
+    Arrow,
+}
+
+impl std::fmt::Display for Tok {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tok::Word(w) => f.write_str(w),
+            Tok::Str(s) => write!(f, "{s:?}"),
+            Tok::Punct(c) => write!(f, "{c}"),
+            Tok::Arrow => f.write_str("->"),
+        }
+    }
+}
+
+struct Token {
+    tok: Tok,
+    pos: Pos,
+    /// Byte offset of the token's end in the line.
+    end: usize,
+}
+
+impl Assembler {
+    fn func(&mut self) -> &mut FnBuild {
+        &mut self.functions[self.current.unwrap_or(0)]
+    }
+
+    fn line(&mut self, line_no: u32, line: &str) -> Result<(), AsmError> {
+        let toks = tokenize(line_no, line)?;
+        let mut rest = &toks[..];
+        // Labels: `name:`, any number, then maybe an instruction.
+        while let [
+            Token {
+                tok: Tok::Word(name),
+                pos,
+                ..
+            },
+            Token {
+                tok: Tok::Punct(':'),
+                ..
+            },
+            tail @ ..,
+        ] = rest
+        {
+            if !is_identifier(name) {
+                return Err(AsmError::new(*pos, AsmErrorKind::BadName { name: name.clone() }));
+            }
+            let f = self.current.unwrap_or(0);
+            let index = self.functions[f].code.len();
+            if let Some((_, _, first)) = self.labels.insert(name.clone(), (f, index, *pos)) {
+                return Err(AsmError::new(*pos, AsmErrorKind::DuplicateLabel {
+                    name: name.clone(),
+                    first_line: first.line,
+                }));
+            }
+            rest = tail;
+        }
+        let Some(first) = rest.first() else {
+            return Ok(());
+        };
+        match &first.tok {
+            Tok::Word(w) if w.starts_with('.') => self.directive(w, first.pos, &rest[1..], line),
+            Tok::Word(w) => {
+                let instr = self.instruction(w, first.pos, &rest[1..])?;
+                self.func().code.push((instr, first.pos));
+                Ok(())
+            }
+            _ => Err(AsmError::new(first.pos, AsmErrorKind::Expected {
+                what: "an instruction, a label or a directive",
+            })),
+        }
+    }
+
+    fn directive(&mut self, name: &str, at: Pos, args: &[Token], line: &str) -> Result<(), AsmError> {
+        match name {
+            ".import" => {
+                let mut p = Parser::new(args, at);
+                let (slot, slot_at) = p.integer::<u32>("a slot number")?;
+                let (fname, name_at) = p.word("the function's name")?;
+                if !is_identifier(&fname) {
+                    return Err(AsmError::new(name_at, AsmErrorKind::BadName { name: fname }));
+                }
+                let signature = p.signature()?;
+                let req_text = line[p.end_offset()..].split(';').next().unwrap_or("").trim();
+                let requirement = if req_text.is_empty() {
+                    None
+                } else {
+                    let req_at = p.peek_pos();
+                    Some(VersionReq::parse(req_text).map_err(|e| {
+                        AsmError::new(req_at, AsmErrorKind::BadRequirement {
+                            text: req_text.to_owned(),
+                            reason: e.to_string(),
+                        })
+                    })?)
+                };
+                if let Some(prev) = self.imports.iter().find(|i| i.slot == slot) {
+                    return Err(AsmError::new(slot_at, AsmErrorKind::DuplicateSlot {
+                        slot,
+                        first: prev.name.clone(),
+                    }));
+                }
+                self.imports.push(Import {
+                    slot,
+                    name: fname,
+                    signature,
+                    requirement,
+                });
+                Ok(())
+            }
+            ".func" => {
+                if let Some(f) = self.current {
+                    return Err(AsmError::new(at, AsmErrorKind::NestedFunction {
+                        outer: self.functions[f].name.clone(),
+                    }));
+                }
+                let mut p = Parser::new(args, at);
+                let (fname, name_at) = p.word("the function's name")?;
+                if !is_identifier(&fname) {
+                    return Err(AsmError::new(name_at, AsmErrorKind::BadName { name: fname }));
+                }
+                if self.functions.iter().any(|f| f.name == fname) {
+                    return Err(AsmError::new(name_at, AsmErrorKind::DuplicateFunction { name: fname }));
+                }
+                let (params, ret) = p.params()?;
+                p.done()?;
+                let mut locals = Vec::new();
+                for (name, ty, pos) in params {
+                    if locals.iter().any(|l: &Local| l.name == name) {
+                        return Err(AsmError::new(pos, AsmErrorKind::DuplicateLocal { name }));
+                    }
+                    locals.push(Local { name, ty });
+                }
+                self.functions.push(FnBuild {
+                    name: fname,
+                    params: locals.iter().map(|l| l.ty).collect(),
+                    ret,
+                    locals,
+                    code: Vec::new(),
+                    at,
+                });
+                self.current = Some(self.functions.len() - 1);
+                Ok(())
+            }
+            ".local" => {
+                let mut p = Parser::new(args, at);
+                let (lname, name_at) = p.word("the local's name")?;
+                if !is_identifier(&lname) {
+                    return Err(AsmError::new(name_at, AsmErrorKind::BadName { name: lname }));
+                }
+                let ty = p.val_type()?;
+                p.done()?;
+                let f = self.func();
+                if f.locals.iter().any(|l| l.name == lname) {
+                    return Err(AsmError::new(name_at, AsmErrorKind::DuplicateLocal { name: lname }));
+                }
+                f.locals.push(Local { name: lname, ty });
+                Ok(())
+            }
+            ".end" => {
+                Parser::new(args, at).done()?;
+                if self.current.take().is_none() {
+                    return Err(AsmError::new(at, AsmErrorKind::StrayEnd));
+                }
+                Ok(())
+            }
+            _ => Err(AsmError::new(at, AsmErrorKind::UnknownDirective {
+                name: name.to_owned(),
+            })),
+        }
+    }
+
+    fn instruction(&mut self, word: &str, at: Pos, args: &[Token]) -> Result<Pending, AsmError> {
+        let mut p = Parser::new(args, at);
+        let upper = word.to_ascii_uppercase();
+        let simple = match upper.as_str() {
+            "NOP" => Some(Instr::Nop),
+            "HALT" => Some(Instr::Halt),
+            "PRINT" => Some(Instr::Print),
+            "POP" => Some(Instr::Pop),
+            "DUP" => Some(Instr::Dup),
+            "SWAP" => Some(Instr::Swap),
+            "ADD" => Some(Instr::Add),
+            "SUB" => Some(Instr::Sub),
+            "MUL" => Some(Instr::Mul),
+            "DIV" => Some(Instr::Div),
+            "MOD" => Some(Instr::Mod),
+            "NEG" => Some(Instr::Neg),
+            "NOT" => Some(Instr::Not),
+            "EQ" => Some(Instr::Eq),
+            "NE" => Some(Instr::Ne),
+            "LT" => Some(Instr::Lt),
+            "LE" => Some(Instr::Le),
+            "GT" => Some(Instr::Gt),
+            "GE" => Some(Instr::Ge),
+            "RET" => Some(Instr::Ret),
+            _ => None,
+        };
+        let pending = if let Some(i) = simple {
+            Pending::Done(i)
+        } else {
+            match upper.as_str() {
+                "PUSH" => Pending::Done(Instr::Push(p.constant()?)),
+                "LOAD" | "STORE" => {
+                    let index = self.local_operand(&mut p)?;
+                    Pending::Done(if upper == "LOAD" {
+                        Instr::Load(index)
+                    } else {
+                        Instr::Store(index)
+                    })
+                }
+                "JMP" | "JZ" | "JNZ" => {
+                    let (label, _) = p.word("a label")?;
+                    let make: fn(u32) -> Instr = match upper.as_str() {
+                        "JMP" => Instr::Jmp,
+                        "JZ" => Instr::Jz,
+                        _ => Instr::Jnz,
+                    };
+                    Pending::Jump(make, label)
+                }
+                "CALL" => Pending::Call(p.word("a function name")?.0),
+                "CALL_NATIVE" => match p.peek() {
+                    Some(Tok::Word(w)) if w.starts_with(|c: char| c.is_ascii_digit()) => {
+                        Pending::Done(Instr::CallNative(p.integer::<u32>("a slot number")?.0))
+                    }
+                    _ => Pending::Native(p.word("a slot number or an import's name")?.0),
+                },
+                _ => {
+                    return Err(AsmError::new(at, AsmErrorKind::UnknownInstruction {
+                        name: word.to_owned(),
+                    }));
+                }
+            }
+        };
+        p.done()?;
+        Ok(pending)
+    }
+
+    fn local_operand(&mut self, p: &mut Parser<'_>) -> Result<u32, AsmError> {
+        let at = p.peek_pos();
+        let (w, _) = p.word("a local's name or index")?;
+        let f = self.func();
+        if let Ok(n) = w.parse::<u32>() {
+            return Ok(n);
+        }
+        f.locals
+            .iter()
+            .position(|l| l.name == w)
+            .map(|i| i as u32)
+            .ok_or_else(|| {
+                AsmError::new(at, AsmErrorKind::UnknownLocal {
+                    name: w.clone(),
+                    function: f.name.clone(),
+                })
+            })
+    }
+
+    fn finish(self) -> Result<Program, AsmError> {
+        let mut starts = Vec::with_capacity(self.functions.len());
+        let mut pc = 0u32;
+        for f in &self.functions {
+            starts.push(pc);
+            pc += f.code.len() as u32;
+        }
+        let fn_index: HashMap<String, u32> = self
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i as u32))
+            .collect();
+        let mut code = Vec::with_capacity(pc as usize);
+        let mut functions = Vec::with_capacity(self.functions.len());
+        for (fi, f) in self.functions.into_iter().enumerate() {
+            for (pending, at) in f.code {
+                code.push(match pending {
+                    Pending::Done(i) => i,
+                    Pending::Jump(make, label) => {
+                        let &(lf, li, _) = self.labels.get(&label).ok_or_else(|| {
+                            AsmError::new(at, AsmErrorKind::UnknownLabel {
+                                name: label.clone(),
+                            })
+                        })?;
+                        make(starts[lf] + li as u32)
+                    }
+                    Pending::Call(name) => Instr::Call(*fn_index.get(&name).ok_or_else(|| {
+                        AsmError::new(at, AsmErrorKind::UnknownFunction { name: name.clone() })
+                    })?),
+                    Pending::Native(name) => Instr::CallNative(
+                        self.imports
+                            .iter()
+                            .find(|i| i.name == name)
+                            .map(|i| i.slot)
+                            .ok_or_else(|| AsmError::new(at, AsmErrorKind::UnknownImport { name }))?,
+                    ),
+                });
+            }
+            functions.push(Function {
+                name: f.name,
+                params: f.params,
+                ret: f.ret,
+                locals: f.locals,
+                start: starts[fi],
+                end: code.len() as u32,
+            });
+        }
+        Ok(Program {
+            imports: self.imports,
+            functions,
+            code,
+        })
+    }
+}
+
+/// A cursor over one line's operand tokens.
+struct Parser<'t> {
+    toks: &'t [Token],
+    i: usize,
+    /// Where the line's operands start, for errors about missing operands.
+    after: Pos,
+}
+
+impl<'t> Parser<'t> {
+    fn new(toks: &'t [Token], at: Pos) -> Parser<'t> {
+        Parser { toks, i: 0, after: at }
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i).map(|t| &t.tok)
+    }
+
+    fn peek_pos(&self) -> Pos {
+        self.toks.get(self.i).map_or(self.after, |t| t.pos)
+    }
+
+    /// Byte offset just past the last token taken.
+    fn end_offset(&self) -> usize {
+        self.i.checked_sub(1).map_or(0, |i| self.toks[i].end)
+    }
+
+    fn next(&mut self, what: &'static str) -> Result<&'t Token, AsmError> {
+        let t = self
+            .toks
+            .get(self.i)
+            .ok_or_else(|| AsmError::new(self.after_last(), AsmErrorKind::Expected { what }))?;
+        self.i += 1;
+        Ok(t)
+    }
+
+    fn after_last(&self) -> Pos {
+        match self.i.checked_sub(1).and_then(|i| self.toks.get(i)) {
+            Some(t) => Pos {
+                line: t.pos.line,
+                col: t.pos.col + 1,
+            },
+            None => self.after,
+        }
+    }
+
+    fn word(&mut self, what: &'static str) -> Result<(String, Pos), AsmError> {
+        let t = self.next(what)?;
+        match &t.tok {
+            Tok::Word(w) => Ok((w.clone(), t.pos)),
+            _ => Err(AsmError::new(t.pos, AsmErrorKind::Expected { what })),
+        }
+    }
+
+    fn punct(&mut self, c: char, what: &'static str) -> Result<(), AsmError> {
+        let t = self.next(what)?;
+        if t.tok == Tok::Punct(c) {
+            Ok(())
+        } else {
+            Err(AsmError::new(t.pos, AsmErrorKind::Expected { what }))
+        }
+    }
+
+    fn eat(&mut self, tok: &Tok) -> bool {
+        if self.peek() == Some(tok) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn done(&self) -> Result<(), AsmError> {
+        match self.toks.get(self.i) {
+            None => Ok(()),
+            Some(t) => Err(AsmError::new(t.pos, AsmErrorKind::Unexpected {
+                found: t.tok.to_string(),
+            })),
+        }
+    }
+
+    fn integer<T: std::str::FromStr>(&mut self, what: &'static str) -> Result<(T, Pos), AsmError> {
+        let (w, at) = self.word(what)?;
+        let v = parse_int(&w).ok_or_else(|| AsmError::new(at, AsmErrorKind::Expected { what }))?;
+        let v = v
+            .to_string()
+            .parse::<T>()
+            .map_err(|_| AsmError::new(at, AsmErrorKind::OutOfRange { text: w, ty: what }))?;
+        Ok((v, at))
+    }
+
+    fn val_type(&mut self) -> Result<ValType, AsmError> {
+        let (w, at) = self.word("a type")?;
+        ValType::from_name(&w).ok_or_else(|| AsmError::new(at, AsmErrorKind::UnknownType { name: w }))
+    }
+
+    fn ret_type(&mut self) -> Result<Option<ValType>, AsmError> {
+        let t = self.next("`->`")?;
+        if t.tok != Tok::Arrow {
+            return Err(AsmError::new(t.pos, AsmErrorKind::Expected { what: "`->`" }));
+        }
+        let (w, at) = self.word("a return type")?;
+        if w == "void" {
+            return Ok(None);
+        }
+        ValType::from_name(&w)
+            .map(Some)
+            .ok_or_else(|| AsmError::new(at, AsmErrorKind::UnknownType { name: w }))
+    }
+
+    /// `(i32, i32) -> i32`
+    fn signature(&mut self) -> Result<Signature, AsmError> {
+        self.punct('(', "`(`")?;
+        let mut params = Vec::new();
+        if !self.eat(&Tok::Punct(')')) {
+            loop {
+                params.push(self.val_type()?);
+                if self.eat(&Tok::Punct(')')) {
+                    break;
+                }
+                self.punct(',', "`,` or `)`")?;
+            }
+        }
+        Ok(Signature::new(params, self.ret_type()?))
+    }
+
+    /// `(a: i32, b: i32) -> i32`
+    #[expect(clippy::type_complexity, reason = "a private helper's tuple")]
+    fn params(&mut self) -> Result<(Vec<(String, ValType, Pos)>, Option<ValType>), AsmError> {
+        self.punct('(', "`(`")?;
+        let mut params = Vec::new();
+        if !self.eat(&Tok::Punct(')')) {
+            loop {
+                let (name, at) = self.word("a parameter name")?;
+                if !is_identifier(&name) {
+                    return Err(AsmError::new(at, AsmErrorKind::BadName { name }));
+                }
+                self.punct(':', "`:`")?;
+                params.push((name, self.val_type()?, at));
+                if self.eat(&Tok::Punct(')')) {
+                    break;
+                }
+                self.punct(',', "`,` or `)`")?;
+            }
+        }
+        Ok((params, self.ret_type()?))
+    }
+
+    fn constant(&mut self) -> Result<Const, AsmError> {
+        let t = self.next("a constant")?;
+        let at = t.pos;
+        let w = match &t.tok {
+            Tok::Str(s) => return Ok(Const::Str(Arc::from(s.as_str()))),
+            Tok::Word(w) => w.clone(),
+            _ => return Err(AsmError::new(at, AsmErrorKind::Expected { what: "a constant" })),
+        };
+        let bad = |ty: &'static str| AsmError::new(at, AsmErrorKind::BadConstant { text: w.clone(), ty });
+        match w.as_str() {
+            "true" => return Ok(Const::Bool(true)),
+            "false" => return Ok(Const::Bool(false)),
+            "i32" | "i64" | "f64" => {
+                let (v, vat) = self.word("a number")?;
+                let bad = |ty| AsmError::new(vat, AsmErrorKind::BadConstant { text: v.clone(), ty });
+                return match w.as_str() {
+                    "i32" => parse_int(&v)
+                        .and_then(|n| i32::try_from(n).ok())
+                        .map(Const::I32)
+                        .ok_or_else(|| bad("i32")),
+                    "i64" => parse_int(&v)
+                        .and_then(|n| i64::try_from(n).ok())
+                        .map(Const::I64)
+                        .ok_or_else(|| bad("i64")),
+                    _ => parse_float(&v).map(Const::F64).ok_or_else(|| bad("f64")),
+                };
+            }
+            _ => {}
+        }
+        if let Some(n) = parse_int(&w) {
+            return i32::try_from(n).map(Const::I32).map_err(|_| {
+                AsmError::new(at, AsmErrorKind::OutOfRange {
+                    text: w.clone(),
+                    ty: "i32 (write `PUSH i64 ...` for a 64-bit integer)",
+                })
+            });
+        }
+        if w.contains(['.', 'e', 'E']) && w.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            return parse_float(&w).map(Const::F64).ok_or_else(|| bad("f64"));
+        }
+        Err(bad("any type"))
+    }
+}
+
+/// Decimal or `0x` hex, with an optional sign.
+fn parse_int(w: &str) -> Option<i128> {
+    let (neg, digits) = match w.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, w.strip_prefix('+').unwrap_or(w)),
+    };
+    let v = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        i128::from_str_radix(hex, 16).ok()?
+    } else {
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<i128>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// A float, or `inf`, `-inf`, `nan`.
+fn parse_float(w: &str) -> Option<f64> {
+    match w {
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        "nan" => Some(f64::NAN),
+        _ if w.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) => w.parse().ok(),
+        _ => None,
+    }
+}
+
+fn tokenize(line_no: u32, line: &str) -> Result<Vec<Token>, AsmError> {
+    let mut toks = Vec::new();
+    let mut chars = line.char_indices().peekable();
+    let col_of = |byte: usize| line[..byte].chars().count() as u32 + 1;
+    while let Some(&(i, c)) = chars.peek() {
+        let pos = Pos {
+            line: line_no,
+            col: col_of(i),
+        };
+        if c == ';' {
+            break;
+        }
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        if c == '"' {
+            chars.next();
+            let mut s = String::new();
+            loop {
+                let Some((j, c)) = chars.next() else {
+                    return Err(AsmError::new(pos, AsmErrorKind::UnterminatedString));
+                };
+                match c {
+                    '"' => {
+                        toks.push(Token {
+                            tok: Tok::Str(s),
+                            pos,
+                            end: j + 1,
+                        });
+                        break;
+                    }
+                    '\\' => {
+                        let Some((k, e)) = chars.next() else {
+                            return Err(AsmError::new(pos, AsmErrorKind::UnterminatedString));
+                        };
+                        let esc_at = Pos {
+                            line: line_no,
+                            col: col_of(k) - 1,
+                        };
+                        s.push(match e {
+                            'n' => '\n',
+                            't' => '\t',
+                            'r' => '\r',
+                            '0' => '\0',
+                            '\\' => '\\',
+                            '"' => '"',
+                            'u' => unicode_escape(&mut chars, line).ok_or_else(|| {
+                                AsmError::new(esc_at, AsmErrorKind::BadEscape { text: "\\u".into() })
+                            })?,
+                            other => {
+                                return Err(AsmError::new(esc_at, AsmErrorKind::BadEscape {
+                                    text: format!("\\{other}"),
+                                }));
+                            }
+                        });
+                    }
+                    c => s.push(c),
+                }
+            }
+            continue;
+        }
+        if c == '-' && line[i..].starts_with("->") {
+            chars.next();
+            chars.next();
+            toks.push(Token {
+                tok: Tok::Arrow,
+                pos,
+                end: i + 2,
+            });
+            continue;
+        }
+        if is_word_char(c) {
+            let mut end = i;
+            while let Some(&(j, c)) = chars.peek() {
+                if !is_word_char(c) {
+                    break;
+                }
+                end = j + c.len_utf8();
+                chars.next();
+            }
+            toks.push(Token {
+                tok: Tok::Word(line[i..end].to_owned()),
+                pos,
+                end,
+            });
+            continue;
+        }
+        chars.next();
+        toks.push(Token {
+            tok: Tok::Punct(c),
+            pos,
+            end: i + c.len_utf8(),
+        });
+    }
+    Ok(toks)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || "_.+-".contains(c)
+}
+
+/// The rest of a `\u{XXXX}` escape.
+fn unicode_escape(
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    line: &str,
+) -> Option<char> {
+    let (open, '{') = chars.next()? else {
+        return None;
+    };
+    let close = line[open..].find('}')? + open;
+    let hex = &line[open + 1..close];
+    while chars.peek().is_some_and(|&(j, _)| j <= close) {
+        chars.next();
+    }
+    if hex.is_empty() || hex.len() > 6 {
+        return None;
+    }
+    char::from_u32(u32::from_str_radix(hex, 16).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> AsmError {
+        assemble(src).expect_err("assembly must fail")
+    }
+
+    #[test]
+    fn the_seed_program() {
+        let p = assemble(
+            ".import 0 math_add (i32, i32) -> i32 ^1.0\n  PUSH 10\n  PUSH 5\n  CALL_NATIVE 0\n  PRINT\n  HALT\n",
+        )
+        .unwrap();
+        assert_eq!(p.imports.len(), 1);
+        assert_eq!(p.imports[0].requirement, Some(VersionReq::parse("^1.0").unwrap()));
+        assert_eq!(
+            p.code,
+            vec![
+                Instr::Push(Const::I32(10)),
+                Instr::Push(Const::I32(5)),
+                Instr::CallNative(0),
+                Instr::Print,
+                Instr::Halt
+            ]
+        );
+    }
+
+    #[test]
+    fn labels_functions_and_locals() {
+        let p = assemble(
+            "
+            .local n i32
+                PUSH 3
+                STORE n
+            top: LOAD n
+                CALL twice
+                PRINT
+                LOAD n
+                PUSH 1
+                SUB
+                DUP
+                STORE n
+                JNZ top
+                HALT
+            .func twice (x: i32) -> i32
+                LOAD x
+                LOAD 0
+                ADD
+                RET
+            .end
+            ",
+        )
+        .unwrap();
+        assert_eq!(p.functions.len(), 2);
+        assert_eq!(p.functions[1].start, 12);
+        assert_eq!(p.code[3], Instr::Call(1));
+        assert_eq!(p.code[10], Instr::Jnz(2));
+        assert_eq!(p.code[12], Instr::Load(0));
+    }
+
+    #[test]
+    fn constants() {
+        let p = assemble(
+            r#"PUSH -7
+               PUSH i64 -9000000000
+               PUSH 2.5
+               PUSH f64 nan
+               PUSH false
+               PUSH "a\"b\n\u{e9}"
+               PUSH 0x10"#,
+        )
+        .unwrap();
+        assert_eq!(p.code[0], Instr::Push(Const::I32(-7)));
+        assert_eq!(p.code[1], Instr::Push(Const::I64(-9_000_000_000)));
+        assert_eq!(p.code[2], Instr::Push(Const::F64(2.5)));
+        assert_eq!(p.code[3], Instr::Push(Const::F64(f64::NAN)));
+        assert_eq!(p.code[4], Instr::Push(Const::Bool(false)));
+        assert_eq!(p.code[5], Instr::Push(Const::Str("a\"b\n\u{e9}".into())));
+        assert_eq!(p.code[6], Instr::Push(Const::I32(16)));
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let e = err("  PUSH 1\n  PUHS 2\n");
+        assert_eq!((e.line, e.column), (2, 3));
+        assert!(matches!(e.kind, AsmErrorKind::UnknownInstruction { .. }), "{e}");
+        assert_eq!(e.to_string(), "line 2, column 3: unknown instruction `PUHS`");
+
+        let e = err("PUSH 3000000000");
+        assert!(matches!(e.kind, AsmErrorKind::OutOfRange { .. }), "{e}");
+        assert_eq!(e.column, 6);
+
+        let e = err("JMP nowhere");
+        assert!(matches!(e.kind, AsmErrorKind::UnknownLabel { .. }), "{e}");
+
+        let e = err("a: NOP\na: NOP");
+        assert!(matches!(e.kind, AsmErrorKind::DuplicateLabel { first_line: 1, .. }), "{e}");
+
+        let e = err(".import 0 f () -> void\n.import 0 g () -> void");
+        assert!(matches!(e.kind, AsmErrorKind::DuplicateSlot { slot: 0, .. }), "{e}");
+
+        let e = err(".import 0 f (i32, u8) -> void");
+        assert!(matches!(e.kind, AsmErrorKind::UnknownType { .. }), "{e}");
+        assert_eq!(e.column, 19);
+
+        let e = err(".import 0 f () -> void ^^1");
+        assert!(matches!(e.kind, AsmErrorKind::BadRequirement { .. }), "{e}");
+
+        let e = err(".func f () -> void\nRET");
+        assert!(matches!(e.kind, AsmErrorKind::UnclosedFunction { .. }), "{e}");
+
+        let e = err("PUSH \"abc");
+        assert!(matches!(e.kind, AsmErrorKind::UnterminatedString), "{e}");
+
+        let e = err("PUSH \"\\q\"");
+        assert!(matches!(e.kind, AsmErrorKind::BadEscape { .. }), "{e}");
+
+        let e = err("LOAD nothing");
+        assert!(matches!(e.kind, AsmErrorKind::UnknownLocal { .. }), "{e}");
+
+        let e = err("CALL nothing");
+        assert!(matches!(e.kind, AsmErrorKind::UnknownFunction { .. }), "{e}");
+
+        let e = err("CALL_NATIVE nothing");
+        assert!(matches!(e.kind, AsmErrorKind::UnknownImport { .. }), "{e}");
+
+        let e = err("POP 1");
+        assert!(matches!(e.kind, AsmErrorKind::Unexpected { .. }), "{e}");
+
+        let e = err(".end");
+        assert!(matches!(e.kind, AsmErrorKind::StrayEnd), "{e}");
+
+        let e = err(".func f () -> void\n.func g () -> void");
+        assert!(matches!(e.kind, AsmErrorKind::NestedFunction { .. }), "{e}");
+
+        let e = err(".func main () -> void\n.end");
+        assert!(matches!(e.kind, AsmErrorKind::DuplicateFunction { .. }), "{e}");
+
+        let e = err(".local x i32\n.local x i64");
+        assert!(matches!(e.kind, AsmErrorKind::DuplicateLocal { .. }), "{e}");
+
+        let e = err(".bogus");
+        assert!(matches!(e.kind, AsmErrorKind::UnknownDirective { .. }), "{e}");
+
+        let e = err("PUSH 1 @");
+        assert!(matches!(e.kind, AsmErrorKind::Unexpected { ref found } if found == "@"), "{e}");
+        assert_eq!(e.to_string(), "line 1, column 8: unexpected `@`");
+
+        let e = err("PUSH");
+        assert!(matches!(e.kind, AsmErrorKind::Expected { .. }), "{e}");
+
+        let e = err("PUSH i32 1.5");
+        assert!(matches!(e.kind, AsmErrorKind::BadConstant { .. }), "{e}");
+
+        let e = err("9lives: NOP");
+        assert!(matches!(e.kind, AsmErrorKind::BadName { .. }), "{e}");
+    }
+
+    #[test]
+    fn comments_and_case() {
+        let p = assemble("push 1 ; a comment with \"quotes\"\n; whole line\nhalt").unwrap();
+        assert_eq!(p.code, vec![Instr::Push(Const::I32(1)), Instr::Halt]);
+        let p = assemble("PUSH \"; not a comment\"").unwrap();
+        assert_eq!(p.code, vec![Instr::Push(Const::Str("; not a comment".into()))]);
+    }
+}

@@ -1,0 +1,470 @@
+//! The binary form of a program (`.hsbc`): [`encode`] and [`decode`].
+//!
+//! ```text
+//! "HSBC" version:u8
+//! imports:   n { slot:uv name:str nparams:u8 tag* ret:u8 requirement:str }
+//! functions: n { name:str nparams:u8 tag* ret:u8 nlocals:uv { name:str tag }* start:uv end:uv }
+//! code:      n { opcode:u8 operand? }
+//! ```
+//!
+//! `uv` is an unsigned LEB128 varint, signed integers are zigzag varints,
+//! `f64` is 8 little-endian bytes and `str` a varint length and UTF-8 bytes.
+//! The decoder accepts any bytes: it either returns a program, which the
+//! verifier then checks, or a [`DecodeError`] saying where and what.
+
+use std::sync::Arc;
+
+use semver::VersionReq;
+
+use super::program::{Const, Function, Import, Instr, Local, Program};
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::types::{Signature, ValType};
+
+/// The magic bytes at the start of every `.hsbc` file.
+pub const MAGIC: &[u8; 4] = b"HSBC";
+/// The format version this host writes and reads.
+pub const VERSION: u8 = 1;
+
+mod op {
+    pub const NOP: u8 = 0x00;
+    pub const HALT: u8 = 0x01;
+    pub const PRINT: u8 = 0x02;
+    pub const POP: u8 = 0x03;
+    pub const DUP: u8 = 0x04;
+    pub const SWAP: u8 = 0x05;
+    pub const ADD: u8 = 0x10;
+    pub const SUB: u8 = 0x11;
+    pub const MUL: u8 = 0x12;
+    pub const DIV: u8 = 0x13;
+    pub const MOD: u8 = 0x14;
+    pub const NEG: u8 = 0x15;
+    pub const NOT: u8 = 0x16;
+    pub const EQ: u8 = 0x18;
+    pub const NE: u8 = 0x19;
+    pub const LT: u8 = 0x1a;
+    pub const LE: u8 = 0x1b;
+    pub const GT: u8 = 0x1c;
+    pub const GE: u8 = 0x1d;
+    pub const PUSH_I32: u8 = 0x20;
+    pub const PUSH_I64: u8 = 0x21;
+    pub const PUSH_F64: u8 = 0x22;
+    pub const PUSH_TRUE: u8 = 0x23;
+    pub const PUSH_FALSE: u8 = 0x24;
+    pub const PUSH_STR: u8 = 0x25;
+    pub const LOAD: u8 = 0x30;
+    pub const STORE: u8 = 0x31;
+    pub const JMP: u8 = 0x40;
+    pub const JZ: u8 = 0x41;
+    pub const JNZ: u8 = 0x42;
+    pub const CALL: u8 = 0x50;
+    pub const RET: u8 = 0x51;
+    pub const CALL_NATIVE: u8 = 0x52;
+}
+
+/// Writes `program` in the binary form.
+pub fn encode(program: &Program) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(64 + program.code.len() * 3));
+    w.0.extend_from_slice(MAGIC);
+    w.0.push(VERSION);
+    w.uv(program.imports.len() as u64);
+    for i in &program.imports {
+        w.uv(i.slot.into());
+        w.str(&i.name);
+        w.signature(&i.signature);
+        w.str(&i.requirement.as_ref().map(ToString::to_string).unwrap_or_default());
+    }
+    w.uv(program.functions.len() as u64);
+    for f in &program.functions {
+        w.str(&f.name);
+        w.signature(&f.signature());
+        w.uv(f.locals.len() as u64);
+        for l in &f.locals {
+            w.str(&l.name);
+            w.0.push(l.ty.tag().0);
+        }
+        w.uv(f.start.into());
+        w.uv(f.end.into());
+    }
+    w.uv(program.code.len() as u64);
+    for instr in &program.code {
+        w.instr(instr);
+    }
+    w.0
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn uv(&mut self, mut v: u64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.0.push(byte);
+                return;
+            }
+            self.0.push(byte | 0x80);
+        }
+    }
+
+    fn sv(&mut self, v: i64) {
+        self.uv(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    fn str(&mut self, s: &str) {
+        self.uv(s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn signature(&mut self, sig: &Signature) {
+        self.0.push(sig.params.len() as u8);
+        self.0.extend(sig.params.iter().map(|t| t.tag().0));
+        self.0.push(sig.ret.map_or(0, |t| t.tag().0));
+    }
+
+    fn instr(&mut self, instr: &Instr) {
+        let simple = match instr {
+            Instr::Nop => op::NOP,
+            Instr::Halt => op::HALT,
+            Instr::Print => op::PRINT,
+            Instr::Pop => op::POP,
+            Instr::Dup => op::DUP,
+            Instr::Swap => op::SWAP,
+            Instr::Add => op::ADD,
+            Instr::Sub => op::SUB,
+            Instr::Mul => op::MUL,
+            Instr::Div => op::DIV,
+            Instr::Mod => op::MOD,
+            Instr::Neg => op::NEG,
+            Instr::Not => op::NOT,
+            Instr::Eq => op::EQ,
+            Instr::Ne => op::NE,
+            Instr::Lt => op::LT,
+            Instr::Le => op::LE,
+            Instr::Gt => op::GT,
+            Instr::Ge => op::GE,
+            Instr::Ret => op::RET,
+            Instr::Push(c) => {
+                match c {
+                    Const::I32(v) => {
+                        self.0.push(op::PUSH_I32);
+                        self.sv((*v).into());
+                    }
+                    Const::I64(v) => {
+                        self.0.push(op::PUSH_I64);
+                        self.sv(*v);
+                    }
+                    Const::F64(v) => {
+                        self.0.push(op::PUSH_F64);
+                        self.0.extend_from_slice(&v.to_le_bytes());
+                    }
+                    Const::Bool(true) => self.0.push(op::PUSH_TRUE),
+                    Const::Bool(false) => self.0.push(op::PUSH_FALSE),
+                    Const::Str(s) => {
+                        self.0.push(op::PUSH_STR);
+                        self.str(s);
+                    }
+                }
+                return;
+            }
+            Instr::Load(n) | Instr::Store(n) | Instr::Jmp(n) | Instr::Jz(n) | Instr::Jnz(n) | Instr::Call(n) | Instr::CallNative(n) => {
+                self.0.push(match instr {
+                    Instr::Load(_) => op::LOAD,
+                    Instr::Store(_) => op::STORE,
+                    Instr::Jmp(_) => op::JMP,
+                    Instr::Jz(_) => op::JZ,
+                    Instr::Jnz(_) => op::JNZ,
+                    Instr::Call(_) => op::CALL,
+                    _ => op::CALL_NATIVE,
+                });
+                self.uv((*n).into());
+                return;
+            }
+        };
+        self.0.push(simple);
+    }
+}
+
+/// Reads a program in the binary form.
+pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
+    let mut r = Reader { bytes, at: 0 };
+    let magic = r.take(4)?;
+    if magic != MAGIC {
+        return Err(r.error_at(0, DecodeErrorKind::BadMagic));
+    }
+    let version = r.u8()?;
+    if version != VERSION {
+        return Err(r.error_at(4, DecodeErrorKind::UnsupportedVersion {
+            expected: VERSION,
+            found: version,
+        }));
+    }
+    let n = r.count()?;
+    let mut imports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let slot = r.u32()?;
+        let name = r.str()?;
+        let signature = r.signature()?;
+        let req_at = r.at;
+        let req = r.str()?;
+        let requirement = if req.is_empty() {
+            None
+        } else {
+            Some(VersionReq::parse(&req).map_err(|_| {
+                r.error_at(req_at, DecodeErrorKind::BadRequirement { text: req.clone() })
+            })?)
+        };
+        imports.push(Import {
+            slot,
+            name,
+            signature,
+            requirement,
+        });
+    }
+    let n = r.count()?;
+    let mut functions = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str()?;
+        let sig = r.signature()?;
+        let nlocals = r.count()?;
+        let mut locals = Vec::with_capacity(nlocals);
+        for _ in 0..nlocals {
+            let name = r.str()?;
+            let ty = r.val_type()?;
+            locals.push(Local { name, ty });
+        }
+        let start = r.u32()?;
+        let end = r.u32()?;
+        functions.push(Function {
+            name,
+            params: sig.params,
+            ret: sig.ret,
+            locals,
+            start,
+            end,
+        });
+    }
+    let n = r.count()?;
+    let mut code = Vec::with_capacity(n);
+    for _ in 0..n {
+        code.push(r.instr()?);
+    }
+    if r.at != bytes.len() {
+        return Err(r.error_at(r.at, DecodeErrorKind::TrailingBytes {
+            count: bytes.len() - r.at,
+        }));
+    }
+    Ok(Program {
+        imports,
+        functions,
+        code,
+    })
+}
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError { offset, kind }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| self.error_at(self.bytes.len(), DecodeErrorKind::UnexpectedEnd))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn uv(&mut self) -> Result<u64, DecodeError> {
+        let start = self.at;
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            let bits = u64::from(b & 0x7f);
+            if shift == 63 && bits > 1 {
+                break;
+            }
+            v |= bits << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.error_at(start, DecodeErrorKind::BadVarint))
+    }
+
+    fn sv(&mut self) -> Result<i64, DecodeError> {
+        let u = self.uv()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let at = self.at;
+        let v = self.uv()?;
+        u32::try_from(v).map_err(|_| self.error_at(at, DecodeErrorKind::OutOfRange { value: v as i128, ty: "u32" }))
+    }
+
+    /// A count of items that each take at least one byte: never more than
+    /// the bytes left, so a hostile count cannot allocate much.
+    fn count(&mut self) -> Result<usize, DecodeError> {
+        let at = self.at;
+        let n = self.uv()?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n > left {
+            return Err(self.error_at(at, DecodeErrorKind::CountTooLarge { count: n, left }));
+        }
+        Ok(n as usize)
+    }
+
+    fn str(&mut self) -> Result<String, DecodeError> {
+        let len = self.count()?;
+        let at = self.at;
+        let b = self.take(len)?;
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| self.error_at(at, DecodeErrorKind::NotUtf8))
+    }
+
+    fn val_type(&mut self) -> Result<ValType, DecodeError> {
+        let at = self.at;
+        let tag = self.u8()?;
+        match ValType::from_tag(hotslot_plugin_api::HsType(tag)) {
+            Ok(Some(t)) => Ok(t),
+            _ => Err(self.error_at(at, DecodeErrorKind::BadType { tag })),
+        }
+    }
+
+    fn signature(&mut self) -> Result<Signature, DecodeError> {
+        let n = self.u8()? as usize;
+        let mut params = Vec::with_capacity(n);
+        for _ in 0..n {
+            params.push(self.val_type()?);
+        }
+        let at = self.at;
+        let tag = self.u8()?;
+        let ret = ValType::from_tag(hotslot_plugin_api::HsType(tag))
+            .map_err(|()| self.error_at(at, DecodeErrorKind::BadType { tag }))?;
+        Ok(Signature { params, ret })
+    }
+
+    fn instr(&mut self) -> Result<Instr, DecodeError> {
+        let at = self.at;
+        let opcode = self.u8()?;
+        Ok(match opcode {
+            op::NOP => Instr::Nop,
+            op::HALT => Instr::Halt,
+            op::PRINT => Instr::Print,
+            op::POP => Instr::Pop,
+            op::DUP => Instr::Dup,
+            op::SWAP => Instr::Swap,
+            op::ADD => Instr::Add,
+            op::SUB => Instr::Sub,
+            op::MUL => Instr::Mul,
+            op::DIV => Instr::Div,
+            op::MOD => Instr::Mod,
+            op::NEG => Instr::Neg,
+            op::NOT => Instr::Not,
+            op::EQ => Instr::Eq,
+            op::NE => Instr::Ne,
+            op::LT => Instr::Lt,
+            op::LE => Instr::Le,
+            op::GT => Instr::Gt,
+            op::GE => Instr::Ge,
+            op::RET => Instr::Ret,
+            op::PUSH_I32 => {
+                let v_at = self.at;
+                let v = self.sv()?;
+                Instr::Push(Const::I32(i32::try_from(v).map_err(|_| {
+                    self.error_at(v_at, DecodeErrorKind::OutOfRange { value: v.into(), ty: "i32" })
+                })?))
+            }
+            op::PUSH_I64 => Instr::Push(Const::I64(self.sv()?)),
+            op::PUSH_F64 => {
+                let b: [u8; 8] = self.take(8)?.try_into().expect("took 8 bytes");
+                Instr::Push(Const::F64(f64::from_le_bytes(b)))
+            }
+            op::PUSH_TRUE => Instr::Push(Const::Bool(true)),
+            op::PUSH_FALSE => Instr::Push(Const::Bool(false)),
+            op::PUSH_STR => Instr::Push(Const::Str(Arc::from(self.str()?))),
+            op::LOAD => Instr::Load(self.u32()?),
+            op::STORE => Instr::Store(self.u32()?),
+            op::JMP => Instr::Jmp(self.u32()?),
+            op::JZ => Instr::Jz(self.u32()?),
+            op::JNZ => Instr::Jnz(self.u32()?),
+            op::CALL => Instr::Call(self.u32()?),
+            op::CALL_NATIVE => Instr::CallNative(self.u32()?),
+            _ => return Err(self.error_at(at, DecodeErrorKind::BadOpcode { opcode })),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::asm::assemble;
+
+    #[test]
+    fn round_trip() {
+        let p = assemble(
+            r#"
+            .import 3 f (i32, str) -> f64 >=1.2, <3
+            .local s str
+                PUSH -5
+                PUSH "héllo"
+                CALL_NATIVE 3
+                PUSH f64 -0.0
+                PUSH i64 -9223372036854775808
+                PUSH true
+                STORE s
+            x:  JMP x
+            .func g (a: bool) -> void
+                RET
+            .end
+            "#,
+        )
+        .unwrap();
+        let bytes = encode(&p);
+        assert_eq!(decode(&bytes).unwrap(), p);
+    }
+
+    #[test]
+    fn malformed_inputs_are_errors() {
+        let bytes = encode(&assemble("PUSH 1\nHALT").unwrap());
+        for cut in 0..bytes.len() {
+            let e = decode(&bytes[..cut]).unwrap_err();
+            assert!(
+                matches!(e.kind, DecodeErrorKind::UnexpectedEnd | DecodeErrorKind::BadMagic | DecodeErrorKind::CountTooLarge { .. }),
+                "{cut}: {e}"
+            );
+        }
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(matches!(decode(&trailing).unwrap_err().kind, DecodeErrorKind::TrailingBytes { count: 1 }));
+        let mut version = bytes.clone();
+        version[4] = 9;
+        assert!(matches!(
+            decode(&version).unwrap_err().kind,
+            DecodeErrorKind::UnsupportedVersion { found: 9, .. }
+        ));
+        let mut opcode = bytes.clone();
+        let last = opcode.len() - 1;
+        opcode[last] = 0xee;
+        let e = decode(&opcode).unwrap_err();
+        assert!(matches!(e.kind, DecodeErrorKind::BadOpcode { opcode: 0xee }), "{e}");
+        assert_eq!(e.offset, last);
+        let e = decode(b"HSBC\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01").unwrap_err();
+        assert!(matches!(e.kind, DecodeErrorKind::BadVarint), "{e}");
+        let e = decode(b"HSBC\x01\x7f").unwrap_err();
+        assert!(matches!(e.kind, DecodeErrorKind::CountTooLarge { count: 127, .. }), "{e}");
+    }
+}

@@ -1,0 +1,112 @@
+//! The disassembler: a [`Program`] back to `.hsasm` text that assembles to
+//! the same program.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::program::{Const, Function, Instr, Program};
+
+/// Writes `program` as assembly text. Jump targets get labels `L<pc>`.
+pub fn disassemble(program: &Program) -> String {
+    let targets: BTreeSet<u32> = program.code.iter().filter_map(Instr::target).collect();
+    let mut out = String::new();
+    for import in &program.imports {
+        let _ = writeln!(out, "{import}");
+    }
+    for (i, f) in program.functions.iter().enumerate() {
+        if i == 0 {
+            if !program.imports.is_empty() {
+                out.push('\n');
+            }
+        } else {
+            let params: Vec<String> = f
+                .locals
+                .iter()
+                .zip(&f.params)
+                .map(|(l, t)| format!("{}: {t}", l.name))
+                .collect();
+            let ret = f.ret.map_or("void", |t| t.name());
+            let _ = writeln!(out, "\n.func {} ({}) -> {ret}", f.name, params.join(", "));
+        }
+        for l in f.locals.iter().skip(f.params.len()) {
+            let _ = writeln!(out, ".local {} {}", l.name, l.ty);
+        }
+        for pc in f.start..f.end {
+            if targets.contains(&pc) {
+                let _ = writeln!(out, "L{pc}:");
+            }
+            let Some(instr) = program.code.get(pc as usize) else {
+                break;
+            };
+            let _ = writeln!(out, "    {}", instruction(program, f, instr));
+        }
+        if i > 0 {
+            out.push_str(".end\n");
+        }
+    }
+    out
+}
+
+/// One instruction as assembly text, its operands resolved to names where
+/// the program has them.
+pub fn instruction(program: &Program, function: &Function, instr: &Instr) -> String {
+    let m = instr.mnemonic();
+    match instr {
+        Instr::Push(c) => format!("{m} {}", constant(c)),
+        Instr::Load(n) | Instr::Store(n) => match function.locals.get(*n as usize) {
+            Some(l) => format!("{m} {}", l.name),
+            None => format!("{m} {n}"),
+        },
+        Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => format!("{m} L{t}"),
+        Instr::Call(f) => match program.functions.get(*f as usize) {
+            Some(f) => format!("{m} {}", f.name),
+            None => format!("{m} <function {f}>"),
+        },
+        Instr::CallNative(slot) => format!("{m} {slot}"),
+        _ => m.to_owned(),
+    }
+}
+
+/// A constant as assembly text.
+pub fn constant(c: &Const) -> String {
+    match c {
+        Const::I32(v) => v.to_string(),
+        Const::I64(v) => format!("i64 {v}"),
+        Const::F64(v) => format!("f64 {}", float(*v)),
+        Const::Bool(v) => v.to_string(),
+        Const::Str(s) => quote(s),
+    }
+}
+
+fn float(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        // `{:?}` is the shortest text that parses back to the same bits.
+        format!("{v:?}")
+    }
+}
+
+/// A string constant with its quotes and escapes.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,762 @@
+//! The dispatch loop.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::Arc;
+
+use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
+
+use super::ctx::{CallCtx, CallbackFault};
+use super::program::Program;
+use super::value::Value;
+use super::verify::{Op, RetKind, VerifiedProgram};
+use crate::error::{Fault, LinkError, VmError};
+use crate::types::{Signature, ValType};
+
+/// Where a VM's `CALL_NATIVE`s go: a [`SlotTable`](crate::SlotTable)'s
+/// hot-swappable slots, or a fixed set of functions ([`StaticNatives`]).
+///
+/// # Safety
+///
+/// After [`Natives::link`] accepted a program, `call` for each of its slots
+/// must either fail or call a function whose parameters and result are
+/// exactly those of the slot's import: the VM reads the result as that type
+/// without checking.
+pub unsafe trait Natives {
+    /// Checks that every import of `program` can be served, and prepares to.
+    fn link(&self, program: &Program) -> Result<(), LinkError>;
+
+    /// A run is starting on this thread.
+    fn enter(&self) {}
+
+    /// The run has stopped.
+    fn leave(&self) {}
+
+    /// Calls the function serving `slot`.
+    ///
+    /// # Safety
+    ///
+    /// `slot` is an import of the linked program; `args` points to `nargs`
+    /// values of its parameter types; `ret` is writable; `ctx` is the VM's
+    /// call context.
+    unsafe fn call(
+        &self,
+        slot: u32,
+        ctx: *mut HsCallCtx,
+        args: *const HsValue,
+        nargs: usize,
+        ret: *mut HsValue,
+    ) -> Result<(), CallFailure>;
+}
+
+/// Why a native call did not succeed, as a [`Natives`] reports it; the VM
+/// adds the message from the call context.
+#[derive(Debug)]
+pub enum CallFailure {
+    /// Nothing is bound to the slot.
+    Unbound,
+    /// The function returned a status other than OK.
+    Status {
+        /// The function.
+        function: String,
+        /// Its status.
+        status: HsStatus,
+    },
+}
+
+/// A fixed set of native functions, linked into the VM for good: no slot,
+/// no swap. For embedding without hot reload, and for measuring what
+/// swappability costs.
+pub struct StaticNatives {
+    entries: Vec<Option<(String, Signature, HsEntry)>>,
+}
+
+impl StaticNatives {
+    /// No functions.
+    pub fn new() -> StaticNatives {
+        StaticNatives { entries: Vec::new() }
+    }
+
+    /// Serves `slot` with `entry`, a function named `name` of signature `signature`.
+    ///
+    /// # Safety
+    ///
+    /// `entry` follows the ABI for `signature`: it reads its arguments and
+    /// writes its result as those types.
+    pub unsafe fn insert(&mut self, slot: u32, name: &str, signature: Signature, entry: HsEntry) {
+        let i = slot as usize;
+        if self.entries.len() <= i {
+            self.entries.resize_with(i + 1, || None);
+        }
+        self.entries[i] = Some((name.to_owned(), signature, entry));
+    }
+}
+
+impl Default for StaticNatives {
+    fn default() -> StaticNatives {
+        StaticNatives::new()
+    }
+}
+
+// SAFETY: `link` accepts a program only when every import's slot holds an
+// entry declared (by `insert`'s contract) with exactly the import's signature.
+unsafe impl Natives for StaticNatives {
+    fn link(&self, program: &Program) -> Result<(), LinkError> {
+        for import in &program.imports {
+            match self.entries.get(import.slot as usize).and_then(Option::as_ref) {
+                None => return Err(LinkError::Unserved { slot: import.slot }),
+                Some((name, sig, _)) if *sig != import.signature => {
+                    return Err(LinkError::Signature {
+                        slot: import.slot,
+                        expected: import.signature.clone(),
+                        found: sig.clone(),
+                        function: name.clone(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    unsafe fn call(
+        &self,
+        slot: u32,
+        ctx: *mut HsCallCtx,
+        args: *const HsValue,
+        nargs: usize,
+        ret: *mut HsValue,
+    ) -> Result<(), CallFailure> {
+        // SAFETY: `link` checked that the program's slots are all present.
+        let (name, _, entry) = unsafe { self.entries.get_unchecked(slot as usize).as_ref().unwrap_unchecked() };
+        // SAFETY: the caller passes arguments of the import's types, which
+        // `link` checked are the entry's.
+        let status = unsafe { entry(ctx, args, nargs, ret) };
+        if status == HsStatus::OK {
+            Ok(())
+        } else {
+            Err(CallFailure::Status {
+                function: name.clone(),
+                status,
+            })
+        }
+    }
+}
+
+/// Runtime limits of a VM.
+#[derive(Clone, Copy, Debug)]
+pub struct VmOptions {
+    /// Values the stack holds, locals and operands of every frame together.
+    pub stack_capacity: usize,
+    /// The deepest `CALL`s may nest.
+    pub max_call_depth: usize,
+    /// Bytes of native string results after which unreachable ones are
+    /// collected (the threshold then follows what stays reachable).
+    pub gc_threshold: usize,
+}
+
+impl Default for VmOptions {
+    fn default() -> VmOptions {
+        VmOptions {
+            stack_capacity: 64 * 1024,
+            max_call_depth: 1024,
+            gc_threshold: 1 << 20,
+        }
+    }
+}
+
+/// Where a VM stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    /// At the start; `resume` runs it.
+    Ready,
+    /// Stopped by its fuel running out; `resume` continues.
+    Paused,
+    /// Ran `HALT` (or returned from `main`).
+    Halted,
+    /// Stopped by a fault; `reset` (or `run`) starts over.
+    Faulted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) func: u32,
+    /// Where the caller continues; unused for `main`.
+    pub(crate) ret_pc: u32,
+    /// Stack index of the frame's first local.
+    pub(crate) base: u32,
+}
+
+/// A virtual machine running one verified program.
+///
+/// Many VMs may run the same program, and share one slot table, on as many
+/// threads.
+pub struct Vm<N: Natives> {
+    program: Arc<VerifiedProgram>,
+    natives: N,
+    options: VmOptions,
+    stack: Box<[HsValue]>,
+    sp: usize,
+    pc: u32,
+    frames: Vec<Frame>,
+    ctx: CallCtx,
+    out: Box<dyn Write + Send>,
+    status: Status,
+}
+
+impl<N: Natives> Vm<N> {
+    /// A VM for `program` whose native calls go to `natives`, printing to
+    /// standard output.
+    pub fn new(program: Arc<VerifiedProgram>, natives: N) -> Result<Vm<N>, LinkError> {
+        Vm::with_options(program, natives, VmOptions::default())
+    }
+
+    /// As [`Vm::new`], with limits.
+    pub fn with_options(
+        program: Arc<VerifiedProgram>,
+        natives: N,
+        options: VmOptions,
+    ) -> Result<Vm<N>, LinkError> {
+        natives.link(&program.program)?;
+        let mut vm = Vm {
+            stack: vec![HsValue::ZERO; options.stack_capacity].into_boxed_slice(),
+            sp: 0,
+            pc: 0,
+            frames: Vec::new(),
+            ctx: CallCtx::new(options.gc_threshold),
+            out: Box::new(std::io::stdout()),
+            status: Status::Ready,
+            program,
+            natives,
+            options,
+        };
+        vm.reset();
+        Ok(vm)
+    }
+
+    /// Sends `PRINT` output to `out`.
+    pub fn set_output(&mut self, out: impl Write + Send + 'static) {
+        self.out = Box::new(out);
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Arc<VerifiedProgram> {
+        &self.program
+    }
+
+    /// Where native calls go.
+    pub fn natives(&self) -> &N {
+        &self.natives
+    }
+
+    /// Where the VM stands.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The next instruction.
+    pub fn pc(&self) -> u32 {
+        self.pc
+    }
+
+    /// Back to the start: empty stack, zeroed locals, native strings freed.
+    pub fn reset(&mut self) {
+        self.sp = 0;
+        self.pc = 0;
+        self.frames.clear();
+        self.ctx.heap.clear();
+        self.status = Status::Ready;
+        let main = &self.program.funcs[0];
+        self.frames.push(Frame {
+            func: 0,
+            ret_pc: 0,
+            base: 0,
+        });
+        let n = main.local_types.len().min(self.stack.len());
+        self.stack[..n].fill(HsValue::ZERO);
+        self.sp = n;
+    }
+
+    /// Runs the program from the start to its end.
+    pub fn run(&mut self) -> Result<(), VmError> {
+        self.reset();
+        self.resume(None).map(|_| ())
+    }
+
+    /// Runs from where the VM stands until the program ends, or until
+    /// `fuel` backward jumps and calls have been made (then it pauses).
+    pub fn resume(&mut self, fuel: Option<u64>) -> Result<Status, VmError> {
+        match self.status {
+            Status::Halted | Status::Faulted => self.reset(),
+            Status::Ready | Status::Paused => {}
+        }
+        self.natives.enter();
+        let result = self.dispatch(fuel.unwrap_or(u64::MAX));
+        self.natives.leave();
+        self.status = match &result {
+            Ok(s) => *s,
+            Err(_) => Status::Faulted,
+        };
+        result
+    }
+
+    /// The values of every frame, bottom first: each frame's locals, then
+    /// its operands. Empty once the VM faulted.
+    pub fn frames(&self) -> Vec<FrameView> {
+        let Some(layout) = self.layout() else {
+            return Vec::new();
+        };
+        layout
+            .into_iter()
+            .map(|(frame, locals, operands)| {
+                let read = |range: std::ops::Range<usize>, types: &[ValType]| -> Vec<Value> {
+                    range
+                        .zip(types)
+                        // SAFETY: `layout` gives each slot's verified type,
+                        // and string views point into the heap or constants
+                        // the VM keeps alive.
+                        .map(|(i, &t)| unsafe { Value::from_raw(&self.stack[i], t) })
+                        .collect()
+                };
+                FrameView {
+                    function: self.program.program.functions[frame.func as usize].name.clone(),
+                    locals: read(locals.0, &locals.1),
+                    operands: read(operands.0, &operands.1),
+                }
+            })
+            .collect()
+    }
+
+    /// The operand stack of the innermost frame, bottom first.
+    pub fn stack(&self) -> Vec<Value> {
+        self.frames().pop().map(|f| f.operands).unwrap_or_default()
+    }
+
+    /// Native strings the VM holds (for tests of collection).
+    pub fn heap_strings(&self) -> usize {
+        self.ctx.heap.len()
+    }
+
+    /// Each frame with the stack range and types of its locals and of its
+    /// operands, or `None` when the VM has no consistent state (faulted).
+    #[expect(clippy::type_complexity, reason = "a private helper's tuple")]
+    fn layout(&self) -> Option<Vec<(Frame, (std::ops::Range<usize>, Vec<ValType>), (std::ops::Range<usize>, Vec<ValType>))>> {
+        if self.status == Status::Faulted {
+            return None;
+        }
+        let p = &self.program;
+        let mut out = Vec::with_capacity(self.frames.len());
+        for (i, frame) in self.frames.iter().enumerate() {
+            let func = &p.funcs[frame.func as usize];
+            let base = frame.base as usize;
+            let nlocals = func.local_types.len();
+            let (end, types) = match self.frames.get(i + 1) {
+                // Suspended at a CALL: its stack before the call, less the
+                // arguments, which became the callee's first locals.
+                Some(callee) => {
+                    let before = p.stack_types(callee.ret_pc - 1)?;
+                    let nargs = p.funcs[callee.func as usize].nparams as usize;
+                    (callee.base as usize, before[..before.len() - nargs].to_vec())
+                }
+                None if self.status == Status::Halted => {
+                    let types = p.stack_types(self.pc.checked_sub(1)?)?.to_vec();
+                    (self.sp, types)
+                }
+                None => (self.sp, p.stack_types(self.pc)?.to_vec()),
+            };
+            let operands = base + nlocals..end;
+            if operands.len() != types.len() {
+                return None;
+            }
+            out.push((*frame, (base..base + nlocals, func.local_types.to_vec()), (operands, types)));
+        }
+        Some(out)
+    }
+
+    /// Frees native strings that no stack slot or local refers to.
+    fn collect(&mut self) {
+        let Some(layout) = self.layout() else { return };
+        let mut live = HashSet::new();
+        for (_, locals, operands) in layout {
+            for (range, types) in [locals, operands] {
+                for (i, t) in range.zip(types) {
+                    if t == ValType::Str {
+                        // SAFETY: the slot's verified type is `str`.
+                        live.insert(unsafe { self.stack[i].str.ptr } as usize);
+                    }
+                }
+            }
+        }
+        self.ctx.heap.retain_live(&live);
+    }
+
+    fn fault(&self, pc: u32, fault: Fault) -> VmError {
+        VmError {
+            pc,
+            instr: self.program.describe(pc),
+            fault,
+        }
+    }
+
+    fn dispatch(&mut self, mut fuel: u64) -> Result<Status, VmError> {
+        let program = Arc::clone(&self.program);
+        let ops: &[Op] = &program.ops;
+        let stack: *mut HsValue = self.stack.as_mut_ptr();
+        let capacity = self.stack.len();
+        let ctx: *mut CallCtx = &raw mut self.ctx;
+        let mut pc = self.pc;
+        let mut sp = self.sp;
+        let mut base = self.frames.last().map_or(0, |f| f.base as usize);
+
+        if self.status == Status::Ready {
+            let need = sp + program.funcs[0].max_depth as usize;
+            if need > capacity {
+                return Err(self.fault(pc, Fault::StackOverflow { capacity }));
+            }
+        }
+
+        // Every access below relies on the verifier's guarantees for the
+        // program: `pc` stays within the code of the current function, each
+        // instruction finds on the stack the number and the types of values
+        // it reads (so `sp` never underflows the frame), locals are in range
+        // with fixed types, and `CALL` checks the capacity for the callee's
+        // locals and deepest stack, so `sp` never passes `capacity`.
+        macro_rules! get {
+            ($i:expr, $field:ident) => {
+                // SAFETY: the slot is below `sp` and holds a value of the
+                // field's type, per the verifier's guarantees above.
+                unsafe { (*stack.wrapping_add($i)).$field }
+            };
+        }
+        macro_rules! set {
+            ($i:expr, $field:ident, $v:expr) => {{
+                let v = $v;
+                // SAFETY: the slot is below `capacity`, per the verifier's
+                // guarantees above; writing a union field is always valid.
+                unsafe { (*stack.wrapping_add($i)).$field = v }
+            }};
+        }
+        macro_rules! read {
+            ($i:expr) => {
+                // SAFETY: the slot is below `sp`, per the verifier's
+                // guarantees above; all of it was initialized.
+                unsafe { *stack.wrapping_add($i) }
+            };
+        }
+        macro_rules! write {
+            ($i:expr, $v:expr) => {{
+                let v = $v;
+                // SAFETY: the slot is below `capacity`, per the verifier's
+                // guarantees above.
+                unsafe { *stack.wrapping_add($i) = v }
+            }};
+        }
+        macro_rules! binary {
+            ($field:ident, |$a:ident, $b:ident| $e:expr) => {{
+                sp -= 1;
+                let ($a, $b) = (get!(sp - 1, $field), get!(sp, $field));
+                set!(sp - 1, $field, $e);
+            }};
+            ($field:ident => $out:ident, |$a:ident, $b:ident| $e:expr) => {{
+                sp -= 1;
+                let ($a, $b) = (get!(sp - 1, $field), get!(sp, $field));
+                set!(sp - 1, $out, $e);
+            }};
+        }
+        macro_rules! str_cmp {
+            (|$a:ident, $b:ident| $e:expr) => {{
+                sp -= 1;
+                let (x, y) = (get!(sp - 1, str), get!(sp, str));
+                // SAFETY: both are verified strings: views of valid UTF-8
+                // that the heap or the program keeps alive.
+                let ($a, $b) = unsafe { (x.as_bytes(), y.as_bytes()) };
+                set!(sp - 1, boolean, $e);
+            }};
+        }
+        macro_rules! push {
+            ($v:expr) => {{
+                write!(sp, $v);
+                sp += 1;
+            }};
+        }
+        macro_rules! save {
+            () => {{
+                self.pc = pc;
+                self.sp = sp;
+            }};
+        }
+        macro_rules! trap {
+            ($fault:expr) => {{
+                save!();
+                return Err(self.fault(pc - 1, $fault));
+            }};
+        }
+        macro_rules! check_div {
+            ($field:ident, $min:expr) => {{
+                let (a, b) = (get!(sp - 2, $field), get!(sp - 1, $field));
+                if b == 0 {
+                    trap!(Fault::DivideByZero);
+                }
+                if a == $min && b == -1 {
+                    trap!(Fault::Overflow);
+                }
+            }};
+        }
+
+        loop {
+            // SAFETY: `pc` is within the function's verified code.
+            let op = unsafe { *ops.get_unchecked(pc as usize) };
+            pc += 1;
+            match op {
+                Op::Nop => {}
+                Op::PushI32(v) => push!(HsValue { i32: v }),
+                Op::PushI64(v) => push!(HsValue { i64: v }),
+                Op::PushF64(v) => push!(HsValue { f64: v }),
+                Op::PushBool(v) => push!(HsValue { boolean: v }),
+                // SAFETY: the verifier only emits indices into `str_views`.
+                Op::PushStr(i) => push!(HsValue { str: unsafe { program.str_views.get_unchecked(i as usize) }.0 }),
+                Op::Pop => sp -= 1,
+                Op::Dup => push!(read!(sp - 1)),
+                Op::Swap => {
+                    let (a, b) = (read!(sp - 2), read!(sp - 1));
+                    write!(sp - 2, b);
+                    write!(sp - 1, a);
+                }
+                Op::AddI32 => binary!(i32, |a, b| a.wrapping_add(b)),
+                Op::AddI64 => binary!(i64, |a, b| a.wrapping_add(b)),
+                Op::AddF64 => binary!(f64, |a, b| a + b),
+                Op::SubI32 => binary!(i32, |a, b| a.wrapping_sub(b)),
+                Op::SubI64 => binary!(i64, |a, b| a.wrapping_sub(b)),
+                Op::SubF64 => binary!(f64, |a, b| a - b),
+                Op::MulI32 => binary!(i32, |a, b| a.wrapping_mul(b)),
+                Op::MulI64 => binary!(i64, |a, b| a.wrapping_mul(b)),
+                Op::MulF64 => binary!(f64, |a, b| a * b),
+                Op::DivI32 => {
+                    check_div!(i32, i32::MIN);
+                    binary!(i32, |a, b| a / b);
+                }
+                Op::DivI64 => {
+                    check_div!(i64, i64::MIN);
+                    binary!(i64, |a, b| a / b);
+                }
+                Op::DivF64 => binary!(f64, |a, b| a / b),
+                Op::ModI32 => {
+                    check_div!(i32, i32::MIN);
+                    binary!(i32, |a, b| a % b);
+                }
+                Op::ModI64 => {
+                    check_div!(i64, i64::MIN);
+                    binary!(i64, |a, b| a % b);
+                }
+                Op::ModF64 => binary!(f64, |a, b| a % b),
+                Op::NegI32 => set!(sp - 1, i32, get!(sp - 1, i32).wrapping_neg()),
+                Op::NegI64 => set!(sp - 1, i64, get!(sp - 1, i64).wrapping_neg()),
+                Op::NegF64 => set!(sp - 1, f64, -get!(sp - 1, f64)),
+                // The VM only ever stores a bool as 0 or 1.
+                Op::Not => set!(sp - 1, boolean, !get!(sp - 1, boolean)),
+                Op::EqI32 => binary!(i32 => boolean, |a, b| a == b),
+                Op::EqI64 => binary!(i64 => boolean, |a, b| a == b),
+                Op::EqF64 => binary!(f64 => boolean, |a, b| a == b),
+                Op::EqBool => binary!(boolean => boolean, |a, b| a == b),
+                Op::EqStr => str_cmp!(|a, b| a == b),
+                Op::NeI32 => binary!(i32 => boolean, |a, b| a != b),
+                Op::NeI64 => binary!(i64 => boolean, |a, b| a != b),
+                Op::NeF64 => binary!(f64 => boolean, |a, b| a != b),
+                Op::NeBool => binary!(boolean => boolean, |a, b| a != b),
+                Op::NeStr => str_cmp!(|a, b| a != b),
+                Op::LtI32 => binary!(i32 => boolean, |a, b| a < b),
+                Op::LtI64 => binary!(i64 => boolean, |a, b| a < b),
+                Op::LtF64 => binary!(f64 => boolean, |a, b| a < b),
+                Op::LtStr => str_cmp!(|a, b| a < b),
+                Op::LeI32 => binary!(i32 => boolean, |a, b| a <= b),
+                Op::LeI64 => binary!(i64 => boolean, |a, b| a <= b),
+                Op::LeF64 => binary!(f64 => boolean, |a, b| a <= b),
+                Op::LeStr => str_cmp!(|a, b| a <= b),
+                Op::GtI32 => binary!(i32 => boolean, |a, b| a > b),
+                Op::GtI64 => binary!(i64 => boolean, |a, b| a > b),
+                Op::GtF64 => binary!(f64 => boolean, |a, b| a > b),
+                Op::GtStr => str_cmp!(|a, b| a > b),
+                Op::GeI32 => binary!(i32 => boolean, |a, b| a >= b),
+                Op::GeI64 => binary!(i64 => boolean, |a, b| a >= b),
+                Op::GeF64 => binary!(f64 => boolean, |a, b| a >= b),
+                Op::GeStr => str_cmp!(|a, b| a >= b),
+                Op::Load(n) => push!(read!(base + n as usize)),
+                Op::Store(n) => {
+                    sp -= 1;
+                    write!(base + n as usize, read!(sp));
+                }
+                Op::Jmp(t) => {
+                    if t < pc {
+                        fuel -= 1;
+                        if fuel == 0 {
+                            pc = t;
+                            save!();
+                            return Ok(Status::Paused);
+                        }
+                    }
+                    pc = t;
+                }
+                Op::JzI32(t) | Op::JnzI32(t) | Op::JzBool(t) | Op::JnzBool(t) => {
+                    sp -= 1;
+                    let zero = match op {
+                        Op::JzI32(_) | Op::JnzI32(_) => get!(sp, i32) == 0,
+                        _ => !get!(sp, boolean),
+                    };
+                    let jump_if_zero = matches!(op, Op::JzI32(_) | Op::JzBool(_));
+                    if zero == jump_if_zero {
+                        if t < pc {
+                            fuel -= 1;
+                            if fuel == 0 {
+                                pc = t;
+                                save!();
+                                return Ok(Status::Paused);
+                            }
+                        }
+                        pc = t;
+                    }
+                }
+                Op::Call(f) => {
+                    if self.frames.len() >= self.options.max_call_depth {
+                        trap!(Fault::CallDepth {
+                            max: self.options.max_call_depth
+                        });
+                    }
+                    let callee = &program.funcs[f as usize];
+                    let new_base = sp - callee.nparams as usize;
+                    let nlocals = callee.local_types.len();
+                    if new_base + nlocals + callee.max_depth as usize > capacity {
+                        trap!(Fault::StackOverflow { capacity });
+                    }
+                    for i in sp..new_base + nlocals {
+                        write!(i, HsValue::ZERO);
+                    }
+                    self.frames.push(Frame {
+                        func: f,
+                        ret_pc: pc,
+                        base: new_base as u32,
+                    });
+                    sp = new_base + nlocals;
+                    base = new_base;
+                    pc = callee.start;
+                    fuel -= 1;
+                    if fuel == 0 {
+                        save!();
+                        return Ok(Status::Paused);
+                    }
+                }
+                Op::Ret => {
+                    if self.frames.len() == 1 {
+                        save!();
+                        return Ok(Status::Halted);
+                    }
+                    let frame = self.frames.pop().expect("a frame per call");
+                    let has_result = program.program.functions[frame.func as usize].ret.is_some();
+                    if has_result {
+                        write!(base, read!(sp - 1));
+                        sp = base + 1;
+                    } else {
+                        sp = base;
+                    }
+                    pc = frame.ret_pc;
+                    base = self.frames.last().map_or(0, |f| f.base as usize);
+                }
+                Op::CallNative { slot, nargs, ret } => {
+                    let nargs = nargs as usize;
+                    let mut out = HsValue::ZERO;
+                    // SAFETY: `ctx` points to this VM's context, used by no
+                    // reference during the call.
+                    unsafe { (*ctx).begin_call() };
+                    // SAFETY: the verifier checked the top `nargs` values
+                    // have the import's parameter types, and `link` checked
+                    // the natives serve this slot with that signature.
+                    let called = unsafe {
+                        self.natives.call(slot, CallCtx::as_abi(ctx), stack.wrapping_add(sp - nargs), nargs, &mut out)
+                    };
+                    // SAFETY: the call has returned; nothing else holds `ctx`.
+                    let c = unsafe { &mut *ctx };
+                    if let Err(failure) = called {
+                        let fault = match failure {
+                            CallFailure::Unbound => Fault::Unbound { slot },
+                            CallFailure::Status { function, status } => match status {
+                                HsStatus::ERROR => Fault::Native {
+                                    slot,
+                                    function,
+                                    message: c.take_error(),
+                                },
+                                HsStatus::PANIC => Fault::Panic {
+                                    slot,
+                                    function,
+                                    message: c.take_error(),
+                                },
+                                HsStatus(status) => Fault::BadStatus { slot, function, status },
+                            },
+                        };
+                        trap!(fault);
+                    }
+                    if let Some(f) = c.fault {
+                        trap!(Fault::BadCallback {
+                            slot,
+                            problem: match f {
+                                CallbackFault::NullView => "a null pointer with a non-zero length",
+                                CallbackFault::NotUtf8 => "a string that is not UTF-8",
+                            },
+                        });
+                    }
+                    sp -= nargs;
+                    match ret {
+                        RetKind::Void => {}
+                        RetKind::Scalar => push!(out),
+                        RetKind::Bool => {
+                            // SAFETY: `out` is fully initialized (zeroed before
+                            // the call); its first byte is what the plugin wrote.
+                            let b = unsafe { *(&raw const out).cast::<u8>() } != 0;
+                            push!(HsValue { boolean: b });
+                        }
+                        RetKind::Str => {
+                            let Some(s) = c.result else {
+                                trap!(Fault::NoStringResult { slot });
+                            };
+                            push!(HsValue { str: s });
+                            if c.heap.wants_collection() {
+                                save!();
+                                self.collect();
+                            }
+                        }
+                    }
+                }
+                Op::Print(t) => {
+                    sp -= 1;
+                    let raw = read!(sp);
+                    // SAFETY: the verifier gave the value this type; a string
+                    // view points into the heap or the program's constants.
+                    let v = unsafe { Value::from_raw(&raw, t) };
+                    if let Err(e) = writeln!(self.out, "Result: {v}") {
+                        trap!(Fault::Output(e));
+                    }
+                }
+                Op::Halt => {
+                    save!();
+                    return Ok(Status::Halted);
+                }
+                Op::Unreachable => trap!(Fault::Unreachable),
+            }
+        }
+    }
+}
+
+/// One frame's values, for inspection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameView {
+    /// The function.
+    pub function: String,
+    /// Its locals, parameters first.
+    pub locals: Vec<Value>,
+    /// Its operand stack, bottom first.
+    pub operands: Vec<Value>,
+}
+
+// SAFETY: the VM's raw pointers (string views in its stack and context)
+// point into strings the VM itself or its `Arc<VerifiedProgram>` owns, so
+// moving the VM moves their owner with them.
+unsafe impl<N: Natives + Send> Send for Vm<N> {}

@@ -1,0 +1,22 @@
+//! The bytecode VM: programs, the assembler and disassembler, the binary
+//! form, the verifier, and the dispatch loop.
+
+mod asm;
+mod bytecode;
+mod ctx;
+mod disasm;
+mod exec;
+mod program;
+mod value;
+mod verify;
+
+pub use asm::assemble;
+pub use bytecode::{decode, encode};
+pub use disasm::disassemble;
+pub use exec::{CallFailure, FrameView, Natives, StaticNatives, Status, Vm, VmOptions};
+pub use program::{Const, Function, Import, Instr, Local, Program};
+pub use value::Value;
+pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! A program as assembled or decoded: imports, functions and instructions,
+//! before verification.
+
+use std::fmt;
+use std::sync::Arc;
+
+use semver::VersionReq;
+
+use crate::types::{Signature, ValType};
+
+/// A program: what the assembler and the bytecode decoder produce and the
+/// verifier checks.
+///
+/// Code is one sequence; each function owns a contiguous range of it, the
+/// entry function (`main`, index 0) first.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct Program {
+    /// The native functions the program calls, one per slot.
+    pub imports: Vec<Import>,
+    /// The bytecode functions; index 0 is the entry point.
+    pub functions: Vec<Function>,
+    /// All instructions.
+    pub code: Vec<Instr>,
+}
+
+impl Program {
+    /// The import declaring `slot`.
+    pub fn import(&self, slot: u32) -> Option<&Import> {
+        self.imports.iter().find(|i| i.slot == slot)
+    }
+
+    /// The function whose code contains `pc`.
+    pub fn function_at(&self, pc: u32) -> Option<(usize, &Function)> {
+        self.functions
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.start <= pc && pc < f.end)
+    }
+}
+
+/// A program's declaration of a native function it calls through a slot:
+/// `.import 0 math_add (i32, i32) -> i32 ^1.0`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Import {
+    /// The slot number `CALL_NATIVE` uses.
+    pub slot: u32,
+    /// The function's name: the symbol a binding uses by default.
+    pub name: String,
+    /// The signature a binding must match exactly.
+    pub signature: Signature,
+    /// The versions a binding may have; when absent, any version at first
+    /// and then the same major as the running one.
+    pub requirement: Option<VersionReq>,
+}
+
+impl fmt::Display for Import {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, ".import {} {} {}", self.slot, self.name, self.signature)?;
+        if let Some(req) = &self.requirement {
+            write!(f, " {req}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A bytecode function.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Function {
+    /// Its name.
+    pub name: String,
+    /// Its parameters, which are also its first locals.
+    pub params: Vec<ValType>,
+    /// Its result; `None` for void.
+    pub ret: Option<ValType>,
+    /// Every local: the parameters first, then the declared locals.
+    pub locals: Vec<Local>,
+    /// First instruction.
+    pub start: u32,
+    /// One past the last instruction.
+    pub end: u32,
+}
+
+impl Function {
+    /// Its signature.
+    pub fn signature(&self) -> Signature {
+        Signature::new(self.params.clone(), self.ret)
+    }
+}
+
+/// A local variable.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Local {
+    /// Its name.
+    pub name: String,
+    /// Its type; it never changes.
+    pub ty: ValType,
+}
+
+/// A constant pushed by `PUSH`.
+#[derive(Clone, Debug)]
+pub enum Const {
+    /// `PUSH 10`
+    I32(i32),
+    /// `PUSH i64 10`
+    I64(i64),
+    /// `PUSH 2.5` or `PUSH f64 2`
+    F64(f64),
+    /// `PUSH true`
+    Bool(bool),
+    /// `PUSH "text"`
+    Str(Arc<str>),
+}
+
+impl Const {
+    /// Its type.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Const::I32(_) => ValType::I32,
+            Const::I64(_) => ValType::I64,
+            Const::F64(_) => ValType::F64,
+            Const::Bool(_) => ValType::Bool,
+            Const::Str(_) => ValType::Str,
+        }
+    }
+}
+
+/// Floats compare by bits, so that a program equals itself after a round
+/// trip even when it pushes NaN.
+impl PartialEq for Const {
+    fn eq(&self, other: &Const) -> bool {
+        match (self, other) {
+            (Const::I32(a), Const::I32(b)) => a == b,
+            (Const::I64(a), Const::I64(b)) => a == b,
+            (Const::F64(a), Const::F64(b)) => a.to_bits() == b.to_bits(),
+            (Const::Bool(a), Const::Bool(b)) => a == b,
+            (Const::Str(a), Const::Str(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// One instruction, as written; the verifier specializes each by type.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Instr {
+    /// Does nothing.
+    Nop,
+    /// Stops the program.
+    Halt,
+    /// Pops a value and prints `Result: <value>`.
+    Print,
+    /// Pushes a constant.
+    Push(Const),
+    /// Drops the top value.
+    Pop,
+    /// Duplicates the top value.
+    Dup,
+    /// Swaps the two top values.
+    Swap,
+    /// `a b -> a+b` (integers wrap).
+    Add,
+    /// `a b -> a-b` (integers wrap).
+    Sub,
+    /// `a b -> a*b` (integers wrap).
+    Mul,
+    /// `a b -> a/b`; integer division by zero or overflow faults.
+    Div,
+    /// `a b -> a%b`; as for `Div`.
+    Mod,
+    /// `a -> -a` (integers wrap).
+    Neg,
+    /// `bool -> !bool`.
+    Not,
+    /// `a b -> a==b`.
+    Eq,
+    /// `a b -> a!=b`.
+    Ne,
+    /// `a b -> a<b` (not for `bool`).
+    Lt,
+    /// `a b -> a<=b` (not for `bool`).
+    Le,
+    /// `a b -> a>b` (not for `bool`).
+    Gt,
+    /// `a b -> a>=b` (not for `bool`).
+    Ge,
+    /// Pushes local `n`.
+    Load(u32),
+    /// Pops into local `n`.
+    Store(u32),
+    /// Jumps to `pc`.
+    Jmp(u32),
+    /// Pops an `i32` or `bool`; jumps when it is zero or false.
+    Jz(u32),
+    /// Pops an `i32` or `bool`; jumps when it is not zero or true.
+    Jnz(u32),
+    /// Calls bytecode function `n`: pops its arguments, pushes its result.
+    Call(u32),
+    /// Returns from the current function; from `main`, stops the program.
+    Ret,
+    /// Calls the native function bound to slot `n`: pops its arguments,
+    /// pushes its result.
+    CallNative(u32),
+}
+
+impl Instr {
+    /// The mnemonic.
+    pub fn mnemonic(&self) -> &'static str {
+        match self {
+            Instr::Nop => "NOP",
+            Instr::Halt => "HALT",
+            Instr::Print => "PRINT",
+            Instr::Push(_) => "PUSH",
+            Instr::Pop => "POP",
+            Instr::Dup => "DUP",
+            Instr::Swap => "SWAP",
+            Instr::Add => "ADD",
+            Instr::Sub => "SUB",
+            Instr::Mul => "MUL",
+            Instr::Div => "DIV",
+            Instr::Mod => "MOD",
+            Instr::Neg => "NEG",
+            Instr::Not => "NOT",
+            Instr::Eq => "EQ",
+            Instr::Ne => "NE",
+            Instr::Lt => "LT",
+            Instr::Le => "LE",
+            Instr::Gt => "GT",
+            Instr::Ge => "GE",
+            Instr::Load(_) => "LOAD",
+            Instr::Store(_) => "STORE",
+            Instr::Jmp(_) => "JMP",
+            Instr::Jz(_) => "JZ",
+            Instr::Jnz(_) => "JNZ",
+            Instr::Call(_) => "CALL",
+            Instr::Ret => "RET",
+            Instr::CallNative(_) => "CALL_NATIVE",
+        }
+    }
+
+    /// Whether execution never continues to the next instruction.
+    pub fn ends_block(&self) -> bool {
+        matches!(self, Instr::Jmp(_) | Instr::Ret | Instr::Halt)
+    }
+
+    /// The jump target, for jumps.
+    pub fn target(&self) -> Option<u32> {
+        match self {
+            Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => Some(*t),
+            _ => None,
+        }
+    }
+}

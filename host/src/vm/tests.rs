@@ -1,0 +1,376 @@
+//! Programs with known outputs and faults, run on natives written in Rust
+//! (no library is loaded, so these run under Miri too).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
+
+use super::*;
+use crate::error::Fault;
+use crate::types::{Signature, ValType};
+
+/// `PRINT` output, shared with the test.
+#[derive(Clone, Default)]
+struct Out(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Out {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Out {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+unsafe extern "C" fn add(_: *mut HsCallCtx, args: *const HsValue, _: usize, ret: *mut HsValue) -> HsStatus {
+    // SAFETY: the VM passes two i32 arguments and a writable result.
+    unsafe {
+        (*ret).i32 = (*args).i32.wrapping_add((*args.add(1)).i32);
+    }
+    HsStatus::OK
+}
+
+unsafe extern "C" fn concat(ctx: *mut HsCallCtx, args: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+    // SAFETY: the VM passes two valid UTF-8 string views and its context.
+    unsafe {
+        let a = std::str::from_utf8_unchecked((*args).str.as_bytes());
+        let b = std::str::from_utf8_unchecked((*args.add(1)).str.as_bytes());
+        let s = format!("{a}{b}");
+        ((*ctx).return_str)(ctx, HsStr::from_str(&s));
+    }
+    HsStatus::OK
+}
+
+unsafe extern "C" fn fail(ctx: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+    // SAFETY: the VM passes its context.
+    unsafe { ((*ctx).set_error)(ctx, HsStr::from_str("no good")) };
+    HsStatus::ERROR
+}
+
+unsafe extern "C" fn panicked(ctx: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+    // SAFETY: the VM passes its context.
+    unsafe { ((*ctx).set_error)(ctx, HsStr::from_str("attempt to divide by zero")) };
+    HsStatus::PANIC
+}
+
+unsafe extern "C" fn odd_status(_: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+    HsStatus(7)
+}
+
+unsafe extern "C" fn two_as_bool(_: *mut HsCallCtx, _: *const HsValue, _: usize, ret: *mut HsValue) -> HsStatus {
+    // SAFETY: `ret` is writable; a plugin may write any byte for a bool.
+    unsafe { ret.cast::<u8>().write(2) };
+    HsStatus::OK
+}
+
+unsafe extern "C" fn bad_utf8(ctx: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+    static BYTES: [u8; 2] = [0xc3, 0x28];
+    // SAFETY: the VM passes its context; the view is valid.
+    unsafe { ((*ctx).return_str)(ctx, HsStr { ptr: BYTES.as_ptr(), len: 2 }) };
+    HsStatus::OK
+}
+
+unsafe extern "C" fn no_string(_: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+    HsStatus::OK
+}
+
+fn natives() -> StaticNatives {
+    let mut n = StaticNatives::new();
+    let i32x2 = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
+    let strx2 = Signature::new([ValType::Str, ValType::Str], Some(ValType::Str));
+    let none = Signature::new([], Some(ValType::I32));
+    // SAFETY: each entry follows the ABI for the signature given.
+    unsafe {
+        n.insert(0, "add", i32x2, add);
+        n.insert(1, "concat", strx2, concat);
+        n.insert(2, "fail", none.clone(), fail);
+        n.insert(3, "panicked", none.clone(), panicked);
+        n.insert(4, "odd_status", none, odd_status);
+        n.insert(5, "two_as_bool", Signature::new([], Some(ValType::Bool)), two_as_bool);
+        n.insert(6, "bad_utf8", Signature::new([], Some(ValType::Str)), bad_utf8);
+        n.insert(7, "no_string", Signature::new([], Some(ValType::Str)), no_string);
+    }
+    n
+}
+
+const IMPORTS: &str = "
+.import 0 add (i32, i32) -> i32
+.import 1 concat (str, str) -> str
+.import 2 fail () -> i32
+.import 3 panicked () -> i32
+.import 4 odd_status () -> i32
+.import 5 two_as_bool () -> bool
+.import 6 bad_utf8 () -> str
+.import 7 no_string () -> str
+";
+
+fn vm_with(src: &str, options: VmOptions) -> (Vm<StaticNatives>, Out) {
+    let program = verify(assemble(&format!("{IMPORTS}\n{src}")).expect("assembles")).expect("verifies");
+    let mut vm = Vm::with_options(Arc::new(program), natives(), options).expect("links");
+    let out = Out::default();
+    vm.set_output(out.clone());
+    (vm, out)
+}
+
+fn small() -> VmOptions {
+    VmOptions {
+        stack_capacity: 256,
+        max_call_depth: 32,
+        gc_threshold: 256,
+    }
+}
+
+fn run(src: &str) -> Result<String, crate::error::VmError> {
+    let (mut vm, out) = vm_with(src, small());
+    vm.run().map(|()| out.text())
+}
+
+#[test]
+fn the_seed_program_prints_15() {
+    assert_eq!(run("PUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap(), "Result: 15\n");
+}
+
+#[test]
+fn a_loop_with_locals() {
+    let src = "
+        .local n i32
+        .local sum i64
+            PUSH 10
+            STORE n
+        top:
+            LOAD sum
+            LOAD n
+            JZ done
+            PUSH i64 0
+            ADD
+            STORE sum
+            ; sum += n, as i64 by repeated increments
+            LOAD n
+        inc:
+            DUP
+            JZ next
+            LOAD sum
+            PUSH i64 1
+            ADD
+            STORE sum
+            PUSH 1
+            SUB
+            JMP inc
+        next:
+            POP
+            LOAD n
+            PUSH 1
+            SUB
+            STORE n
+            JMP top
+        done:
+            PRINT
+            HALT
+    ";
+    assert_eq!(run(src).unwrap(), "Result: 55\n");
+}
+
+#[test]
+fn bytecode_functions_recurse() {
+    let src = "
+            PUSH i64 10
+            CALL fact
+            PRINT
+            HALT
+        .func fact (n: i64) -> i64
+            LOAD n
+            PUSH i64 1
+            LE
+            JZ more
+            PUSH i64 1
+            RET
+        more:
+            LOAD n
+            LOAD n
+            PUSH i64 1
+            SUB
+            CALL fact
+            MUL
+            RET
+        .end
+    ";
+    assert_eq!(run(src).unwrap(), "Result: 3628800\n");
+}
+
+#[test]
+fn every_type_prints() {
+    let src = r#"
+        PUSH 2.5
+        PRINT
+        PUSH true
+        PUSH false
+        NE
+        PRINT
+        PUSH "a"
+        PUSH "b"
+        LT
+        PRINT
+        PUSH i64 -7
+        PUSH i64 2
+        MOD
+        PRINT
+        PUSH 7
+        NEG
+        PRINT
+        PUSH "text"
+        PRINT
+        HALT
+    "#;
+    assert_eq!(
+        run(src).unwrap(),
+        "Result: 2.5\nResult: true\nResult: true\nResult: -1\nResult: -7\nResult: text\n"
+    );
+}
+
+#[test]
+fn native_strings_are_copied_and_collected() {
+    let src = r#"
+        .local s str
+        .local n i32
+            PUSH 200
+            STORE n
+        top:
+            LOAD s
+            PUSH "x"
+            CALL_NATIVE 1
+            STORE s
+            PUSH "garbage"
+            PUSH "!"
+            CALL_NATIVE 1
+            POP
+            LOAD n
+            PUSH 1
+            SUB
+            DUP
+            STORE n
+            JNZ top
+            LOAD s
+            PRINT
+            HALT
+    "#;
+    let (mut vm, out) = vm_with(src, small());
+    vm.run().unwrap();
+    assert_eq!(out.text(), format!("Result: {}\n", "x".repeat(200)));
+    // 400 strings were returned; collection kept the heap far smaller.
+    assert!(vm.heap_strings() < 100, "{} strings held", vm.heap_strings());
+}
+
+#[test]
+fn faults_name_pc_and_instruction() {
+    let e = run("PUSH 1\nPUSH 0\nDIV\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::DivideByZero), "{e}");
+    assert_eq!(e.to_string(), "pc 2 (`DIV`): division by zero");
+
+    let e = run("PUSH -2147483648\nPUSH -1\nMOD\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::Overflow), "{e}");
+
+    let e = run("CALL_NATIVE 2\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::Native { ref message, .. } if message == "no good"), "{e}");
+    assert_eq!(e.to_string(), "pc 0 (`CALL_NATIVE 2`): `fail` (slot 2) returned an error: no good");
+
+    let e = run("CALL_NATIVE 3\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::Panic { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "pc 0 (`CALL_NATIVE 3`): plugin panicked in `panicked` (slot 3): attempt to divide by zero"
+    );
+
+    let e = run("CALL_NATIVE 4\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::BadStatus { status: 7, .. }), "{e}");
+
+    let e = run("CALL_NATIVE 6\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::BadCallback { slot: 6, .. }), "{e}");
+
+    let e = run("CALL_NATIVE 7\nHALT").unwrap_err();
+    assert!(matches!(e.fault, Fault::NoStringResult { slot: 7 }), "{e}");
+
+    let e = run("CALL f\nHALT\n.func f () -> void\nCALL f\nRET\n.end").unwrap_err();
+    assert!(matches!(e.fault, Fault::CallDepth { max: 32 }), "{e}");
+}
+
+#[test]
+fn deep_stacks_overflow_cleanly() {
+    // Each frame holds 20 locals: 32 nested calls need more than 256 values.
+    let locals: String = (0..20).map(|i| format!(".local l{i} i64\n")).collect();
+    let src = format!("CALL f\nHALT\n.func f () -> void\n{locals}CALL f\nRET\n.end");
+    let e = run(&src).unwrap_err();
+    assert!(matches!(e.fault, Fault::StackOverflow { capacity: 256 }), "{e}");
+}
+
+#[test]
+fn a_returned_bool_is_normalized() {
+    assert_eq!(run("CALL_NATIVE 5\nPUSH true\nEQ\nPRINT\nHALT").unwrap(), "Result: true\n");
+}
+
+#[test]
+fn a_paused_run_resumes_to_the_same_result() {
+    let src = "
+        .local n i32
+            PUSH 5
+            STORE n
+        top:
+            LOAD n
+            PRINT
+            LOAD n
+            PUSH 1
+            SUB
+            DUP
+            STORE n
+            JNZ top
+            HALT
+    ";
+    let (mut vm, out) = vm_with(src, small());
+    let mut pauses = 0;
+    while vm.resume(Some(1)).unwrap() == Status::Paused {
+        pauses += 1;
+        // Paused at the loop head: the operand stack is empty, `n` counts down.
+        let frames = vm.frames();
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].operands, vec![]);
+        assert_eq!(frames[0].locals, vec![Value::I32(5 - pauses)]);
+    }
+    assert_eq!(pauses, 4);
+    assert_eq!(out.text(), "Result: 5\nResult: 4\nResult: 3\nResult: 2\nResult: 1\n");
+}
+
+#[test]
+fn the_final_stack_is_visible() {
+    let (mut vm, _) = vm_with("PUSH 1\nPUSH \"two\"\nHALT", small());
+    vm.run().unwrap();
+    assert_eq!(vm.status(), Status::Halted);
+    assert_eq!(vm.stack(), vec![Value::I32(1), Value::Str("two".into())]);
+}
+
+#[test]
+fn linking_checks_every_import() {
+    let program = verify(assemble(".import 9 f () -> void\nHALT").unwrap()).unwrap();
+    let e = Vm::new(Arc::new(program), natives()).err().unwrap();
+    assert!(matches!(e, crate::error::LinkError::Unserved { slot: 9 }), "{e}");
+    let program = verify(assemble(".import 0 add (i64, i64) -> i64\nHALT").unwrap()).unwrap();
+    let e = Vm::new(Arc::new(program), natives()).err().unwrap();
+    assert!(matches!(e, crate::error::LinkError::Signature { slot: 0, .. }), "{e}");
+}
+
+#[test]
+fn round_trips_through_text_and_bytes() {
+    let src = format!(
+        "{IMPORTS}\n.local s str\nPUSH \"a\\\"\\n\"\nSTORE s\nx: LOAD s\nPUSH f64 -0.0\nPOP\nJMP x\n.func g (a: i64, b: bool) -> str\n.local t str\nLOAD t\nRET\n.end"
+    );
+    let p = assemble(&src).unwrap();
+    let text = disassemble(&p);
+    assert_eq!(assemble(&text).unwrap(), p, "{text}");
+    assert_eq!(decode(&encode(&p)).unwrap(), p);
+}

@@ -1,0 +1,738 @@
+//! The verifier: checks a program once, before it runs, and specializes
+//! each instruction by type so the dispatch loop checks nothing.
+//!
+//! Like wasm validation, it follows every path through each function with
+//! the types on the operand stack: where paths meet, the stacks must agree;
+//! every instruction must find the types it needs; every jump must land in
+//! its own function; every `CALL_NATIVE` must match its import; no function
+//! may fall off its end or grow its stack past the limit.
+
+use std::sync::Arc;
+
+use hotslot_plugin_api::{HS_MAX_PARAMS, HsStr};
+
+use super::disasm;
+use super::program::{Const, Instr, Program};
+use crate::error::{VerifyError, VerifyErrorKind};
+use crate::plugin::is_identifier;
+use crate::types::ValType;
+
+/// Limits the verifier enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyOptions {
+    /// The deepest a function's operand stack may grow.
+    pub max_stack: usize,
+    /// The most locals (parameters included) a function may have.
+    pub max_locals: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> VerifyOptions {
+        VerifyOptions {
+            max_stack: 1024,
+            max_locals: 4096,
+        }
+    }
+}
+
+/// A program that passed verification, with its specialized code.
+///
+/// Shared between VMs (`Arc<VerifiedProgram>`); nothing in it changes after
+/// verification.
+#[derive(Debug)]
+pub struct VerifiedProgram {
+    pub(crate) program: Program,
+    pub(crate) ops: Box<[Op]>,
+    /// String constants, kept alive for the views in `str_views`.
+    _strings: Box<[Arc<str>]>,
+    pub(crate) str_views: Box<[StrConst]>,
+    pub(crate) funcs: Box<[FuncInfo]>,
+    /// Operand stack types before each instruction; `None` where unreachable.
+    pub(crate) types_at: Box<[Option<Box<[ValType]>>]>,
+}
+
+/// A view of a string constant owned by the program.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StrConst(pub(crate) HsStr);
+
+// SAFETY: a `StrConst` views an `Arc<str>` the program owns and never
+// changes, so reading it from any thread is reading immutable data.
+unsafe impl Send for StrConst {}
+// SAFETY: as above.
+unsafe impl Sync for StrConst {}
+
+/// What the VM needs of a function at run time.
+#[derive(Clone, Debug)]
+pub(crate) struct FuncInfo {
+    pub(crate) start: u32,
+    pub(crate) nparams: u32,
+    pub(crate) local_types: Box<[ValType]>,
+    pub(crate) max_depth: u32,
+}
+
+impl VerifiedProgram {
+    /// The program as written.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The instruction at `pc` as assembly text.
+    pub fn describe(&self, pc: u32) -> String {
+        let p = &self.program;
+        match (p.function_at(pc), p.code.get(pc as usize)) {
+            (Some((_, f)), Some(i)) => disasm::instruction(p, f, i),
+            _ => format!("<pc {pc}>"),
+        }
+    }
+
+    /// The operand stack types before the instruction at `pc`, when it is
+    /// reachable.
+    pub fn stack_types(&self, pc: u32) -> Option<&[ValType]> {
+        self.types_at.get(pc as usize)?.as_deref()
+    }
+}
+
+/// How a native call's result is read back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RetKind {
+    Void,
+    /// `i32`, `i64`, `f64`: the result slot is copied as is.
+    Scalar,
+    /// Read as "not zero", whatever byte the plugin wrote.
+    Bool,
+    /// Passed through the context's `return_str`.
+    Str,
+}
+
+/// One specialized instruction.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Op {
+    Nop,
+    Halt,
+    /// Never reached: the verifier found no path to it.
+    Unreachable,
+    PushI32(i32),
+    PushI64(i64),
+    PushF64(f64),
+    PushBool(bool),
+    PushStr(u32),
+    Pop,
+    Dup,
+    Swap,
+    AddI32,
+    AddI64,
+    AddF64,
+    SubI32,
+    SubI64,
+    SubF64,
+    MulI32,
+    MulI64,
+    MulF64,
+    DivI32,
+    DivI64,
+    DivF64,
+    ModI32,
+    ModI64,
+    ModF64,
+    NegI32,
+    NegI64,
+    NegF64,
+    Not,
+    EqI32,
+    EqI64,
+    EqF64,
+    EqBool,
+    EqStr,
+    NeI32,
+    NeI64,
+    NeF64,
+    NeBool,
+    NeStr,
+    LtI32,
+    LtI64,
+    LtF64,
+    LtStr,
+    LeI32,
+    LeI64,
+    LeF64,
+    LeStr,
+    GtI32,
+    GtI64,
+    GtF64,
+    GtStr,
+    GeI32,
+    GeI64,
+    GeF64,
+    GeStr,
+    Load(u32),
+    Store(u32),
+    Jmp(u32),
+    JzI32(u32),
+    JzBool(u32),
+    JnzI32(u32),
+    JnzBool(u32),
+    Call(u32),
+    Ret,
+    CallNative { slot: u32, nargs: u32, ret: RetKind },
+    Print(ValType),
+}
+
+/// Verifies `program` with the default limits.
+pub fn verify(program: Program) -> Result<VerifiedProgram, VerifyError> {
+    verify_with(program, VerifyOptions::default())
+}
+
+/// Verifies `program`.
+pub fn verify_with(program: Program, options: VerifyOptions) -> Result<VerifiedProgram, VerifyError> {
+    check_declarations(&program, &options)?;
+    let n = program.code.len();
+    let mut ops = vec![Op::Unreachable; n];
+    let mut types_at: Vec<Option<Box<[ValType]>>> = vec![None; n];
+    let mut strings: Vec<Arc<str>> = Vec::new();
+    let mut funcs = Vec::with_capacity(program.functions.len());
+    for (fi, f) in program.functions.iter().enumerate() {
+        let mut v = FnVerifier {
+            program: &program,
+            fi,
+            options: &options,
+            types_at: &mut types_at,
+            ops: &mut ops,
+            strings: &mut strings,
+            max_depth: 0,
+        };
+        v.run()?;
+        funcs.push(FuncInfo {
+            start: f.start,
+            nparams: f.params.len() as u32,
+            local_types: f.locals.iter().map(|l| l.ty).collect(),
+            max_depth: v.max_depth as u32,
+        });
+    }
+    let str_views = strings.iter().map(|s| StrConst(HsStr::from_str(s))).collect();
+    Ok(VerifiedProgram {
+        program,
+        ops: ops.into(),
+        _strings: strings.into(),
+        str_views,
+        funcs: funcs.into(),
+        types_at: types_at.into(),
+    })
+}
+
+fn decl_error(kind: VerifyErrorKind) -> VerifyError {
+    VerifyError {
+        pc: None,
+        instr: None,
+        kind,
+    }
+}
+
+fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), VerifyError> {
+    for (i, import) in p.imports.iter().enumerate() {
+        if p.imports[..i].iter().any(|o| o.slot == import.slot) {
+            return Err(decl_error(VerifyErrorKind::DuplicateSlot { slot: import.slot }));
+        }
+        if !is_identifier(&import.name) {
+            return Err(decl_error(VerifyErrorKind::BadName {
+                name: import.name.clone(),
+            }));
+        }
+        if import.signature.params.len() > HS_MAX_PARAMS {
+            return Err(decl_error(VerifyErrorKind::TooManyParams {
+                slot: import.slot,
+                max: HS_MAX_PARAMS,
+                found: import.signature.params.len(),
+            }));
+        }
+    }
+    let Some(main) = p.functions.first() else {
+        return Err(decl_error(VerifyErrorKind::NoMain));
+    };
+    if !main.params.is_empty() || main.ret.is_some() {
+        return Err(decl_error(VerifyErrorKind::MainSignature {
+            found: main.signature(),
+        }));
+    }
+    let mut expected_start = 0u32;
+    for (i, f) in p.functions.iter().enumerate() {
+        if !is_identifier(&f.name) {
+            return Err(decl_error(VerifyErrorKind::BadName { name: f.name.clone() }));
+        }
+        if p.functions[..i].iter().any(|o| o.name == f.name) {
+            return Err(decl_error(VerifyErrorKind::DuplicateFunction {
+                name: f.name.clone(),
+            }));
+        }
+        if f.start != expected_start || f.end < f.start {
+            return Err(decl_error(VerifyErrorKind::Layout {
+                function: f.name.clone(),
+                expected_start,
+                start: f.start,
+                end: f.end,
+            }));
+        }
+        if f.start == f.end {
+            return Err(decl_error(VerifyErrorKind::EmptyFunction {
+                function: f.name.clone(),
+            }));
+        }
+        expected_start = f.end;
+        if f.locals.len() > options.max_locals {
+            return Err(decl_error(VerifyErrorKind::TooManyLocals {
+                function: f.name.clone(),
+                max: options.max_locals,
+                found: f.locals.len(),
+            }));
+        }
+        let local_types = f.locals.iter().map(|l| l.ty);
+        if f.locals.len() < f.params.len() || !local_types.take(f.params.len()).eq(f.params.iter().copied()) {
+            return Err(decl_error(VerifyErrorKind::ParamsNotLocals {
+                function: f.name.clone(),
+            }));
+        }
+    }
+    if expected_start as usize != p.code.len() {
+        return Err(decl_error(VerifyErrorKind::CodeOutsideFunctions {
+            from: expected_start,
+            len: p.code.len(),
+        }));
+    }
+    Ok(())
+}
+
+struct FnVerifier<'a> {
+    program: &'a Program,
+    fi: usize,
+    options: &'a VerifyOptions,
+    types_at: &'a mut Vec<Option<Box<[ValType]>>>,
+    ops: &'a mut Vec<Op>,
+    strings: &'a mut Vec<Arc<str>>,
+    max_depth: usize,
+}
+
+impl FnVerifier<'_> {
+    fn run(&mut self) -> Result<(), VerifyError> {
+        let f = &self.program.functions[self.fi];
+        let mut work = vec![f.start];
+        self.types_at[f.start as usize] = Some(Box::new([]));
+        while let Some(pc) = work.pop() {
+            let stack = self.types_at[pc as usize].clone().expect("queued pcs have a state");
+            let (op, after, succs) = self.step(pc, stack.into_vec())?;
+            self.ops[pc as usize] = op;
+            for succ in succs.into_iter().flatten() {
+                match &self.types_at[succ as usize] {
+                    None => {
+                        self.types_at[succ as usize] = Some(after.clone().into_boxed_slice());
+                        work.push(succ);
+                    }
+                    Some(existing) if **existing == *after => {}
+                    Some(existing) => {
+                        return Err(self.error(pc, VerifyErrorKind::StackMismatch {
+                            at: succ,
+                            expected: existing.to_vec(),
+                            found: after,
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn error(&self, pc: u32, kind: VerifyErrorKind) -> VerifyError {
+        let f = &self.program.functions[self.fi];
+        VerifyError {
+            pc: Some(pc),
+            instr: self
+                .program
+                .code
+                .get(pc as usize)
+                .map(|i| disasm::instruction(self.program, f, i)),
+            kind,
+        }
+    }
+
+    fn pop(&self, pc: u32, stack: &mut Vec<ValType>, expected: &[ValType]) -> Result<(), VerifyError> {
+        if stack.len() < expected.len() {
+            return Err(self.error(pc, VerifyErrorKind::Underflow {
+                needed: expected.len(),
+                found: stack.len(),
+            }));
+        }
+        let top = &stack[stack.len() - expected.len()..];
+        if top != expected {
+            return Err(self.error(pc, VerifyErrorKind::TypeMismatch {
+                expected: expected.to_vec(),
+                found: top.to_vec(),
+            }));
+        }
+        stack.truncate(stack.len() - expected.len());
+        Ok(())
+    }
+
+    fn top(&self, pc: u32, stack: &[ValType], n: usize) -> Result<ValType, VerifyError> {
+        if stack.len() < n {
+            return Err(self.error(pc, VerifyErrorKind::Underflow {
+                needed: n,
+                found: stack.len(),
+            }));
+        }
+        Ok(stack[stack.len() - 1])
+    }
+
+    /// Applies the instruction at `pc` to `stack`: its specialized op, the
+    /// stack after it, and where execution continues.
+    #[expect(clippy::type_complexity, reason = "a private helper's tuple")]
+    fn step(&mut self, pc: u32, mut s: Vec<ValType>) -> Result<(Op, Vec<ValType>, [Option<u32>; 2]), VerifyError> {
+        use ValType::*;
+        let f = &self.program.functions[self.fi];
+        let instr = &self.program.code[pc as usize];
+        let next = pc + 1;
+        let mut succ = [Some(next), None];
+        let numeric = |v: &Self, pc, t: ValType| -> Result<(), VerifyError> {
+            if matches!(t, I32 | I64 | F64) {
+                Ok(())
+            } else {
+                Err(v.error(pc, VerifyErrorKind::NotNumeric { found: t }))
+            }
+        };
+        let op = match instr {
+            Instr::Nop => Op::Nop,
+            Instr::Halt => {
+                succ = [None, None];
+                Op::Halt
+            }
+            Instr::Print => {
+                let t = self.top(pc, &s, 1)?;
+                s.pop();
+                Op::Print(t)
+            }
+            Instr::Push(c) => {
+                s.push(c.ty());
+                match c {
+                    Const::I32(v) => Op::PushI32(*v),
+                    Const::I64(v) => Op::PushI64(*v),
+                    Const::F64(v) => Op::PushF64(*v),
+                    Const::Bool(v) => Op::PushBool(*v),
+                    Const::Str(text) => {
+                        let index = match self.strings.iter().position(|x| Arc::ptr_eq(x, text) || x == text) {
+                            Some(i) => i,
+                            None => {
+                                self.strings.push(Arc::clone(text));
+                                self.strings.len() - 1
+                            }
+                        };
+                        Op::PushStr(index as u32)
+                    }
+                }
+            }
+            Instr::Pop => {
+                self.top(pc, &s, 1)?;
+                s.pop();
+                Op::Pop
+            }
+            Instr::Dup => {
+                let t = self.top(pc, &s, 1)?;
+                s.push(t);
+                Op::Dup
+            }
+            Instr::Swap => {
+                self.top(pc, &s, 2)?;
+                let n = s.len();
+                s.swap(n - 1, n - 2);
+                Op::Swap
+            }
+            Instr::Add | Instr::Sub | Instr::Mul | Instr::Div | Instr::Mod => {
+                let t = self.top(pc, &s, 2)?;
+                numeric(self, pc, t)?;
+                self.pop(pc, &mut s, &[t, t])?;
+                s.push(t);
+                let k = match t {
+                    I32 => 0,
+                    I64 => 1,
+                    _ => 2,
+                };
+                let table: [Op; 3] = match instr {
+                    Instr::Add => [Op::AddI32, Op::AddI64, Op::AddF64],
+                    Instr::Sub => [Op::SubI32, Op::SubI64, Op::SubF64],
+                    Instr::Mul => [Op::MulI32, Op::MulI64, Op::MulF64],
+                    Instr::Div => [Op::DivI32, Op::DivI64, Op::DivF64],
+                    _ => [Op::ModI32, Op::ModI64, Op::ModF64],
+                };
+                table[k]
+            }
+            Instr::Neg => {
+                let t = self.top(pc, &s, 1)?;
+                numeric(self, pc, t)?;
+                match t {
+                    I32 => Op::NegI32,
+                    I64 => Op::NegI64,
+                    _ => Op::NegF64,
+                }
+            }
+            Instr::Not => {
+                self.pop(pc, &mut s, &[Bool])?;
+                s.push(Bool);
+                Op::Not
+            }
+            Instr::Eq | Instr::Ne | Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
+                let t = self.top(pc, &s, 2)?;
+                self.pop(pc, &mut s, &[t, t])?;
+                s.push(Bool);
+                let ordered = !matches!(instr, Instr::Eq | Instr::Ne);
+                if ordered && t == Bool {
+                    return Err(self.error(pc, VerifyErrorKind::NotOrdered));
+                }
+                let k = match t {
+                    I32 => 0,
+                    I64 => 1,
+                    F64 => 2,
+                    Bool => 3,
+                    Str => 4,
+                };
+                let table: [Op; 5] = match instr {
+                    Instr::Eq => [Op::EqI32, Op::EqI64, Op::EqF64, Op::EqBool, Op::EqStr],
+                    Instr::Ne => [Op::NeI32, Op::NeI64, Op::NeF64, Op::NeBool, Op::NeStr],
+                    Instr::Lt => [Op::LtI32, Op::LtI64, Op::LtF64, Op::Unreachable, Op::LtStr],
+                    Instr::Le => [Op::LeI32, Op::LeI64, Op::LeF64, Op::Unreachable, Op::LeStr],
+                    Instr::Gt => [Op::GtI32, Op::GtI64, Op::GtF64, Op::Unreachable, Op::GtStr],
+                    _ => [Op::GeI32, Op::GeI64, Op::GeF64, Op::Unreachable, Op::GeStr],
+                };
+                table[k]
+            }
+            Instr::Load(n) | Instr::Store(n) => {
+                let Some(local) = f.locals.get(*n as usize) else {
+                    return Err(self.error(pc, VerifyErrorKind::BadLocal {
+                        index: *n,
+                        count: f.locals.len(),
+                    }));
+                };
+                if matches!(instr, Instr::Load(_)) {
+                    s.push(local.ty);
+                    Op::Load(*n)
+                } else {
+                    self.pop(pc, &mut s, &[local.ty])?;
+                    Op::Store(*n)
+                }
+            }
+            Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => {
+                if *t < f.start || *t >= f.end {
+                    return Err(self.error(pc, VerifyErrorKind::BadJump {
+                        target: *t,
+                        function: f.name.clone(),
+                        start: f.start,
+                        end: f.end,
+                    }));
+                }
+                match instr {
+                    Instr::Jmp(_) => {
+                        succ = [Some(*t), None];
+                        Op::Jmp(*t)
+                    }
+                    _ => {
+                        let c = self.top(pc, &s, 1)?;
+                        if !matches!(c, I32 | Bool) {
+                            return Err(self.error(pc, VerifyErrorKind::BadCondition { found: c }));
+                        }
+                        s.pop();
+                        succ = [Some(next), Some(*t)];
+                        match (instr, c) {
+                            (Instr::Jz(_), I32) => Op::JzI32(*t),
+                            (Instr::Jz(_), _) => Op::JzBool(*t),
+                            (_, I32) => Op::JnzI32(*t),
+                            _ => Op::JnzBool(*t),
+                        }
+                    }
+                }
+            }
+            Instr::Call(callee) => {
+                let Some(g) = self.program.functions.get(*callee as usize) else {
+                    return Err(self.error(pc, VerifyErrorKind::UnknownFunction { index: *callee }));
+                };
+                if *callee == 0 {
+                    return Err(self.error(pc, VerifyErrorKind::CallsMain));
+                }
+                self.pop(pc, &mut s, &g.params)?;
+                s.extend(g.ret);
+                Op::Call(*callee)
+            }
+            Instr::CallNative(slot) => {
+                let Some(import) = self.program.import(*slot) else {
+                    return Err(self.error(pc, VerifyErrorKind::UnknownSlot { slot: *slot }));
+                };
+                self.pop(pc, &mut s, &import.signature.params)?;
+                s.extend(import.signature.ret);
+                Op::CallNative {
+                    slot: *slot,
+                    nargs: import.signature.params.len() as u32,
+                    ret: match import.signature.ret {
+                        None => RetKind::Void,
+                        Some(Bool) => RetKind::Bool,
+                        Some(Str) => RetKind::Str,
+                        Some(_) => RetKind::Scalar,
+                    },
+                }
+            }
+            Instr::Ret => {
+                let expected: Vec<ValType> = f.ret.into_iter().collect();
+                if s != expected {
+                    return Err(self.error(pc, VerifyErrorKind::Return {
+                        expected,
+                        found: s,
+                    }));
+                }
+                succ = [None, None];
+                Op::Ret
+            }
+        };
+        if s.len() > self.options.max_stack {
+            return Err(self.error(pc, VerifyErrorKind::StackLimit {
+                limit: self.options.max_stack,
+            }));
+        }
+        self.max_depth = self.max_depth.max(s.len());
+        if succ[0] == Some(next) && next >= f.end {
+            return Err(self.error(pc, VerifyErrorKind::FallsOffEnd {
+                function: f.name.clone(),
+            }));
+        }
+        Ok((op, s, succ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::asm::assemble;
+
+    fn check(src: &str) -> Result<VerifiedProgram, VerifyError> {
+        verify(assemble(src).expect("the test program assembles"))
+    }
+
+    fn kind(src: &str) -> VerifyErrorKind {
+        check(src).expect_err("verification must fail").kind
+    }
+
+    #[test]
+    fn the_seed_program_verifies() {
+        let v = check(".import 0 math_add (i32, i32) -> i32\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap();
+        assert_eq!(
+            v.ops[2],
+            Op::CallNative {
+                slot: 0,
+                nargs: 2,
+                ret: RetKind::Scalar
+            }
+        );
+        assert_eq!(v.stack_types(3), Some(&[ValType::I32][..]));
+        assert_eq!(v.funcs[0].max_depth, 2);
+    }
+
+    #[test]
+    fn instructions_are_specialized_by_type() {
+        let v = check("PUSH i64 1\nPUSH i64 2\nADD\nPUSH f64 1\nPUSH f64 2\nLT\nJZ e\ne: POP\nHALT").unwrap();
+        assert_eq!(v.ops[2], Op::AddI64);
+        assert_eq!(v.ops[5], Op::LtF64);
+        assert_eq!(v.ops[6], Op::JzBool(7));
+    }
+
+    #[test]
+    fn every_rejection_has_its_own_error() {
+        assert!(matches!(kind("POP\nHALT"), VerifyErrorKind::Underflow { needed: 1, found: 0 }));
+        assert!(matches!(kind("PUSH 1\nPUSH i64 2\nADD\nHALT"), VerifyErrorKind::TypeMismatch { .. }));
+        assert!(matches!(kind("PUSH true\nPUSH true\nADD\nHALT"), VerifyErrorKind::NotNumeric { found: ValType::Bool }));
+        assert!(matches!(kind("PUSH true\nPUSH true\nLT\nHALT"), VerifyErrorKind::NotOrdered));
+        assert!(matches!(kind("PUSH 1\nNOT\nHALT"), VerifyErrorKind::TypeMismatch { .. }));
+        assert!(matches!(kind("PUSH 1\nJZ x\nPUSH 2\nx: HALT"), VerifyErrorKind::StackMismatch { at: 3, .. }));
+        assert!(matches!(kind("PUSH 1\n"), VerifyErrorKind::FallsOffEnd { .. }));
+        assert!(matches!(kind("CALL_NATIVE 4\nHALT"), VerifyErrorKind::UnknownSlot { slot: 4 }));
+        assert!(matches!(
+            kind(".import 0 f (i32) -> void\nPUSH 1.5\nCALL_NATIVE 0\nHALT"),
+            VerifyErrorKind::TypeMismatch { .. }
+        ));
+        assert!(matches!(kind("LOAD 3\nHALT"), VerifyErrorKind::BadLocal { index: 3, count: 0 }));
+        assert!(matches!(kind(".local x str\nPUSH 1\nSTORE x\nHALT"), VerifyErrorKind::TypeMismatch { .. }));
+        assert!(matches!(kind("PUSH 2.5\nJZ x\nx: HALT"), VerifyErrorKind::BadCondition { found: ValType::F64 }));
+        assert!(matches!(
+            kind("HALT\n.func f () -> i32\nPUSH 1\nPUSH 2\nRET\n.end"),
+            VerifyErrorKind::Return { .. }
+        ));
+        assert!(matches!(
+            kind("JMP inner\n.func f () -> void\ninner: RET\n.end"),
+            VerifyErrorKind::BadJump { target: 1, .. }
+        ));
+        assert!(matches!(kind("x: PUSH 1\nJMP x"), VerifyErrorKind::StackMismatch { .. }));
+        assert!(matches!(kind(""), VerifyErrorKind::EmptyFunction { .. }));
+        let deep = "PUSH 1\n".repeat(1025) + "HALT";
+        assert!(matches!(kind(&deep), VerifyErrorKind::StackLimit { limit: 1024 }));
+    }
+
+    #[test]
+    fn declarations_are_checked() {
+        let mut p = assemble("HALT").unwrap();
+        p.functions[0].end = 0;
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::EmptyFunction { .. }));
+
+        let mut p = assemble("HALT").unwrap();
+        p.code.push(Instr::Halt);
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::CodeOutsideFunctions { .. }));
+
+        let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
+        p.functions[1].start = 0;
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::Layout { .. }));
+
+        let mut p = assemble("HALT").unwrap();
+        p.functions[0].params.push(ValType::I32);
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::MainSignature { .. }));
+
+        let mut p = assemble("HALT\n.func f (a: i32) -> void\nRET\n.end").unwrap();
+        p.functions[1].locals.clear();
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::ParamsNotLocals { .. }));
+
+        let p = Program::default();
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::NoMain));
+
+        let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
+        p.code[0] = Instr::Call(7);
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::UnknownFunction { index: 7 }));
+
+        let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
+        p.code[1] = Instr::Call(0);
+        p.code.insert(2, Instr::Ret);
+        p.functions[1].end = 3;
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::CallsMain));
+
+        let mut p = assemble(".import 0 f () -> void\n.import 1 g () -> void\nHALT").unwrap();
+        p.imports[1].slot = 0;
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::DuplicateSlot { slot: 0 }));
+
+        let mut p = assemble(".import 0 f () -> void\nHALT").unwrap();
+        p.imports[0].signature.params = vec![ValType::I32; 17];
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::TooManyParams { .. }));
+
+        let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
+        p.functions[1].name = "main".into();
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::DuplicateFunction { .. }));
+
+        let mut p = assemble("HALT").unwrap();
+        p.functions[0].name = "no good".into();
+        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::BadName { .. }));
+    }
+
+    #[test]
+    fn errors_name_pc_and_instruction() {
+        let e = check("PUSH true\nPUSH 1\nADD\nHALT").unwrap_err();
+        assert_eq!(e.pc, Some(2));
+        assert_eq!(
+            e.to_string(),
+            "pc 2 (`ADD`): type mismatch: expected (i32, i32), found (bool, i32)"
+        );
+    }
+
+    #[test]
+    fn unreachable_code_is_allowed_and_trapped() {
+        let v = check("JMP e\nPOP\ne: HALT").unwrap();
+        assert_eq!(v.ops[1], Op::Unreachable);
+        assert_eq!(v.stack_types(1), None);
+    }
+}
