@@ -984,3 +984,15 @@ pub enum Fault {
     #[error("unreachable code was executed")]
     Unreachable,
 }
+
+/// An error and its causes on one line: `what: why: root cause`.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}

@@ -3,13 +3,19 @@
 
 #![deny(missing_docs)]
 
+pub mod cbuild;
 mod error;
 pub mod plugin;
+mod slots;
 mod types;
 pub mod vm;
 
 pub use error::{
     AbiError, AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, LoadError,
-    NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError,
+    NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError, chain,
+};
+pub use slots::{
+    Binding, BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions,
+    ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
 };
 pub use types::{Signature, SignatureParseError, ValType};

@@ -1,6 +1,9 @@
 //! Command-line parsing and dispatch.
 
+mod asm;
+mod common;
 mod inspect;
+mod run;
 
 use std::process::ExitCode;
 
@@ -18,32 +21,30 @@ struct Cli {
 enum Command {
     /// Open a plugin library with every check and describe it.
     Inspect(inspect::Args),
+    /// Run a program with its slots bound to plugin functions.
+    Run(run::Args),
+    /// Assemble a `.hsasm` program into `.hsbc` bytecode.
+    Asm(asm::AsmArgs),
+    /// Print a program as `.hsasm` text.
+    Disasm(asm::DisasmArgs),
 }
 
 pub fn main() -> ExitCode {
+    common::line_buffer_c_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Asm(args) => asm::asm(args),
+        Command::Disasm(args) => asm::disasm(args),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("hotslot: {}", one_line(&*e));
+            eprintln!("hotslot: {}", hotslot::chain(&*e));
             ExitCode::FAILURE
         }
     }
-}
-
-/// An error and its causes on one line: `what: why: root cause`.
-pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cause = c.source();
-    }
-    s
 }
 
 /// What a command returns: an exit code, or an error for [`main`] to print.

@@ -7,13 +7,15 @@ use hotslot_plugin_api::{HsBytes, HsCallCtx, HsStr};
 
 /// Strings the VM owns: native results, copied in by `return_str`.
 ///
-/// Values on the stack are views (`HsStr`) into these boxes or into the
-/// program's constants; a box never moves its bytes, so views stay valid
-/// until the box is collected, which happens only when no stack slot or
-/// local holds a view of it.
+/// Values on the stack are views (`HsStr`) into these strings or into the
+/// program's constants; a string's bytes never move (it is never changed
+/// after the copy), so views stay valid until the string is collected,
+/// which happens only when no stack slot or local holds a view of it.
+/// (`String` rather than `Box<str>`: moving a `Box` asserts unique access,
+/// which would invalidate the views.)
 #[derive(Debug)]
 pub(crate) struct StrHeap {
-    strings: Vec<Box<str>>,
+    strings: Vec<String>,
     bytes: usize,
     threshold: usize,
     min_threshold: usize,
@@ -38,7 +40,7 @@ impl StrHeap {
         if s.is_empty() {
             return HsStr::EMPTY;
         }
-        let b: Box<str> = s.into();
+        let b = s.to_owned();
         let view = HsStr::from_str(&b);
         self.bytes += b.len() + PER_STRING;
         self.strings.push(b);

@@ -3,7 +3,7 @@
 
 mod asm;
 mod bytecode;
-mod ctx;
+pub(crate) mod ctx;
 mod disasm;
 mod exec;
 mod program;

@@ -1,0 +1,40 @@
+//! `hotslot asm`, `hotslot disasm`: between text and bytecode.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hotslot::vm::{disassemble, encode, verify};
+
+use super::CmdResult;
+use super::common::read_program;
+
+#[derive(clap::Args)]
+pub struct AsmArgs {
+    /// The `.hsasm` program.
+    input: PathBuf,
+    /// Where to write the bytecode.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct DisasmArgs {
+    /// The program (`.hsbc` or `.hsasm`).
+    input: PathBuf,
+}
+
+/// Assembles and verifies, then writes bytecode.
+pub fn asm(args: AsmArgs) -> CmdResult {
+    let program = read_program(&args.input)?;
+    let bytes = encode(&program);
+    verify(program).map_err(|e| format!("`{}` does not verify: {e}", args.input.display()))?;
+    std::fs::write(&args.output, bytes).map_err(|e| format!("cannot write `{}`: {e}", args.output.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a program as assembly text.
+pub fn disasm(args: DisasmArgs) -> CmdResult {
+    let program = read_program(&args.input)?;
+    print!("{}", disassemble(&program));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,123 @@
+//! What several commands share: loading programs, binding slots.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hotslot::plugin::{TrustPolicy, parse_sha256};
+use hotslot::vm::{Program, VerifiedProgram, assemble, decode, verify};
+use hotslot::{ReloadOptions, SlotTable, TableOptions};
+
+/// Reads a program: `.hsbc` bytes (by their magic) or `.hsasm` text.
+pub fn read_program(path: &Path) -> Result<Program, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if bytes.starts_with(b"HSBC") {
+        return decode(&bytes).map_err(|e| format!("`{}`: {e}", path.display()));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is neither bytecode nor UTF-8 text", path.display()))?;
+    assemble(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
+/// Reads and verifies a program.
+pub fn load_program(path: &Path) -> Result<Arc<VerifiedProgram>, String> {
+    let program = read_program(path)?;
+    verify(program)
+        .map(Arc::new)
+        .map_err(|e| format!("`{}` does not verify: {e}", path.display()))
+}
+
+/// `SLOT=PATH[#SYMBOL][@SHA256]`
+#[derive(Clone, Debug)]
+pub struct BindSpec {
+    pub slot: u32,
+    pub path: PathBuf,
+    pub symbol: Option<String>,
+    pub sha256: Option<[u8; 32]>,
+}
+
+impl std::str::FromStr for BindSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<BindSpec, String> {
+        let (slot, rest) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected SLOT=PATH[#SYMBOL][@SHA256]"))?;
+        let slot = slot
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}`: `{slot}` is not a slot number"))?;
+        let (rest, sha256) = match rest.rsplit_once('@') {
+            Some((r, h)) => (
+                r,
+                Some(parse_sha256(h).ok_or_else(|| format!("`{h}` is not a SHA-256 (64 hex digits)"))?),
+            ),
+            None => (rest, None),
+        };
+        let (path, symbol) = match rest.rsplit_once('#') {
+            Some((p, sym)) => (p, Some(sym.to_owned())),
+            None => (rest, None),
+        };
+        if path.is_empty() {
+            return Err(format!("`{s}`: the library path is empty"));
+        }
+        Ok(BindSpec {
+            slot,
+            path: path.into(),
+            symbol,
+            sha256,
+        })
+    }
+}
+
+/// Options every command that loads libraries takes.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LoadArgs {
+    /// Load libraries even from files or directories other users can write to.
+    #[arg(long)]
+    pub allow_untrusted: bool,
+    /// Directory for the private copies of libraries (default: a new one in the temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub shadow_dir: Option<PathBuf>,
+}
+
+impl LoadArgs {
+    pub fn table(&self) -> Result<SlotTable, String> {
+        SlotTable::with_options(TableOptions {
+            shadow_dir: self.shadow_dir.clone(),
+            trust: TrustPolicy {
+                allow_untrusted_paths: self.allow_untrusted,
+                sha256: None,
+            },
+        })
+        .map_err(|e| format!("cannot create the slot table: {e}"))
+    }
+}
+
+/// Applies `--bind` specs to `table`.
+pub fn bind_all(table: &SlotTable, binds: &[BindSpec]) -> Result<(), String> {
+    for b in binds {
+        let options = ReloadOptions {
+            allow_downgrade: false,
+            sha256: b.sha256,
+        };
+        table
+            .bind_with(b.slot, &b.path, b.symbol.as_deref(), &options)
+            .map_err(|e| hotslot::chain(&e))?;
+    }
+    Ok(())
+}
+
+/// Makes C's `stdout` line-buffered, so that what C plugins print and what
+/// the VM prints come out in the order they happened, even into a pipe.
+pub fn line_buffer_c_stdout() {
+    #[cfg(target_os = "linux")]
+    {
+        unsafe extern "C" {
+            static mut stdout: *mut libc::FILE;
+        }
+        // SAFETY: `stdout` is glibc's (and musl's) standard output stream,
+        // valid for the whole process; `setvbuf` runs before any output.
+        unsafe {
+            libc::setvbuf(stdout, std::ptr::null_mut(), libc::_IOLBF, 0);
+        }
+    }
+}
