@@ -337,7 +337,26 @@ macro_rules! plugin {
     (
         name = $name:literal;
         version = $version:literal;
-        $(state = { version: $sv:expr, save: $save:path, load: $load:path $(,)? };)?
+        state = { version: $sv:expr, save: $save:path, load: $load:path $(,)? };
+        $($items:tt)*
+    ) => {
+        $crate::__plugin_emit! { [$name] [$version] [$sv] [$save] [$load] $($items)* }
+    };
+    (
+        name = $name:literal;
+        version = $version:literal;
+        $($items:tt)*
+    ) => {
+        $crate::__plugin_emit! { [$name] [$version] [] [] [] $($items)* }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_emit {
+    (
+        [$name:literal] [$version:literal]
+        [$($sv:expr)?] [$($save:path)?] [$($load:path)?]
         $($items:tt)*
     ) => {
         $crate::__plugin_items! { @fns [] $version; $($items)* }
@@ -404,14 +423,14 @@ macro_rules! __state_hook {
         None
     };
     (save $f:path) => {{
-        unsafe extern "C" fn save(ctx: *mut $crate::HsCallCtx) -> $crate::HsStatus {
+        unsafe extern "C" fn __hotslot_save_state(ctx: *mut $crate::HsCallCtx) -> $crate::HsStatus {
             // SAFETY: the host passes the valid context of this call.
             unsafe { $crate::author::save_state(ctx, $f) }
         }
-        Some(save)
+        Some(__hotslot_save_state)
     }};
     (load $f:path) => {{
-        unsafe extern "C" fn load(
+        unsafe extern "C" fn __hotslot_load_state(
             ctx: *mut $crate::HsCallCtx,
             version: u32,
             state: $crate::HsBytes,
@@ -419,7 +438,7 @@ macro_rules! __state_hook {
             // SAFETY: the host passes the valid context and a valid view.
             unsafe { $crate::author::load_state(ctx, version, state, $f) }
         }
-        Some(load)
+        Some(__hotslot_load_state)
     }};
 }
 

@@ -1,1 +1,163 @@
+//! Support for hotslot's end-to-end tests: every plugin, fixture and the
+//! `hotslot` binary, built once per test run, never assumed to exist.
+//!
+//! Rust crates are built with the same `cargo` that runs the tests, into
+//! the same target directory; C plugins with the system's C compiler into
+//! `target/hotslot-tests/`.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use hotslot::cbuild::CCompiler;
+
+/// The deliberately broken C fixtures: `-DBROKEN_<NAME>` of
+/// `fixtures/c/broken.c`, one per rejection path.
+pub const BROKEN: &[&str] = &[
+    "NO_DESCRIPTOR",
+    "NO_GET_VERSION",
+    "NULL_DESCRIPTOR",
+    "BAD_MAGIC",
+    "ABI_MAJOR",
+    "TOO_SMALL",
+    "NAME_NOT_UTF8",
+    "UNKNOWN_TYPE",
+    "VOID_PARAM",
+    "TOO_MANY_PARAMS",
+    "NULL_ENTRY",
+    "NULL_FUNCTION",
+    "DUPLICATE_NAME",
+    "VERSION_MISMATCH",
+    "UNSTABLE",
+];
+
+/// The Rust crates the tests load, by package name.
+const RUST_PACKAGES: &[&str] = &[
+    "hotslot",
+    "hotslot-math-ops",
+    "hotslot-string-ops",
+    "hotslot-counter",
+    "hotslot-fixture-layout-mismatch",
+    "hotslot-fixture-panicky",
+    "hotslot-fixture-tls-pin",
+    "hotslot-fixture-versioned",
+];
+
+/// Everything built for the run.
+pub struct Built {
+    /// The workspace root.
+    pub root: PathBuf,
+    /// Where cargo puts debug builds.
+    pub debug_dir: PathBuf,
+    /// Where C builds go.
+    pub c_dir: PathBuf,
+    /// The C compiler.
+    pub cc: CCompiler,
+}
+
+impl Built {
+    /// The `hotslot` binary.
+    pub fn hotslot(&self) -> PathBuf {
+        self.debug_dir.join(format!("hotslot{}", std::env::consts::EXE_SUFFIX))
+    }
+
+    /// A Rust plugin by crate name with `-` (e.g. `hotslot-math-ops`).
+    pub fn rust(&self, package: &str) -> PathBuf {
+        self.debug_dir.join(library_name(&package.replace('-', "_")))
+    }
+
+    /// A C plugin built by this run, by name.
+    pub fn c(&self, name: &str) -> PathBuf {
+        self.c_dir.join(library_name(name))
+    }
+
+    /// A broken fixture by its `BROKEN` name.
+    pub fn broken(&self, name: &str) -> PathBuf {
+        self.c(&format!("broken_{}", name.to_ascii_lowercase()))
+    }
+
+    /// Builds `source` (relative to the workspace root) into `out` with
+    /// `defines`.
+    pub fn build_c(&self, source: &str, out: &Path, defines: &[&str]) {
+        let include = [self.root.join("plugin-api/include"), self.root.join("c-shim/include")];
+        let include: Vec<&Path> = include.iter().map(PathBuf::as_path).collect();
+        self.cc
+            .build(&self.root.join(source), out, &include, defines)
+            .unwrap_or_else(|e| panic!("building {source} with {defines:?}: {e}"));
+    }
+}
+
+/// `libNAME.so` (or the platform's equivalent).
+pub fn library_name(name: &str) -> String {
+    format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
+/// Builds everything once per test process.
+pub fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(build)
+}
+
+fn build() -> Built {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root).args(["build", "--quiet"]);
+    for p in RUST_PACKAGES {
+        cmd.args(["-p", p]);
+    }
+    cmd.arg("--target-dir").arg(&target);
+    let status = cmd.status().expect("cargo runs");
+    assert!(status.success(), "building the Rust plugins failed: {cmd:?}");
+
+    let c_dir = target.join("hotslot-tests");
+    std::fs::create_dir_all(&c_dir).expect("target/hotslot-tests is writable");
+    let built = Built {
+        debug_dir: target.join("debug"),
+        c_dir,
+        cc: CCompiler::find().expect("a C compiler"),
+        root,
+    };
+    built.build_c("c-shim/math_ops.c", &built.c("math_ops"), &[]);
+    built.build_c("c-shim/string_ops.c", &built.c("string_ops_c"), &[]);
+    built.build_c("c-shim/counter.c", &built.c("counter_c"), &[]);
+    built.build_c("tests/fixtures/c/broken.c", &built.c("broken_none"), &[]);
+    for name in BROKEN {
+        built.build_c(
+            "tests/fixtures/c/broken.c",
+            &built.broken(name),
+            &[&format!("BROKEN_{name}")],
+        );
+    }
+    built
+}
+
+/// A fresh private directory for one test.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("hotslot-test-")
+        .tempdir()
+        .expect("a temporary directory")
+}
+
+/// Runs the `hotslot` binary with `args` and no stdin; returns status,
+/// stdout and stderr.
+pub fn hotslot(args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    hotslot_in(None, args)
+}
+
+/// As [`hotslot`], in directory `dir`.
+pub fn hotslot_in(dir: Option<&Path>, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let mut cmd = Command::new(built().hotslot());
+    cmd.args(args).stdin(std::process::Stdio::null());
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd.output().expect("hotslot runs");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

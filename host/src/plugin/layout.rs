@@ -2,8 +2,10 @@
 
 use abi_stable::StableAbi;
 use abi_stable::abi_stability::abi_checking::{
-    CheckingGlobals, check_layout_compatibility_with_globals,
+    AbiInstability, AbiInstabilityErrors, CheckingGlobals, ExpectedFound,
+    check_layout_compatibility_with_globals,
 };
+use abi_stable::type_layout::TLFieldOrFunction;
 use abi_stable::library::AbiHeader;
 use hotslot_plugin_api::{HsPluginDescriptor, HsRustLayout};
 
@@ -43,7 +45,7 @@ pub(crate) unsafe fn check(layout: *const HsRustLayout) -> Result<(), LoadError>
     let globals = CheckingGlobals::new();
     check_layout_compatibility_with_globals(HsPluginDescriptor::LAYOUT, theirs, &globals).map_err(
         |errors| LoadError::Layout {
-            details: one_line(&errors.to_string()),
+            details: summarize(&errors),
         },
     )
 }
@@ -58,10 +60,67 @@ fn abi_header_version(h: &AbiHeader) -> String {
     )
 }
 
-/// Collapses `abi_stable`'s multi-line report into one line, shortened.
-fn one_line(report: &str) -> String {
-    const MAX: usize = 600;
-    let mut s = report.split_whitespace().collect::<Vec<_>>().join(" ");
+/// The differences `abi_stable` found, on one line: where each is (the
+/// path of fields from the descriptor), what differs, expected and found.
+fn summarize(errors: &AbiInstabilityErrors) -> String {
+    let mut parts = Vec::new();
+    for e in errors.errors.iter() {
+        let path: Vec<&str> = e.stack_trace.iter().map(|ef| field_name(&ef.expected)).collect();
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!("at `{}`: ", path.join("."))
+        };
+        for err in e.errs.iter() {
+            parts.push(format!("{at}{}", describe(err)));
+        }
+    }
+    let mut s = parts.join("; ");
+    const MAX: usize = 400;
+    if s.len() > MAX {
+        let mut cut = MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str(" ...");
+    }
+    s
+}
+
+fn field_name(f: &TLFieldOrFunction) -> &'static str {
+    match f {
+        TLFieldOrFunction::Field(f) => f.name(),
+        TLFieldOrFunction::Function(f) => f.name.as_str(),
+    }
+}
+
+fn describe(err: &AbiInstability) -> String {
+    use AbiInstability as AI;
+    let (what, ef) = match err {
+        AI::Name(v) => ("type", v.display_str()),
+        AI::Package(v) => ("package", v.display_str()),
+        AI::PackageVersion(v) => ("package version", v.display_str()),
+        AI::Size(v) => ("size", v.display_str()),
+        AI::Alignment(v) => ("alignment", v.display_str()),
+        AI::FieldCountMismatch(v) => ("field count", v.display_str()),
+        AI::UnexpectedField(v) => ("field", Some(v.as_ref().map(|f| f.name().to_owned()))),
+        AI::MismatchedPrimitive(v) => ("primitive", v.debug_str()),
+        AI::ReprAttr(v) => ("repr", v.debug_str()),
+        other => return one_line(&format!("{other:?}")),
+    };
+    match ef {
+        Some(ExpectedFound { expected, found }) => {
+            format!("{what} differs: expected {}, found {}", one_line(&expected), one_line(&found))
+        }
+        None => format!("{what} differs"),
+    }
+}
+
+/// Collapses whitespace and shortens.
+fn one_line(text: &str) -> String {
+    const MAX: usize = 80;
+    let mut s = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.len() > MAX {
         let mut cut = MAX;
         while !s.is_char_boundary(cut) {

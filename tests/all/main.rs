@@ -1,0 +1,4 @@
+//! hotslot's end-to-end tests, one module per behaviour. Every plugin and
+//! fixture is built once per run by `hotslot_tests::built()`.
+
+mod abi;
