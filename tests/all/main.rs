@@ -2,3 +2,4 @@
 //! fixture is built once per run by `hotslot_tests::built()`.
 
 mod abi;
+mod reload;

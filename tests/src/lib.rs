@@ -41,6 +41,7 @@ const RUST_PACKAGES: &[&str] = &[
     "hotslot-fixture-panicky",
     "hotslot-fixture-tls-pin",
     "hotslot-fixture-versioned",
+    "hotslot-fixture-versioned-v2",
 ];
 
 /// Everything built for the run.

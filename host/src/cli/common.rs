@@ -92,15 +92,24 @@ impl LoadArgs {
     }
 }
 
-/// Applies `--bind` specs to `table`.
+/// Applies `--bind` specs to `table`: one transaction per library.
 pub fn bind_all(table: &SlotTable, binds: &[BindSpec]) -> Result<(), String> {
-    for b in binds {
+    let mut libraries: Vec<&Path> = binds.iter().map(|b| b.path.as_path()).collect();
+    libraries.dedup();
+    let mut seen = Vec::new();
+    for path in libraries {
+        if seen.contains(&path) {
+            continue;
+        }
+        seen.push(path);
+        let group: Vec<&BindSpec> = binds.iter().filter(|b| b.path == path).collect();
+        let slots: Vec<(u32, Option<&str>)> = group.iter().map(|b| (b.slot, b.symbol.as_deref())).collect();
         let options = ReloadOptions {
             allow_downgrade: false,
-            sha256: b.sha256,
+            sha256: group.iter().find_map(|b| b.sha256),
         };
         table
-            .bind_with(b.slot, &b.path, b.symbol.as_deref(), &options)
+            .bind_many(path, &slots, &options)
             .map_err(|e| hotslot::chain(&e))?;
     }
     Ok(())

@@ -2,7 +2,9 @@
 
 mod asm;
 mod common;
+mod demo;
 mod inspect;
+mod repl;
 mod run;
 
 use std::process::ExitCode;
@@ -21,8 +23,12 @@ struct Cli {
 enum Command {
     /// Open a plugin library with every check and describe it.
     Inspect(inspect::Args),
+    /// The seed's hot-reload demo in one process: build, run (15), edit, rebuild, reload (50), refused reloads.
+    Demo(demo::Args),
     /// Run a program with its slots bound to plugin functions.
     Run(run::Args),
+    /// The seed's interactive menu: run, reload, view program and slots.
+    Repl(repl::Args),
     /// Assemble a `.hsasm` program into `.hsbc` bytecode.
     Asm(asm::AsmArgs),
     /// Print a program as `.hsasm` text.
@@ -34,7 +40,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
+        Command::Repl(args) => repl::run(args),
         Command::Asm(args) => asm::asm(args),
         Command::Disasm(args) => asm::disasm(args),
     };

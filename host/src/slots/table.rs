@@ -165,12 +165,23 @@ pub struct ReloadReport {
 pub struct Swap {
     /// The slot.
     pub slot: u32,
+    /// The function that served before and its version, if bound.
+    pub from: Option<(String, Version)>,
     /// The function now serving it.
     pub function: String,
-    /// The version that served before, if bound.
-    pub from: Option<Version>,
-    /// The version serving now.
+    /// Its version.
     pub to: Version,
+}
+
+impl fmt::Display for Swap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "slot {} ", self.slot)?;
+        match &self.from {
+            Some((name, v)) if *name == self.function => write!(f, "`{name}` {v} -> {}", self.to),
+            Some((name, v)) => write!(f, "`{name}` {v} -> `{}` {}", self.function, self.to),
+            None => write!(f, "`{}` {}", self.function, self.to),
+        }
+    }
 }
 
 /// What happened to a plugin's state across a reload.
@@ -257,10 +268,7 @@ impl fmt::Display for ReloadEvent {
                 }
                 write!(f, ") in {:.2?}", r.took)?;
                 for s in &r.swaps {
-                    match &s.from {
-                        Some(v) => write!(f, "; slot {} `{}` {v} -> {}", s.slot, s.function, s.to)?,
-                        None => write!(f, "; slot {} `{}` {}", s.slot, s.function, s.to)?,
-                    }
+                    write!(f, "; {s}")?;
                 }
                 if let Some(state) = &r.state {
                     write!(f, "; {state}")?;
@@ -296,6 +304,8 @@ pub struct BoundInfo {
     pub generation: u64,
     /// SHA-256 of the build's file.
     pub sha256: [u8; 32],
+    /// The private copy the build was loaded from.
+    pub shadow: PathBuf,
 }
 
 /// A library bound to at least one slot.
@@ -329,6 +339,8 @@ pub struct PendingRelease {
     pub plugin: String,
     /// Its plugin version.
     pub version: Version,
+    /// The private copy it was loaded from.
+    pub shadow: PathBuf,
 }
 
 impl SlotTable {
@@ -409,8 +421,19 @@ impl SlotTable {
         symbol: Option<&str>,
         options: &ReloadOptions,
     ) -> Result<ReloadReport, SlotError> {
+        self.bind_many(path, &[(slot, symbol)], options)
+    }
+
+    /// Binds several slots to functions of one fresh load of the library at
+    /// `path`, in one transaction: all bind or none does.
+    pub fn bind_many(
+        &self,
+        path: impl AsRef<Path>,
+        slots: &[(u32, Option<&str>)],
+        options: &ReloadOptions,
+    ) -> Result<ReloadReport, SlotError> {
         let path = path.as_ref();
-        let result = self.inner.transact(path, Some((slot, symbol)), options, Source::File);
+        let result = self.inner.transact(path, slots, options, Source::File);
         self.inner.notify(ReloadKind::Bind, path, &result);
         result
     }
@@ -424,7 +447,7 @@ impl SlotTable {
     /// As [`SlotTable::reload`], with options.
     pub fn reload_with(&self, path: impl AsRef<Path>, options: &ReloadOptions) -> Result<ReloadReport, SlotError> {
         let path = path.as_ref();
-        let result = self.inner.transact(path, None, options, Source::File);
+        let result = self.inner.transact(path, &[], options, Source::File);
         self.inner.notify(ReloadKind::Reload, path, &result);
         result
     }
@@ -437,7 +460,7 @@ impl SlotTable {
             allow_downgrade: true,
             sha256: None,
         };
-        let result = self.inner.transact(path, None, &options, Source::Previous);
+        let result = self.inner.transact(path, &[], &options, Source::Previous);
         self.inner.notify(ReloadKind::Rollback, path, &result);
         result
     }
@@ -489,6 +512,7 @@ impl SlotTable {
                     plugin: b.binding.library.info().name.clone(),
                     generation: b.binding.library.generation(),
                     sha256: b.binding.library.sha256(),
+                    shadow: b.binding.library.shadow_path().to_owned(),
                 }),
             })
             .collect()
@@ -515,6 +539,7 @@ impl SlotTable {
                 generation: l.generation(),
                 plugin: l.info().name.clone(),
                 version: l.info().version.clone(),
+                shadow: l.shadow_path().to_owned(),
             })
             .collect();
         out.sort_by_key(|p| p.generation);
@@ -672,7 +697,7 @@ impl Inner {
     fn transact(
         &self,
         path: &Path,
-        assign: Option<(u32, Option<&str>)>,
+        assign: &[(u32, Option<&str>)],
         options: &ReloadOptions,
         source: Source,
     ) -> Result<ReloadReport, SlotError> {
@@ -683,9 +708,7 @@ impl Inner {
         };
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
         let mut w = self.writer();
-        if let Some((slot, _)) = assign
-            && !w.decls.contains_key(&slot)
-        {
+        if let Some(&(slot, _)) = assign.iter().find(|(s, _)| !w.decls.contains_key(s)) {
             return Err(SlotError::UnknownSlot {
                 slot,
                 declared: w.decls.keys().copied().collect(),
@@ -699,7 +722,7 @@ impl Inner {
             .filter(|(_, b)| b.key == key)
             .map(|(s, b)| (*s, b.symbol.clone()))
             .collect();
-        if let Some((slot, symbol)) = assign {
+        for &(slot, symbol) in assign {
             let symbol = symbol.map_or_else(|| w.decls[&slot].name.clone(), str::to_owned);
             affected.insert(slot, symbol);
         }
@@ -729,12 +752,20 @@ impl Inner {
         let mut swaps = Vec::with_capacity(affected.len());
         for (&slot, symbol) in &affected {
             let import = &w.decls[&slot];
-            let running = w.slots.get(&slot).map(|b| &b.binding.function.version);
-            let function = check_slot(slot, import, &library, &key, symbol, running, options.allow_downgrade)?;
+            let running = w.slots.get(&slot).map(|b| &b.binding.function);
+            let function = check_slot(
+                slot,
+                import,
+                &library,
+                &key,
+                symbol,
+                running.map(|f| &f.version),
+                options.allow_downgrade,
+            )?;
             swaps.push(Swap {
                 slot,
+                from: running.map(|f| (f.name.clone(), f.version.clone())),
                 function: function.name.clone(),
-                from: running.cloned(),
                 to: function.version.clone(),
             });
             bindings.push((slot, symbol.clone(), function));

@@ -1,0 +1,310 @@
+//! Hot-swappable slots: checked reloads, transactions over all slots of a
+//! library, calls in flight during reloads, retained generations.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use hotslot::vm::{Status, Value, assemble, verify};
+use hotslot::{LoadError, ReloadOptions, SlotError, SlotTable};
+use hotslot_tests::{built, library_name, tempdir};
+
+/// Builds `tests/fixtures/c/adder.c` with `defines` into `dir`.
+fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
+    let out = dir.join(library_name(name));
+    built().build_c("tests/fixtures/c/adder.c", &out, defines);
+    out
+}
+
+const MUL: &str = "OP(a,b)=((a)*(b))";
+
+/// Replaces `dst` with `src` the way a build does: write aside, rename.
+fn install(src: &Path, dst: &Path) {
+    let tmp = dst.with_extension("tmp");
+    std::fs::copy(src, &tmp).unwrap();
+    std::fs::rename(&tmp, dst).unwrap();
+}
+
+fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
+    Arc::new(verify(assemble(src).unwrap()).unwrap())
+}
+
+const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
+
+fn result(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> i32 {
+    vm.run().unwrap();
+    match vm.stack().as_slice() {
+        [Value::I32(v)] => *v,
+        other => panic!("unexpected stack {other:?}"),
+    }
+}
+
+#[test]
+fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
+    let dir = tempdir();
+    let add = adder(dir.path(), "add", &[]);
+    let mul = adder(dir.path(), "mul", &[MUL, "FN_MINOR=1"]);
+    let wide = adder(dir.path(), "wide", &["WIDE", "FN_MINOR=2"]);
+    let major = adder(dir.path(), "major", &["FN_MAJOR=2"]);
+    let older = adder(dir.path(), "older", &[]);
+    let lib = dir.path().join(library_name("live"));
+    install(&add, &lib);
+
+    let table = SlotTable::new().unwrap();
+    let mut vm = table.vm(program(CALL_OP)).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    assert_eq!(result(&mut vm), 13);
+
+    install(&mul, &lib);
+    let report = table.reload(&lib).unwrap();
+    assert_eq!(report.swaps.len(), 1);
+    assert_eq!(report.swaps[0].to, semver::Version::new(1, 1, 0));
+    assert_eq!(result(&mut vm), 42);
+
+    install(&wide, &lib);
+    let e = table.reload(&lib).unwrap_err();
+    assert!(matches!(e, SlotError::Signature { slot: 0, .. }), "{e}");
+    assert_eq!(result(&mut vm), 42, "the refused build must not serve");
+
+    // No requirement in the import: the default is the running major.
+    install(&major, &lib);
+    let e = table.reload(&lib).unwrap_err();
+    assert!(matches!(e, SlotError::Version { from_running: true, .. }), "{e}");
+    assert_eq!(result(&mut vm), 42);
+
+    install(&older, &lib);
+    let e = table.reload(&lib).unwrap_err();
+    assert!(matches!(e, SlotError::Downgrade { .. }), "{e}");
+    assert_eq!(result(&mut vm), 42);
+    // ... unless the caller asks for the downgrade.
+    let downgrade = ReloadOptions {
+        allow_downgrade: true,
+        sha256: None,
+    };
+    table.reload_with(&lib, &downgrade).unwrap();
+    assert_eq!(result(&mut vm), 13);
+
+    std::fs::write(&lib, b"\x7fELF truncated").unwrap();
+    let e = table.reload(&lib).unwrap_err();
+    assert!(matches!(e, SlotError::Load { source: LoadError::NotSharedLibrary { .. }, .. }), "{e}");
+    std::fs::remove_file(&lib).unwrap();
+    let e = table.reload(&lib).unwrap_err();
+    assert!(matches!(e, SlotError::Load { source: LoadError::FileMissing { .. }, .. }), "{e}");
+    assert_eq!(result(&mut vm), 13);
+}
+
+#[test]
+fn an_import_requirement_is_enforced() {
+    let dir = tempdir();
+    let lib = adder(dir.path(), "v1", &[]);
+    let table = SlotTable::new().unwrap();
+    let _vm = table
+        .vm(program(".import 0 op (i32, i32) -> i32 ^1.1\nHALT"))
+        .unwrap();
+    let e = table.bind(0, &lib, None).unwrap_err();
+    assert!(matches!(e, SlotError::Version { from_running: false, .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "slot 0: `op` 1.0.0 does not satisfy ^1.1 (the import's requirement)"
+    );
+}
+
+#[test]
+fn all_slots_of_a_library_swap_together_or_none_do() {
+    let b = built();
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("math"));
+    install(&b.c("math_ops"), &lib);
+    let table = SlotTable::new().unwrap();
+    let two = ".import 0 math_add (i32, i32) -> i32\n.import 1 math_mul (i32, i32) -> i32\nHALT";
+    let _vm = table.vm(program(two)).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    table.bind(1, &lib, None).unwrap();
+    let generations = |t: &SlotTable| -> Vec<u64> {
+        t.slots().into_iter().map(|s| s.bound.unwrap().generation).collect()
+    };
+    let g = generations(&table);
+    assert_eq!(g[0], g[1], "both slots serve from one build");
+
+    let report = table.reload(&lib).unwrap();
+    assert_eq!(report.swaps.len(), 2);
+    let g2 = generations(&table);
+    assert_eq!(g2[0], g2[1]);
+    assert_ne!(g2[0], g[0]);
+
+    // A build that lacks `math_mul` would break slot 1: neither slot moves.
+    install(&adder(dir.path(), "only_op", &[]), &lib);
+    let e = table.reload(&lib).unwrap_err();
+    assert!(matches!(e, SlotError::FunctionMissing { .. }), "{e}");
+    assert_eq!(generations(&table), g2);
+}
+
+#[test]
+fn a_rebuilt_rust_plugin_reloads_too() {
+    let b = built();
+    let dir = tempdir();
+    let v1 = dir.path().join(library_name("versioned_v1"));
+    std::fs::copy(b.rust("hotslot-fixture-versioned"), &v1).unwrap();
+    let v2 = dir.path().join(library_name("versioned_v2"));
+    std::fs::copy(b.rust("hotslot-fixture-versioned-v2"), &v2).unwrap();
+
+    let lib = dir.path().join(library_name("versioned"));
+    install(&v1, &lib);
+    let table = SlotTable::new().unwrap();
+    let mut vm = table.vm(program(CALL_OP)).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    assert_eq!(result(&mut vm), 13);
+    install(&v2, &lib);
+    table.reload(&lib).unwrap();
+    assert_eq!(result(&mut vm), 42);
+}
+
+#[test]
+fn four_threads_call_through_a_thousand_reloads() {
+    let dir = tempdir();
+    let add = adder(dir.path(), "add", &[]);
+    let mul = adder(dir.path(), "mul", &[MUL]);
+    let lib = dir.path().join(library_name("live"));
+    install(&add, &lib);
+    let table = SlotTable::new().unwrap();
+    let program = program(
+        "
+        .import 0 op (i32, i32) -> i32
+        .local n i32
+        .local r i32
+            PUSH 200
+            STORE n
+        top:
+            PUSH 6
+            PUSH 7
+            CALL_NATIVE 0
+            STORE r
+            LOAD r
+            PUSH 13
+            EQ
+            JNZ ok
+            LOAD r
+            PUSH 42
+            EQ
+            JNZ ok
+            PUSH 1
+            PUSH 0
+            DIV          ; any other result faults
+            POP
+        ok:
+            LOAD n
+            PUSH 1
+            SUB
+            DUP
+            STORE n
+            JNZ top
+            HALT
+        ",
+    );
+    table.declare_program(program.program()).unwrap();
+    table.bind(0, &lib, None).unwrap();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let calls = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let mut vm = table.vm(Arc::clone(&program)).unwrap();
+            let (done, calls) = (Arc::clone(&done), Arc::clone(&calls));
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    vm.run().expect("every call returns 13 or 42");
+                    calls.fetch_add(200, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for i in 0..1000 {
+        install(if i % 2 == 0 { &mul } else { &add }, &lib);
+        table.reload(&lib).unwrap_or_else(|e| panic!("reload {i}: {e}"));
+    }
+    done.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().expect("no VM thread failed");
+    }
+    assert!(calls.load(Ordering::Relaxed) > 0);
+    assert!(table.wait_released(Duration::from_secs(5)), "replaced builds were released");
+    assert!(table.pending_releases().is_empty());
+}
+
+#[test]
+fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
+    let dir = tempdir();
+    let go = dir.path().join("go");
+    let hold = adder(dir.path(), "hold", &[&format!("HOLD=\"{}\"", go.display())]);
+    let mul = adder(dir.path(), "mul", &[MUL, "FN_MINOR=1"]);
+    let lib = dir.path().join(library_name("live"));
+    install(&hold, &lib);
+    let table = SlotTable::new().unwrap();
+    let program = program(CALL_OP);
+    table.declare_program(program.program()).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    let old = table.slots()[0].bound.clone().unwrap();
+
+    let mut vm = table.vm(Arc::clone(&program)).unwrap();
+    let started = Arc::new(Barrier::new(2));
+    let s = Arc::clone(&started);
+    let held = std::thread::spawn(move || {
+        s.wait();
+        vm.run().map(|()| vm.stack())
+    });
+    started.wait();
+    let entered = go.with_extension("entered");
+    while !entered.exists() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+
+    // The call is inside the old build; the reload goes ahead.
+    install(&mul, &lib);
+    table.reload(&lib).unwrap();
+    assert_ne!(table.slots()[0].bound.clone().unwrap().generation, old.generation);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(table.reclaim(), 1, "the old build must wait for the call in flight");
+    let pending = table.pending_releases();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].generation, old.generation);
+    assert!(is_mapped(&old.shadow), "the old build is still loaded");
+
+    std::fs::write(&go, "").unwrap();
+    let stack = held.join().unwrap().expect("the held call completes");
+    assert_eq!(stack, vec![Value::I32(13)], "the call finished on the code it started on");
+    assert!(table.wait_released(Duration::from_secs(5)));
+    assert!(table.pending_releases().is_empty());
+    assert!(!is_mapped(&old.shadow), "the old build was unmapped after the call returned");
+}
+
+fn is_mapped(path: &Path) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let path = path.to_str().unwrap();
+    maps.lines().any(|l| l.contains(path))
+}
+
+#[test]
+fn a_library_the_system_keeps_mapped_is_shown_as_retained() {
+    let b = built();
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("tls"));
+    install(&b.rust("hotslot-fixture-tls-pin"), &lib);
+    let table = SlotTable::new().unwrap();
+    let program = program(".import 0 remember (i32) -> i32\nPUSH 1\nCALL_NATIVE 0\nHALT");
+    let mut vm = table.vm(Arc::clone(&program)).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    let old = table.slots()[0].bound.clone().unwrap();
+    // This thread runs the plugin's thread-local destructor registration
+    // and stays alive: the system cannot unmap the library.
+    vm.run().unwrap();
+    assert_eq!(vm.status(), Status::Halted);
+    table.reload(&lib).unwrap();
+    assert!(table.wait_released(Duration::from_secs(5)));
+    let retained = hotslot::plugin::retained_libraries();
+    assert!(
+        retained.iter().any(|r| r.generation == old.generation && r.plugin == "tls_pin"),
+        "generation {} should be reported as retained: {retained:?}",
+        old.generation
+    );
+}
