@@ -15,7 +15,9 @@ pub const HOTSLOT_SHIM_H: &str = include_str!("../../c-shim/include/hotslot_shim
 pub const MATH_OPS_C: &str = include_str!("../../c-shim/math_ops.c");
 
 /// The flags every plugin is built with: strict C11, every warning an error.
-pub const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC"];
+pub const CFLAGS: &[&str] = &[
+    "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC",
+];
 
 /// Why a C plugin could not be built.
 #[derive(Debug, thiserror::Error)]

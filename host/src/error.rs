@@ -83,7 +83,9 @@ pub enum AbiError {
         found: u16,
     },
     /// A struct is smaller than this ABI version requires.
-    #[error("{what} is too small: expected `struct_size` of at least {expected} bytes, found {found}")]
+    #[error(
+        "{what} is too small: expected `struct_size` of at least {expected} bytes, found {found}"
+    )]
     StructTooSmall {
         /// Which struct.
         what: String,
@@ -228,7 +230,9 @@ pub enum LoadError {
     #[error(transparent)]
     Abi(#[from] AbiError),
     /// `abi_stable` found the Rust plugin's types laid out differently.
-    #[error("layout mismatch: the plugin's `HsPluginDescriptor` differs from the host's: {details}")]
+    #[error(
+        "layout mismatch: the plugin's `HsPluginDescriptor` differs from the host's: {details}"
+    )]
     Layout {
         /// What `abi_stable` reported, on one line.
         details: String,
@@ -244,7 +248,9 @@ pub enum LoadError {
         found: String,
     },
     /// `get_version()` disagrees with the descriptor's major version.
-    #[error("`get_version()` returned {found} but the descriptor's version is {descriptor} (major {expected})")]
+    #[error(
+        "`get_version()` returned {found} but the descriptor's version is {descriptor} (major {expected})"
+    )]
     GetVersionMismatch {
         /// The descriptor's major version.
         expected: u64,

@@ -18,4 +18,4 @@ pub use slots::{
     Binding, BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions,
     ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
 };
-pub use types::{Signature, SignatureParseError, ValType};
+pub use types::{Signature, SignatureParseError, UnknownTag, ValType};

@@ -41,9 +41,9 @@ impl ValType {
         }
     }
 
-    /// The type of an ABI tag: `Ok(None)` for void, `Err(())` for a tag this
+    /// The type of an ABI tag: `Ok(None)` for void, an error for a tag this
     /// host does not know.
-    pub const fn from_tag(tag: HsType) -> Result<Option<ValType>, ()> {
+    pub const fn from_tag(tag: HsType) -> Result<Option<ValType>, UnknownTag> {
         Ok(Some(match tag.0 {
             0 => return Ok(None),
             1 => ValType::I32,
@@ -51,7 +51,7 @@ impl ValType {
             3 => ValType::F64,
             4 => ValType::Bool,
             5 => ValType::Str,
-            _ => return Err(()),
+            _ => return Err(UnknownTag(tag.0)),
         }))
     }
 
@@ -77,6 +77,11 @@ impl fmt::Display for ValType {
         f.write_str(self.name())
     }
 }
+
+/// A type tag this host does not know.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("unknown type tag {0}")]
+pub struct UnknownTag(pub u8);
 
 /// A function's parameter and return types.
 ///
@@ -162,7 +167,11 @@ mod tests {
 
     #[test]
     fn display_and_parse_agree() {
-        for text in ["(i32, i32) -> i32", "() -> void", "(str, bool, f64, i64) -> str"] {
+        for text in [
+            "(i32, i32) -> i32",
+            "() -> void",
+            "(str, bool, f64, i64) -> str",
+        ] {
             let sig: Signature = text.parse().unwrap();
             assert_eq!(sig.to_string(), text);
         }
@@ -182,6 +191,6 @@ mod tests {
             assert_eq!(ValType::from_tag(t.tag()), Ok(Some(t)));
         }
         assert_eq!(ValType::from_tag(HsType::VOID), Ok(None));
-        assert_eq!(ValType::from_tag(HsType(99)), Err(()));
+        assert_eq!(ValType::from_tag(HsType(99)), Err(UnknownTag(99)));
     }
 }

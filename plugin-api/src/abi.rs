@@ -357,7 +357,10 @@ impl HsVersion {
                 digits = 0;
             } else {
                 assert!(c.is_ascii_digit(), "version part is not a number");
-                assert!(!(digits == 1 && parts[part] == 0), "version part has a leading zero");
+                assert!(
+                    !(digits == 1 && parts[part] == 0),
+                    "version part has a leading zero"
+                );
                 parts[part] = match parts[part].checked_mul(10) {
                     Some(v) => match v.checked_add((c - b'0') as u32) {
                         Some(v) => v,
@@ -466,9 +469,8 @@ pub struct HsPluginDescriptor {
     /// state and its `state_version`. Returns `HS_STATUS_ERROR` (with a
     /// message) when it does not accept that version; the new build then
     /// starts fresh.
-    pub load_state: Option<
-        unsafe extern "C" fn(ctx: *mut HsCallCtx, version: u32, state: HsBytes) -> HsStatus,
-    >,
+    pub load_state:
+        Option<unsafe extern "C" fn(ctx: *mut HsCallCtx, version: u32, state: HsBytes) -> HsStatus>,
 }
 
 // SAFETY: the plugin descriptor is immutable data placed in a read-only
@@ -546,7 +548,10 @@ mod tests {
     #[test]
     fn value_is_two_words() {
         assert_eq!(size_of::<HsValue>(), 2 * size_of::<usize>());
-        assert_eq!(align_of::<HsValue>(), align_of::<u64>().max(align_of::<usize>()));
+        assert_eq!(
+            align_of::<HsValue>(),
+            align_of::<u64>().max(align_of::<usize>())
+        );
     }
 
     #[test]

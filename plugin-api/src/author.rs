@@ -289,9 +289,11 @@ pub unsafe fn load_state(
     let mut unused = HsValue::ZERO;
     // SAFETY: `ctx` is valid and `state` a valid view (caller).
     unsafe {
-        guarded(ctx, &mut unused, |out| match load(version, state.as_slice()) {
-            Ok(()) => HsStatus::OK,
-            Err(e) => out.error(&e),
+        guarded(ctx, &mut unused, |out| {
+            match load(version, state.as_slice()) {
+                Ok(()) => HsStatus::OK,
+                Err(e) => out.error(&e),
+            }
         })
     }
 }

@@ -30,20 +30,36 @@ fn c_and_rust_math_ops_describe_the_same_table() {
     assert!(table(&c).contains(&"math_add (i32, i32) -> i32 1.0.0".to_owned()));
 
     let c_out = hotslot(&["inspect", "--json", b.c("math_ops").to_str().unwrap()]);
-    let rust_out = hotslot(&["inspect", "--json", b.rust("hotslot-math-ops").to_str().unwrap()]);
-    assert!(c_out.0.success() && rust_out.0.success(), "{c_out:?} {rust_out:?}");
-    assert_eq!(c_out.1, rust_out.1, "`inspect --json` differs between the C and Rust builds");
+    let rust_out = hotslot(&[
+        "inspect",
+        "--json",
+        b.rust("hotslot-math-ops").to_str().unwrap(),
+    ]);
+    assert!(
+        c_out.0.success() && rust_out.0.success(),
+        "{c_out:?} {rust_out:?}"
+    );
+    assert_eq!(
+        c_out.1, rust_out.1,
+        "`inspect --json` differs between the C and Rust builds"
+    );
     let json: serde_json::Value = serde_json::from_str(&c_out.1).unwrap();
     assert_eq!(json["plugin"]["name"], "math_ops");
     assert_eq!(json["abi"]["major"], 1);
     assert_eq!(json["functions"][0]["name"], "math_add");
-    assert_eq!(json["functions"][0]["params"], serde_json::json!(["i32", "i32"]));
+    assert_eq!(
+        json["functions"][0]["params"],
+        serde_json::json!(["i32", "i32"])
+    );
     assert_eq!(json["functions"][0]["ret"], "i32");
     assert_eq!(json["functions"][0]["version"], "1.0.0");
     assert!(c_out.1.starts_with(r#"{"plugin":{"name":"math_ops","version":"1.0.0"},"abi":{"major":1,"minor":0},"functions":["#));
 
     let text = hotslot(&["inspect", b.c("math_ops").to_str().unwrap()]).1;
-    assert!(text.contains("math_add (i32, i32) -> i32      v1.0.0"), "{text}");
+    assert!(
+        text.contains("math_add (i32, i32) -> i32      v1.0.0"),
+        "{text}"
+    );
     assert!(text.contains("plugin    math_ops 1.0.0"), "{text}");
     assert!(text.contains("abi       1.0 (C)"), "{text}");
 }
@@ -65,15 +81,42 @@ fn every_broken_fixture_is_refused_with_its_own_error() {
     for name in BROKEN {
         let e = refusal(name);
         let ok = match *name {
-            "NO_DESCRIPTOR" => matches!(e, LoadError::SymbolMissing { symbol: "hotslot_plugin", .. }),
-            "NO_GET_VERSION" => matches!(e, LoadError::SymbolMissing { symbol: "get_version", .. }),
+            "NO_DESCRIPTOR" => matches!(
+                e,
+                LoadError::SymbolMissing {
+                    symbol: "hotslot_plugin",
+                    ..
+                }
+            ),
+            "NO_GET_VERSION" => matches!(
+                e,
+                LoadError::SymbolMissing {
+                    symbol: "get_version",
+                    ..
+                }
+            ),
             "NULL_DESCRIPTOR" => matches!(e, LoadError::Abi(A::NullDescriptor)),
-            "BAD_MAGIC" => matches!(e, LoadError::Abi(A::BadMagic { found: 0x464C457F, .. })),
-            "ABI_MAJOR" => matches!(e, LoadError::Abi(A::AbiMajor { expected: 1, found: 2 })),
+            "BAD_MAGIC" => matches!(
+                e,
+                LoadError::Abi(A::BadMagic {
+                    found: 0x464C457F,
+                    ..
+                })
+            ),
+            "ABI_MAJOR" => matches!(
+                e,
+                LoadError::Abi(A::AbiMajor {
+                    expected: 1,
+                    found: 2
+                })
+            ),
             "TOO_SMALL" => matches!(e, LoadError::Abi(A::StructTooSmall { found: 16, .. })),
             "NAME_NOT_UTF8" => matches!(
                 e,
-                LoadError::Abi(A::FunctionName { index: 0, reason: NameError::NotUtf8 { valid_up_to: 2 } })
+                LoadError::Abi(A::FunctionName {
+                    index: 0,
+                    reason: NameError::NotUtf8 { valid_up_to: 2 }
+                })
             ),
             "UNKNOWN_TYPE" => matches!(e, LoadError::Abi(A::UnknownType { tag: 42, .. })),
             "VOID_PARAM" => matches!(e, LoadError::Abi(A::VoidParam { index: 0, .. })),
@@ -81,7 +124,14 @@ fn every_broken_fixture_is_refused_with_its_own_error() {
             "NULL_ENTRY" => matches!(e, LoadError::Abi(A::NullEntry { .. })),
             "NULL_FUNCTION" => matches!(e, LoadError::Abi(A::NullFunction { index: 1 })),
             "DUPLICATE_NAME" => matches!(e, LoadError::Abi(A::DuplicateFunction { .. })),
-            "VERSION_MISMATCH" => matches!(e, LoadError::GetVersionMismatch { expected: 1, found: 2, .. }),
+            "VERSION_MISMATCH" => matches!(
+                e,
+                LoadError::GetVersionMismatch {
+                    expected: 1,
+                    found: 2,
+                    ..
+                }
+            ),
             "UNSTABLE" => matches!(e, LoadError::Unstable { .. }),
             other => panic!("no expectation for fixture {other}"),
         };
@@ -95,7 +145,11 @@ fn missing_and_non_library_files_are_refused() {
     let e = load(&dir.path().join("absent.so")).unwrap_err();
     assert!(matches!(e, LoadError::FileMissing { .. }), "{e}");
     let text = dir.path().join("notes.so");
-    std::fs::write(&text, "not a library, but long enough to have an ELF header's size: ".repeat(4)).unwrap();
+    std::fs::write(
+        &text,
+        "not a library, but long enough to have an ELF header's size: ".repeat(4),
+    )
+    .unwrap();
     let e = load(&text).unwrap_err();
     assert!(matches!(e, LoadError::NotSharedLibrary { .. }), "{e}");
     assert!(e.to_string().contains("invalid ELF header"), "{e}");
@@ -107,7 +161,11 @@ fn missing_and_non_library_files_are_refused() {
 fn a_rust_layout_mismatch_is_refused() {
     let e = load(&built().rust("hotslot-fixture-layout-mismatch")).unwrap_err();
     assert!(matches!(e, LoadError::Layout { .. }), "{e:?}");
-    assert!(e.to_string().contains("expected HsPluginDescriptor, found OldPluginDescriptor"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("expected HsPluginDescriptor, found OldPluginDescriptor"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -127,5 +185,9 @@ fn inspect_refuses_each_fixture_with_one_line() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         messages.insert(stderr.replace(p.to_str().unwrap(), "<path>"));
     }
-    assert_eq!(messages.len(), paths.len(), "two fixtures share a message: {messages:#?}");
+    assert_eq!(
+        messages.len(),
+        paths.len(),
+        "two fixtures share a message: {messages:#?}"
+    );
 }

@@ -2,4 +2,5 @@
 //! fixture is built once per run by `hotslot_tests::built()`.
 
 mod abi;
+mod cli;
 mod reload;

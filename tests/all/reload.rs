@@ -70,7 +70,16 @@ fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
     // No requirement in the import: the default is the running major.
     install(&major, &lib);
     let e = table.reload(&lib).unwrap_err();
-    assert!(matches!(e, SlotError::Version { from_running: true, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            SlotError::Version {
+                from_running: true,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(result(&mut vm), 42);
 
     install(&older, &lib);
@@ -87,10 +96,28 @@ fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
 
     std::fs::write(&lib, b"\x7fELF truncated").unwrap();
     let e = table.reload(&lib).unwrap_err();
-    assert!(matches!(e, SlotError::Load { source: LoadError::NotSharedLibrary { .. }, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            SlotError::Load {
+                source: LoadError::NotSharedLibrary { .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
     std::fs::remove_file(&lib).unwrap();
     let e = table.reload(&lib).unwrap_err();
-    assert!(matches!(e, SlotError::Load { source: LoadError::FileMissing { .. }, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            SlotError::Load {
+                source: LoadError::FileMissing { .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(result(&mut vm), 13);
 }
 
@@ -103,7 +130,16 @@ fn an_import_requirement_is_enforced() {
         .vm(program(".import 0 op (i32, i32) -> i32 ^1.1\nHALT"))
         .unwrap();
     let e = table.bind(0, &lib, None).unwrap_err();
-    assert!(matches!(e, SlotError::Version { from_running: false, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            SlotError::Version {
+                from_running: false,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(
         e.to_string(),
         "slot 0: `op` 1.0.0 does not satisfy ^1.1 (the import's requirement)"
@@ -122,7 +158,10 @@ fn all_slots_of_a_library_swap_together_or_none_do() {
     table.bind(0, &lib, None).unwrap();
     table.bind(1, &lib, None).unwrap();
     let generations = |t: &SlotTable| -> Vec<u64> {
-        t.slots().into_iter().map(|s| s.bound.unwrap().generation).collect()
+        t.slots()
+            .into_iter()
+            .map(|s| s.bound.unwrap().generation)
+            .collect()
     };
     let g = generations(&table);
     assert_eq!(g[0], g[1], "both slots serve from one build");
@@ -221,14 +260,19 @@ fn four_threads_call_through_a_thousand_reloads() {
         .collect();
     for i in 0..1000 {
         install(if i % 2 == 0 { &mul } else { &add }, &lib);
-        table.reload(&lib).unwrap_or_else(|e| panic!("reload {i}: {e}"));
+        table
+            .reload(&lib)
+            .unwrap_or_else(|e| panic!("reload {i}: {e}"));
     }
     done.store(true, Ordering::Relaxed);
     for t in threads {
         t.join().expect("no VM thread failed");
     }
     assert!(calls.load(Ordering::Relaxed) > 0);
-    assert!(table.wait_released(Duration::from_secs(5)), "replaced builds were released");
+    assert!(
+        table.wait_released(Duration::from_secs(5)),
+        "replaced builds were released"
+    );
     assert!(table.pending_releases().is_empty());
 }
 
@@ -262,9 +306,16 @@ fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
     // The call is inside the old build; the reload goes ahead.
     install(&mul, &lib);
     table.reload(&lib).unwrap();
-    assert_ne!(table.slots()[0].bound.clone().unwrap().generation, old.generation);
+    assert_ne!(
+        table.slots()[0].bound.clone().unwrap().generation,
+        old.generation
+    );
     std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(table.reclaim(), 1, "the old build must wait for the call in flight");
+    assert_eq!(
+        table.reclaim(),
+        1,
+        "the old build must wait for the call in flight"
+    );
     let pending = table.pending_releases();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].generation, old.generation);
@@ -272,10 +323,17 @@ fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
 
     std::fs::write(&go, "").unwrap();
     let stack = held.join().unwrap().expect("the held call completes");
-    assert_eq!(stack, vec![Value::I32(13)], "the call finished on the code it started on");
+    assert_eq!(
+        stack,
+        vec![Value::I32(13)],
+        "the call finished on the code it started on"
+    );
     assert!(table.wait_released(Duration::from_secs(5)));
     assert!(table.pending_releases().is_empty());
-    assert!(!is_mapped(&old.shadow), "the old build was unmapped after the call returned");
+    assert!(
+        !is_mapped(&old.shadow),
+        "the old build was unmapped after the call returned"
+    );
 }
 
 fn is_mapped(path: &Path) -> bool {
@@ -303,7 +361,9 @@ fn a_library_the_system_keeps_mapped_is_shown_as_retained() {
     assert!(table.wait_released(Duration::from_secs(5)));
     let retained = hotslot::plugin::retained_libraries();
     assert!(
-        retained.iter().any(|r| r.generation == old.generation && r.plugin == "tls_pin"),
+        retained
+            .iter()
+            .any(|r| r.generation == old.generation && r.plugin == "tls_pin"),
         "generation {} should be reported as retained: {retained:?}",
         old.generation
     );

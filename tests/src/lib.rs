@@ -59,12 +59,14 @@ pub struct Built {
 impl Built {
     /// The `hotslot` binary.
     pub fn hotslot(&self) -> PathBuf {
-        self.debug_dir.join(format!("hotslot{}", std::env::consts::EXE_SUFFIX))
+        self.debug_dir
+            .join(format!("hotslot{}", std::env::consts::EXE_SUFFIX))
     }
 
     /// A Rust plugin by crate name with `-` (e.g. `hotslot-math-ops`).
     pub fn rust(&self, package: &str) -> PathBuf {
-        self.debug_dir.join(library_name(&package.replace('-', "_")))
+        self.debug_dir
+            .join(library_name(&package.replace('-', "_")))
     }
 
     /// A C plugin built by this run, by name.
@@ -80,7 +82,10 @@ impl Built {
     /// Builds `source` (relative to the workspace root) into `out` with
     /// `defines`.
     pub fn build_c(&self, source: &str, out: &Path, defines: &[&str]) {
-        let include = [self.root.join("plugin-api/include"), self.root.join("c-shim/include")];
+        let include = [
+            self.root.join("plugin-api/include"),
+            self.root.join("c-shim/include"),
+        ];
         let include: Vec<&Path> = include.iter().map(PathBuf::as_path).collect();
         self.cc
             .build(&self.root.join(source), out, &include, defines)
@@ -90,7 +95,11 @@ impl Built {
 
 /// `libNAME.so` (or the platform's equivalent).
 pub fn library_name(name: &str) -> String {
-    format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+    format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
 }
 
 /// Builds everything once per test process.
@@ -100,8 +109,12 @@ pub fn built() -> &'static Built {
 }
 
 fn build() -> Built {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_owned();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root).args(["build", "--quiet"]);
@@ -110,7 +123,10 @@ fn build() -> Built {
     }
     cmd.arg("--target-dir").arg(&target);
     let status = cmd.status().expect("cargo runs");
-    assert!(status.success(), "building the Rust plugins failed: {cmd:?}");
+    assert!(
+        status.success(),
+        "building the Rust plugins failed: {cmd:?}"
+    );
 
     let c_dir = target.join("hotslot-tests");
     std::fs::create_dir_all(&c_dir).expect("target/hotslot-tests is writable");

@@ -28,7 +28,8 @@ pub fn asm(args: AsmArgs) -> CmdResult {
     let program = read_program(&args.input)?;
     let bytes = encode(&program);
     verify(program).map_err(|e| format!("`{}` does not verify: {e}", args.input.display()))?;
-    std::fs::write(&args.output, bytes).map_err(|e| format!("cannot write `{}`: {e}", args.output.display()))?;
+    std::fs::write(&args.output, bytes)
+        .map_err(|e| format!("cannot write `{}`: {e}", args.output.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 

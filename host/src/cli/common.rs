@@ -9,11 +9,13 @@ use hotslot::{ReloadOptions, SlotTable, TableOptions};
 
 /// Reads a program: `.hsbc` bytes (by their magic) or `.hsasm` text.
 pub fn read_program(path: &Path) -> Result<Program, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if bytes.starts_with(b"HSBC") {
         return decode(&bytes).map_err(|e| format!("`{}`: {e}", path.display()));
     }
-    let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is neither bytecode nor UTF-8 text", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("`{}` is neither bytecode nor UTF-8 text", path.display()))?;
     assemble(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
@@ -48,7 +50,10 @@ impl std::str::FromStr for BindSpec {
         let (rest, sha256) = match rest.rsplit_once('@') {
             Some((r, h)) => (
                 r,
-                Some(parse_sha256(h).ok_or_else(|| format!("`{h}` is not a SHA-256 (64 hex digits)"))?),
+                Some(
+                    parse_sha256(h)
+                        .ok_or_else(|| format!("`{h}` is not a SHA-256 (64 hex digits)"))?,
+                ),
             ),
             None => (rest, None),
         };
@@ -103,7 +108,10 @@ pub fn bind_all(table: &SlotTable, binds: &[BindSpec]) -> Result<(), String> {
         }
         seen.push(path);
         let group: Vec<&BindSpec> = binds.iter().filter(|b| b.path == path).collect();
-        let slots: Vec<(u32, Option<&str>)> = group.iter().map(|b| (b.slot, b.symbol.as_deref())).collect();
+        let slots: Vec<(u32, Option<&str>)> = group
+            .iter()
+            .map(|b| (b.slot, b.symbol.as_deref()))
+            .collect();
         let options = ReloadOptions {
             allow_downgrade: false,
             sha256: group.iter().find_map(|b| b.sha256),

@@ -11,9 +11,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use hotslot::SlotTable;
 use hotslot::cbuild::{self, CCompiler};
 use hotslot::vm::{assemble, verify};
-use hotslot::SlotTable;
 
 use super::CmdResult;
 use super::repl::SEED_PROGRAM;
@@ -39,32 +39,59 @@ pub fn run(_: Args) -> CmdResult {
     run_once(&mut vm)?;
 
     step("2. Edit math_add to multiply, raise its version to 1.1.0, rebuild, reload");
-    edit(&src, &[
-        ("return a + b;  /* Change this line and recompile! */", "return a * b;  /* Now multiplies instead! */"),
-        ("HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)", "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)"),
-        ("HS_PLUGIN(\"math_ops\", 1, 0, 0,", "HS_PLUGIN(\"math_ops\", 1, 1, 0,"),
-    ])?;
+    edit(
+        &src,
+        &[
+            (
+                "return a + b;  /* Change this line and recompile! */",
+                "return a * b;  /* Now multiplies instead! */",
+            ),
+            (
+                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)",
+                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
+            ),
+            (
+                "HS_PLUGIN(\"math_ops\", 1, 0, 0,",
+                "HS_PLUGIN(\"math_ops\", 1, 1, 0,",
+            ),
+        ],
+    )?;
     build(&cc, &src, &lib, dir.path())?;
     table.reload(&lib)?;
     run_once(&mut vm)?;
 
     step("3. Change math_add's signature to (i64, i64) -> i64: the reload must be refused");
     let multiplied = std::fs::read_to_string(&src)?;
-    edit(&src, &[(
-        "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
-        "HS_FUNCTION(i64, math_add, (i64, i64), 1, 2, 0)",
-    )])?;
+    edit(
+        &src,
+        &[(
+            "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
+            "HS_FUNCTION(i64, math_add, (i64, i64), 1, 2, 0)",
+        )],
+    )?;
     build(&cc, &src, &lib, dir.path())?;
     refused(&table, &lib)?;
     run_once(&mut vm)?;
 
     step("4. Bump math_ops to 2.0.0 (get_version() returns 2): the reload must be refused");
     std::fs::write(&src, &multiplied)?;
-    edit(&src, &[
-        ("HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)", "HS_FUNCTION(i32, math_add, (i32, i32), 2, 0, 0)"),
-        ("HS_PLUGIN(\"math_ops\", 1, 1, 0,", "HS_PLUGIN(\"math_ops\", 2, 0, 0,"),
-        ("return 1;  /* Increment this after each recompile */", "return 2;  /* Incremented! */"),
-    ])?;
+    edit(
+        &src,
+        &[
+            (
+                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
+                "HS_FUNCTION(i32, math_add, (i32, i32), 2, 0, 0)",
+            ),
+            (
+                "HS_PLUGIN(\"math_ops\", 1, 1, 0,",
+                "HS_PLUGIN(\"math_ops\", 2, 0, 0,",
+            ),
+            (
+                "return 1;  /* Increment this after each recompile */",
+                "return 2;  /* Incremented! */",
+            ),
+        ],
+    )?;
     build(&cc, &src, &lib, dir.path())?;
     refused(&table, &lib)?;
     run_once(&mut vm)?;
@@ -83,10 +110,19 @@ fn step(title: &str) {
 }
 
 fn hotslot_library_name(name: &str) -> String {
-    format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+    format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
 }
 
-fn build(cc: &CCompiler, src: &Path, lib: &Path, include: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn build(
+    cc: &CCompiler,
+    src: &Path,
+    lib: &Path,
+    include: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "[BUILD] {} {} -o {} {}",
         cc.program().display(),
@@ -102,7 +138,11 @@ fn edit(src: &Path, replacements: &[(&str, &str)]) -> Result<(), Box<dyn std::er
     let mut text = std::fs::read_to_string(src)?;
     for (from, to) in replacements {
         if !text.contains(from) {
-            return Err(format!("the demo's edit did not apply: `{from}` is not in {}", src.display()).into());
+            return Err(format!(
+                "the demo's edit did not apply: `{from}` is not in {}",
+                src.display()
+            )
+            .into());
         }
         text = text.replacen(from, to, 1);
         println!("[EDIT]  {from}\n     -> {to}");
@@ -111,7 +151,9 @@ fn edit(src: &Path, replacements: &[(&str, &str)]) -> Result<(), Box<dyn std::er
     Ok(())
 }
 
-fn run_once(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> Result<(), Box<dyn std::error::Error>> {
+fn run_once(
+    vm: &mut hotslot::vm::Vm<hotslot::SlotReader>,
+) -> Result<(), Box<dyn std::error::Error>> {
     use std::io::Write;
     println!("[RUN]   PUSH 10, PUSH 5, CALL_NATIVE 0, PRINT, HALT");
     let _ = std::io::stdout().flush();
@@ -127,7 +169,10 @@ fn refused(table: &SlotTable, lib: &Path) -> Result<(), Box<dyn std::error::Erro
         Err(_) => {
             let slot = table.slots().into_iter().find(|s| s.import.slot == 0);
             if let Some(b) = slot.and_then(|s| s.bound) {
-                println!("[VM]    slot 0 still serves `{}` {} (generation {})", b.function, b.version, b.generation);
+                println!(
+                    "[VM]    slot 0 still serves `{}` {} (generation {})",
+                    b.function, b.version, b.generation
+                );
             }
             Ok(())
         }

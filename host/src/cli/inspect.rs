@@ -52,7 +52,12 @@ pub fn run(args: Args) -> CmdResult {
         println!("state     version {}", state.version);
     }
     println!("functions {}", info.functions.len());
-    let width = info.functions.iter().map(|f| f.name.len() + f.signature.to_string().len()).max().unwrap_or(0);
+    let width = info
+        .functions
+        .iter()
+        .map(|f| f.name.len() + f.signature.to_string().len())
+        .max()
+        .unwrap_or(0);
     for f in &info.functions {
         let decl = format!("{} {}", f.name, f.signature);
         println!("  {decl:<w$}  v{}", f.version, w = width + 1);

@@ -147,9 +147,18 @@ impl Repl {
         let default_function = self
             .last_function
             .clone()
-            .or_else(|| self.program.program().import(default_slot).map(|i| i.name.clone()))
+            .or_else(|| {
+                self.program
+                    .program()
+                    .import(default_slot)
+                    .map(|i| i.name.clone())
+            })
             .unwrap_or_default();
-        let library = ask(input, "Library path", &default_library.display().to_string())?;
+        let library = ask(
+            input,
+            "Library path",
+            &default_library.display().to_string(),
+        )?;
         let function = ask(input, "Function name", &default_function)?;
         let slot_text = ask(input, "Slot number", &default_slot.to_string())?;
         let Ok(slot) = slot_text.parse::<u32>() else {
@@ -162,7 +171,10 @@ impl Repl {
             println!("[VM] Reloading slot {slot} (now {b})");
         }
         let symbol = (!function.is_empty()).then_some(function.as_str());
-        match self.table.bind_many(&library, &[(slot, symbol)], &ReloadOptions::default()) {
+        match self
+            .table
+            .bind_many(&library, &[(slot, symbol)], &ReloadOptions::default())
+        {
             Ok(report) => {
                 for s in &report.swaps {
                     println!("[VM] Loaded {s} from {}", library.display());
@@ -219,9 +231,19 @@ impl Repl {
     }
 
     fn describe_slot(&self, slot: u32) -> Option<String> {
-        let s = self.table.slots().into_iter().find(|s| s.import.slot == slot)?;
+        let s = self
+            .table
+            .slots()
+            .into_iter()
+            .find(|s| s.import.slot == slot)?;
         let b = s.bound?;
-        Some(format!("`{}` {} from {} (generation {})", b.function, b.version, b.library.display(), b.generation))
+        Some(format!(
+            "`{}` {} from {} (generation {})",
+            b.function,
+            b.version,
+            b.library.display(),
+            b.generation
+        ))
     }
 
     fn view_program(&self) {
@@ -249,7 +271,9 @@ impl Repl {
         if !libraries.is_empty() {
             println!("Libraries:");
             for l in libraries {
-                let previous = l.previous.map_or("none".to_owned(), |(g, v)| format!("generation {g} ({v})"));
+                let previous = l
+                    .previous
+                    .map_or("none".to_owned(), |(g, v)| format!("generation {g} ({v})"));
                 println!(
                     "  {} ({:?}): {} {}, generation {}; previous build: {previous}{}",
                     l.path.display(),
@@ -299,5 +323,9 @@ fn prompt(input: &mut impl BufRead, text: &str) -> Option<String> {
 fn ask(input: &mut impl BufRead, label: &str, default: &str) -> Option<String> {
     let answer = prompt(input, &format!("{label} [{default}]: "))?;
     let answer = answer.trim();
-    Some(if answer.is_empty() { default.to_owned() } else { answer.to_owned() })
+    Some(if answer.is_empty() {
+        default.to_owned()
+    } else {
+        answer.to_owned()
+    })
 }

@@ -72,7 +72,8 @@ impl fmt::Debug for Entry {
 /// Hook that saves a plugin's state.
 pub type SaveHook = unsafe extern "C" fn(ctx: *mut HsCallCtx) -> HsStatus;
 /// Hook that restores a plugin's state.
-pub type LoadHook = unsafe extern "C" fn(ctx: *mut HsCallCtx, version: u32, state: HsBytes) -> HsStatus;
+pub type LoadHook =
+    unsafe extern "C" fn(ctx: *mut HsCallCtx, version: u32, state: HsBytes) -> HsStatus;
 
 /// A plugin's hooks to carry its state across a reload.
 #[derive(Clone, Copy)]
@@ -296,7 +297,7 @@ unsafe fn read_function(
                     index: i,
                 });
             }
-            Err(()) => {
+            Err(_) => {
                 return Err(AbiError::UnknownType {
                     function: name,
                     position: format!("parameter {i}"),
@@ -305,7 +306,7 @@ unsafe fn read_function(
             }
         }
     }
-    let ret = ValType::from_tag(d.ret).map_err(|()| AbiError::UnknownType {
+    let ret = ValType::from_tag(d.ret).map_err(|_| AbiError::UnknownType {
         function: name.clone(),
         position: "return type".into(),
         tag: d.ret.0,
@@ -469,7 +470,16 @@ mod tests {
     #[test]
     fn bad_magic() {
         let e = read_with(&[], |d| d.magic = 0xdead_beef).unwrap_err();
-        assert!(matches!(e, AbiError::BadMagic { found: 0xdead_beef, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                AbiError::BadMagic {
+                    found: 0xdead_beef,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert_eq!(
             e.to_string(),
             "bad descriptor magic: expected 0x544c5348 (`HSLT`), found 0xdeadbeef"
@@ -479,7 +489,16 @@ mod tests {
     #[test]
     fn abi_major_mismatch() {
         let e = read_with(&[], |d| d.abi_major = 2).unwrap_err();
-        assert!(matches!(e, AbiError::AbiMajor { expected: 1, found: 2 }), "{e}");
+        assert!(
+            matches!(
+                e,
+                AbiError::AbiMajor {
+                    expected: 1,
+                    found: 2
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -491,30 +510,89 @@ mod tests {
     #[test]
     fn struct_too_small() {
         let e = read_with(&[], |d| d.struct_size = 12).unwrap_err();
-        assert!(matches!(e, AbiError::StructTooSmall { found: 12, .. }), "{e}");
+        assert!(
+            matches!(e, AbiError::StructTooSmall { found: 12, .. }),
+            "{e}"
+        );
         let mut f = function("f", &[]);
         f.struct_size = 8;
         let e = read_fn(f).unwrap_err();
-        assert!(matches!(e, AbiError::StructTooSmall { found: 8, .. }), "{e}");
+        assert!(
+            matches!(e, AbiError::StructTooSmall { found: 8, .. }),
+            "{e}"
+        );
     }
 
     #[test]
     fn names_are_checked() {
         static BAD: [u8; 3] = [b'a', 0xff, b'b'];
-        let e = read_with(&[], |d| d.name = HsStr { ptr: BAD.as_ptr(), len: 3 }).unwrap_err();
+        let e = read_with(&[], |d| {
+            d.name = HsStr {
+                ptr: BAD.as_ptr(),
+                len: 3,
+            }
+        })
+        .unwrap_err();
         assert!(
-            matches!(e, AbiError::PluginName { reason: NameError::NotUtf8 { valid_up_to: 1 } }),
+            matches!(
+                e,
+                AbiError::PluginName {
+                    reason: NameError::NotUtf8 { valid_up_to: 1 }
+                }
+            ),
             "{e}"
         );
         let e = read_with(&[], |d| d.name = HsStr::EMPTY).unwrap_err();
-        assert!(matches!(e, AbiError::PluginName { reason: NameError::Empty }), "{e}");
-        let e = read_with(&[], |d| d.name = HsStr { ptr: std::ptr::null(), len: 4 }).unwrap_err();
-        assert!(matches!(e, AbiError::PluginName { reason: NameError::Null { len: 4 } }), "{e}");
-        let e = read_with(&[], |d| d.name = HsStr { ptr: BAD.as_ptr(), len: 1 << 20 }).unwrap_err();
-        assert!(matches!(e, AbiError::PluginName { reason: NameError::TooLong { .. } }), "{e}");
+        assert!(
+            matches!(
+                e,
+                AbiError::PluginName {
+                    reason: NameError::Empty
+                }
+            ),
+            "{e}"
+        );
+        let e = read_with(&[], |d| {
+            d.name = HsStr {
+                ptr: std::ptr::null(),
+                len: 4,
+            }
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AbiError::PluginName {
+                    reason: NameError::Null { len: 4 }
+                }
+            ),
+            "{e}"
+        );
+        let e = read_with(&[], |d| {
+            d.name = HsStr {
+                ptr: BAD.as_ptr(),
+                len: 1 << 20,
+            }
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AbiError::PluginName {
+                    reason: NameError::TooLong { .. }
+                }
+            ),
+            "{e}"
+        );
         let e = read_fn(function("not an identifier", &[])).unwrap_err();
         assert!(
-            matches!(e, AbiError::FunctionName { index: 0, reason: NameError::NotIdentifier { .. } }),
+            matches!(
+                e,
+                AbiError::FunctionName {
+                    index: 0,
+                    reason: NameError::NotIdentifier { .. }
+                }
+            ),
             "{e}"
         );
     }
@@ -542,7 +620,17 @@ mod tests {
     fn too_many_parameters() {
         static TAGS: [HsType; 17] = [HsType::I32; 17];
         let e = read_fn(function("f", &TAGS)).unwrap_err();
-        assert!(matches!(e, AbiError::TooManyParams { found: 17, max: 16, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                AbiError::TooManyParams {
+                    found: 17,
+                    max: 16,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let mut f = function("f", &[]);
         f.param_count = 2;
         f.params = std::ptr::null();
@@ -561,7 +649,10 @@ mod tests {
     #[test]
     fn duplicate_names() {
         let e = read_with(&[function("f", &[]), function("f", &I32X2)], |_| {}).unwrap_err();
-        assert!(matches!(e, AbiError::DuplicateFunction { ref name } if name == "f"), "{e}");
+        assert!(
+            matches!(e, AbiError::DuplicateFunction { ref name } if name == "f"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use abi_stable::abi_stability::abi_checking::{
     AbiInstability, AbiInstabilityErrors, CheckingGlobals, ExpectedFound,
     check_layout_compatibility_with_globals,
 };
-use abi_stable::type_layout::TLFieldOrFunction;
 use abi_stable::library::AbiHeader;
+use abi_stable::type_layout::TLFieldOrFunction;
 use hotslot_plugin_api::{HsPluginDescriptor, HsRustLayout};
 
 use crate::error::LoadError;
@@ -65,7 +65,11 @@ fn abi_header_version(h: &AbiHeader) -> String {
 fn summarize(errors: &AbiInstabilityErrors) -> String {
     let mut parts = Vec::new();
     for e in errors.errors.iter() {
-        let path: Vec<&str> = e.stack_trace.iter().map(|ef| field_name(&ef.expected)).collect();
+        let path: Vec<&str> = e
+            .stack_trace
+            .iter()
+            .map(|ef| field_name(&ef.expected))
+            .collect();
         let at = if path.is_empty() {
             String::new()
         } else {
@@ -111,7 +115,11 @@ fn describe(err: &AbiInstability) -> String {
     };
     match ef {
         Some(ExpectedFound { expected, found }) => {
-            format!("{what} differs: expected {}, found {}", one_line(&expected), one_line(&found))
+            format!(
+                "{what} differs: expected {}, found {}",
+                one_line(&expected),
+                one_line(&found)
+            )
         }
         None => format!("{what} differs"),
     }

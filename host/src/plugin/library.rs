@@ -75,7 +75,10 @@ impl Library {
     pub fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
         let source = canonical_file(path)?;
         options.trust.check_path(&source)?;
-        let dir = options.shadow_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let dir = options
+            .shadow_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
         let (shadow, sha256) = ShadowFile::copy(&source, &dir)?;
         if let Some(expected) = options.trust.sha256
             && expected != sha256
@@ -86,10 +89,11 @@ impl Library {
                 found: hex(&sha256),
             });
         }
-        let lib = open_shared_library(&shadow.path).map_err(|reason| LoadError::NotSharedLibrary {
-            path: source.clone(),
-            reason,
-        })?;
+        let lib =
+            open_shared_library(&shadow.path).map_err(|reason| LoadError::NotSharedLibrary {
+                path: source.clone(),
+                reason,
+            })?;
         // On any error below, dropping `lib` closes the library again.
         let (info, kind) = check(&lib, &source)?;
         Ok(Library {
@@ -158,7 +162,8 @@ fn check(lib: &libloading::Library, source: &Path) -> Result<(PluginInfo, Plugin
         .map_err(|_| missing(HS_GET_VERSION_SYMBOL))?;
     // SAFETY: as above, for `hotslot_rust_layout`, exported by Rust plugins only.
     let rust_layout =
-        unsafe { lib.get::<unsafe extern "C" fn() -> *const HsRustLayout>(HS_RUST_LAYOUT_SYMBOL) }.ok();
+        unsafe { lib.get::<unsafe extern "C" fn() -> *const HsRustLayout>(HS_RUST_LAYOUT_SYMBOL) }
+            .ok();
 
     // SAFETY: calling the export runs plugin code, which the trust
     // policy admitted; it takes no arguments.
@@ -212,10 +217,12 @@ fn check(lib: &libloading::Library, source: &Path) -> Result<(PluginInfo, Plugin
     Ok((info, kind))
 }
 
-
 fn describe_change(a: &PluginInfo, b: &PluginInfo) -> String {
     if a.name != b.name || a.version != b.version {
-        return format!("plugin {} {} became {} {}", a.name, a.version, b.name, b.version);
+        return format!(
+            "plugin {} {} became {} {}",
+            a.name, a.version, b.name, b.version
+        );
     }
     if a.functions.len() != b.functions.len() {
         return format!(

@@ -73,7 +73,8 @@ impl Epochs {
     /// Enters a run: from now on this reader may hold a snapshot.
     #[inline]
     pub(crate) fn enter(&self, r: &ReaderEpoch) {
-        r.seen.store(self.global.load(Ordering::Acquire), Ordering::Relaxed);
+        r.seen
+            .store(self.global.load(Ordering::Acquire), Ordering::Relaxed);
         // Orders the store before every later load of the snapshot, against
         // the writer's fence in `safe_epoch` (a store-load pair).
         fence(Ordering::SeqCst);
@@ -82,7 +83,8 @@ impl Epochs {
     /// A quiescent point: the reader holds no snapshot it loaded before.
     #[inline]
     pub(crate) fn quiescent(&self, r: &ReaderEpoch) {
-        r.seen.store(self.global.load(Ordering::Acquire), Ordering::Release);
+        r.seen
+            .store(self.global.load(Ordering::Acquire), Ordering::Release);
     }
 
     /// Leaves a run: the reader holds no snapshot until it enters again.
@@ -100,10 +102,17 @@ mod tests {
     fn an_online_reader_holds_back_reclamation_until_quiescent() {
         let e = Epochs::default();
         let r = e.register();
-        assert_eq!(e.safe_epoch(), OFFLINE, "an offline reader holds nothing back");
+        assert_eq!(
+            e.safe_epoch(),
+            OFFLINE,
+            "an offline reader holds nothing back"
+        );
         e.enter(&r);
         let retired_at = e.advance();
-        assert!(e.safe_epoch() < retired_at, "the reader may still run the old code");
+        assert!(
+            e.safe_epoch() < retired_at,
+            "the reader may still run the old code"
+        );
         e.quiescent(&r);
         assert!(e.safe_epoch() >= retired_at);
         let later = e.advance();

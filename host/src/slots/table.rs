@@ -15,8 +15,8 @@ use semver::{Comparator, Op as ReqOp, Version, VersionReq};
 use super::epoch::{Epochs, ReaderEpoch};
 use crate::error::{LinkError, SlotError};
 use crate::plugin::{FunctionInfo, Library, LoadOptions, PluginKind, ShadowFile, TrustPolicy};
-use crate::vm::{CallFailure, Import, Natives, Program, VerifiedProgram, Vm, VmOptions};
 use crate::vm::ctx::CallCtx;
+use crate::vm::{CallFailure, Import, Natives, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
 #[derive(Clone, Debug, Default)]
@@ -215,7 +215,10 @@ impl fmt::Display for StateTransfer {
                 write!(f, "state v{version} carried over ({bytes} bytes)")
             }
             StateTransfer::Refused { version, message } => {
-                write!(f, "state v{version} not accepted, starting fresh: {message}")
+                write!(
+                    f,
+                    "state v{version} not accepted, starting fresh: {message}"
+                )
             }
             StateTransfer::SaveFailed { message } => {
                 write!(f, "state could not be saved, starting fresh: {message}")
@@ -261,7 +264,14 @@ impl fmt::Display for ReloadEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
             Ok(r) => {
-                write!(f, "{} {}: {} {} (generation ", self.kind, self.library.display(), r.plugin, r.version)?;
+                write!(
+                    f,
+                    "{} {}: {} {} (generation ",
+                    self.kind,
+                    self.library.display(),
+                    r.plugin,
+                    r.version
+                )?;
                 match r.from_generation {
                     Some(g) => write!(f, "{g} -> {}", r.to_generation)?,
                     None => write!(f, "{}", r.to_generation)?,
@@ -275,7 +285,12 @@ impl fmt::Display for ReloadEvent {
                 }
                 Ok(())
             }
-            Err(reason) => write!(f, "{} {} refused: {reason}", self.kind, self.library.display()),
+            Err(reason) => write!(
+                f,
+                "{} {} refused: {reason}",
+                self.kind,
+                self.library.display()
+            ),
         }
     }
 }
@@ -409,7 +424,12 @@ impl SlotTable {
     /// Binds `slot` to the function `symbol` (by default the import's name)
     /// of a fresh load of the library at `path`. Every other slot bound to
     /// that library moves to the fresh load in the same transaction.
-    pub fn bind(&self, slot: u32, path: impl AsRef<Path>, symbol: Option<&str>) -> Result<ReloadReport, SlotError> {
+    pub fn bind(
+        &self,
+        slot: u32,
+        path: impl AsRef<Path>,
+        symbol: Option<&str>,
+    ) -> Result<ReloadReport, SlotError> {
         self.bind_with(slot, path, symbol, &ReloadOptions::default())
     }
 
@@ -445,7 +465,11 @@ impl SlotTable {
     }
 
     /// As [`SlotTable::reload`], with options.
-    pub fn reload_with(&self, path: impl AsRef<Path>, options: &ReloadOptions) -> Result<ReloadReport, SlotError> {
+    pub fn reload_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &ReloadOptions,
+    ) -> Result<ReloadReport, SlotError> {
         let path = path.as_ref();
         let result = self.inner.transact(path, &[], options, Source::File);
         self.inner.notify(ReloadKind::Reload, path, &result);
@@ -494,7 +518,11 @@ impl SlotTable {
     }
 
     /// As [`SlotTable::vm`], with limits.
-    pub fn vm_with(&self, program: Arc<VerifiedProgram>, options: VmOptions) -> Result<Vm<SlotReader>, LinkError> {
+    pub fn vm_with(
+        &self,
+        program: Arc<VerifiedProgram>,
+        options: VmOptions,
+    ) -> Result<Vm<SlotReader>, LinkError> {
         Vm::with_options(program, self.reader(), options)
     }
 
@@ -596,7 +624,10 @@ impl SlotTable {
                 kind: l.current.kind(),
                 sha256: l.current.sha256(),
                 pinned: l.pin.is_some(),
-                previous: l.previous.as_ref().map(|p| (p.generation, p.version.clone())),
+                previous: l
+                    .previous
+                    .as_ref()
+                    .map(|p| (p.generation, p.version.clone())),
             })
             .collect();
         v.sort_by(|a, b| a.path.cmp(&b.path));
@@ -634,7 +665,9 @@ impl Writer {
                 binding: Some(Arc::clone(&b.binding)),
             };
         }
-        Snapshot { cells: cells.into() }
+        Snapshot {
+            cells: cells.into(),
+        }
     }
 }
 
@@ -666,8 +699,9 @@ impl Inner {
         let safe = self.epochs.safe_epoch();
         let (free, remaining) = {
             let mut retired = self.retired();
-            let (free, keep): (Vec<Retired>, Vec<Retired>) =
-                std::mem::take(&mut *retired).into_iter().partition(|r| r.epoch <= safe);
+            let (free, keep): (Vec<Retired>, Vec<Retired>) = std::mem::take(&mut *retired)
+                .into_iter()
+                .partition(|r| r.epoch <= safe);
             *retired = keep;
             (free, retired.len())
         };
@@ -680,7 +714,10 @@ impl Inner {
         let event = ReloadEvent {
             kind,
             library: path.to_owned(),
-            outcome: result.as_ref().map(Clone::clone).map_err(|e| crate::error::chain(e)),
+            outcome: match result {
+                Ok(r) => Ok(r.clone()),
+                Err(e) => Err(crate::error::chain(e)),
+            },
         };
         match &event.outcome {
             Ok(_) => log::info!("{event}"),
@@ -915,7 +952,13 @@ fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
     ctx.begin_call();
     let ctx_ptr: *mut CallCtx = &mut ctx;
     // SAFETY: as above, for `new`; `bytes` outlives the call.
-    let status = unsafe { (load.load)(CallCtx::as_abi(ctx_ptr), save.version, HsBytes::from_slice(&bytes)) };
+    let status = unsafe {
+        (load.load)(
+            CallCtx::as_abi(ctx_ptr),
+            save.version,
+            HsBytes::from_slice(&bytes),
+        )
+    };
     Some(if status == HsStatus::OK {
         StateTransfer::Carried {
             version: save.version,

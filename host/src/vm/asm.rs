@@ -50,9 +50,12 @@ pub fn assemble(source: &str) -> Result<Program, AsmError> {
     }
     if let Some(f) = asm.current.take() {
         let at = asm.functions[f].at;
-        return Err(AsmError::new(at, AsmErrorKind::UnclosedFunction {
-            name: asm.functions[f].name.clone(),
-        }));
+        return Err(AsmError::new(
+            at,
+            AsmErrorKind::UnclosedFunction {
+                name: asm.functions[f].name.clone(),
+            },
+        ));
     }
     asm.finish()
 }
@@ -149,15 +152,21 @@ impl Assembler {
         ] = rest
         {
             if !is_identifier(name) {
-                return Err(AsmError::new(*pos, AsmErrorKind::BadName { name: name.clone() }));
+                return Err(AsmError::new(
+                    *pos,
+                    AsmErrorKind::BadName { name: name.clone() },
+                ));
             }
             let f = self.current.unwrap_or(0);
             let index = self.functions[f].code.len();
             if let Some((_, _, first)) = self.labels.insert(name.clone(), (f, index, *pos)) {
-                return Err(AsmError::new(*pos, AsmErrorKind::DuplicateLabel {
-                    name: name.clone(),
-                    first_line: first.line,
-                }));
+                return Err(AsmError::new(
+                    *pos,
+                    AsmErrorKind::DuplicateLabel {
+                        name: name.clone(),
+                        first_line: first.line,
+                    },
+                ));
             }
             rest = tail;
         }
@@ -171,39 +180,61 @@ impl Assembler {
                 self.func().code.push((instr, first.pos));
                 Ok(())
             }
-            _ => Err(AsmError::new(first.pos, AsmErrorKind::Expected {
-                what: "an instruction, a label or a directive",
-            })),
+            _ => Err(AsmError::new(
+                first.pos,
+                AsmErrorKind::Expected {
+                    what: "an instruction, a label or a directive",
+                },
+            )),
         }
     }
 
-    fn directive(&mut self, name: &str, at: Pos, args: &[Token], line: &str) -> Result<(), AsmError> {
+    fn directive(
+        &mut self,
+        name: &str,
+        at: Pos,
+        args: &[Token],
+        line: &str,
+    ) -> Result<(), AsmError> {
         match name {
             ".import" => {
                 let mut p = Parser::new(args, at);
                 let (slot, slot_at) = p.integer::<u32>("a slot number")?;
                 let (fname, name_at) = p.word("the function's name")?;
                 if !is_identifier(&fname) {
-                    return Err(AsmError::new(name_at, AsmErrorKind::BadName { name: fname }));
+                    return Err(AsmError::new(
+                        name_at,
+                        AsmErrorKind::BadName { name: fname },
+                    ));
                 }
                 let signature = p.signature()?;
-                let req_text = line[p.end_offset()..].split(';').next().unwrap_or("").trim();
+                let req_text = line[p.end_offset()..]
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim();
                 let requirement = if req_text.is_empty() {
                     None
                 } else {
                     let req_at = p.peek_pos();
                     Some(VersionReq::parse(req_text).map_err(|e| {
-                        AsmError::new(req_at, AsmErrorKind::BadRequirement {
-                            text: req_text.to_owned(),
-                            reason: e.to_string(),
-                        })
+                        AsmError::new(
+                            req_at,
+                            AsmErrorKind::BadRequirement {
+                                text: req_text.to_owned(),
+                                reason: e.to_string(),
+                            },
+                        )
                     })?)
                 };
                 if let Some(prev) = self.imports.iter().find(|i| i.slot == slot) {
-                    return Err(AsmError::new(slot_at, AsmErrorKind::DuplicateSlot {
-                        slot,
-                        first: prev.name.clone(),
-                    }));
+                    return Err(AsmError::new(
+                        slot_at,
+                        AsmErrorKind::DuplicateSlot {
+                            slot,
+                            first: prev.name.clone(),
+                        },
+                    ));
                 }
                 self.imports.push(Import {
                     slot,
@@ -215,17 +246,26 @@ impl Assembler {
             }
             ".func" => {
                 if let Some(f) = self.current {
-                    return Err(AsmError::new(at, AsmErrorKind::NestedFunction {
-                        outer: self.functions[f].name.clone(),
-                    }));
+                    return Err(AsmError::new(
+                        at,
+                        AsmErrorKind::NestedFunction {
+                            outer: self.functions[f].name.clone(),
+                        },
+                    ));
                 }
                 let mut p = Parser::new(args, at);
                 let (fname, name_at) = p.word("the function's name")?;
                 if !is_identifier(&fname) {
-                    return Err(AsmError::new(name_at, AsmErrorKind::BadName { name: fname }));
+                    return Err(AsmError::new(
+                        name_at,
+                        AsmErrorKind::BadName { name: fname },
+                    ));
                 }
                 if self.functions.iter().any(|f| f.name == fname) {
-                    return Err(AsmError::new(name_at, AsmErrorKind::DuplicateFunction { name: fname }));
+                    return Err(AsmError::new(
+                        name_at,
+                        AsmErrorKind::DuplicateFunction { name: fname },
+                    ));
                 }
                 let (params, ret) = p.params()?;
                 p.done()?;
@@ -251,13 +291,19 @@ impl Assembler {
                 let mut p = Parser::new(args, at);
                 let (lname, name_at) = p.word("the local's name")?;
                 if !is_identifier(&lname) {
-                    return Err(AsmError::new(name_at, AsmErrorKind::BadName { name: lname }));
+                    return Err(AsmError::new(
+                        name_at,
+                        AsmErrorKind::BadName { name: lname },
+                    ));
                 }
                 let ty = p.val_type()?;
                 p.done()?;
                 let f = self.func();
                 if f.locals.iter().any(|l| l.name == lname) {
-                    return Err(AsmError::new(name_at, AsmErrorKind::DuplicateLocal { name: lname }));
+                    return Err(AsmError::new(
+                        name_at,
+                        AsmErrorKind::DuplicateLocal { name: lname },
+                    ));
                 }
                 f.locals.push(Local { name: lname, ty });
                 Ok(())
@@ -269,9 +315,12 @@ impl Assembler {
                 }
                 Ok(())
             }
-            _ => Err(AsmError::new(at, AsmErrorKind::UnknownDirective {
-                name: name.to_owned(),
-            })),
+            _ => Err(AsmError::new(
+                at,
+                AsmErrorKind::UnknownDirective {
+                    name: name.to_owned(),
+                },
+            )),
         }
     }
 
@@ -331,9 +380,12 @@ impl Assembler {
                     _ => Pending::Native(p.word("a slot number or an import's name")?.0),
                 },
                 _ => {
-                    return Err(AsmError::new(at, AsmErrorKind::UnknownInstruction {
-                        name: word.to_owned(),
-                    }));
+                    return Err(AsmError::new(
+                        at,
+                        AsmErrorKind::UnknownInstruction {
+                            name: word.to_owned(),
+                        },
+                    ));
                 }
             }
         };
@@ -353,10 +405,13 @@ impl Assembler {
             .position(|l| l.name == w)
             .map(|i| i as u32)
             .ok_or_else(|| {
-                AsmError::new(at, AsmErrorKind::UnknownLocal {
-                    name: w.clone(),
-                    function: f.name.clone(),
-                })
+                AsmError::new(
+                    at,
+                    AsmErrorKind::UnknownLocal {
+                        name: w.clone(),
+                        function: f.name.clone(),
+                    },
+                )
             })
     }
 
@@ -381,9 +436,12 @@ impl Assembler {
                     Pending::Done(i) => i,
                     Pending::Jump(make, label) => {
                         let &(lf, li, _) = self.labels.get(&label).ok_or_else(|| {
-                            AsmError::new(at, AsmErrorKind::UnknownLabel {
-                                name: label.clone(),
-                            })
+                            AsmError::new(
+                                at,
+                                AsmErrorKind::UnknownLabel {
+                                    name: label.clone(),
+                                },
+                            )
                         })?;
                         make(starts[lf] + li as u32)
                     }
@@ -395,7 +453,9 @@ impl Assembler {
                             .iter()
                             .find(|i| i.name == name)
                             .map(|i| i.slot)
-                            .ok_or_else(|| AsmError::new(at, AsmErrorKind::UnknownImport { name }))?,
+                            .ok_or_else(|| {
+                                AsmError::new(at, AsmErrorKind::UnknownImport { name })
+                            })?,
                     ),
                 });
             }
@@ -426,7 +486,11 @@ struct Parser<'t> {
 
 impl<'t> Parser<'t> {
     fn new(toks: &'t [Token], at: Pos) -> Parser<'t> {
-        Parser { toks, i: 0, after: at }
+        Parser {
+            toks,
+            i: 0,
+            after: at,
+        }
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -490,9 +554,12 @@ impl<'t> Parser<'t> {
     fn done(&self) -> Result<(), AsmError> {
         match self.toks.get(self.i) {
             None => Ok(()),
-            Some(t) => Err(AsmError::new(t.pos, AsmErrorKind::Unexpected {
-                found: t.tok.to_string(),
-            })),
+            Some(t) => Err(AsmError::new(
+                t.pos,
+                AsmErrorKind::Unexpected {
+                    found: t.tok.to_string(),
+                },
+            )),
         }
     }
 
@@ -508,13 +575,17 @@ impl<'t> Parser<'t> {
 
     fn val_type(&mut self) -> Result<ValType, AsmError> {
         let (w, at) = self.word("a type")?;
-        ValType::from_name(&w).ok_or_else(|| AsmError::new(at, AsmErrorKind::UnknownType { name: w }))
+        ValType::from_name(&w)
+            .ok_or_else(|| AsmError::new(at, AsmErrorKind::UnknownType { name: w }))
     }
 
     fn ret_type(&mut self) -> Result<Option<ValType>, AsmError> {
         let t = self.next("`->`")?;
         if t.tok != Tok::Arrow {
-            return Err(AsmError::new(t.pos, AsmErrorKind::Expected { what: "`->`" }));
+            return Err(AsmError::new(
+                t.pos,
+                AsmErrorKind::Expected { what: "`->`" },
+            ));
         }
         let (w, at) = self.word("a return type")?;
         if w == "void" {
@@ -569,15 +640,36 @@ impl<'t> Parser<'t> {
         let w = match &t.tok {
             Tok::Str(s) => return Ok(Const::Str(Arc::from(s.as_str()))),
             Tok::Word(w) => w.clone(),
-            _ => return Err(AsmError::new(at, AsmErrorKind::Expected { what: "a constant" })),
+            _ => {
+                return Err(AsmError::new(
+                    at,
+                    AsmErrorKind::Expected { what: "a constant" },
+                ));
+            }
         };
-        let bad = |ty: &'static str| AsmError::new(at, AsmErrorKind::BadConstant { text: w.clone(), ty });
+        let bad = |ty: &'static str| {
+            AsmError::new(
+                at,
+                AsmErrorKind::BadConstant {
+                    text: w.clone(),
+                    ty,
+                },
+            )
+        };
         match w.as_str() {
             "true" => return Ok(Const::Bool(true)),
             "false" => return Ok(Const::Bool(false)),
             "i32" | "i64" | "f64" => {
                 let (v, vat) = self.word("a number")?;
-                let bad = |ty| AsmError::new(vat, AsmErrorKind::BadConstant { text: v.clone(), ty });
+                let bad = |ty| {
+                    AsmError::new(
+                        vat,
+                        AsmErrorKind::BadConstant {
+                            text: v.clone(),
+                            ty,
+                        },
+                    )
+                };
                 return match w.as_str() {
                     "i32" => parse_int(&v)
                         .and_then(|n| i32::try_from(n).ok())
@@ -594,10 +686,13 @@ impl<'t> Parser<'t> {
         }
         if let Some(n) = parse_int(&w) {
             return i32::try_from(n).map(Const::I32).map_err(|_| {
-                AsmError::new(at, AsmErrorKind::OutOfRange {
-                    text: w.clone(),
-                    ty: "i32 (write `PUSH i64 ...` for a 64-bit integer)",
-                })
+                AsmError::new(
+                    at,
+                    AsmErrorKind::OutOfRange {
+                        text: w.clone(),
+                        ty: "i32 (write `PUSH i64 ...` for a 64-bit integer)",
+                    },
+                )
             });
         }
         if w.contains(['.', 'e', 'E']) && w.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
@@ -613,7 +708,10 @@ fn parse_int(w: &str) -> Option<i128> {
         Some(d) => (true, d),
         None => (false, w.strip_prefix('+').unwrap_or(w)),
     };
-    let v = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let v = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
@@ -686,12 +784,18 @@ fn tokenize(line_no: u32, line: &str) -> Result<Vec<Token>, AsmError> {
                             '\\' => '\\',
                             '"' => '"',
                             'u' => unicode_escape(&mut chars, line).ok_or_else(|| {
-                                AsmError::new(esc_at, AsmErrorKind::BadEscape { text: "\\u".into() })
+                                AsmError::new(
+                                    esc_at,
+                                    AsmErrorKind::BadEscape { text: "\\u".into() },
+                                )
                             })?,
                             other => {
-                                return Err(AsmError::new(esc_at, AsmErrorKind::BadEscape {
-                                    text: format!("\\{other}"),
-                                }));
+                                return Err(AsmError::new(
+                                    esc_at,
+                                    AsmErrorKind::BadEscape {
+                                        text: format!("\\{other}"),
+                                    },
+                                ));
                             }
                         });
                     }
@@ -774,7 +878,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.imports.len(), 1);
-        assert_eq!(p.imports[0].requirement, Some(VersionReq::parse("^1.0").unwrap()));
+        assert_eq!(
+            p.imports[0].requirement,
+            Some(VersionReq::parse("^1.0").unwrap())
+        );
         assert_eq!(
             p.code,
             vec![
@@ -845,8 +952,14 @@ mod tests {
     fn errors_point_at_line_and_column() {
         let e = err("  PUSH 1\n  PUHS 2\n");
         assert_eq!((e.line, e.column), (2, 3));
-        assert!(matches!(e.kind, AsmErrorKind::UnknownInstruction { .. }), "{e}");
-        assert_eq!(e.to_string(), "line 2, column 3: unknown instruction `PUHS`");
+        assert!(
+            matches!(e.kind, AsmErrorKind::UnknownInstruction { .. }),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 2, column 3: unknown instruction `PUHS`"
+        );
 
         let e = err("PUSH 3000000000");
         assert!(matches!(e.kind, AsmErrorKind::OutOfRange { .. }), "{e}");
@@ -856,10 +969,16 @@ mod tests {
         assert!(matches!(e.kind, AsmErrorKind::UnknownLabel { .. }), "{e}");
 
         let e = err("a: NOP\na: NOP");
-        assert!(matches!(e.kind, AsmErrorKind::DuplicateLabel { first_line: 1, .. }), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::DuplicateLabel { first_line: 1, .. }),
+            "{e}"
+        );
 
         let e = err(".import 0 f () -> void\n.import 0 g () -> void");
-        assert!(matches!(e.kind, AsmErrorKind::DuplicateSlot { slot: 0, .. }), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::DuplicateSlot { slot: 0, .. }),
+            "{e}"
+        );
 
         let e = err(".import 0 f (i32, u8) -> void");
         assert!(matches!(e.kind, AsmErrorKind::UnknownType { .. }), "{e}");
@@ -869,7 +988,10 @@ mod tests {
         assert!(matches!(e.kind, AsmErrorKind::BadRequirement { .. }), "{e}");
 
         let e = err(".func f () -> void\nRET");
-        assert!(matches!(e.kind, AsmErrorKind::UnclosedFunction { .. }), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::UnclosedFunction { .. }),
+            "{e}"
+        );
 
         let e = err("PUSH \"abc");
         assert!(matches!(e.kind, AsmErrorKind::UnterminatedString), "{e}");
@@ -881,7 +1003,10 @@ mod tests {
         assert!(matches!(e.kind, AsmErrorKind::UnknownLocal { .. }), "{e}");
 
         let e = err("CALL nothing");
-        assert!(matches!(e.kind, AsmErrorKind::UnknownFunction { .. }), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::UnknownFunction { .. }),
+            "{e}"
+        );
 
         let e = err("CALL_NATIVE nothing");
         assert!(matches!(e.kind, AsmErrorKind::UnknownImport { .. }), "{e}");
@@ -896,16 +1021,25 @@ mod tests {
         assert!(matches!(e.kind, AsmErrorKind::NestedFunction { .. }), "{e}");
 
         let e = err(".func main () -> void\n.end");
-        assert!(matches!(e.kind, AsmErrorKind::DuplicateFunction { .. }), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::DuplicateFunction { .. }),
+            "{e}"
+        );
 
         let e = err(".local x i32\n.local x i64");
         assert!(matches!(e.kind, AsmErrorKind::DuplicateLocal { .. }), "{e}");
 
         let e = err(".bogus");
-        assert!(matches!(e.kind, AsmErrorKind::UnknownDirective { .. }), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::UnknownDirective { .. }),
+            "{e}"
+        );
 
         let e = err("PUSH 1 @");
-        assert!(matches!(e.kind, AsmErrorKind::Unexpected { ref found } if found == "@"), "{e}");
+        assert!(
+            matches!(e.kind, AsmErrorKind::Unexpected { ref found } if found == "@"),
+            "{e}"
+        );
         assert_eq!(e.to_string(), "line 1, column 8: unexpected `@`");
 
         let e = err("PUSH");
@@ -923,6 +1057,9 @@ mod tests {
         let p = assemble("push 1 ; a comment with \"quotes\"\n; whole line\nhalt").unwrap();
         assert_eq!(p.code, vec![Instr::Push(Const::I32(1)), Instr::Halt]);
         let p = assemble("PUSH \"; not a comment\"").unwrap();
-        assert_eq!(p.code, vec![Instr::Push(Const::Str("; not a comment".into()))]);
+        assert_eq!(
+            p.code,
+            vec![Instr::Push(Const::Str("; not a comment".into()))]
+        );
     }
 }

@@ -71,7 +71,12 @@ pub fn encode(program: &Program) -> Vec<u8> {
         w.uv(i.slot.into());
         w.str(&i.name);
         w.signature(&i.signature);
-        w.str(&i.requirement.as_ref().map(ToString::to_string).unwrap_or_default());
+        w.str(
+            &i.requirement
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        );
     }
     w.uv(program.functions.len() as u64);
     for f in &program.functions {
@@ -167,7 +172,13 @@ impl Writer {
                 }
                 return;
             }
-            Instr::Load(n) | Instr::Store(n) | Instr::Jmp(n) | Instr::Jz(n) | Instr::Jnz(n) | Instr::Call(n) | Instr::CallNative(n) => {
+            Instr::Load(n)
+            | Instr::Store(n)
+            | Instr::Jmp(n)
+            | Instr::Jz(n)
+            | Instr::Jnz(n)
+            | Instr::Call(n)
+            | Instr::CallNative(n) => {
                 self.0.push(match instr {
                     Instr::Load(_) => op::LOAD,
                     Instr::Store(_) => op::STORE,
@@ -194,10 +205,13 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
     }
     let version = r.u8()?;
     if version != VERSION {
-        return Err(r.error_at(4, DecodeErrorKind::UnsupportedVersion {
-            expected: VERSION,
-            found: version,
-        }));
+        return Err(r.error_at(
+            4,
+            DecodeErrorKind::UnsupportedVersion {
+                expected: VERSION,
+                found: version,
+            },
+        ));
     }
     let n = r.count()?;
     let mut imports = Vec::with_capacity(n);
@@ -211,7 +225,10 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
             None
         } else {
             Some(VersionReq::parse(&req).map_err(|_| {
-                r.error_at(req_at, DecodeErrorKind::BadRequirement { text: req.clone() })
+                r.error_at(
+                    req_at,
+                    DecodeErrorKind::BadRequirement { text: req.clone() },
+                )
             })?)
         };
         imports.push(Import {
@@ -250,9 +267,12 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
         code.push(r.instr()?);
     }
     if r.at != bytes.len() {
-        return Err(r.error_at(r.at, DecodeErrorKind::TrailingBytes {
-            count: bytes.len() - r.at,
-        }));
+        return Err(r.error_at(
+            r.at,
+            DecodeErrorKind::TrailingBytes {
+                count: bytes.len() - r.at,
+            },
+        ));
     }
     Ok(Program {
         imports,
@@ -311,7 +331,15 @@ impl Reader<'_> {
     fn u32(&mut self) -> Result<u32, DecodeError> {
         let at = self.at;
         let v = self.uv()?;
-        u32::try_from(v).map_err(|_| self.error_at(at, DecodeErrorKind::OutOfRange { value: v as i128, ty: "u32" }))
+        u32::try_from(v).map_err(|_| {
+            self.error_at(
+                at,
+                DecodeErrorKind::OutOfRange {
+                    value: v as i128,
+                    ty: "u32",
+                },
+            )
+        })
     }
 
     /// A count of items that each take at least one byte: never more than
@@ -353,7 +381,7 @@ impl Reader<'_> {
         let at = self.at;
         let tag = self.u8()?;
         let ret = ValType::from_tag(hotslot_plugin_api::HsType(tag))
-            .map_err(|()| self.error_at(at, DecodeErrorKind::BadType { tag }))?;
+            .map_err(|_| self.error_at(at, DecodeErrorKind::BadType { tag }))?;
         Ok(Signature { params, ret })
     }
 
@@ -385,7 +413,13 @@ impl Reader<'_> {
                 let v_at = self.at;
                 let v = self.sv()?;
                 Instr::Push(Const::I32(i32::try_from(v).map_err(|_| {
-                    self.error_at(v_at, DecodeErrorKind::OutOfRange { value: v.into(), ty: "i32" })
+                    self.error_at(
+                        v_at,
+                        DecodeErrorKind::OutOfRange {
+                            value: v.into(),
+                            ty: "i32",
+                        },
+                    )
                 })?))
             }
             op::PUSH_I64 => Instr::Push(Const::I64(self.sv()?)),
@@ -443,13 +477,21 @@ mod tests {
         for cut in 0..bytes.len() {
             let e = decode(&bytes[..cut]).unwrap_err();
             assert!(
-                matches!(e.kind, DecodeErrorKind::UnexpectedEnd | DecodeErrorKind::BadMagic | DecodeErrorKind::CountTooLarge { .. }),
+                matches!(
+                    e.kind,
+                    DecodeErrorKind::UnexpectedEnd
+                        | DecodeErrorKind::BadMagic
+                        | DecodeErrorKind::CountTooLarge { .. }
+                ),
                 "{cut}: {e}"
             );
         }
         let mut trailing = bytes.clone();
         trailing.push(0);
-        assert!(matches!(decode(&trailing).unwrap_err().kind, DecodeErrorKind::TrailingBytes { count: 1 }));
+        assert!(matches!(
+            decode(&trailing).unwrap_err().kind,
+            DecodeErrorKind::TrailingBytes { count: 1 }
+        ));
         let mut version = bytes.clone();
         version[4] = 9;
         assert!(matches!(
@@ -460,11 +502,17 @@ mod tests {
         let last = opcode.len() - 1;
         opcode[last] = 0xee;
         let e = decode(&opcode).unwrap_err();
-        assert!(matches!(e.kind, DecodeErrorKind::BadOpcode { opcode: 0xee }), "{e}");
+        assert!(
+            matches!(e.kind, DecodeErrorKind::BadOpcode { opcode: 0xee }),
+            "{e}"
+        );
         assert_eq!(e.offset, last);
         let e = decode(b"HSBC\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01").unwrap_err();
         assert!(matches!(e.kind, DecodeErrorKind::BadVarint), "{e}");
         let e = decode(b"HSBC\x01\x7f").unwrap_err();
-        assert!(matches!(e.kind, DecodeErrorKind::CountTooLarge { count: 127, .. }), "{e}");
+        assert!(
+            matches!(e.kind, DecodeErrorKind::CountTooLarge { count: 127, .. }),
+            "{e}"
+        );
     }
 }

@@ -74,7 +74,9 @@ pub struct StaticNatives {
 impl StaticNatives {
     /// No functions.
     pub fn new() -> StaticNatives {
-        StaticNatives { entries: Vec::new() }
+        StaticNatives {
+            entries: Vec::new(),
+        }
     }
 
     /// Serves `slot` with `entry`, a function named `name` of signature `signature`.
@@ -103,7 +105,11 @@ impl Default for StaticNatives {
 unsafe impl Natives for StaticNatives {
     fn link(&self, program: &Program) -> Result<(), LinkError> {
         for import in &program.imports {
-            match self.entries.get(import.slot as usize).and_then(Option::as_ref) {
+            match self
+                .entries
+                .get(import.slot as usize)
+                .and_then(Option::as_ref)
+            {
                 None => return Err(LinkError::Unserved { slot: import.slot }),
                 Some((name, sig, _)) if *sig != import.signature => {
                     return Err(LinkError::Signature {
@@ -129,7 +135,12 @@ unsafe impl Natives for StaticNatives {
         ret: *mut HsValue,
     ) -> Result<(), CallFailure> {
         // SAFETY: `link` checked that the program's slots are all present.
-        let (name, _, entry) = unsafe { self.entries.get_unchecked(slot as usize).as_ref().unwrap_unchecked() };
+        let (name, _, entry) = unsafe {
+            self.entries
+                .get_unchecked(slot as usize)
+                .as_ref()
+                .unwrap_unchecked()
+        };
         // SAFETY: the caller passes arguments of the import's types, which
         // `link` checked are the entry's.
         let status = unsafe { entry(ctx, args, nargs, ret) };
@@ -320,7 +331,9 @@ impl<N: Natives> Vm<N> {
                         .collect()
                 };
                 FrameView {
-                    function: self.program.program.functions[frame.func as usize].name.clone(),
+                    function: self.program.program.functions[frame.func as usize]
+                        .name
+                        .clone(),
                     locals: read(locals.0, &locals.1),
                     operands: read(operands.0, &operands.1),
                 }
@@ -341,7 +354,15 @@ impl<N: Natives> Vm<N> {
     /// Each frame with the stack range and types of its locals and of its
     /// operands, or `None` when the VM has no consistent state (faulted).
     #[expect(clippy::type_complexity, reason = "a private helper's tuple")]
-    fn layout(&self) -> Option<Vec<(Frame, (std::ops::Range<usize>, Vec<ValType>), (std::ops::Range<usize>, Vec<ValType>))>> {
+    fn layout(
+        &self,
+    ) -> Option<
+        Vec<(
+            Frame,
+            (std::ops::Range<usize>, Vec<ValType>),
+            (std::ops::Range<usize>, Vec<ValType>),
+        )>,
+    > {
         if self.status == Status::Faulted {
             return None;
         }
@@ -357,7 +378,10 @@ impl<N: Natives> Vm<N> {
                 Some(callee) => {
                     let before = p.stack_types(callee.ret_pc - 1)?;
                     let nargs = p.funcs[callee.func as usize].nparams as usize;
-                    (callee.base as usize, before[..before.len() - nargs].to_vec())
+                    (
+                        callee.base as usize,
+                        before[..before.len() - nargs].to_vec(),
+                    )
                 }
                 None if self.status == Status::Halted => {
                     let types = p.stack_types(self.pc.checked_sub(1)?)?.to_vec();
@@ -369,7 +393,11 @@ impl<N: Natives> Vm<N> {
             if operands.len() != types.len() {
                 return None;
             }
-            out.push((*frame, (base..base + nlocals, func.local_types.to_vec()), (operands, types)));
+            out.push((
+                *frame,
+                (base..base + nlocals, func.local_types.to_vec()),
+                (operands, types),
+            ));
         }
         Some(out)
     }
@@ -514,8 +542,11 @@ impl<N: Natives> Vm<N> {
                 Op::PushI64(v) => push!(HsValue { i64: v }),
                 Op::PushF64(v) => push!(HsValue { f64: v }),
                 Op::PushBool(v) => push!(HsValue { boolean: v }),
-                // SAFETY: the verifier only emits indices into `str_views`.
-                Op::PushStr(i) => push!(HsValue { str: unsafe { program.str_views.get_unchecked(i as usize) }.0 }),
+                Op::PushStr(i) => {
+                    // SAFETY: the verifier only emits indices into `str_views`.
+                    let s = unsafe { program.str_views.get_unchecked(i as usize) };
+                    push!(HsValue { str: s.0 });
+                }
                 Op::Pop => sp -= 1,
                 Op::Dup => push!(read!(sp - 1)),
                 Op::Swap => {
@@ -671,7 +702,13 @@ impl<N: Natives> Vm<N> {
                     // have the import's parameter types, and `link` checked
                     // the natives serve this slot with that signature.
                     let called = unsafe {
-                        self.natives.call(slot, CallCtx::as_abi(ctx), stack.wrapping_add(sp - nargs), nargs, &mut out)
+                        self.natives.call(
+                            slot,
+                            CallCtx::as_abi(ctx),
+                            stack.wrapping_add(sp - nargs),
+                            nargs,
+                            &mut out,
+                        )
                     };
                     // SAFETY: the call has returned; nothing else holds `ctx`.
                     let c = unsafe { &mut *ctx };
@@ -689,7 +726,11 @@ impl<N: Natives> Vm<N> {
                                     function,
                                     message: c.take_error(),
                                 },
-                                HsStatus(status) => Fault::BadStatus { slot, function, status },
+                                HsStatus(status) => Fault::BadStatus {
+                                    slot,
+                                    function,
+                                    status,
+                                },
                             },
                         };
                         trap!(fault);

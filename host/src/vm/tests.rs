@@ -30,7 +30,12 @@ impl Out {
     }
 }
 
-unsafe extern "C" fn add(_: *mut HsCallCtx, args: *const HsValue, _: usize, ret: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn add(
+    _: *mut HsCallCtx,
+    args: *const HsValue,
+    _: usize,
+    ret: *mut HsValue,
+) -> HsStatus {
     // SAFETY: the VM passes two i32 arguments and a writable result.
     unsafe {
         (*ret).i32 = (*args).i32.wrapping_add((*args.add(1)).i32);
@@ -38,7 +43,12 @@ unsafe extern "C" fn add(_: *mut HsCallCtx, args: *const HsValue, _: usize, ret:
     HsStatus::OK
 }
 
-unsafe extern "C" fn concat(ctx: *mut HsCallCtx, args: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn concat(
+    ctx: *mut HsCallCtx,
+    args: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
     // SAFETY: the VM passes two valid UTF-8 string views and its context.
     unsafe {
         let a = std::str::from_utf8_unchecked((*args).str.as_bytes());
@@ -49,36 +59,74 @@ unsafe extern "C" fn concat(ctx: *mut HsCallCtx, args: *const HsValue, _: usize,
     HsStatus::OK
 }
 
-unsafe extern "C" fn fail(ctx: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn fail(
+    ctx: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
     // SAFETY: the VM passes its context.
     unsafe { ((*ctx).set_error)(ctx, HsStr::from_str("no good")) };
     HsStatus::ERROR
 }
 
-unsafe extern "C" fn panicked(ctx: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn panicked(
+    ctx: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
     // SAFETY: the VM passes its context.
     unsafe { ((*ctx).set_error)(ctx, HsStr::from_str("attempt to divide by zero")) };
     HsStatus::PANIC
 }
 
-unsafe extern "C" fn odd_status(_: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn odd_status(
+    _: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
     HsStatus(7)
 }
 
-unsafe extern "C" fn two_as_bool(_: *mut HsCallCtx, _: *const HsValue, _: usize, ret: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn two_as_bool(
+    _: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    ret: *mut HsValue,
+) -> HsStatus {
     // SAFETY: `ret` is writable; a plugin may write any byte for a bool.
     unsafe { ret.cast::<u8>().write(2) };
     HsStatus::OK
 }
 
-unsafe extern "C" fn bad_utf8(ctx: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn bad_utf8(
+    ctx: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
     static BYTES: [u8; 2] = [0xc3, 0x28];
     // SAFETY: the VM passes its context; the view is valid.
-    unsafe { ((*ctx).return_str)(ctx, HsStr { ptr: BYTES.as_ptr(), len: 2 }) };
+    unsafe {
+        ((*ctx).return_str)(
+            ctx,
+            HsStr {
+                ptr: BYTES.as_ptr(),
+                len: 2,
+            },
+        )
+    };
     HsStatus::OK
 }
 
-unsafe extern "C" fn no_string(_: *mut HsCallCtx, _: *const HsValue, _: usize, _: *mut HsValue) -> HsStatus {
+unsafe extern "C" fn no_string(
+    _: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
     HsStatus::OK
 }
 
@@ -94,9 +142,24 @@ fn natives() -> StaticNatives {
         n.insert(2, "fail", none.clone(), fail);
         n.insert(3, "panicked", none.clone(), panicked);
         n.insert(4, "odd_status", none, odd_status);
-        n.insert(5, "two_as_bool", Signature::new([], Some(ValType::Bool)), two_as_bool);
-        n.insert(6, "bad_utf8", Signature::new([], Some(ValType::Str)), bad_utf8);
-        n.insert(7, "no_string", Signature::new([], Some(ValType::Str)), no_string);
+        n.insert(
+            5,
+            "two_as_bool",
+            Signature::new([], Some(ValType::Bool)),
+            two_as_bool,
+        );
+        n.insert(
+            6,
+            "bad_utf8",
+            Signature::new([], Some(ValType::Str)),
+            bad_utf8,
+        );
+        n.insert(
+            7,
+            "no_string",
+            Signature::new([], Some(ValType::Str)),
+            no_string,
+        );
     }
     n
 }
@@ -113,7 +176,8 @@ const IMPORTS: &str = "
 ";
 
 fn vm_with(src: &str, options: VmOptions) -> (Vm<StaticNatives>, Out) {
-    let program = verify(assemble(&format!("{IMPORTS}\n{src}")).expect("assembles")).expect("verifies");
+    let program =
+        verify(assemble(&format!("{IMPORTS}\n{src}")).expect("assembles")).expect("verifies");
     let mut vm = Vm::with_options(Arc::new(program), natives(), options).expect("links");
     let out = Out::default();
     vm.set_output(out.clone());
@@ -135,7 +199,10 @@ fn run(src: &str) -> Result<String, crate::error::VmError> {
 
 #[test]
 fn the_seed_program_prints_15() {
-    assert_eq!(run("PUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap(), "Result: 15\n");
+    assert_eq!(
+        run("PUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap(),
+        "Result: 15\n"
+    );
 }
 
 #[test]
@@ -265,7 +332,11 @@ fn native_strings_are_copied_and_collected() {
     vm.run().unwrap();
     assert_eq!(out.text(), format!("Result: {}\n", "x".repeat(200)));
     // 400 strings were returned; collection kept the heap far smaller.
-    assert!(vm.heap_strings() < 100, "{} strings held", vm.heap_strings());
+    assert!(
+        vm.heap_strings() < 100,
+        "{} strings held",
+        vm.heap_strings()
+    );
 }
 
 #[test]
@@ -278,8 +349,14 @@ fn faults_name_pc_and_instruction() {
     assert!(matches!(e.fault, Fault::Overflow), "{e}");
 
     let e = run("CALL_NATIVE 2\nHALT").unwrap_err();
-    assert!(matches!(e.fault, Fault::Native { ref message, .. } if message == "no good"), "{e}");
-    assert_eq!(e.to_string(), "pc 0 (`CALL_NATIVE 2`): `fail` (slot 2) returned an error: no good");
+    assert!(
+        matches!(e.fault, Fault::Native { ref message, .. } if message == "no good"),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "pc 0 (`CALL_NATIVE 2`): `fail` (slot 2) returned an error: no good"
+    );
 
     let e = run("CALL_NATIVE 3\nHALT").unwrap_err();
     assert!(matches!(e.fault, Fault::Panic { .. }), "{e}");
@@ -307,12 +384,18 @@ fn deep_stacks_overflow_cleanly() {
     let locals: String = (0..20).map(|i| format!(".local l{i} i64\n")).collect();
     let src = format!("CALL f\nHALT\n.func f () -> void\n{locals}CALL f\nRET\n.end");
     let e = run(&src).unwrap_err();
-    assert!(matches!(e.fault, Fault::StackOverflow { capacity: 256 }), "{e}");
+    assert!(
+        matches!(e.fault, Fault::StackOverflow { capacity: 256 }),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_returned_bool_is_normalized() {
-    assert_eq!(run("CALL_NATIVE 5\nPUSH true\nEQ\nPRINT\nHALT").unwrap(), "Result: true\n");
+    assert_eq!(
+        run("CALL_NATIVE 5\nPUSH true\nEQ\nPRINT\nHALT").unwrap(),
+        "Result: true\n"
+    );
 }
 
 #[test]
@@ -343,7 +426,10 @@ fn a_paused_run_resumes_to_the_same_result() {
         assert_eq!(frames[0].locals, vec![Value::I32(5 - pauses)]);
     }
     assert_eq!(pauses, 4);
-    assert_eq!(out.text(), "Result: 5\nResult: 4\nResult: 3\nResult: 2\nResult: 1\n");
+    assert_eq!(
+        out.text(),
+        "Result: 5\nResult: 4\nResult: 3\nResult: 2\nResult: 1\n"
+    );
 }
 
 #[test]
@@ -358,10 +444,16 @@ fn the_final_stack_is_visible() {
 fn linking_checks_every_import() {
     let program = verify(assemble(".import 9 f () -> void\nHALT").unwrap()).unwrap();
     let e = Vm::new(Arc::new(program), natives()).err().unwrap();
-    assert!(matches!(e, crate::error::LinkError::Unserved { slot: 9 }), "{e}");
+    assert!(
+        matches!(e, crate::error::LinkError::Unserved { slot: 9 }),
+        "{e}"
+    );
     let program = verify(assemble(".import 0 add (i64, i64) -> i64\nHALT").unwrap()).unwrap();
     let e = Vm::new(Arc::new(program), natives()).err().unwrap();
-    assert!(matches!(e, crate::error::LinkError::Signature { slot: 0, .. }), "{e}");
+    assert!(
+        matches!(e, crate::error::LinkError::Signature { slot: 0, .. }),
+        "{e}"
+    );
 }
 
 #[test]

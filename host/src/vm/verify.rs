@@ -173,7 +173,11 @@ pub(crate) enum Op {
     JnzBool(u32),
     Call(u32),
     Ret,
-    CallNative { slot: u32, nargs: u32, ret: RetKind },
+    CallNative {
+        slot: u32,
+        nargs: u32,
+        ret: RetKind,
+    },
     Print(ValType),
 }
 
@@ -183,7 +187,10 @@ pub fn verify(program: Program) -> Result<VerifiedProgram, VerifyError> {
 }
 
 /// Verifies `program`.
-pub fn verify_with(program: Program, options: VerifyOptions) -> Result<VerifiedProgram, VerifyError> {
+pub fn verify_with(
+    program: Program,
+    options: VerifyOptions,
+) -> Result<VerifiedProgram, VerifyError> {
     check_declarations(&program, &options)?;
     let n = program.code.len();
     let mut ops = vec![Op::Unreachable; n];
@@ -208,7 +215,10 @@ pub fn verify_with(program: Program, options: VerifyOptions) -> Result<VerifiedP
             max_depth: v.max_depth as u32,
         });
     }
-    let str_views = strings.iter().map(|s| StrConst(HsStr::from_str(s))).collect();
+    let str_views = strings
+        .iter()
+        .map(|s| StrConst(HsStr::from_str(s)))
+        .collect();
     Ok(VerifiedProgram {
         program,
         ops: ops.into(),
@@ -230,7 +240,9 @@ fn decl_error(kind: VerifyErrorKind) -> VerifyError {
 fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), VerifyError> {
     for (i, import) in p.imports.iter().enumerate() {
         if p.imports[..i].iter().any(|o| o.slot == import.slot) {
-            return Err(decl_error(VerifyErrorKind::DuplicateSlot { slot: import.slot }));
+            return Err(decl_error(VerifyErrorKind::DuplicateSlot {
+                slot: import.slot,
+            }));
         }
         if !is_identifier(&import.name) {
             return Err(decl_error(VerifyErrorKind::BadName {
@@ -256,7 +268,9 @@ fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), Verify
     let mut expected_start = 0u32;
     for (i, f) in p.functions.iter().enumerate() {
         if !is_identifier(&f.name) {
-            return Err(decl_error(VerifyErrorKind::BadName { name: f.name.clone() }));
+            return Err(decl_error(VerifyErrorKind::BadName {
+                name: f.name.clone(),
+            }));
         }
         if p.functions[..i].iter().any(|o| o.name == f.name) {
             return Err(decl_error(VerifyErrorKind::DuplicateFunction {
@@ -285,7 +299,11 @@ fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), Verify
             }));
         }
         let local_types = f.locals.iter().map(|l| l.ty);
-        if f.locals.len() < f.params.len() || !local_types.take(f.params.len()).eq(f.params.iter().copied()) {
+        if f.locals.len() < f.params.len()
+            || !local_types
+                .take(f.params.len())
+                .eq(f.params.iter().copied())
+        {
             return Err(decl_error(VerifyErrorKind::ParamsNotLocals {
                 function: f.name.clone(),
             }));
@@ -316,7 +334,9 @@ impl FnVerifier<'_> {
         let mut work = vec![f.start];
         self.types_at[f.start as usize] = Some(Box::new([]));
         while let Some(pc) = work.pop() {
-            let stack = self.types_at[pc as usize].clone().expect("queued pcs have a state");
+            let stack = self.types_at[pc as usize]
+                .clone()
+                .expect("queued pcs have a state");
             let (op, after, succs) = self.step(pc, stack.into_vec())?;
             self.ops[pc as usize] = op;
             for succ in succs.into_iter().flatten() {
@@ -327,11 +347,14 @@ impl FnVerifier<'_> {
                     }
                     Some(existing) if **existing == *after => {}
                     Some(existing) => {
-                        return Err(self.error(pc, VerifyErrorKind::StackMismatch {
-                            at: succ,
-                            expected: existing.to_vec(),
-                            found: after,
-                        }));
+                        return Err(self.error(
+                            pc,
+                            VerifyErrorKind::StackMismatch {
+                                at: succ,
+                                expected: existing.to_vec(),
+                                found: after,
+                            },
+                        ));
                     }
                 }
             }
@@ -352,19 +375,30 @@ impl FnVerifier<'_> {
         }
     }
 
-    fn pop(&self, pc: u32, stack: &mut Vec<ValType>, expected: &[ValType]) -> Result<(), VerifyError> {
+    fn pop(
+        &self,
+        pc: u32,
+        stack: &mut Vec<ValType>,
+        expected: &[ValType],
+    ) -> Result<(), VerifyError> {
         if stack.len() < expected.len() {
-            return Err(self.error(pc, VerifyErrorKind::Underflow {
-                needed: expected.len(),
-                found: stack.len(),
-            }));
+            return Err(self.error(
+                pc,
+                VerifyErrorKind::Underflow {
+                    needed: expected.len(),
+                    found: stack.len(),
+                },
+            ));
         }
         let top = &stack[stack.len() - expected.len()..];
         if top != expected {
-            return Err(self.error(pc, VerifyErrorKind::TypeMismatch {
-                expected: expected.to_vec(),
-                found: top.to_vec(),
-            }));
+            return Err(self.error(
+                pc,
+                VerifyErrorKind::TypeMismatch {
+                    expected: expected.to_vec(),
+                    found: top.to_vec(),
+                },
+            ));
         }
         stack.truncate(stack.len() - expected.len());
         Ok(())
@@ -372,10 +406,13 @@ impl FnVerifier<'_> {
 
     fn top(&self, pc: u32, stack: &[ValType], n: usize) -> Result<ValType, VerifyError> {
         if stack.len() < n {
-            return Err(self.error(pc, VerifyErrorKind::Underflow {
-                needed: n,
-                found: stack.len(),
-            }));
+            return Err(self.error(
+                pc,
+                VerifyErrorKind::Underflow {
+                    needed: n,
+                    found: stack.len(),
+                },
+            ));
         }
         Ok(stack[stack.len() - 1])
     }
@@ -383,7 +420,11 @@ impl FnVerifier<'_> {
     /// Applies the instruction at `pc` to `stack`: its specialized op, the
     /// stack after it, and where execution continues.
     #[expect(clippy::type_complexity, reason = "a private helper's tuple")]
-    fn step(&mut self, pc: u32, mut s: Vec<ValType>) -> Result<(Op, Vec<ValType>, [Option<u32>; 2]), VerifyError> {
+    fn step(
+        &mut self,
+        pc: u32,
+        mut s: Vec<ValType>,
+    ) -> Result<(Op, Vec<ValType>, [Option<u32>; 2]), VerifyError> {
         use ValType::*;
         let f = &self.program.functions[self.fi];
         let instr = &self.program.code[pc as usize];
@@ -415,7 +456,11 @@ impl FnVerifier<'_> {
                     Const::F64(v) => Op::PushF64(*v),
                     Const::Bool(v) => Op::PushBool(*v),
                     Const::Str(text) => {
-                        let index = match self.strings.iter().position(|x| Arc::ptr_eq(x, text) || x == text) {
+                        let index = match self
+                            .strings
+                            .iter()
+                            .position(|x| Arc::ptr_eq(x, text) || x == text)
+                        {
                             Some(i) => i,
                             None => {
                                 self.strings.push(Arc::clone(text));
@@ -502,10 +547,13 @@ impl FnVerifier<'_> {
             }
             Instr::Load(n) | Instr::Store(n) => {
                 let Some(local) = f.locals.get(*n as usize) else {
-                    return Err(self.error(pc, VerifyErrorKind::BadLocal {
-                        index: *n,
-                        count: f.locals.len(),
-                    }));
+                    return Err(self.error(
+                        pc,
+                        VerifyErrorKind::BadLocal {
+                            index: *n,
+                            count: f.locals.len(),
+                        },
+                    ));
                 };
                 if matches!(instr, Instr::Load(_)) {
                     s.push(local.ty);
@@ -517,12 +565,15 @@ impl FnVerifier<'_> {
             }
             Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => {
                 if *t < f.start || *t >= f.end {
-                    return Err(self.error(pc, VerifyErrorKind::BadJump {
-                        target: *t,
-                        function: f.name.clone(),
-                        start: f.start,
-                        end: f.end,
-                    }));
+                    return Err(self.error(
+                        pc,
+                        VerifyErrorKind::BadJump {
+                            target: *t,
+                            function: f.name.clone(),
+                            start: f.start,
+                            end: f.end,
+                        },
+                    ));
                 }
                 match instr {
                     Instr::Jmp(_) => {
@@ -576,25 +627,28 @@ impl FnVerifier<'_> {
             Instr::Ret => {
                 let expected: Vec<ValType> = f.ret.into_iter().collect();
                 if s != expected {
-                    return Err(self.error(pc, VerifyErrorKind::Return {
-                        expected,
-                        found: s,
-                    }));
+                    return Err(self.error(pc, VerifyErrorKind::Return { expected, found: s }));
                 }
                 succ = [None, None];
                 Op::Ret
             }
         };
         if s.len() > self.options.max_stack {
-            return Err(self.error(pc, VerifyErrorKind::StackLimit {
-                limit: self.options.max_stack,
-            }));
+            return Err(self.error(
+                pc,
+                VerifyErrorKind::StackLimit {
+                    limit: self.options.max_stack,
+                },
+            ));
         }
         self.max_depth = self.max_depth.max(s.len());
         if succ[0] == Some(next) && next >= f.end {
-            return Err(self.error(pc, VerifyErrorKind::FallsOffEnd {
-                function: f.name.clone(),
-            }));
+            return Err(self.error(
+                pc,
+                VerifyErrorKind::FallsOffEnd {
+                    function: f.name.clone(),
+                },
+            ));
         }
         Ok((op, s, succ))
     }
@@ -615,7 +669,10 @@ mod tests {
 
     #[test]
     fn the_seed_program_verifies() {
-        let v = check(".import 0 math_add (i32, i32) -> i32\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap();
+        let v = check(
+            ".import 0 math_add (i32, i32) -> i32\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT",
+        )
+        .unwrap();
         assert_eq!(
             v.ops[2],
             Op::CallNative {
@@ -630,7 +687,9 @@ mod tests {
 
     #[test]
     fn instructions_are_specialized_by_type() {
-        let v = check("PUSH i64 1\nPUSH i64 2\nADD\nPUSH f64 1\nPUSH f64 2\nLT\nJZ e\ne: POP\nHALT").unwrap();
+        let v =
+            check("PUSH i64 1\nPUSH i64 2\nADD\nPUSH f64 1\nPUSH f64 2\nLT\nJZ e\ne: POP\nHALT")
+                .unwrap();
         assert_eq!(v.ops[2], Op::AddI64);
         assert_eq!(v.ops[5], Op::LtF64);
         assert_eq!(v.ops[6], Op::JzBool(7));
@@ -638,21 +697,61 @@ mod tests {
 
     #[test]
     fn every_rejection_has_its_own_error() {
-        assert!(matches!(kind("POP\nHALT"), VerifyErrorKind::Underflow { needed: 1, found: 0 }));
-        assert!(matches!(kind("PUSH 1\nPUSH i64 2\nADD\nHALT"), VerifyErrorKind::TypeMismatch { .. }));
-        assert!(matches!(kind("PUSH true\nPUSH true\nADD\nHALT"), VerifyErrorKind::NotNumeric { found: ValType::Bool }));
-        assert!(matches!(kind("PUSH true\nPUSH true\nLT\nHALT"), VerifyErrorKind::NotOrdered));
-        assert!(matches!(kind("PUSH 1\nNOT\nHALT"), VerifyErrorKind::TypeMismatch { .. }));
-        assert!(matches!(kind("PUSH 1\nJZ x\nPUSH 2\nx: HALT"), VerifyErrorKind::StackMismatch { at: 3, .. }));
-        assert!(matches!(kind("PUSH 1\n"), VerifyErrorKind::FallsOffEnd { .. }));
-        assert!(matches!(kind("CALL_NATIVE 4\nHALT"), VerifyErrorKind::UnknownSlot { slot: 4 }));
+        assert!(matches!(
+            kind("POP\nHALT"),
+            VerifyErrorKind::Underflow {
+                needed: 1,
+                found: 0
+            }
+        ));
+        assert!(matches!(
+            kind("PUSH 1\nPUSH i64 2\nADD\nHALT"),
+            VerifyErrorKind::TypeMismatch { .. }
+        ));
+        assert!(matches!(
+            kind("PUSH true\nPUSH true\nADD\nHALT"),
+            VerifyErrorKind::NotNumeric {
+                found: ValType::Bool
+            }
+        ));
+        assert!(matches!(
+            kind("PUSH true\nPUSH true\nLT\nHALT"),
+            VerifyErrorKind::NotOrdered
+        ));
+        assert!(matches!(
+            kind("PUSH 1\nNOT\nHALT"),
+            VerifyErrorKind::TypeMismatch { .. }
+        ));
+        assert!(matches!(
+            kind("PUSH 1\nJZ x\nPUSH 2\nx: HALT"),
+            VerifyErrorKind::StackMismatch { at: 3, .. }
+        ));
+        assert!(matches!(
+            kind("PUSH 1\n"),
+            VerifyErrorKind::FallsOffEnd { .. }
+        ));
+        assert!(matches!(
+            kind("CALL_NATIVE 4\nHALT"),
+            VerifyErrorKind::UnknownSlot { slot: 4 }
+        ));
         assert!(matches!(
             kind(".import 0 f (i32) -> void\nPUSH 1.5\nCALL_NATIVE 0\nHALT"),
             VerifyErrorKind::TypeMismatch { .. }
         ));
-        assert!(matches!(kind("LOAD 3\nHALT"), VerifyErrorKind::BadLocal { index: 3, count: 0 }));
-        assert!(matches!(kind(".local x str\nPUSH 1\nSTORE x\nHALT"), VerifyErrorKind::TypeMismatch { .. }));
-        assert!(matches!(kind("PUSH 2.5\nJZ x\nx: HALT"), VerifyErrorKind::BadCondition { found: ValType::F64 }));
+        assert!(matches!(
+            kind("LOAD 3\nHALT"),
+            VerifyErrorKind::BadLocal { index: 3, count: 0 }
+        ));
+        assert!(matches!(
+            kind(".local x str\nPUSH 1\nSTORE x\nHALT"),
+            VerifyErrorKind::TypeMismatch { .. }
+        ));
+        assert!(matches!(
+            kind("PUSH 2.5\nJZ x\nx: HALT"),
+            VerifyErrorKind::BadCondition {
+                found: ValType::F64
+            }
+        ));
         assert!(matches!(
             kind("HALT\n.func f () -> i32\nPUSH 1\nPUSH 2\nRET\n.end"),
             VerifyErrorKind::Return { .. }
@@ -661,62 +760,104 @@ mod tests {
             kind("JMP inner\n.func f () -> void\ninner: RET\n.end"),
             VerifyErrorKind::BadJump { target: 1, .. }
         ));
-        assert!(matches!(kind("x: PUSH 1\nJMP x"), VerifyErrorKind::StackMismatch { .. }));
+        assert!(matches!(
+            kind("x: PUSH 1\nJMP x"),
+            VerifyErrorKind::StackMismatch { .. }
+        ));
         assert!(matches!(kind(""), VerifyErrorKind::EmptyFunction { .. }));
         let deep = "PUSH 1\n".repeat(1025) + "HALT";
-        assert!(matches!(kind(&deep), VerifyErrorKind::StackLimit { limit: 1024 }));
+        assert!(matches!(
+            kind(&deep),
+            VerifyErrorKind::StackLimit { limit: 1024 }
+        ));
     }
 
     #[test]
     fn declarations_are_checked() {
         let mut p = assemble("HALT").unwrap();
         p.functions[0].end = 0;
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::EmptyFunction { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::EmptyFunction { .. }
+        ));
 
         let mut p = assemble("HALT").unwrap();
         p.code.push(Instr::Halt);
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::CodeOutsideFunctions { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::CodeOutsideFunctions { .. }
+        ));
 
         let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
         p.functions[1].start = 0;
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::Layout { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::Layout { .. }
+        ));
 
         let mut p = assemble("HALT").unwrap();
         p.functions[0].params.push(ValType::I32);
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::MainSignature { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::MainSignature { .. }
+        ));
 
         let mut p = assemble("HALT\n.func f (a: i32) -> void\nRET\n.end").unwrap();
         p.functions[1].locals.clear();
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::ParamsNotLocals { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::ParamsNotLocals { .. }
+        ));
 
         let p = Program::default();
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::NoMain));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::NoMain
+        ));
 
         let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
         p.code[0] = Instr::Call(7);
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::UnknownFunction { index: 7 }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::UnknownFunction { index: 7 }
+        ));
 
         let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
         p.code[1] = Instr::Call(0);
         p.code.insert(2, Instr::Ret);
         p.functions[1].end = 3;
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::CallsMain));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::CallsMain
+        ));
 
         let mut p = assemble(".import 0 f () -> void\n.import 1 g () -> void\nHALT").unwrap();
         p.imports[1].slot = 0;
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::DuplicateSlot { slot: 0 }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::DuplicateSlot { slot: 0 }
+        ));
 
         let mut p = assemble(".import 0 f () -> void\nHALT").unwrap();
         p.imports[0].signature.params = vec![ValType::I32; 17];
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::TooManyParams { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::TooManyParams { .. }
+        ));
 
         let mut p = assemble("HALT\n.func f () -> void\nRET\n.end").unwrap();
         p.functions[1].name = "main".into();
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::DuplicateFunction { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::DuplicateFunction { .. }
+        ));
 
         let mut p = assemble("HALT").unwrap();
         p.functions[0].name = "no good".into();
-        assert!(matches!(verify(p).unwrap_err().kind, VerifyErrorKind::BadName { .. }));
+        assert!(matches!(
+            verify(p).unwrap_err().kind,
+            VerifyErrorKind::BadName { .. }
+        ));
     }
 
     #[test]
