@@ -3,4 +3,5 @@
 
 mod abi;
 mod cli;
+mod programs;
 mod reload;

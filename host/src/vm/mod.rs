@@ -19,4 +19,6 @@ pub use value::Value;
 pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};
 
 #[cfg(test)]
+mod roundtrip;
+#[cfg(test)]
 mod tests;
