@@ -7,6 +7,7 @@ pub mod cbuild;
 mod error;
 pub mod plugin;
 mod slots;
+pub mod snapshot;
 mod types;
 pub mod vm;
 
@@ -16,6 +17,7 @@ pub use error::{
 };
 pub use slots::{
     Binding, BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions,
-    ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
+    ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions, WatchOptions,
+    Watcher,
 };
 pub use types::{Signature, SignatureParseError, UnknownTag, ValType};

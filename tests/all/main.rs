@@ -3,5 +3,6 @@
 
 mod abi;
 mod cli;
+mod live;
 mod programs;
 mod reload;

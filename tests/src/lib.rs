@@ -42,6 +42,7 @@ const RUST_PACKAGES: &[&str] = &[
     "hotslot-fixture-tls-pin",
     "hotslot-fixture-versioned",
     "hotslot-fixture-versioned-v2",
+    "hotslot-fixture-counter-state-v2",
 ];
 
 /// Everything built for the run.

@@ -85,15 +85,19 @@ pub struct LoadArgs {
 }
 
 impl LoadArgs {
-    pub fn table(&self) -> Result<SlotTable, String> {
-        SlotTable::with_options(TableOptions {
+    pub fn table_options(&self) -> TableOptions {
+        TableOptions {
             shadow_dir: self.shadow_dir.clone(),
             trust: TrustPolicy {
                 allow_untrusted_paths: self.allow_untrusted,
                 sha256: None,
             },
-        })
-        .map_err(|e| format!("cannot create the slot table: {e}"))
+        }
+    }
+
+    pub fn table(&self) -> Result<SlotTable, String> {
+        SlotTable::with_options(self.table_options())
+            .map_err(|e| format!("cannot create the slot table: {e}"))
     }
 }
 

@@ -6,6 +6,7 @@ mod demo;
 mod inspect;
 mod repl;
 mod run;
+mod snapshot;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,9 @@ enum Command {
     Run(run::Args),
     /// The seed's interactive menu: run, reload, view program and slots.
     Repl(repl::Args),
+    /// Save a VM and its bindings to a file, or restore one in this process.
+    #[command(subcommand)]
+    Snapshot(snapshot::Command),
     /// Assemble a `.hsasm` program into `.hsbc` bytecode.
     Asm(asm::AsmArgs),
     /// Print a program as `.hsasm` text.
@@ -43,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
         Command::Repl(args) => repl::run(args),
+        Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Asm(args) => asm::asm(args),
         Command::Disasm(args) => asm::disasm(args),
     };

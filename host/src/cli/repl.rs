@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use hotslot::plugin::{hex, retained_libraries};
+use hotslot::snapshot::Snapshot;
 use hotslot::vm::{VerifiedProgram, Vm, assemble, disassemble, verify};
-use hotslot::{ReloadOptions, SlotReader, SlotTable};
+use hotslot::{ReloadOptions, SlotReader, SlotTable, WatchOptions, Watcher};
 
 use super::CmdResult;
 use super::common::{BindSpec, LoadArgs, bind_all, load_program};
@@ -22,11 +23,17 @@ pub struct Args {
     /// Binds a slot at start: SLOT=LIBRARY[#SYMBOL][@SHA256].
     #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
     binds: Vec<BindSpec>,
+    /// Reload a bound library as soon as its file changes (after a rebuild).
+    #[arg(long)]
+    watch: bool,
     #[command(flatten)]
     load: LoadArgs,
 }
 
 struct Repl {
+    load: LoadArgs,
+    watch: bool,
+    watcher: Option<Watcher>,
     table: SlotTable,
     program: Arc<VerifiedProgram>,
     program_name: String,
@@ -47,12 +54,24 @@ pub fn run(args: Args) -> CmdResult {
     };
     let table = args.load.table()?;
     table.declare_program(program.program())?;
+    table.on_event(|e| println!("[EVENT] {e}"));
     let vm = table.vm(Arc::clone(&program))?;
     println!("[INFO] Initialized VM with {program_name}");
     if let Err(e) = bind_all(&table, &args.binds) {
         println!("[ERROR] {e}");
     }
+    let watcher = if args.watch {
+        println!(
+            "[INFO] Watching bound libraries: a rebuilt one is reloaded as soon as it is written"
+        );
+        Some(table.watch(WatchOptions::default())?)
+    } else {
+        None
+    };
     let mut repl = Repl {
+        load: args.load.clone(),
+        watch: args.watch,
+        watcher,
         last_library: args.binds.first().map(|b| b.path.clone()),
         last_function: None,
         last_slot: args.binds.first().map_or(0, |b| b.slot),
@@ -93,6 +112,8 @@ impl Repl {
             println!("5. Reset");
             println!("6. Quit");
             println!("7. Roll back a library");
+            println!("8. Save snapshot");
+            println!("9. Restore snapshot");
             let Some(choice) = prompt(&mut input, "Choice: ") else {
                 println!();
                 return;
@@ -119,8 +140,20 @@ impl Repl {
                         return;
                     }
                 }
+                "8" => {
+                    if self.save_snapshot(&mut input).is_none() {
+                        println!();
+                        return;
+                    }
+                }
+                "9" => {
+                    if self.restore_snapshot(&mut input).is_none() {
+                        println!();
+                        return;
+                    }
+                }
                 "" => {}
-                other => println!("[ERROR] `{other}` is not a menu choice (1-7)"),
+                other => println!("[ERROR] `{other}` is not a menu choice (1-9)"),
             }
         }
     }
@@ -218,6 +251,57 @@ impl Repl {
                 }
             }
             Err(e) => println!("[REFUSED] {}", hotslot::chain(&e)),
+        }
+        Some(())
+    }
+
+    /// Option 8; `None` at end of input.
+    fn save_snapshot(&mut self, input: &mut impl BufRead) -> Option<()> {
+        let path = PathBuf::from(ask(input, "Snapshot file", "hotslot-snapshot.json")?);
+        match Snapshot::capture(&self.vm).and_then(|s| s.save(&path).map(|()| s)) {
+            Ok(s) => println!(
+                "[VM] Saved {} slot binding(s) and the VM ({}, pc {}) to {}",
+                s.slots.len(),
+                s.vm.status,
+                s.vm.pc,
+                path.display()
+            ),
+            Err(e) => println!("[ERROR] {}", hotslot::chain(&e)),
+        }
+        Some(())
+    }
+
+    /// Option 9; `None` at end of input. Replaces the session only when
+    /// everything in the snapshot still matches.
+    fn restore_snapshot(&mut self, input: &mut impl BufRead) -> Option<()> {
+        let path = PathBuf::from(ask(input, "Snapshot file", "hotslot-snapshot.json")?);
+        let restored = Snapshot::load(&path).and_then(|s| {
+            let options = self.load.table_options();
+            s.restore(options)
+        });
+        match restored {
+            Ok((table, vm)) => {
+                table.on_event(|e| println!("[EVENT] {e}"));
+                self.watcher = None;
+                if self.watch {
+                    match table.watch(WatchOptions::default()) {
+                        Ok(w) => self.watcher = Some(w),
+                        Err(e) => println!("[ERROR] cannot watch: {e}"),
+                    }
+                }
+                self.program = Arc::clone(vm.program());
+                self.program_name = format!("the program of {}", path.display());
+                self.table = table;
+                self.vm = vm;
+                println!(
+                    "[VM] Restored {} ({:?}, pc {})",
+                    path.display(),
+                    self.vm.status(),
+                    self.vm.pc()
+                );
+                self.view_slots();
+            }
+            Err(e) => println!("[REFUSED] {}; nothing was changed", hotslot::chain(&e)),
         }
         Some(())
     }

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hotslot::WatchOptions;
+
 use super::CmdResult;
 use super::common::{BindSpec, LoadArgs, bind_all, load_program};
 
@@ -13,6 +15,10 @@ pub struct Args {
     /// Binds a slot: SLOT=LIBRARY[#SYMBOL][@SHA256]; the symbol defaults to the import's name.
     #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
     binds: Vec<BindSpec>,
+    /// Keep running: reload a bound library when its file changes, and run
+    /// the program again after each reload (until interrupted).
+    #[arg(long)]
+    watch: bool,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -23,6 +29,24 @@ pub fn run(args: Args) -> CmdResult {
     table.declare_program(program.program())?;
     bind_all(&table, &args.binds)?;
     let mut vm = table.vm(program)?;
-    vm.run()?;
-    Ok(ExitCode::SUCCESS)
+    if !args.watch {
+        vm.run()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let reloads = table.subscribe();
+    let _watcher = table.watch(WatchOptions::default())?;
+    loop {
+        if let Err(e) = vm.run() {
+            eprintln!("hotslot: {}", hotslot::chain(&e));
+        }
+        // Wait for the next applied reload; refused ones are reported and
+        // the program keeps its bindings.
+        loop {
+            let event = reloads.recv()?;
+            eprintln!("hotslot: {event}");
+            if event.outcome.is_ok() {
+                break;
+            }
+        }
+    }
 }

@@ -3,8 +3,10 @@
 
 mod epoch;
 mod table;
+mod watch;
 
 pub use table::{
     Binding, BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions,
     ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
 };
+pub use watch::{WatchOptions, Watcher};

@@ -234,6 +234,8 @@ pub enum ReloadKind {
     Bind,
     /// A library was reloaded from its file.
     Reload,
+    /// Watch mode saw a library's file change and reloaded it.
+    Watch,
     /// A library was returned to its previous build.
     Rollback,
 }
@@ -243,6 +245,7 @@ impl fmt::Display for ReloadKind {
         f.write_str(match self {
             ReloadKind::Bind => "bind",
             ReloadKind::Reload => "reload",
+            ReloadKind::Watch => "watch reload",
             ReloadKind::Rollback => "rollback",
         })
     }
@@ -470,9 +473,17 @@ impl SlotTable {
         path: impl AsRef<Path>,
         options: &ReloadOptions,
     ) -> Result<ReloadReport, SlotError> {
-        let path = path.as_ref();
+        self.reload_as(path.as_ref(), options, ReloadKind::Reload)
+    }
+
+    pub(crate) fn reload_as(
+        &self,
+        path: &Path,
+        options: &ReloadOptions,
+        kind: ReloadKind,
+    ) -> Result<ReloadReport, SlotError> {
         let result = self.inner.transact(path, &[], options, Source::File);
-        self.inner.notify(ReloadKind::Reload, path, &result);
+        self.inner.notify(kind, path, &result);
         result
     }
 

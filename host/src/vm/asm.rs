@@ -726,7 +726,7 @@ fn parse_int(w: &str) -> Option<i128> {
 }
 
 /// A float, or `inf`, `-inf`, `nan`.
-fn parse_float(w: &str) -> Option<f64> {
+pub(crate) fn parse_float(w: &str) -> Option<f64> {
     match w {
         "inf" | "+inf" => Some(f64::INFINITY),
         "-inf" => Some(f64::NEG_INFINITY),

@@ -78,7 +78,9 @@ pub fn constant(c: &Const) -> String {
     }
 }
 
-fn float(v: f64) -> String {
+/// A float as assembly writes it: the shortest text that reads back to
+/// the same bits, or `nan`, `inf`, `-inf`.
+pub fn float(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {

@@ -315,28 +315,18 @@ impl<N: Natives> Vm<N> {
     /// The values of every frame, bottom first: each frame's locals, then
     /// its operands. Empty once the VM faulted.
     pub fn frames(&self) -> Vec<FrameView> {
-        let Some(layout) = self.layout() else {
+        let Some(state) = self.state() else {
             return Vec::new();
         };
-        layout
+        state
+            .frames
             .into_iter()
-            .map(|(frame, locals, operands)| {
-                let read = |range: std::ops::Range<usize>, types: &[ValType]| -> Vec<Value> {
-                    range
-                        .zip(types)
-                        // SAFETY: `layout` gives each slot's verified type,
-                        // and string views point into the heap or constants
-                        // the VM keeps alive.
-                        .map(|(i, &t)| unsafe { Value::from_raw(&self.stack[i], t) })
-                        .collect()
-                };
-                FrameView {
-                    function: self.program.program.functions[frame.func as usize]
-                        .name
-                        .clone(),
-                    locals: read(locals.0, &locals.1),
-                    operands: read(operands.0, &operands.1),
-                }
+            .map(|f| FrameView {
+                function: self.program.program.functions[f.function as usize]
+                    .name
+                    .clone(),
+                locals: f.locals,
+                operands: f.operands,
             })
             .collect()
     }
@@ -363,43 +353,122 @@ impl<N: Natives> Vm<N> {
             (std::ops::Range<usize>, Vec<ValType>),
         )>,
     > {
-        if self.status == Status::Faulted {
-            return None;
-        }
-        let p = &self.program;
+        let types = frame_types(&self.program, &self.frames, self.pc, self.status)?;
         let mut out = Vec::with_capacity(self.frames.len());
-        for (i, frame) in self.frames.iter().enumerate() {
-            let func = &p.funcs[frame.func as usize];
+        for (i, (frame, (locals, operands))) in self.frames.iter().zip(types).enumerate() {
             let base = frame.base as usize;
-            let nlocals = func.local_types.len();
-            let (end, types) = match self.frames.get(i + 1) {
-                // Suspended at a CALL: its stack before the call, less the
-                // arguments, which became the callee's first locals.
-                Some(callee) => {
-                    let before = p.stack_types(callee.ret_pc - 1)?;
-                    let nargs = p.funcs[callee.func as usize].nparams as usize;
-                    (
-                        callee.base as usize,
-                        before[..before.len() - nargs].to_vec(),
-                    )
-                }
-                None if self.status == Status::Halted => {
-                    let types = p.stack_types(self.pc.checked_sub(1)?)?.to_vec();
-                    (self.sp, types)
-                }
-                None => (self.sp, p.stack_types(self.pc)?.to_vec()),
+            let start = base + locals.len();
+            let end = match self.frames.get(i + 1) {
+                Some(callee) => callee.base as usize,
+                None => self.sp,
             };
-            let operands = base + nlocals..end;
-            if operands.len() != types.len() {
+            if end.checked_sub(start) != Some(operands.len()) {
                 return None;
             }
-            out.push((
-                *frame,
-                (base..base + nlocals, func.local_types.to_vec()),
-                (operands, types),
-            ));
+            out.push((*frame, (base..start, locals), (start..end, operands)));
         }
         Some(out)
+    }
+
+    /// Everything the VM holds and where it stands; `None` once it faulted.
+    pub fn state(&self) -> Option<VmState> {
+        let layout = self.layout()?;
+        let read = |range: std::ops::Range<usize>, types: &[ValType]| -> Vec<Value> {
+            range
+                .zip(types)
+                // SAFETY: `layout` gives each slot's verified type, and
+                // string views point into the heap or constants the VM
+                // keeps alive.
+                .map(|(i, &t)| unsafe { Value::from_raw(&self.stack[i], t) })
+                .collect()
+        };
+        Some(VmState {
+            status: self.status,
+            pc: self.pc,
+            frames: layout
+                .into_iter()
+                .map(|(frame, locals, operands)| FrameState {
+                    function: frame.func,
+                    ret_pc: frame.ret_pc,
+                    locals: read(locals.0, &locals.1),
+                    operands: read(operands.0, &operands.1),
+                })
+                .collect(),
+        })
+    }
+
+    /// Puts the VM where `state` says, holding its values; a paused state
+    /// then `resume`s. Nothing changes when the state does not fit the
+    /// program.
+    pub fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
+        if state.status == Status::Faulted {
+            return Err(StateError::Faulted);
+        }
+        // Frames sit back to back: each callee's first locals are the
+        // arguments popped from its caller's operands.
+        let mut frames = Vec::with_capacity(state.frames.len());
+        let mut base = 0u32;
+        for f in &state.frames {
+            frames.push(Frame {
+                func: f.function,
+                ret_pc: f.ret_pc,
+                base,
+            });
+            let size = f.locals.len() + f.operands.len();
+            base = base.checked_add(size as u32).ok_or(StateError::TooLarge)?;
+        }
+        if frames.first().map(|f| f.func) != Some(0) {
+            return Err(StateError::Frames);
+        }
+        let types = frame_types(&self.program, &frames, state.pc, state.status)
+            .ok_or(StateError::Frames)?;
+        for (f, (locals, operands)) in state.frames.iter().zip(&types) {
+            let found: Vec<ValType> = f.locals.iter().chain(&f.operands).map(Value::ty).collect();
+            let expected: Vec<ValType> = locals.iter().chain(operands).copied().collect();
+            if found != expected {
+                return Err(StateError::Types {
+                    function: self.program.program.functions[f.function as usize]
+                        .name
+                        .clone(),
+                    expected,
+                    found,
+                });
+            }
+        }
+        let top = frames.last().map_or(0, |f| f.base as usize)
+            + state
+                .frames
+                .last()
+                .map_or(0, |f| f.locals.len() + f.operands.len());
+        let deepest = frames
+            .iter()
+            .map(|f| f.base as usize + self.program.funcs[f.func as usize].max_depth as usize)
+            .max()
+            .unwrap_or(0);
+        if top.max(deepest) + self.program.funcs[0].local_types.len() > self.stack.len() {
+            return Err(StateError::TooLarge);
+        }
+        self.reset();
+        let mut i = 0;
+        for f in &state.frames {
+            for v in f.locals.iter().chain(&f.operands) {
+                self.stack[i] = match v {
+                    Value::I32(x) => HsValue { i32: *x },
+                    Value::I64(x) => HsValue { i64: *x },
+                    Value::F64(x) => HsValue { f64: *x },
+                    Value::Bool(x) => HsValue { boolean: *x },
+                    Value::Str(x) => HsValue {
+                        str: self.ctx.heap.alloc(x),
+                    },
+                };
+                i += 1;
+            }
+        }
+        self.frames = frames;
+        self.sp = top;
+        self.pc = state.pc;
+        self.status = state.status;
+        Ok(())
     }
 
     /// Frees native strings that no stack slot or local refers to.
@@ -784,6 +853,103 @@ impl<N: Natives> Vm<N> {
             }
         }
     }
+}
+
+/// The types of each frame's locals and operands, for `frames` stopped at
+/// `pc`; `None` when they do not fit the program.
+fn frame_types(
+    p: &VerifiedProgram,
+    frames: &[Frame],
+    pc: u32,
+    status: Status,
+) -> Option<Vec<(Vec<ValType>, Vec<ValType>)>> {
+    if status == Status::Faulted {
+        return None;
+    }
+    let mut out = Vec::with_capacity(frames.len());
+    for (i, frame) in frames.iter().enumerate() {
+        let func = p.funcs.get(frame.func as usize)?;
+        let operands = match frames.get(i + 1) {
+            // Suspended at a CALL: its stack before the call, less the
+            // arguments, which became the callee's first locals.
+            Some(callee) => {
+                let call = callee.ret_pc.checked_sub(1)?;
+                let (caller, _) = p.program.function_at(call)?;
+                if caller != frame.func as usize
+                    || p.program.code.get(call as usize)
+                        != Some(&super::program::Instr::Call(callee.func))
+                {
+                    return None;
+                }
+                let before = p.stack_types(call)?;
+                let nargs = p.funcs.get(callee.func as usize)?.nparams as usize;
+                before[..before.len().checked_sub(nargs)?].to_vec()
+            }
+            None => {
+                // Halted: the stack as the stopping instruction left it.
+                let at = if status == Status::Halted {
+                    pc.checked_sub(1)?
+                } else {
+                    pc
+                };
+                if p.program.function_at(at)?.0 != frame.func as usize {
+                    return None;
+                }
+                p.stack_types(at)?.to_vec()
+            }
+        };
+        out.push((func.local_types.to_vec(), operands));
+    }
+    Some(out)
+}
+
+/// Where a VM stands and what it holds: see [`Vm::state`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct VmState {
+    /// Ready, paused or halted.
+    pub status: Status,
+    /// The next instruction.
+    pub pc: u32,
+    /// The frames, outermost (`main`) first.
+    pub frames: Vec<FrameState>,
+}
+
+/// One frame of a [`VmState`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameState {
+    /// The function, by index.
+    pub function: u32,
+    /// Where its caller continues (unused for `main`).
+    pub ret_pc: u32,
+    /// Its locals, parameters first.
+    pub locals: Vec<Value>,
+    /// Its operand stack, bottom first.
+    pub operands: Vec<Value>,
+}
+
+/// A state that does not fit the VM's program.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A faulted VM cannot be restored.
+    #[error("a faulted run cannot be restored")]
+    Faulted,
+    /// The frames are not a call chain of this program stopped at that pc.
+    #[error("the frames do not match the program's functions and calls")]
+    Frames,
+    /// A frame's values have other types than the program gives them there.
+    #[error("frame of `{function}` holds {}, the program has {}", crate::error::TypeList(.found), crate::error::TypeList(.expected))]
+    Types {
+        /// The function.
+        function: String,
+        /// The types the program gives.
+        expected: Vec<ValType>,
+        /// The types of the values.
+        found: Vec<ValType>,
+    },
+    /// More values than the stack holds.
+    #[error("the state does not fit in the VM's stack")]
+    TooLarge,
 }
 
 /// One frame's values, for inspection.

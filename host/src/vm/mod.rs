@@ -11,9 +11,14 @@ mod value;
 mod verify;
 
 pub use asm::assemble;
+pub(crate) use asm::parse_float as parse_float_text;
 pub use bytecode::{decode, encode};
 pub use disasm::disassemble;
-pub use exec::{CallFailure, FrameView, Natives, StaticNatives, Status, Vm, VmOptions};
+pub(crate) use disasm::float as float_text;
+pub use exec::{
+    CallFailure, FrameState, FrameView, Natives, StateError, StaticNatives, Status, Vm, VmOptions,
+    VmState,
+};
 pub use program::{Const, Function, Import, Instr, Local, Program};
 pub use value::Value;
 pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};

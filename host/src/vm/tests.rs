@@ -466,3 +466,67 @@ fn round_trips_through_text_and_bytes() {
     assert_eq!(assemble(&text).unwrap(), p, "{text}");
     assert_eq!(decode(&encode(&p)).unwrap(), p);
 }
+
+#[test]
+fn a_saved_state_resumes_in_another_vm() {
+    let src = r#"
+        .local n i32
+        .local s str
+            PUSH 4
+            STORE n
+        top:
+            LOAD n
+            CALL show
+            LOAD s
+            PUSH "x"
+            CALL_NATIVE 1
+            STORE s
+            LOAD n
+            PUSH 1
+            SUB
+            DUP
+            STORE n
+            JNZ top
+            LOAD s
+            PRINT
+            HALT
+        .func show (k: i32) -> void
+            LOAD k
+            PRINT
+            RET
+        .end
+    "#;
+    let (mut whole, whole_out) = vm_with(src, small());
+    whole.run().unwrap();
+
+    let (mut first, first_out) = vm_with(src, small());
+    // Stop inside `show`, with a caller frame suspended at its CALL.
+    assert_eq!(first.resume(Some(3)).unwrap(), Status::Paused);
+    let state = first.state().unwrap();
+    assert_eq!(state.frames.len(), 2);
+    assert_eq!(state.frames[1].locals, vec![Value::I32(3)]);
+
+    let (mut second, second_out) = vm_with(src, small());
+    second.set_state(&state).unwrap();
+    assert_eq!(second.state().unwrap(), state);
+    assert_eq!(second.resume(None).unwrap(), Status::Halted);
+    assert_eq!(first_out.text() + &second_out.text(), whole_out.text());
+    assert_eq!(whole_out.text().lines().last(), Some("Result: xxxx"));
+}
+
+#[test]
+fn a_state_that_does_not_fit_is_refused_and_changes_nothing() {
+    let (mut vm, _) = vm_with(".local n i32\ntop: LOAD n\nPOP\nJMP top", small());
+    assert_eq!(vm.resume(Some(1)).unwrap(), Status::Paused);
+    let good = vm.state().unwrap();
+    let mut bad = good.clone();
+    bad.frames[0].locals = vec![Value::Str("no".into())];
+    assert!(matches!(vm.set_state(&bad), Err(StateError::Types { .. })));
+    let mut bad = good.clone();
+    bad.pc = 99;
+    assert_eq!(vm.set_state(&bad), Err(StateError::Frames));
+    let mut bad = good.clone();
+    bad.frames[0].function = 5;
+    assert_eq!(vm.set_state(&bad), Err(StateError::Frames));
+    assert_eq!(vm.state().unwrap(), good);
+}

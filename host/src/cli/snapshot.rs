@@ -1,0 +1,94 @@
+//! `hotslot snapshot save|restore`: a VM and its bindings, across processes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hotslot::snapshot::Snapshot;
+use hotslot::vm::Status;
+
+use super::CmdResult;
+use super::common::{BindSpec, LoadArgs, bind_all, load_program};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Run a program for a number of steps, then save it and its bindings.
+    Save(SaveArgs),
+    /// Restore a snapshot (checking every library's hash and version) and run it on.
+    Restore(RestoreArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SaveArgs {
+    /// The program.
+    program: PathBuf,
+    /// Binds a slot: SLOT=LIBRARY[#SYMBOL][@SHA256].
+    #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
+    binds: Vec<BindSpec>,
+    /// Pause after this many backward jumps and calls (default: save before running).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// The snapshot file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(clap::Args)]
+pub struct RestoreArgs {
+    /// The snapshot file.
+    snapshot: PathBuf,
+    /// Pause again after this many backward jumps and calls.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Where to save the state if it pauses again.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+pub fn run(cmd: Command) -> CmdResult {
+    match cmd {
+        Command::Save(args) => save(args),
+        Command::Restore(args) => restore(args),
+    }
+}
+
+fn save(args: SaveArgs) -> CmdResult {
+    let program = load_program(&args.program)?;
+    let table = args.load.table()?;
+    table.declare_program(program.program())?;
+    bind_all(&table, &args.binds)?;
+    let mut vm = table.vm(program)?;
+    if let Some(steps) = args.steps {
+        vm.resume(Some(steps))?;
+    }
+    let snapshot = Snapshot::capture(&vm)?;
+    snapshot.save(&args.output)?;
+    eprintln!(
+        "hotslot: saved {} at pc {} with {} binding(s) to {}",
+        snapshot.vm.status,
+        snapshot.vm.pc,
+        snapshot.slots.len(),
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(args: RestoreArgs) -> CmdResult {
+    let snapshot = Snapshot::load(&args.snapshot)?;
+    let (_table, mut vm) = snapshot.restore(args.load.table_options())?;
+    let status = vm.resume(args.steps)?;
+    if status == Status::Paused
+        && let Some(out) = &args.output
+    {
+        Snapshot::capture(&vm)?.save(out)?;
+        eprintln!(
+            "hotslot: paused again at pc {}, saved to {}",
+            vm.pc(),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

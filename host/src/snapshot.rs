@@ -1,0 +1,356 @@
+//! Snapshots: a VM's state and its slot bindings in a portable file,
+//! restored in another process by reopening each library by path.
+//!
+//! A snapshot holds the program (as assembly text), where the VM stands
+//! (pc, every frame's locals and operands) and, for each bound slot, the
+//! library's path, the function, its version and the SHA-256 of the build.
+//! Restoring loads each library through every check with that hash pinned
+//! (so a file that changed since is refused before it is opened), checks
+//! each function's version, and only then builds the VM: a restore either
+//! fully succeeds or leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{SlotError, chain};
+use crate::plugin::{hex, parse_sha256};
+use crate::vm::{FrameState, Status, Value, Vm, VmState, assemble, disassemble, verify};
+use crate::{ReloadOptions, SlotReader, SlotTable, TableOptions};
+
+/// The format name in every snapshot file.
+pub const FORMAT: &str = "hotslot-snapshot";
+/// The format version this host writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A saved VM and its bindings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
+    /// The program, as assembly text.
+    pub program: String,
+    /// Where the VM stands.
+    pub vm: SavedVm,
+    /// Every bound slot.
+    pub slots: Vec<SavedSlot>,
+}
+
+/// A VM's state, in the snapshot file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedVm {
+    /// `ready`, `paused` or `halted`.
+    pub status: String,
+    /// The next instruction.
+    pub pc: u32,
+    /// Every frame, `main` first.
+    pub frames: Vec<SavedFrame>,
+}
+
+/// A frame, in the snapshot file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedFrame {
+    /// The function's index.
+    pub function: u32,
+    /// Where the caller continues.
+    pub ret_pc: u32,
+    /// Locals, parameters first.
+    pub locals: Vec<SavedValue>,
+    /// Operands, bottom first.
+    pub operands: Vec<SavedValue>,
+}
+
+/// A value, in the snapshot file: `{"i32": 5}`, `{"f64": "2.5"}`, ...
+/// (floats as text, so that `nan` and `inf` survive JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SavedValue {
+    /// `i32`
+    I32(i32),
+    /// `i64`
+    I64(i64),
+    /// `f64`, as Rust writes it (`{:?}`), or `nan`, `inf`, `-inf`.
+    F64(String),
+    /// `bool`
+    Bool(bool),
+    /// `str`
+    Str(String),
+}
+
+/// A bound slot, in the snapshot file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSlot {
+    /// The slot.
+    pub slot: u32,
+    /// The library's file.
+    pub library: PathBuf,
+    /// The function bound.
+    pub symbol: String,
+    /// Its version.
+    pub function_version: String,
+    /// SHA-256 of the build.
+    pub sha256: String,
+}
+
+/// Why a snapshot could not be saved or restored. A failed restore leaves
+/// nothing behind.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The file could not be read or written.
+    #[error("cannot access snapshot `{path}`")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a snapshot this host reads.
+    #[error("`{path}` is not a hotslot snapshot: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The VM faulted; there is no consistent state to save.
+    #[error("the VM faulted: there is no state to save")]
+    Faulted,
+    /// The saved program does not assemble or verify.
+    #[error("the saved program is invalid: {0}")]
+    Program(String),
+    /// A library could not be bound again (changed, missing, refused).
+    #[error("slot {slot}: cannot restore `{symbol}` from `{library}`")]
+    Binding {
+        /// The slot.
+        slot: u32,
+        /// The function.
+        symbol: String,
+        /// The library.
+        library: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<SlotError>,
+    },
+    /// A library's function has another version than when saved.
+    #[error("slot {slot}: `{symbol}` is now {found}, the snapshot has {expected}")]
+    Version {
+        /// The slot.
+        slot: u32,
+        /// The function.
+        symbol: String,
+        /// The saved version.
+        expected: String,
+        /// The version now.
+        found: String,
+    },
+    /// The saved state does not fit the saved program.
+    #[error("the saved VM state does not fit the program: {0}")]
+    State(#[from] crate::vm::StateError),
+}
+
+impl Snapshot {
+    /// Captures `vm` and the bindings of its table.
+    pub fn capture(vm: &Vm<SlotReader>) -> Result<Snapshot, SnapshotError> {
+        let state = vm.state().ok_or(SnapshotError::Faulted)?;
+        let table = vm.natives().table();
+        let slots = table
+            .slots()
+            .into_iter()
+            .filter_map(|s| {
+                let b = s.bound?;
+                Some(SavedSlot {
+                    slot: s.import.slot,
+                    library: b.library,
+                    symbol: b.function,
+                    function_version: b.version.to_string(),
+                    sha256: hex(&b.sha256),
+                })
+            })
+            .collect();
+        Ok(Snapshot {
+            format: FORMAT.into(),
+            version: VERSION,
+            program: disassemble(vm.program().program()),
+            vm: SavedVm {
+                status: match state.status {
+                    Status::Ready => "ready",
+                    Status::Paused => "paused",
+                    Status::Halted => "halted",
+                    Status::Faulted => return Err(SnapshotError::Faulted),
+                }
+                .into(),
+                pc: state.pc,
+                frames: state
+                    .frames
+                    .into_iter()
+                    .map(|f| SavedFrame {
+                        function: f.function,
+                        ret_pc: f.ret_pc,
+                        locals: f.locals.iter().map(save_value).collect(),
+                        operands: f.operands.iter().map(save_value).collect(),
+                    })
+                    .collect(),
+            },
+            slots,
+        })
+    }
+
+    /// Writes the snapshot as JSON.
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| SnapshotError::Format {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(path, text + "\n").map_err(|source| SnapshotError::Io {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Reads a snapshot file.
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let format = |reason: String| SnapshotError::Format {
+            path: path.to_owned(),
+            reason,
+        };
+        let s: Snapshot = serde_json::from_str(&text).map_err(|e| format(e.to_string()))?;
+        if s.format != FORMAT {
+            return Err(format(format!(
+                "format is `{}`, expected `{FORMAT}`",
+                s.format
+            )));
+        }
+        if s.version != VERSION {
+            return Err(format(format!(
+                "version {}, this host reads {VERSION}",
+                s.version
+            )));
+        }
+        Ok(s)
+    }
+
+    /// Rebuilds the table and the VM in this process: the program, each
+    /// binding (its library's hash pinned, its function's version checked),
+    /// then the VM's state. All of it, or an error and nothing.
+    pub fn restore(
+        &self,
+        options: TableOptions,
+    ) -> Result<(SlotTable, Vm<SlotReader>), SnapshotError> {
+        let program = assemble(&self.program).map_err(|e| SnapshotError::Program(e.to_string()))?;
+        let program = Arc::new(verify(program).map_err(|e| SnapshotError::Program(e.to_string()))?);
+        let table = SlotTable::with_options(options).map_err(|source| SnapshotError::Io {
+            path: PathBuf::from("<shadow directory>"),
+            source,
+        })?;
+        let mut vm = table
+            .vm(Arc::clone(&program))
+            .map_err(|e| SnapshotError::Program(chain(&e)))?;
+        let mut by_library: BTreeMap<&Path, Vec<&SavedSlot>> = BTreeMap::new();
+        for s in &self.slots {
+            by_library.entry(&s.library).or_default().push(s);
+        }
+        for (library, slots) in by_library {
+            let first = slots[0];
+            let fail = |source| SnapshotError::Binding {
+                slot: first.slot,
+                symbol: first.symbol.clone(),
+                library: library.to_owned(),
+                source: Box::new(source),
+            };
+            let sha256 = parse_sha256(&first.sha256).ok_or_else(|| SnapshotError::Format {
+                path: library.to_owned(),
+                reason: format!("`{}` is not a SHA-256", first.sha256),
+            })?;
+            let assign: Vec<(u32, Option<&str>)> = slots
+                .iter()
+                .map(|s| (s.slot, Some(s.symbol.as_str())))
+                .collect();
+            let options = ReloadOptions {
+                sha256: Some(sha256),
+                ..ReloadOptions::default()
+            };
+            let report = table.bind_many(library, &assign, &options).map_err(fail)?;
+            for s in slots {
+                let now = report
+                    .swaps
+                    .iter()
+                    .find(|w| w.slot == s.slot)
+                    .map(|w| w.to.to_string());
+                if now.as_deref() != Some(s.function_version.as_str()) {
+                    return Err(SnapshotError::Version {
+                        slot: s.slot,
+                        symbol: s.symbol.clone(),
+                        expected: s.function_version.clone(),
+                        found: now.unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        let status = match self.vm.status.as_str() {
+            "ready" => Status::Ready,
+            "paused" => Status::Paused,
+            "halted" => Status::Halted,
+            other => {
+                return Err(SnapshotError::Program(format!(
+                    "unknown VM status `{other}`"
+                )));
+            }
+        };
+        let mut frames = Vec::with_capacity(self.vm.frames.len());
+        for f in &self.vm.frames {
+            frames.push(FrameState {
+                function: f.function,
+                ret_pc: f.ret_pc,
+                locals: f
+                    .locals
+                    .iter()
+                    .map(restore_value)
+                    .collect::<Result<_, _>>()?,
+                operands: f
+                    .operands
+                    .iter()
+                    .map(restore_value)
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        vm.set_state(&VmState {
+            status,
+            pc: self.vm.pc,
+            frames,
+        })?;
+        Ok((table, vm))
+    }
+}
+
+fn save_value(v: &Value) -> SavedValue {
+    match v {
+        Value::I32(x) => SavedValue::I32(*x),
+        Value::I64(x) => SavedValue::I64(*x),
+        Value::F64(x) => SavedValue::F64(crate::vm::float_text(*x)),
+        Value::Bool(x) => SavedValue::Bool(*x),
+        Value::Str(x) => SavedValue::Str(x.clone()),
+    }
+}
+
+fn restore_value(v: &SavedValue) -> Result<Value, SnapshotError> {
+    Ok(match v {
+        SavedValue::I32(x) => Value::I32(*x),
+        SavedValue::I64(x) => Value::I64(*x),
+        SavedValue::F64(x) => Value::F64(
+            crate::vm::parse_float_text(x)
+                .ok_or_else(|| SnapshotError::Program(format!("`{x}` is not a float")))?,
+        ),
+        SavedValue::Bool(x) => Value::Bool(*x),
+        SavedValue::Str(x) => Value::Str(x.clone()),
+    })
+}
