@@ -3,6 +3,7 @@
 
 mod abi;
 mod cli;
+mod faults;
 mod live;
 mod programs;
 mod reload;

@@ -79,7 +79,11 @@ impl Library {
             .shadow_dir
             .clone()
             .unwrap_or_else(std::env::temp_dir);
-        let (shadow, sha256) = ShadowFile::copy(&source, &dir)?;
+        let bytes = fs::read(&source).map_err(|e| LoadError::Io {
+            path: source.clone(),
+            source: e,
+        })?;
+        let (shadow, sha256) = ShadowFile::copy(&source, &bytes, &dir)?;
         if let Some(expected) = options.trust.sha256
             && expected != sha256
         {
@@ -89,8 +93,10 @@ impl Library {
                 found: hex(&sha256),
             });
         }
-        let lib =
-            open_shared_library(&shadow.path).map_err(|reason| LoadError::NotSharedLibrary {
+        // The dynamic loader maps what the headers say; check they fit the file.
+        let lib = super::elf::check(&bytes)
+            .and_then(|()| open_shared_library(&shadow.path))
+            .map_err(|reason| LoadError::NotSharedLibrary {
                 path: source.clone(),
                 reason,
             })?;
@@ -367,16 +373,18 @@ fn open_shared_library(path: &Path) -> Result<libloading::Library, String> {
     // makes unresolved symbols fail here rather than at a first call.
     unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
         .map(Into::into)
-        .map_err(|e| loader_message(&e))
+        .map_err(|e| loader_message(&e, path))
 }
 
 #[cfg(not(unix))]
 fn open_shared_library(path: &Path) -> Result<libloading::Library, String> {
     // SAFETY: as above.
-    unsafe { libloading::Library::new(path) }.map_err(|e| loader_message(&e))
+    unsafe { libloading::Library::new(path) }.map_err(|e| loader_message(&e, path))
 }
 
-fn loader_message(e: &libloading::Error) -> String {
+/// What the dynamic loader said, without the private copy's path it starts
+/// with (the error names the original file already).
+fn loader_message(e: &libloading::Error, shadow: &Path) -> String {
     use std::error::Error;
     let mut s = e.to_string();
     let mut cause = e.source();
@@ -384,7 +392,11 @@ fn loader_message(e: &libloading::Error) -> String {
         s = c.to_string();
         cause = c.source();
     }
-    s
+    let prefix = format!("{}: ", shadow.display());
+    match s.strip_prefix(&prefix) {
+        Some(rest) => rest.to_owned(),
+        None => s,
+    }
 }
 
 /// A private copy of a library file, removed when the last handle drops.
@@ -396,15 +408,14 @@ pub struct ShadowFile {
 static NEXT_SHADOW: AtomicU64 = AtomicU64::new(0);
 
 impl ShadowFile {
-    /// Copies `source` to a new, unique, owner-only file in `dir`, hashing
-    /// what it copies.
-    fn copy(source: &Path, dir: &Path) -> Result<(ShadowFile, [u8; 32]), LoadError> {
+    /// Writes `bytes`, read from `source`, to a new, unique, owner-only file
+    /// in `dir`, and hashes them.
+    fn copy(source: &Path, bytes: &[u8], dir: &Path) -> Result<(ShadowFile, [u8; 32]), LoadError> {
         let io = |e| LoadError::Io {
             path: source.to_owned(),
             source: e,
         };
-        let bytes = fs::read(source).map_err(io)?;
-        let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
         let stem = source
             .file_stem()
             .and_then(|s| s.to_str())
@@ -424,7 +435,7 @@ impl ShadowFile {
             match options.open(&path) {
                 Ok(mut file) => {
                     let shadow = ShadowFile { path };
-                    file.write_all(&bytes).map_err(io)?;
+                    file.write_all(bytes).map_err(io)?;
                     return Ok((shadow, sha256));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -442,6 +453,12 @@ impl ShadowFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// SHA-256 of a file's content, as the loader computes it: the value to pin
+/// with `ReloadOptions::sha256` or `--bind SLOT=LIB@SHA256`.
+pub fn file_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
+    Ok(Sha256::digest(fs::read(path)?).into())
 }
 
 fn nanos() -> u128 {

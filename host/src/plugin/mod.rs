@@ -1,6 +1,7 @@
 //! Plugin libraries: loading, checking and releasing them.
 
 mod descriptor;
+mod elf;
 mod layout;
 mod library;
 mod trust;
@@ -9,5 +10,13 @@ pub use descriptor::{
     Entry, FunctionInfo, Header, LoadHook, PluginInfo, SaveHook, StateHooks, is_identifier,
     read_descriptor, read_header, tag_name,
 };
-pub use library::{Library, LoadOptions, PluginKind, Retained, ShadowFile, retained_libraries};
+pub use library::{
+    Library, LoadOptions, PluginKind, Retained, ShadowFile, file_sha256, retained_libraries,
+};
 pub use trust::{TrustPolicy, hex, parse_sha256};
+
+/// Whether an ELF file holds every part its headers point to (any other
+/// file passes).
+pub(crate) fn elf_whole(bytes: &[u8]) -> bool {
+    elf::check(bytes).is_ok()
+}

@@ -141,59 +141,9 @@ impl WatchLoop {
     }
 }
 
-/// Whether a library file looks completely written: not empty, and for an
-/// ELF file, long enough to hold the section header table its header
-/// points to (linkers write it last).
+/// Whether a library file looks completely written: not empty, and every
+/// part its ELF headers point to inside it (linkers write the section
+/// headers last).
 fn looks_complete(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
-    if bytes.is_empty() {
-        return false;
-    }
-    if !bytes.starts_with(b"\x7fELF") {
-        return true;
-    }
-    elf_end(&bytes).is_some_and(|end| bytes.len() as u64 >= end)
-}
-
-/// Where an ELF file's section header table ends, from its header.
-fn elf_end(b: &[u8]) -> Option<u64> {
-    let little = match b.get(5)? {
-        1 => true,
-        2 => false,
-        _ => return None,
-    };
-    let int = |at: usize, len: usize| -> Option<u64> {
-        let bytes = b.get(at..at + len)?;
-        Some(if little {
-            bytes.iter().rev().fold(0, |v, &x| v << 8 | u64::from(x))
-        } else {
-            bytes.iter().fold(0, |v, &x| v << 8 | u64::from(x))
-        })
-    };
-    let (shoff, shentsize, shnum) = match b.get(4)? {
-        1 => (int(0x20, 4)?, int(0x2e, 2)?, int(0x30, 2)?),
-        2 => (int(0x28, 8)?, int(0x3a, 2)?, int(0x3c, 2)?),
-        _ => return None,
-    };
-    shoff.checked_add(shentsize.checked_mul(shnum)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::elf_end;
-
-    #[test]
-    fn a_truncated_elf_is_incomplete() {
-        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        let end = elf_end(&exe).expect("the test binary is ELF");
-        assert_eq!(
-            end,
-            exe.len() as u64,
-            "linkers put the section headers last"
-        );
-        assert!(elf_end(&exe[..10]).is_none());
-        assert!(elf_end(&exe[..64]).is_some_and(|e| e > 64));
-    }
+    std::fs::read(path).is_ok_and(|bytes| !bytes.is_empty() && crate::plugin::elf_whole(&bytes))
 }

@@ -40,6 +40,12 @@ pub fn disassemble(program: &Program) -> String {
             };
             let _ = writeln!(out, "    {}", instruction(program, f, instr));
         }
+        // A label may sit past the last instruction (a jump to the end,
+        // which the verifier refuses, but which text must still express).
+        let end = program.code.len() as u32;
+        if i + 1 == program.functions.len() && f.end == end && targets.contains(&end) {
+            let _ = writeln!(out, "L{end}:");
+        }
         if i > 0 {
             out.push_str(".end\n");
         }

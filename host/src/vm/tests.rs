@@ -530,3 +530,12 @@ fn a_state_that_does_not_fit_is_refused_and_changes_nothing() {
     assert_eq!(vm.set_state(&bad), Err(StateError::Frames));
     assert_eq!(vm.state().unwrap(), good);
 }
+
+#[test]
+fn a_label_past_the_last_instruction_survives_disassembly() {
+    // Found by the `asm` fuzz target.
+    let p = assemble("PUSH 1\nJZ join\nPUSH 2\njoin: Hts:\n").unwrap();
+    assert_eq!(assemble(&disassemble(&p)).unwrap(), p);
+    let p = assemble("HALT\n.func f () -> void\nJMP end\nend:\n.end").unwrap();
+    assert_eq!(assemble(&disassemble(&p)).unwrap(), p);
+}

@@ -1,0 +1,447 @@
+//! Fault containment: panics and error statuses reach the VM as typed
+//! errors with the slot still bound; every hostile library a reload can
+//! meet is refused with its own error while the old build keeps answering;
+//! the trust checks refuse a library before it is opened.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hotslot::vm::{Value, assemble, verify};
+use hotslot::{AbiError, Fault, LoadError, ReloadOptions, SlotError, SlotTable, TrustError};
+use hotslot_tests::{BROKEN, built, library_name, tempdir};
+
+fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
+    Arc::new(verify(assemble(src).unwrap()).unwrap())
+}
+
+/// Resident memory of this process, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
+    let b = built();
+    let table = SlotTable::new().unwrap();
+    let src = "
+        .import 0 boom (i32) -> i32
+        .import 1 divide (i32, i32) -> i32
+        .import 2 odd_payload () -> i32
+        .import 3 checked (i32, i32) -> i32
+        .local n i32
+        PUSH 7
+        CALL_NATIVE 0
+        HALT
+    ";
+    let mut vm = table.vm(program(src)).unwrap();
+    let lib = b.rust("hotslot-fixture-panicky");
+    table
+        .bind_many(
+            &lib,
+            &[(0, None), (1, None), (2, None), (3, None)],
+            &ReloadOptions::default(),
+        )
+        .unwrap();
+    let mut run = |vm: &mut hotslot::vm::Vm<hotslot::SlotReader>| match vm.run() {
+        Err(e) => match e.fault {
+            Fault::Panic {
+                message, slot: 0, ..
+            } => message,
+            other => panic!("expected a panic fault, found {other}"),
+        },
+        Ok(()) => panic!("the call must fail"),
+    };
+    assert_eq!(run(&mut vm), "boom #7");
+    let e = vm.run().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pc 1 (`CALL_NATIVE 0`): plugin panicked in `boom` (slot 0): boom #7"
+    );
+
+    // 10,000 panics: each one a typed error, no memory growth.
+    for _ in 0..200 {
+        run(&mut vm);
+    }
+    let before = rss_kib();
+    for _ in 0..10_000 {
+        assert_eq!(run(&mut vm), "boom #7");
+    }
+    let grown = rss_kib().saturating_sub(before);
+    assert!(
+        grown < 1024,
+        "10,000 panics grew resident memory by {grown} KiB"
+    );
+
+    // The slots are still bound, and the other functions answer.
+    let others = "
+        .import 0 boom (i32) -> i32
+        .import 1 divide (i32, i32) -> i32
+        .import 2 odd_payload () -> i32
+        .import 3 checked (i32, i32) -> i32
+        PUSH 7
+        PUSH 0
+        CALL_NATIVE 1
+        HALT
+    ";
+    let mut vm = table.vm(program(others)).unwrap();
+    let e = vm.run().unwrap_err();
+    assert!(
+        matches!(&e.fault, Fault::Panic { message, .. } if message == "attempt to divide by zero"),
+        "{e}"
+    );
+    let mut vm = table
+        .vm(program(&others.replace(
+            "PUSH 7\n        PUSH 0\n        CALL_NATIVE 1",
+            "CALL_NATIVE 2",
+        )))
+        .unwrap();
+    let e = vm.run().unwrap_err();
+    assert!(
+        matches!(&e.fault, Fault::Panic { message, .. } if message == "Box<dyn Any>"),
+        "{e}"
+    );
+    let mut vm = table
+        .vm(program(&others.replace(
+            "PUSH 0\n        CALL_NATIVE 1",
+            "PUSH 0\n        CALL_NATIVE 3",
+        )))
+        .unwrap();
+    let e = vm.run().unwrap_err();
+    assert!(
+        matches!(&e.fault, Fault::Native { message, .. } if message == "cannot divide 7 by 0"),
+        "{e}"
+    );
+    let mut vm = table
+        .vm(program(&others.replace(
+            "PUSH 0\n        CALL_NATIVE 1",
+            "PUSH 2\n        CALL_NATIVE 3",
+        )))
+        .unwrap();
+    vm.run().unwrap();
+    assert_eq!(vm.stack(), vec![Value::I32(3)]);
+}
+
+#[test]
+fn a_c_error_status_gives_a_typed_error() {
+    let table = SlotTable::new().unwrap();
+    let mut vm = table
+        .vm(program(
+            ".import 0 c_div (i64, i64) -> i64\nPUSH i64 1\nPUSH i64 0\nCALL_NATIVE 0\nHALT",
+        ))
+        .unwrap();
+    table.bind(0, built().c("string_ops_c"), None).unwrap();
+    let e = vm.run().unwrap_err();
+    assert!(
+        matches!(&e.fault, Fault::Native { message, function, .. } if message == "c_div: division by zero" && function == "c_div"),
+        "{e}"
+    );
+    let mut vm = table
+        .vm(program(
+            ".import 0 c_div (i64, i64) -> i64\nPUSH i64 9\nPUSH i64 2\nCALL_NATIVE 0\nHALT",
+        ))
+        .unwrap();
+    vm.run().unwrap();
+    assert_eq!(vm.stack(), vec![Value::I64(4)]);
+}
+
+/// A table whose slot 0 serves `add` from a copy of the valid fixture, a
+/// VM calling it, and the path to put hostile files at.
+fn serving() -> (
+    tempfile::TempDir,
+    PathBuf,
+    SlotTable,
+    hotslot::vm::Vm<hotslot::SlotReader>,
+) {
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("plugin"));
+    std::fs::copy(built().c("broken_none"), &lib).unwrap();
+    let table = SlotTable::new().unwrap();
+    let vm = table
+        .vm(program(
+            ".import 0 add (i32, i32) -> i32\nPUSH 2\nPUSH 3\nCALL_NATIVE 0\nHALT",
+        ))
+        .unwrap();
+    table.bind(0, &lib, None).unwrap();
+    (dir, lib, table, vm)
+}
+
+fn still_answers(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) {
+    vm.run().expect("the old build still answers");
+    assert_eq!(vm.stack(), vec![Value::I32(5)]);
+}
+
+#[test]
+fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
+    let (_dir, lib, table, mut vm) = serving();
+    still_answers(&mut vm);
+    let good = std::fs::read(&lib).unwrap();
+    let refuse = |bytes: Option<&[u8]>| -> SlotError {
+        let _ = std::fs::remove_file(&lib);
+        let _ = std::fs::remove_dir(&lib);
+        if let Some(b) = bytes {
+            std::fs::write(&lib, b).unwrap();
+        }
+        table.reload(&lib).expect_err("the reload must be refused")
+    };
+    let load = |e: SlotError| match e {
+        SlotError::Load { source, .. } => source,
+        other => panic!("expected a load error, found {other}"),
+    };
+
+    // glibc's loader would map the missing part and die of SIGBUS.
+    let e = load(refuse(Some(&good[..good.len() / 3])));
+    assert!(
+        matches!(e, LoadError::NotSharedLibrary { .. }),
+        "truncated: {e}"
+    );
+    assert!(e.to_string().contains("truncated: "), "{e}");
+    still_answers(&mut vm);
+
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let e = load(refuse(Some(&random)));
+    assert!(
+        matches!(e, LoadError::NotSharedLibrary { .. }),
+        "random bytes: {e}"
+    );
+    still_answers(&mut vm);
+
+    let e = load(refuse(Some(b"")));
+    assert!(
+        matches!(e, LoadError::NotSharedLibrary { .. }),
+        "empty: {e}"
+    );
+    still_answers(&mut vm);
+
+    let _ = std::fs::remove_file(&lib);
+    std::fs::create_dir(&lib).unwrap();
+    let e = load(table.reload(&lib).unwrap_err());
+    assert!(matches!(e, LoadError::NotAFile { .. }), "a directory: {e}");
+    std::fs::remove_dir(&lib).unwrap();
+    still_answers(&mut vm);
+
+    let e = load(refuse(None));
+    assert!(matches!(e, LoadError::FileMissing { .. }), "missing: {e}");
+    still_answers(&mut vm);
+
+    // Every malformed descriptor; `NO_DESCRIPTOR` is a valid ELF shared
+    // library without the descriptor export.
+    for name in BROKEN {
+        let e = load(refuse(Some(&std::fs::read(built().broken(name)).unwrap())));
+        let expected = match *name {
+            "NO_DESCRIPTOR" | "NO_GET_VERSION" => matches!(e, LoadError::SymbolMissing { .. }),
+            "VERSION_MISMATCH" => matches!(e, LoadError::GetVersionMismatch { .. }),
+            "UNSTABLE" => matches!(e, LoadError::Unstable { .. }),
+            _ => matches!(e, LoadError::Abi(_)),
+        };
+        assert!(expected, "{name}: {e}");
+        still_answers(&mut vm);
+    }
+    let e = load(refuse(Some(
+        &std::fs::read(built().rust("hotslot-fixture-layout-mismatch")).unwrap(),
+    )));
+    assert!(matches!(e, LoadError::Layout { .. }), "{e}");
+    still_answers(&mut vm);
+
+    // The good build comes back.
+    std::fs::write(&lib, &good).unwrap();
+    table.reload(&lib).unwrap();
+    still_answers(&mut vm);
+}
+
+#[test]
+fn a_descriptor_that_changes_between_reads_is_refused() {
+    let e = hotslot::plugin::Library::open(&built().broken("UNSTABLE"), &Default::default())
+        .unwrap_err();
+    assert!(matches!(e, LoadError::Unstable { .. }), "{e}");
+    assert!(e.to_string().contains("`add` (i32, i32) -> i32 1."), "{e}");
+}
+
+#[test]
+fn an_unreadable_library_is_refused_and_the_old_build_answers() {
+    // Run the REPL as an unprivileged user when the tests run as root, whom
+    // file permissions do not stop.
+    use std::os::unix::process::CommandExt;
+    let dir = tempdir();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lib = dir.path().join(library_name("plugin"));
+    std::fs::copy(built().c("math_ops"), &lib).unwrap();
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut cmd = std::process::Command::new(built().hotslot());
+    cmd.args(["repl", "--bind"])
+        .arg(format!("0={}", lib.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: `geteuid` has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::Write;
+    writeln!(stdin, "1").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o000)).unwrap();
+    writeln!(stdin, "2\n\n\n\n1").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("cannot read library"), "{stdout}");
+    assert!(stdout.contains("Permission denied"), "{stdout}");
+    assert_eq!(stdout.matches("Result: 15").count(), 2, "{stdout}");
+}
+
+/// Builds the constructor fixture, whose load creates `marker`.
+fn constructor(dir: &Path, marker: &Path) -> PathBuf {
+    let out = dir.join(library_name("constructor"));
+    built().build_c(
+        "tests/fixtures/c/constructor.c",
+        &out,
+        &[&format!("MARKER=\"{}\"", marker.display())],
+    );
+    out
+}
+
+#[test]
+fn the_trust_checks_refuse_before_opening() {
+    let dir = tempdir();
+    let marker = dir.path().join("opened");
+    let lib = constructor(dir.path(), &marker);
+    let table = SlotTable::new().unwrap();
+    let _vm = table
+        .vm(program(".import 0 op (i32, i32) -> i32\nHALT"))
+        .unwrap();
+
+    // World-writable file.
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let e = table.bind(0, &lib, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SlotError::Load {
+                source: LoadError::Untrusted(TrustError::WritableByOthers { mode: 0o666, .. }),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Group-writable file.
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let e = table.bind(0, &lib, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SlotError::Load {
+                source: LoadError::Untrusted(_),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // World-writable directory without the sticky bit.
+    let open_dir = dir.path().join("open");
+    std::fs::create_dir(&open_dir).unwrap();
+    let in_open = open_dir.join(library_name("constructor"));
+    std::fs::copy(&lib, &in_open).unwrap();
+    std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let e = table.bind(0, &in_open, None).unwrap_err();
+    assert!(
+        matches!(e, SlotError::Load { source: LoadError::Untrusted(TrustError::WritableByOthers { ref path, .. }), .. } if *path == open_dir),
+        "{e}"
+    );
+
+    // A pinned hash that does not match.
+    let wrong = ReloadOptions {
+        allow_downgrade: false,
+        sha256: Some([7; 32]),
+    };
+    let e = table.bind_with(0, &lib, None, &wrong).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SlotError::Load {
+                source: LoadError::HashMismatch { .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    assert!(
+        !marker.exists(),
+        "a refused library must not have been opened"
+    );
+
+    // The right hash, and then the marker shows the library was opened.
+    let right = ReloadOptions {
+        allow_downgrade: false,
+        sha256: Some(sha256(&lib)),
+    };
+    table.bind_with(0, &lib, None, &right).unwrap();
+    assert!(marker.exists());
+
+    // The pin stays: a changed file is refused on reload without a new pin.
+    std::fs::remove_file(&marker).unwrap();
+    let mut bytes = std::fs::read(&lib).unwrap();
+    bytes.extend_from_slice(b"appended");
+    std::fs::write(&lib, bytes).unwrap();
+    let e = table.reload(&lib).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SlotError::Load {
+                source: LoadError::HashMismatch { .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(!marker.exists());
+}
+
+#[test]
+fn untrusted_paths_load_when_explicitly_allowed() {
+    let dir = tempdir();
+    let lib = constructor(dir.path(), &dir.path().join("opened"));
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let table = SlotTable::with_options(hotslot::TableOptions {
+        trust: hotslot::plugin::TrustPolicy {
+            allow_untrusted_paths: true,
+            sha256: None,
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let _vm = table
+        .vm(program(".import 0 op (i32, i32) -> i32\nHALT"))
+        .unwrap();
+    table.bind(0, &lib, None).unwrap();
+}
+
+fn sha256(path: &Path) -> [u8; 32] {
+    hotslot::plugin::file_sha256(path).unwrap()
+}
+
+#[test]
+fn abi_errors_name_expected_and_found() {
+    let e = AbiError::AbiMajor {
+        expected: 1,
+        found: 2,
+    };
+    assert_eq!(
+        e.to_string(),
+        "ABI major version mismatch: expected 1, found 2"
+    );
+}
