@@ -45,7 +45,7 @@ fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
             &ReloadOptions::default(),
         )
         .unwrap();
-    let mut run = |vm: &mut hotslot::vm::Vm<hotslot::SlotReader>| match vm.run() {
+    let run = |vm: &mut hotslot::vm::Vm<hotslot::SlotReader>| match vm.run() {
         Err(e) => match e.fault {
             Fault::Panic {
                 message, slot: 0, ..
