@@ -116,23 +116,31 @@ fn build() -> Built {
         .to_owned();
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root).args(["build", "--quiet"]);
-    for p in RUST_PACKAGES {
-        cmd.args(["-p", p]);
-    }
-    cmd.arg("--target-dir").arg(&target);
-    let status = cmd.status().expect("cargo runs");
-    assert!(
-        status.success(),
-        "building the Rust plugins failed: {cmd:?}"
-    );
+    // A sanitizer build of the tests (scripts/tsan) loads the plugins of a
+    // plain build, made beforehand, instead of building them itself.
+    let debug_dir = match std::env::var_os("HOTSLOT_PREBUILT") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.current_dir(&root).args(["build", "--quiet"]);
+            for p in RUST_PACKAGES {
+                cmd.args(["-p", p]);
+            }
+            cmd.arg("--target-dir").arg(&target);
+            let status = cmd.status().expect("cargo runs");
+            assert!(
+                status.success(),
+                "building the Rust plugins failed: {cmd:?}"
+            );
+            target.join("debug")
+        }
+    };
 
     let c_dir = target.join("hotslot-tests");
     std::fs::create_dir_all(&c_dir).expect("target/hotslot-tests is writable");
     let built = Built {
-        debug_dir: target.join("debug"),
+        debug_dir,
         c_dir,
         cc: CCompiler::find().expect("a C compiler"),
         root,

@@ -1,0 +1,838 @@
+//! hotslot against the peers users would pick instead, measured in one run.
+//!
+//!     cargo bench -p hotslot-bench --features peers,plot
+//!
+//! Without `peers`, Lua and wasmi are left out; without `plot`, the SVG.
+//! Results go to standard output as the tables of `BENCHMARKS.md`, and to
+//! `target/hotslot-bench/results.json` (and `bench/ns-per-call.svg`).
+//!
+//! Every figure is a median with the minimum and maximum over repeated
+//! measurements in this one process; ratios compare medians of this run.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hotslot::cbuild::CCompiler;
+use hotslot::plugin::{Library, LoadOptions, retained_libraries};
+use hotslot::vm::{CallFailure, Natives, Program, StaticNatives, Vm, assemble, verify};
+use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
+use hotslot_plugin_api::{HsCallCtx, HsValue};
+
+/// Calls per loop measurement.
+const CALLS: i32 = 5_000_000;
+/// Repetitions of each loop measurement.
+const REPEAT: usize = 7;
+/// Swaps for the reload latency figures.
+const RELOADS: usize = 1000;
+/// Reload cycles for the memory figures.
+const CYCLES: usize = 10_000;
+
+/// The loop of the issue: `PUSH a; PUSH b; CALL_NATIVE 0; POP; decrement;
+/// jump if not zero`, with the counter kept on the stack.
+fn loop_program(n: i32) -> String {
+    format!(
+        ".import 0 math_add (i32, i32) -> i32
+            PUSH {n}
+        top:
+            PUSH 10
+            PUSH 5
+            CALL_NATIVE 0
+            POP
+            PUSH 1
+            SUB
+            DUP
+            JNZ top
+            HALT"
+    )
+}
+
+struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn stats(mut v: Vec<f64>) -> Stats {
+    v.sort_by(f64::total_cmp);
+    Stats {
+        median: v[v.len() / 2],
+        min: v[0],
+        max: v[v.len() - 1],
+    }
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = |x: f64| {
+            if x >= 100.0 {
+                format!("{x:.0}")
+            } else if x >= 10.0 {
+                format!("{x:.1}")
+            } else {
+                format!("{x:.2}")
+            }
+        };
+        write!(f, "{} ({}–{})", p(self.median), p(self.min), p(self.max))
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// ns per call of `f`, which makes `calls` calls, `REPEAT` times.
+fn per_call(calls: i32, mut f: impl FnMut()) -> Stats {
+    f(); // warm up
+    let samples = (0..REPEAT)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_nanos() as f64 / f64::from(calls)
+        })
+        .collect();
+    stats(samples)
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn library_name(name: &str) -> String {
+    format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+struct Plugins {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    root: PathBuf,
+    /// The quiet C `math_add`, built with the system's compiler.
+    c: PathBuf,
+    /// The same, multiplying: the second build for swaps.
+    c_mul: PathBuf,
+    /// The quiet Rust `math_add`, a release build.
+    rust: PathBuf,
+}
+
+impl Plugins {
+    fn build() -> Plugins {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_owned();
+        let dir = tempfile::Builder::new()
+            .prefix("hotslot-bench-")
+            .tempdir()
+            .unwrap();
+        let cc = CCompiler::find().expect("a C compiler");
+        let build_c = |name: &str, defines: &[&str]| -> PathBuf {
+            let out = dir.path().join(library_name(name));
+            let include = [root.join("plugin-api/include"), root.join("c-shim/include")];
+            cc.build(
+                &root.join("bench/c/quiet_math.c"),
+                &out,
+                &[&include[0], &include[1]],
+                defines,
+            )
+            .unwrap();
+            out
+        };
+        let c = build_c("quiet_math_c", &[]);
+        let c_mul = build_c("quiet_math_c_mul", &["OP(a,b)=((a)*(b))"]);
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        let status = std::process::Command::new(cargo)
+            .current_dir(&root)
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "-p",
+                "hotslot-bench-quiet-math",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let rust = dir.path().join(library_name("quiet_math_rust"));
+        std::fs::copy(
+            target
+                .join("release")
+                .join(library_name("hotslot_bench_quiet_math")),
+            &rust,
+        )
+        .unwrap();
+        Plugins {
+            dir: dir.path().to_owned(),
+            _dir: dir,
+            root,
+            c,
+            c_mul,
+            rust,
+        }
+    }
+}
+
+/// The raw `int math_add(int, int)` of a loaded C build.
+fn raw_math_add(lib: &libloading::Library) -> unsafe extern "C" fn(i32, i32) -> i32 {
+    // SAFETY: the quiet C plugin exports `int math_add(int, int)`.
+    unsafe {
+        *lib.get::<unsafe extern "C" fn(i32, i32) -> i32>("math_add")
+            .unwrap()
+    }
+}
+
+/// A VM over `program` whose slot 0 is bound in `table` to `lib`.
+fn slot_vm(
+    table: &SlotTable,
+    program: &Arc<hotslot::vm::VerifiedProgram>,
+    lib: &Path,
+) -> Vm<hotslot::SlotReader> {
+    let vm = table.vm_with(Arc::clone(program), small()).unwrap();
+    table.bind(0, lib, None).unwrap();
+    vm
+}
+
+fn small() -> hotslot::vm::VmOptions {
+    hotslot::vm::VmOptions {
+        stack_capacity: 1024,
+        ..Default::default()
+    }
+}
+
+fn run_vm<N: Natives>(vm: &mut Vm<N>) {
+    vm.run().unwrap();
+}
+
+/// The naive peer: a hot-lib-reloader-style slot that takes a lock and looks
+/// the symbol up on every call.
+struct NaiveSlot {
+    lib: Mutex<libloading::Library>,
+}
+
+// SAFETY: `call` calls `math_add(int, int)` with the two i32 arguments of
+// the program's only import, `(i32, i32) -> i32`, checked by `link`.
+unsafe impl Natives for NaiveSlot {
+    fn link(&self, program: &Program) -> Result<(), LinkError> {
+        let sig = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
+        match program.imports.as_slice() {
+            [i] if i.slot == 0 && i.signature == sig => Ok(()),
+            _ => Err(LinkError::Unserved { slot: 0 }),
+        }
+    }
+
+    unsafe fn call(
+        &self,
+        _: u32,
+        _: *mut HsCallCtx,
+        args: *const HsValue,
+        _: usize,
+        ret: *mut HsValue,
+    ) -> Result<(), CallFailure> {
+        let lib = self.lib.lock().unwrap();
+        // SAFETY: as in `raw_math_add`; the symbol is used under the lock.
+        let f = unsafe { lib.get::<unsafe extern "C" fn(i32, i32) -> i32>("math_add") }.unwrap();
+        // SAFETY: `link` checked the import: two i32 arguments, an i32 result.
+        unsafe { (*ret).i32 = f((*args).i32, (*args.add(1)).i32) };
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<(String, String, Stats)>,
+    json: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Report {
+    fn add(&mut self, key: &str, label: &str, unit: &str, s: Stats) {
+        println!("  {label:<58} {s} {unit}");
+        self.json.insert(
+            key.into(),
+            serde_json::json!({ "label": label, "unit": unit, "median": s.median, "min": s.min, "max": s.max }),
+        );
+        self.rows.push((key.into(), label.into(), s));
+    }
+
+    fn median(&self, key: &str) -> f64 {
+        self.rows
+            .iter()
+            .find(|r| r.0 == key)
+            .map_or(f64::NAN, |r| r.2.median)
+    }
+
+    fn note(&mut self, key: &str, value: serde_json::Value) {
+        self.json.insert(key.into(), value);
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter is not supported.
+    let p = Plugins::build();
+    let mut r = Report::default();
+    println!(
+        "hotslot-bench: {} calls per loop, {REPEAT} repetitions, {RELOADS} swaps, {CYCLES} reload cycles",
+        CALLS
+    );
+    println!("machine: {} cores, {}", cores(), cpu_model());
+    r.note(
+        "machine",
+        serde_json::json!({ "cores": cores(), "cpu": cpu_model() }),
+    );
+
+    calls(&p, &mut r);
+    reloads(&p, &mut r);
+    throughput(&p, &mut r);
+    memory(&p, &mut r);
+    watch_latency(&p, &mut r);
+    ratios(&r);
+
+    let out = p.root.join("target/hotslot-bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&r.json).unwrap(),
+    )
+    .unwrap();
+    plot(&r, &p.root.join("bench/ns-per-call.svg"));
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// (a) to (e): ns per call from a loop.
+fn calls(p: &Plugins, r: &mut Report) {
+    println!("\nns per call (median (min–max) over {REPEAT} loops of {CALLS} calls):");
+    let program = Arc::new(verify(assemble(&loop_program(CALLS)).unwrap()).unwrap());
+
+    // (a) through a hot-swappable slot.
+    let table = SlotTable::new().unwrap();
+    let mut vm = slot_vm(&table, &program, &p.c);
+    r.add(
+        "slot_c",
+        "(a) hotslot VM, hot-swappable slot, C math_add",
+        "ns/call",
+        per_call(CALLS, || run_vm(&mut vm)),
+    );
+    drop(vm);
+    let table = SlotTable::new().unwrap();
+    let mut vm = slot_vm(&table, &program, &p.rust);
+    r.add(
+        "slot_rust",
+        "(a) hotslot VM, hot-swappable slot, Rust math_add",
+        "ns/call",
+        per_call(CALLS, || run_vm(&mut vm)),
+    );
+    drop(vm);
+
+    // (b) linked statically: no slot.
+    let i32x2 = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
+    for (key, label, entry) in [
+        (
+            "static_c",
+            "(b) hotslot VM, C math_add linked statically",
+            hotslot_bench::static_c_entry(),
+        ),
+        (
+            "static_rust",
+            "(b) hotslot VM, Rust math_add linked statically",
+            hotslot_bench::static_rust_entry(),
+        ),
+    ] {
+        let mut natives = StaticNatives::new();
+        // SAFETY: both entries follow the ABI for `(i32, i32) -> i32`.
+        unsafe { natives.insert(0, "math_add", i32x2.clone(), entry) };
+        let mut vm = Vm::with_options(Arc::clone(&program), natives, small()).unwrap();
+        r.add(key, label, "ns/call", per_call(CALLS, || run_vm(&mut vm)));
+    }
+
+    // (c) the floor: a Rust loop calling the dlopen'd entry point.
+    let lib = Library::open(&p.c, &LoadOptions::default()).unwrap();
+    let entry = lib.info().function("math_add").unwrap().entry.0;
+    let args = [HsValue { i32: 10 }, HsValue { i32: 5 }];
+    r.add(
+        "raw_entry",
+        "(c) Rust loop, dlopen'd C entry point via fn pointer",
+        "ns/call",
+        per_call(CALLS, || {
+            let mut out = HsValue::ZERO;
+            for _ in 0..CALLS {
+                // SAFETY: the entry takes two i32 arguments and writes an i32.
+                let s =
+                    unsafe { entry(std::ptr::null_mut(), black_box(args.as_ptr()), 2, &mut out) };
+                black_box((s, out));
+            }
+        }),
+    );
+    let raw_lib = unsafe_open(&p.c);
+    let raw = raw_math_add(&raw_lib);
+    r.add(
+        "raw_fn",
+        "(c) Rust loop, dlopen'd C math_add(int, int) via fn pointer",
+        "ns/call",
+        per_call(CALLS, || {
+            for _ in 0..CALLS {
+                // SAFETY: a plain C function of two ints.
+                black_box(unsafe { black_box(raw)(black_box(10), black_box(5)) });
+            }
+        }),
+    );
+
+    // (d) the peer runtimes.
+    #[cfg(feature = "peers")]
+    peers::run(raw, r);
+    #[cfg(not(feature = "peers"))]
+    println!("  (d) Lua 5.4 and wasmi: left out (build with --features peers)");
+
+    // (e) the naive peer.
+    let naive = NaiveSlot {
+        lib: Mutex::new(unsafe_open(&p.c)),
+    };
+    let mut vm = Vm::with_options(Arc::clone(&program), naive, small()).unwrap();
+    r.add(
+        "naive",
+        "(e) hotslot VM, naive slot (lock + dlsym per call)",
+        "ns/call",
+        per_call(CALLS, || run_vm(&mut vm)),
+    );
+}
+
+fn unsafe_open(path: &Path) -> libloading::Library {
+    // SAFETY: the quiet C plugin has no initializers beyond the C runtime's.
+    unsafe { libloading::Library::new(path) }.unwrap()
+}
+
+#[cfg(feature = "peers")]
+mod peers {
+    use std::hint::black_box;
+    use std::sync::OnceLock;
+
+    use super::{CALLS, Report, per_call};
+
+    static MATH_ADD: OnceLock<unsafe extern "C" fn(i32, i32) -> i32> = OnceLock::new();
+
+    /// The binding a Lua user writes: `math_add(a, b)` as a C function.
+    unsafe extern "C-unwind" fn l_math_add(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+        let f = MATH_ADD.get().unwrap();
+        // SAFETY: Lua calls this with its state; the arguments are read as
+        // integers and the result pushed, as any Lua C function does.
+        unsafe {
+            let a = mlua::ffi::lua_tointeger(l, 1) as i32;
+            let b = mlua::ffi::lua_tointeger(l, 2) as i32;
+            mlua::ffi::lua_pushinteger(l, mlua::ffi::lua_Integer::from(f(a, b)));
+        }
+        1
+    }
+
+    pub fn run(raw: unsafe extern "C" fn(i32, i32) -> i32, r: &mut Report) {
+        let _ = MATH_ADD.set(raw);
+        let lua = mlua::Lua::new();
+        // SAFETY: `l_math_add` follows the Lua C function protocol.
+        let f = unsafe { lua.create_c_function(l_math_add) }.unwrap();
+        lua.globals().set("math_add", f).unwrap();
+        let chunk = lua
+            .load(format!(
+                "local f = math_add; for i = 1, {CALLS} do f(10, 5) end"
+            ))
+            .into_function()
+            .unwrap();
+        r.add(
+            "lua",
+            "(d) Lua 5.4 loop calling the C math_add (a Lua C function)",
+            "ns/call",
+            per_call(CALLS, || chunk.call::<()>(()).unwrap()),
+        );
+
+        let engine = wasmi::Engine::default();
+        let wasm = wat::parse_str(
+            r#"(module
+                (import "env" "math_add" (func $add (param i32 i32) (result i32)))
+                (func (export "run") (param $n i32)
+                    (loop $top
+                        (drop (call $add (i32.const 10) (i32.const 5)))
+                        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                        (br_if $top (local.get $n)))))"#,
+        )
+        .unwrap();
+        let module = wasmi::Module::new(&engine, &wasm[..]).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let mut linker = wasmi::Linker::<()>::new(&engine);
+        linker
+            .func_wrap("env", "math_add", move |a: i32, b: i32| -> i32 {
+                // SAFETY: a plain C function of two ints.
+                unsafe { raw(a, b) }
+            })
+            .unwrap();
+        #[expect(
+            deprecated,
+            reason = "instantiate_and_start's replacement is not in this wasmi yet"
+        )]
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .unwrap()
+            .start(&mut store)
+            .unwrap();
+        let run = instance.get_typed_func::<i32, ()>(&store, "run").unwrap();
+        r.add(
+            "wasmi",
+            "(d) wasmi loop calling the C math_add (a host function)",
+            "ns/call",
+            per_call(CALLS, || run.call(&mut store, black_box(CALLS)).unwrap()),
+        );
+    }
+}
+
+/// (f): reload latency against a bare dlopen + dlsym + dlclose.
+fn reloads(p: &Plugins, r: &mut Report) {
+    println!("\nreload latency (µs; p50 and p99 over {RELOADS} swaps):");
+    for (key, lib_src, label) in [("c", &p.c, "C"), ("rust", &p.rust, "Rust")] {
+        let lib = p.dir.join(library_name(&format!("swap_{key}")));
+        std::fs::copy(lib_src, &lib).unwrap();
+        let table = SlotTable::new().unwrap();
+        let program = Arc::new(verify(assemble(&loop_program(1)).unwrap()).unwrap());
+        let _vm = slot_vm(&table, &program, &lib);
+        let mut reload = Vec::with_capacity(RELOADS);
+        for _ in 0..RELOADS {
+            let t = Instant::now();
+            table.reload(&lib).unwrap();
+            reload.push(t.elapsed().as_nanos() as f64 / 1000.0);
+        }
+        assert!(
+            table.pending_releases().is_empty(),
+            "the old builds were released within the reload"
+        );
+        let mut bare = Vec::with_capacity(RELOADS);
+        for _ in 0..RELOADS {
+            let t = Instant::now();
+            let l = unsafe_open(&lib);
+            // SAFETY: looked up only, never called.
+            let s = unsafe { l.get::<unsafe extern "C" fn()>("hotslot_plugin") }.unwrap();
+            black_box(*s);
+            l.close().unwrap();
+            bare.push(t.elapsed().as_nanos() as f64 / 1000.0);
+        }
+        for (what, mut v) in [("reload", reload), ("bare", bare)] {
+            v.sort_by(f64::total_cmp);
+            let p50 = percentile(&v, 0.5);
+            let p99 = percentile(&v, 0.99);
+            let label = if what == "reload" {
+                format!("(f) {label}: hotslot reload (copy, every check, swap, release)")
+            } else {
+                format!("(f) {label}: bare dlopen + dlsym + dlclose of the same file")
+            };
+            println!(
+                "  {label:<58} p50 {p50:.0} µs, p99 {p99:.0} µs (min {:.0}, max {:.0})",
+                v[0],
+                v[v.len() - 1]
+            );
+            r.note(
+                &format!("reload_{key}_{what}"),
+                serde_json::json!({ "label": label, "p50_us": p50, "p99_us": p99, "min_us": v[0], "max_us": v[v.len() - 1] }),
+            );
+            r.rows.push((
+                format!("reload_{key}_{what}_p50"),
+                label,
+                Stats {
+                    median: p50,
+                    min: v[0],
+                    max: v[v.len() - 1],
+                },
+            ));
+        }
+    }
+}
+
+/// (g): calls per second of 4 threads, with and without 100 reloads per second.
+fn throughput(p: &Plugins, r: &mut Report) {
+    const THREADS: usize = 4;
+    const SECONDS: f64 = 2.0;
+    println!(
+        "\ncalls per second, {THREADS} threads, {SECONDS} s per measurement (median (min–max) of 3):"
+    );
+    let lib = p.dir.join(library_name("throughput"));
+    std::fs::copy(&p.c, &lib).unwrap();
+    let table = SlotTable::new().unwrap();
+    let program = Arc::new(verify(assemble(&loop_program(100_000)).unwrap()).unwrap());
+    table.declare_program(program.program()).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    let measure = |reloading: bool| -> (f64, usize) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let calls = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let mut vm = table.vm_with(Arc::clone(&program), small()).unwrap();
+                let (stop, calls) = (Arc::clone(&stop), Arc::clone(&calls));
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        vm.run().unwrap();
+                        calls.fetch_add(100_000, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        let mut reloads = 0;
+        while start.elapsed().as_secs_f64() < SECONDS {
+            if reloading {
+                table.reload(&lib).unwrap();
+                reloads += 1;
+                let next = Duration::from_millis(10 * reloads as u64);
+                if let Some(wait) = next.checked_sub(start.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            } else {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            t.join().unwrap();
+        }
+        (calls.load(Ordering::Relaxed) as f64 / elapsed, reloads)
+    };
+    let (mut without, mut with, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        without.push(measure(false).0 / 1e6);
+        let (c, n) = measure(true);
+        with.push(c / 1e6);
+        counts.push(n);
+    }
+    r.add(
+        "tput_without",
+        "(g) 4 threads, no reloads",
+        "M calls/s",
+        stats(without),
+    );
+    r.add(
+        "tput_with",
+        "(g) 4 threads, 100 reloads per second",
+        "M calls/s",
+        stats(with),
+    );
+    r.note("tput_reloads_done", serde_json::json!(counts));
+    println!("  reloads done per 2 s measurement: {counts:?}");
+}
+
+/// (h): resident memory after 10,000 reload cycles.
+fn memory(p: &Plugins, r: &mut Report) {
+    println!("\nresident memory over {CYCLES} reload cycles (KiB):");
+    for (key, src, label) in [("c", &p.c, "C"), ("rust", &p.rust, "Rust")] {
+        let lib = p.dir.join(library_name(&format!("cycles_{key}")));
+        std::fs::copy(src, &lib).unwrap();
+        let table = SlotTable::new().unwrap();
+        let program = Arc::new(verify(assemble(&loop_program(10)).unwrap()).unwrap());
+        let mut vm = slot_vm(&table, &program, &lib);
+        // Warm up allocator and loader caches.
+        for _ in 0..100 {
+            table.reload(&lib).unwrap();
+            vm.run().unwrap();
+        }
+        let retained_before = retained_libraries().len();
+        let start = rss_kib();
+        for _ in 0..CYCLES {
+            table.reload(&lib).unwrap();
+            vm.run().unwrap();
+        }
+        table.wait_released(Duration::from_secs(5));
+        let end = rss_kib();
+        let retained = retained_libraries().len() - retained_before;
+        println!(
+            "  (h) {label}: start {start} KiB, after {CYCLES} cycles {end} KiB: {:+} KiB; retained generations: {retained}",
+            end as i64 - start as i64
+        );
+        r.note(
+            &format!("memory_{key}"),
+            serde_json::json!({ "start_kib": start, "end_kib": end, "growth_kib": end as i64 - start as i64, "retained": retained }),
+        );
+    }
+}
+
+/// Watch mode: from the last write of a new build to the first call it serves.
+fn watch_latency(p: &Plugins, r: &mut Report) {
+    const ROUNDS: usize = 20;
+    println!(
+        "\nwatch mode: last write of a new build to the first call it serves (ms, {ROUNDS} rounds):"
+    );
+    let lib = p.dir.join(library_name("watched"));
+    std::fs::copy(&p.c, &lib).unwrap();
+    let table = SlotTable::new().unwrap();
+    let program = Arc::new(
+        verify(
+            assemble(".import 0 math_add (i32, i32) -> i32\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nHALT")
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    table.declare_program(program.program()).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    let _watcher = table.watch(WatchOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut vm = table.vm(Arc::clone(&program)).unwrap();
+    let mut delays = Vec::new();
+    for round in 0..ROUNDS {
+        let (next, expect) = if round % 2 == 0 {
+            (&p.c_mul, 50)
+        } else {
+            (&p.c, 15)
+        };
+        // Write the build aside, then rename it over the library, as build
+        // tools do; the rename is the last write.
+        let tmp = lib.with_extension("new");
+        std::fs::copy(next, &tmp).unwrap();
+        let written = Instant::now();
+        std::fs::rename(&tmp, &lib).unwrap();
+        loop {
+            vm.run().unwrap();
+            if vm.stack() == [hotslot::vm::Value::I32(expect)] {
+                break;
+            }
+            assert!(
+                written.elapsed() < Duration::from_secs(5),
+                "the watch reload did not come"
+            );
+            std::hint::spin_loop();
+        }
+        delays.push(written.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    delays.sort_by(f64::total_cmp);
+    let p50 = percentile(&delays, 0.5);
+    let p99 = percentile(&delays, 0.99);
+    println!(
+        "  watch reload: p50 {p50:.1} ms, p99 {p99:.1} ms (min {:.1}, max {:.1})",
+        delays[0],
+        delays[ROUNDS - 1]
+    );
+    r.note(
+        "watch_ms",
+        serde_json::json!({ "p50": p50, "p99": p99, "min": delays[0], "max": delays[ROUNDS - 1] }),
+    );
+}
+
+fn ratios(r: &Report) {
+    println!("\nratios (medians of this run):");
+    let show = |label: &str, a: &str, b: &str| {
+        println!("  {label:<58} {:.2}", r.median(a) / r.median(b));
+    };
+    show("(a) C slot / (d) Lua 5.4 C call", "slot_c", "lua");
+    show("(a) C slot / (d) wasmi host call", "slot_c", "wasmi");
+    show("(a) C slot / (b) C linked statically", "slot_c", "static_c");
+    show(
+        "(a) Rust slot / (b) Rust linked statically",
+        "slot_rust",
+        "static_rust",
+    );
+    show("(a) C slot / (c) raw entry point", "slot_c", "raw_entry");
+    show("(e) naive slot / (a) C slot", "naive", "slot_c");
+    show(
+        "(f) C reload p50 / bare cycle p50",
+        "reload_c_reload_p50",
+        "reload_c_bare_p50",
+    );
+    show(
+        "(f) Rust reload p50 / bare cycle p50",
+        "reload_rust_reload_p50",
+        "reload_rust_bare_p50",
+    );
+    show("(g) with reloads / without", "tput_with", "tput_without");
+}
+
+#[cfg(feature = "plot")]
+fn plot(r: &Report, path: &Path) {
+    use plotters::prelude::*;
+    let bars: Vec<(&str, &Stats)> = [
+        ("raw_fn", "Rust loop → C fn pointer"),
+        ("raw_entry", "Rust loop → C entry point"),
+        ("static_c", "hotslot VM, static C"),
+        ("static_rust", "hotslot VM, static Rust"),
+        ("slot_c", "hotslot VM, slot → C"),
+        ("slot_rust", "hotslot VM, slot → Rust"),
+        ("wasmi", "wasmi → host fn"),
+        ("lua", "Lua 5.4 → C fn"),
+        ("naive", "naive slot (lock + dlsym)"),
+    ]
+    .into_iter()
+    .filter_map(|(k, label)| r.rows.iter().find(|x| x.0 == k).map(|x| (label, &x.2)))
+    .collect();
+    let max = bars.iter().map(|b| b.1.max).fold(0.0, f64::max) * 1.15;
+    let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
+    root.fill(&WHITE).unwrap();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "ns per native call (median, whiskers min–max)",
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(210)
+        .build_cartesian_2d(0.0..max, (0..bars.len()).into_segmented())
+        .unwrap();
+    chart
+        .configure_mesh()
+        .y_labels(bars.len())
+        .y_label_formatter(&|y| match y {
+            SegmentValue::CenterOf(i) => bars.get(*i).map_or(String::new(), |b| b.0.to_owned()),
+            _ => String::new(),
+        })
+        .x_desc("ns per call")
+        .disable_y_mesh()
+        .draw()
+        .unwrap();
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (label, s))| {
+            let color = if label.starts_with("hotslot VM, slot") {
+                RED.mix(0.8)
+            } else {
+                BLUE.mix(0.5)
+            };
+            Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (s.median, SegmentValue::Exact(i + 1)),
+                ],
+                color.filled(),
+            )
+        }))
+        .unwrap();
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, s))| {
+            PathElement::new(
+                vec![
+                    (s.min, SegmentValue::CenterOf(i)),
+                    (s.max, SegmentValue::CenterOf(i)),
+                ],
+                BLACK.stroke_width(2),
+            )
+        }))
+        .unwrap();
+    root.present().unwrap();
+    println!("\nplot: {}", path.display());
+}
+
+#[cfg(not(feature = "plot"))]
+fn plot(_: &Report, _: &Path) {}
