@@ -313,25 +313,60 @@ pub unsafe fn load_state(
 /// A function's version defaults to the plugin's; `#[version = "x.y.z"]`
 /// sets its own.
 ///
-/// ```ignore
+/// ```
+/// use std::sync::atomic::{AtomicI64, Ordering};
+///
+/// static TOTAL: AtomicI64 = AtomicI64::new(0);
+///
+/// fn save() -> Vec<u8> {
+///     TOTAL.load(Ordering::SeqCst).to_le_bytes().to_vec()
+/// }
+///
+/// fn load(version: u32, state: &[u8]) -> Result<(), String> {
+///     let bytes: [u8; 8] = state.try_into().map_err(|_| "expected 8 bytes".to_string())?;
+///     if version != 1 {
+///         return Err(format!("unknown state version {version}"));
+///     }
+///     TOTAL.store(i64::from_le_bytes(bytes), Ordering::SeqCst);
+///     Ok(())
+/// }
+///
 /// hotslot_plugin_api::plugin! {
 ///     name = "math_ops";
 ///     version = "1.0.0";
+///     state = { version: 1, save: save, load: load };
 ///
 ///     /// Adds two integers.
 ///     pub fn math_add(a: i32, b: i32) -> i32 {
 ///         a.wrapping_add(b)
 ///     }
 ///
+///     /// Divides, or fails with a message.
 ///     #[version = "1.1.0"]
 ///     pub fn safe_div(a: i64, b: i64) -> Result<i64, String> {
 ///         a.checked_div(b).ok_or_else(|| format!("cannot divide {a} by {b}"))
 ///     }
+///
+///     /// Adds to a running total that survives reloads.
+///     pub fn accumulate(x: i64) -> i64 {
+///         TOTAL.fetch_add(x, Ordering::SeqCst) + x
+///     }
+/// }
+///
+/// fn main() {
+///     // SAFETY: `hotslot_plugin` returns a pointer to a static.
+///     let d = unsafe { &*hotslot_plugin() };
+///     // SAFETY: the table holds `function_count` valid pointers.
+///     let f = unsafe { &**d.functions.add(1) };
+///     assert_eq!(f.version, hotslot_plugin_api::HsVersion::new(1, 1, 0));
+///     assert_eq!(d.state_version, 1);
+///     assert!(d.save_state.is_some() && d.load_state.is_some());
+///     assert_eq!(safe_div(7, 2), Ok(3));
 /// }
 /// ```
 ///
 /// Optional state kept across reloads (see the state hooks of
-/// `HsPluginDescriptor`) is declared after the version:
+/// `HsPluginDescriptor`) is declared after the version, as above:
 /// `state = { version: 1, save: save_fn, load: load_fn };` with
 /// `fn save_fn() -> Vec<u8>` and `fn load_fn(u32, &[u8]) -> Result<(), String>`.
 #[macro_export]

@@ -103,14 +103,12 @@ impl LoadArgs {
 
 /// Applies `--bind` specs to `table`: one transaction per library.
 pub fn bind_all(table: &SlotTable, binds: &[BindSpec]) -> Result<(), String> {
-    let mut libraries: Vec<&Path> = binds.iter().map(|b| b.path.as_path()).collect();
-    libraries.dedup();
-    let mut seen = Vec::new();
-    for path in libraries {
-        if seen.contains(&path) {
+    let mut done: Vec<&Path> = Vec::new();
+    for path in binds.iter().map(|b| b.path.as_path()) {
+        if done.contains(&path) {
             continue;
         }
-        seen.push(path);
+        done.push(path);
         let group: Vec<&BindSpec> = binds.iter().filter(|b| b.path == path).collect();
         let slots: Vec<(u32, Option<&str>)> = group
             .iter()
