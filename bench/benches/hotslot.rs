@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use hotslot::cbuild::CCompiler;
 use hotslot::plugin::{Library, LoadOptions, retained_libraries};
-use hotslot::vm::{CallFailure, Natives, Program, StaticNatives, Vm, assemble, verify};
+use hotslot::vm::{Natives, Program, StaticNatives, Vm, assemble, verify};
 use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
-use hotslot_plugin_api::{HsCallCtx, HsValue};
+use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
 
 /// Calls per loop measurement.
 const CALLS: i32 = 5_000_000;
@@ -82,19 +82,6 @@ impl std::fmt::Display for Stats {
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
-}
-
-/// ns per call of `f`, which makes `calls` calls, `REPEAT` times.
-fn per_call(calls: i32, mut f: impl FnMut()) -> Stats {
-    f(); // warm up
-    let samples = (0..REPEAT)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    stats(samples)
 }
 
 fn rss_kib() -> u64 {
@@ -239,13 +226,17 @@ unsafe impl Natives for NaiveSlot {
         args: *const HsValue,
         _: usize,
         ret: *mut HsValue,
-    ) -> Result<(), CallFailure> {
+    ) -> HsStatus {
         let lib = self.lib.lock().unwrap();
         // SAFETY: as in `raw_math_add`; the symbol is used under the lock.
         let f = unsafe { lib.get::<unsafe extern "C" fn(i32, i32) -> i32>("math_add") }.unwrap();
         // SAFETY: `link` checked the import: two i32 arguments, an i32 result.
         unsafe { (*ret).i32 = f((*args).i32, (*args.add(1)).i32) };
-        Ok(())
+        HsStatus::OK
+    }
+
+    fn failed_function(&self, _: u32) -> Option<String> {
+        Some("math_add".into())
     }
 }
 
@@ -291,11 +282,25 @@ fn main() {
         serde_json::json!({ "cores": cores(), "cpu": cpu_model() }),
     );
 
-    calls(&p, &mut r);
-    reloads(&p, &mut r);
-    throughput(&p, &mut r);
-    memory(&p, &mut r);
-    watch_latency(&p, &mut r);
+    // HOTSLOT_BENCH=calls,reloads runs only those sections (while tuning);
+    // the figures of BENCHMARKS.md come from a run of all of them.
+    let only = std::env::var("HOTSLOT_BENCH").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|s| s == name);
+    if wanted("calls") {
+        calls(&p, &mut r);
+    }
+    if wanted("reloads") {
+        reloads(&p, &mut r);
+    }
+    if wanted("throughput") {
+        throughput(&p, &mut r);
+    }
+    if wanted("memory") {
+        memory(&p, &mut r);
+    }
+    if wanted("watch") {
+        watch_latency(&p, &mut r);
+    }
     ratios(&r);
 
     let out = p.root.join("target/hotslot-bench");
@@ -324,30 +329,48 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// (a) to (e): ns per call from a loop.
+/// One way of making `CALLS` calls, measured against the others.
+struct Candidate {
+    key: &'static str,
+    label: &'static str,
+    run: Box<dyn FnMut()>,
+}
+
+fn candidate(key: &'static str, label: &'static str, run: impl FnMut() + 'static) -> Candidate {
+    Candidate {
+        key,
+        label,
+        run: Box::new(run),
+    }
+}
+
+/// (a) to (e): ns per call from a loop. The candidates take turns, round
+/// after round, so that the machine's noise falls on all of them alike.
 fn calls(p: &Plugins, r: &mut Report) {
-    println!("\nns per call (median (min–max) over {REPEAT} loops of {CALLS} calls):");
+    println!("\nns per call (median (min–max) over {REPEAT} rounds of {CALLS} calls each):");
     let program = Arc::new(verify(assemble(&loop_program(CALLS)).unwrap()).unwrap());
+    let mut all = Vec::new();
 
     // (a) through a hot-swappable slot.
-    let table = SlotTable::new().unwrap();
-    let mut vm = slot_vm(&table, &program, &p.c);
-    r.add(
-        "slot_c",
-        "(a) hotslot VM, hot-swappable slot, C math_add",
-        "ns/call",
-        per_call(CALLS, || run_vm(&mut vm)),
-    );
-    drop(vm);
-    let table = SlotTable::new().unwrap();
-    let mut vm = slot_vm(&table, &program, &p.rust);
-    r.add(
-        "slot_rust",
-        "(a) hotslot VM, hot-swappable slot, Rust math_add",
-        "ns/call",
-        per_call(CALLS, || run_vm(&mut vm)),
-    );
-    drop(vm);
+    for (key, label, lib) in [
+        (
+            "slot_c",
+            "(a) hotslot VM, hot-swappable slot, C math_add",
+            &p.c,
+        ),
+        (
+            "slot_rust",
+            "(a) hotslot VM, hot-swappable slot, Rust math_add",
+            &p.rust,
+        ),
+    ] {
+        let table = SlotTable::new().unwrap();
+        let mut vm = slot_vm(&table, &program, lib);
+        all.push(candidate(key, label, move || {
+            let _keep = &table;
+            run_vm(&mut vm);
+        }));
+    }
 
     // (b) linked statically: no slot.
     let i32x2 = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
@@ -367,44 +390,49 @@ fn calls(p: &Plugins, r: &mut Report) {
         // SAFETY: both entries follow the ABI for `(i32, i32) -> i32`.
         unsafe { natives.insert(0, "math_add", i32x2.clone(), entry) };
         let mut vm = Vm::with_options(Arc::clone(&program), natives, small()).unwrap();
-        r.add(key, label, "ns/call", per_call(CALLS, || run_vm(&mut vm)));
+        all.push(candidate(key, label, move || run_vm(&mut vm)));
     }
 
-    // (c) the floor: a Rust loop calling the dlopen'd entry point.
+    // (c) the floor: a Rust loop calling the dlopen'd entry point, and the
+    // plain C function under it.
     let lib = Library::open(&p.c, &LoadOptions::default()).unwrap();
     let entry = lib.info().function("math_add").unwrap().entry.0;
-    let args = [HsValue { i32: 10 }, HsValue { i32: 5 }];
-    r.add(
+    all.push(candidate(
         "raw_entry",
         "(c) Rust loop, dlopen'd C entry point via fn pointer",
-        "ns/call",
-        per_call(CALLS, || {
+        move || {
+            let _keep = &lib;
+            let args = [HsValue { i32: 10 }, HsValue { i32: 5 }];
             let mut out = HsValue::ZERO;
             for _ in 0..CALLS {
-                // SAFETY: the entry takes two i32 arguments and writes an i32.
-                let s =
-                    unsafe { entry(std::ptr::null_mut(), black_box(args.as_ptr()), 2, &mut out) };
-                black_box((s, out));
+                // SAFETY: the entry takes two i32 arguments and writes an i32,
+                // read back at its own width.
+                let result = unsafe {
+                    let s = entry(std::ptr::null_mut(), black_box(args.as_ptr()), 2, &mut out);
+                    (s, out.i32)
+                };
+                black_box(result);
             }
-        }),
-    );
-    let raw_lib = unsafe_open(&p.c);
+        },
+    ));
+    let raw_lib = Arc::new(unsafe_open(&p.c));
     let raw = raw_math_add(&raw_lib);
-    r.add(
+    let keep = Arc::clone(&raw_lib);
+    all.push(candidate(
         "raw_fn",
         "(c) Rust loop, dlopen'd C math_add(int, int) via fn pointer",
-        "ns/call",
-        per_call(CALLS, || {
+        move || {
+            let _keep = &keep;
             for _ in 0..CALLS {
                 // SAFETY: a plain C function of two ints.
                 black_box(unsafe { black_box(raw)(black_box(10), black_box(5)) });
             }
-        }),
-    );
+        },
+    ));
 
     // (d) the peer runtimes.
     #[cfg(feature = "peers")]
-    peers::run(raw, r);
+    all.extend(peers::candidates(raw));
     #[cfg(not(feature = "peers"))]
     println!("  (d) Lua 5.4 and wasmi: left out (build with --features peers)");
 
@@ -413,12 +441,27 @@ fn calls(p: &Plugins, r: &mut Report) {
         lib: Mutex::new(unsafe_open(&p.c)),
     };
     let mut vm = Vm::with_options(Arc::clone(&program), naive, small()).unwrap();
-    r.add(
+    all.push(candidate(
         "naive",
         "(e) hotslot VM, naive slot (lock + dlsym per call)",
-        "ns/call",
-        per_call(CALLS, || run_vm(&mut vm)),
-    );
+        move || run_vm(&mut vm),
+    ));
+
+    for c in &mut all {
+        (c.run)(); // warm up
+    }
+    let mut samples = vec![Vec::with_capacity(REPEAT); all.len()];
+    for _ in 0..REPEAT {
+        for (c, s) in all.iter_mut().zip(&mut samples) {
+            let t = Instant::now();
+            (c.run)();
+            s.push(t.elapsed().as_nanos() as f64 / f64::from(CALLS));
+        }
+    }
+    for (c, s) in all.iter().zip(samples) {
+        r.add(c.key, c.label, "ns/call", stats(s));
+    }
+    drop(raw_lib);
 }
 
 fn unsafe_open(path: &Path) -> libloading::Library {
@@ -431,7 +474,7 @@ mod peers {
     use std::hint::black_box;
     use std::sync::OnceLock;
 
-    use super::{CALLS, Report, per_call};
+    use super::{CALLS, Candidate, candidate};
 
     static MATH_ADD: OnceLock<unsafe extern "C" fn(i32, i32) -> i32> = OnceLock::new();
 
@@ -448,7 +491,7 @@ mod peers {
         1
     }
 
-    pub fn run(raw: unsafe extern "C" fn(i32, i32) -> i32, r: &mut Report) {
+    pub fn candidates(raw: unsafe extern "C" fn(i32, i32) -> i32) -> Vec<Candidate> {
         let _ = MATH_ADD.set(raw);
         let lua = mlua::Lua::new();
         // SAFETY: `l_math_add` follows the Lua C function protocol.
@@ -460,11 +503,13 @@ mod peers {
             ))
             .into_function()
             .unwrap();
-        r.add(
+        let lua_run = candidate(
             "lua",
             "(d) Lua 5.4 loop calling the C math_add (a Lua C function)",
-            "ns/call",
-            per_call(CALLS, || chunk.call::<()>(()).unwrap()),
+            move || {
+                let _keep = &lua;
+                chunk.call::<()>(()).unwrap();
+            },
         );
 
         let engine = wasmi::Engine::default();
@@ -489,7 +534,7 @@ mod peers {
             .unwrap();
         #[expect(
             deprecated,
-            reason = "instantiate_and_start's replacement is not in this wasmi yet"
+            reason = "the replacement of instantiate is not in this wasmi yet"
         )]
         let instance = linker
             .instantiate(&mut store, &module)
@@ -497,12 +542,14 @@ mod peers {
             .start(&mut store)
             .unwrap();
         let run = instance.get_typed_func::<i32, ()>(&store, "run").unwrap();
-        r.add(
+        let wasmi_run = candidate(
             "wasmi",
             "(d) wasmi loop calling the C math_add (a host function)",
-            "ns/call",
-            per_call(CALLS, || run.call(&mut store, black_box(CALLS)).unwrap()),
+            move || {
+                run.call(&mut store, black_box(CALLS)).unwrap();
+            },
         );
+        vec![lua_run, wasmi_run]
     }
 }
 

@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
-use hotslot::vm::{CallFailure, Natives, Program, Vm, VmOptions, decode, encode, verify};
+use hotslot::vm::{Natives, Program, Vm, VmOptions, decode, encode, verify};
 use hotslot::LinkError;
-use hotslot_plugin_api::{HsCallCtx, HsStr, HsValue};
+use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 use libfuzzer_sys::fuzz_target;
 
 /// Serves every slot: strings come back empty, everything else zero.
@@ -33,7 +33,7 @@ unsafe impl Natives for AnyNatives {
         _: *const HsValue,
         _: usize,
         ret: *mut HsValue,
-    ) -> Result<(), CallFailure> {
+    ) -> HsStatus {
         // SAFETY: the VM passes a writable result slot and its context.
         unsafe {
             ret.write(HsValue::ZERO);
@@ -41,7 +41,11 @@ unsafe impl Natives for AnyNatives {
                 ((*ctx).return_str)(ctx, HsStr::from_str("s"));
             }
         }
-        Ok(())
+        HsStatus::OK
+    }
+
+    fn failed_function(&self, _: u32) -> Option<String> {
+        None
     }
 }
 

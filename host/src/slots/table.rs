@@ -16,7 +16,7 @@ use super::epoch::{Epochs, ReaderEpoch};
 use crate::error::{LinkError, SlotError};
 use crate::plugin::{FunctionInfo, Library, LoadOptions, PluginKind, ShadowFile, TrustPolicy};
 use crate::vm::ctx::CallCtx;
-use crate::vm::{CallFailure, Import, Natives, Program, VerifiedProgram, Vm, VmOptions};
+use crate::vm::{Import, Natives, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
 #[derive(Clone, Debug, Default)]
@@ -57,10 +57,10 @@ struct Cell {
     binding: Option<Arc<Binding>>,
 }
 
-/// An immutable view of every slot; VMs read it, writers replace it.
-struct Snapshot {
-    cells: Box<[Cell]>,
-}
+/// An immutable view of every slot, indexed by slot number; VMs read it,
+/// writers replace it. Published as a pointer to its first cell, so that a
+/// call reaches its entry point in as few dependent loads as possible.
+type Snapshot = Box<[Cell]>;
 
 /// The entry point of a slot that is declared but not bound.
 unsafe extern "C" fn unbound(
@@ -97,17 +97,20 @@ struct Writer {
     decls: BTreeMap<u32, Import>,
     slots: BTreeMap<u32, Bound>,
     libraries: HashMap<PathBuf, LibState>,
+    /// Length of the published snapshot (its pointer is `Inner::snapshot`).
+    published_len: usize,
 }
 
 struct Retired {
     epoch: u64,
-    snapshot: Box<Snapshot>,
+    snapshot: Snapshot,
 }
 
 type Observer = Box<dyn Fn(&ReloadEvent) + Send + Sync>;
 
 struct Inner {
-    snapshot: AtomicPtr<Snapshot>,
+    /// The first cell of the current snapshot.
+    snapshot: AtomicPtr<Cell>,
     epochs: Epochs,
     writer: Mutex<Writer>,
     retired: Mutex<Vec<Retired>>,
@@ -377,9 +380,7 @@ impl SlotTable {
             }
         };
         let inner = Arc::new(Inner {
-            snapshot: AtomicPtr::new(Box::into_raw(Box::new(Snapshot {
-                cells: Box::new([]),
-            }))),
+            snapshot: AtomicPtr::new(Box::into_raw(Snapshot::default()).cast()),
             epochs: Epochs::default(),
             writer: Mutex::new(Writer::default()),
             retired: Mutex::new(Vec::new()),
@@ -415,7 +416,7 @@ impl SlotTable {
             None => {}
         }
         w.decls.insert(import.slot, import.clone());
-        self.inner.publish(&w);
+        self.inner.publish(&mut w);
         Ok(())
     }
 
@@ -511,7 +512,7 @@ impl SlotTable {
         }
         w.slots.remove(&slot);
         w.forget_unused_libraries();
-        self.inner.publish(&w);
+        self.inner.publish(&mut w);
         Ok(())
     }
 
@@ -520,6 +521,7 @@ impl SlotTable {
         SlotReader {
             epoch: self.inner.epochs.register(),
             inner: Arc::clone(&self.inner),
+            failed: std::cell::Cell::new(None),
         }
     }
 
@@ -570,7 +572,7 @@ impl SlotTable {
         let retired = self.inner.retired();
         let mut out: Vec<PendingRelease> = retired
             .iter()
-            .flat_map(|r| r.snapshot.cells.iter())
+            .flat_map(|r| r.snapshot.iter())
             .filter_map(|c| c.binding.as_ref())
             .map(|b| &b.library)
             .filter(|l| !current.contains(&l.generation()))
@@ -676,9 +678,7 @@ impl Writer {
                 binding: Some(Arc::clone(&b.binding)),
             };
         }
-        Snapshot {
-            cells: cells.into(),
-        }
+        cells.into()
     }
 }
 
@@ -692,14 +692,20 @@ impl Inner {
     }
 
     /// Publishes the writer's state as the new snapshot and retires the old.
-    fn publish(&self, w: &Writer) {
-        let new = Box::into_raw(Box::new(w.snapshot()));
-        let old = self.snapshot.swap(new, Ordering::AcqRel);
+    fn publish(&self, w: &mut Writer) {
+        let new = w.snapshot();
+        let len = new.len();
+        let old = self
+            .snapshot
+            .swap(Box::into_raw(new).cast(), Ordering::AcqRel);
         let epoch = self.epochs.advance();
-        // SAFETY: `old` came from `Box::into_raw` in a previous publish (or
-        // `with_options`), and the swap removed the table's only pointer to
-        // it; readers that may still hold it are tracked by the epoch.
-        let snapshot = unsafe { Box::from_raw(old) };
+        // SAFETY: `old` came from `Box::into_raw` of a snapshot of
+        // `published_len` cells in a previous publish (or `with_options`),
+        // and the swap removed the table's only pointer to it; readers that
+        // may still hold it are tracked by the epoch.
+        let snapshot =
+            unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(old, w.published_len)) };
+        w.published_len = len;
         self.retired().push(Retired { epoch, snapshot });
         self.reclaim();
         self.wake.notify_all();
@@ -862,7 +868,7 @@ impl Inner {
             },
         );
         w.forget_unused_libraries();
-        self.publish(&w);
+        self.publish(&mut w);
         drop(w);
         Ok(ReloadReport {
             took: started.elapsed(),
@@ -945,7 +951,6 @@ fn same_major(v: &Version) -> VersionReq {
 fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
     let (save, load) = (old.info().state?, new.info().state?);
     let mut ctx = CallCtx::new(0);
-    ctx.begin_call();
     let ctx_ptr: *mut CallCtx = &mut ctx;
     // SAFETY: the hook comes from `old`'s checked descriptor and `old` is
     // loaded; the context is valid for the call.
@@ -960,7 +965,7 @@ fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
         });
     }
     let bytes = std::mem::take(&mut ctx.bytes);
-    ctx.begin_call();
+    ctx.end_call();
     let ctx_ptr: *mut CallCtx = &mut ctx;
     // SAFETY: as above, for `new`; `bytes` outlives the call.
     let status = unsafe {
@@ -1002,9 +1007,14 @@ fn reclaimer(table: Weak<Inner>) {
 impl Drop for Inner {
     fn drop(&mut self) {
         let p = *self.snapshot.get_mut();
-        // SAFETY: `p` came from `Box::into_raw`; no reader remains (each
-        // holds an `Arc<Inner>`), so nothing else can use it.
-        drop(unsafe { Box::from_raw(p) });
+        let len = self
+            .writer
+            .get_mut()
+            .map_or_else(|e| e.into_inner().published_len, |w| w.published_len);
+        // SAFETY: `p` came from `Box::into_raw` of a snapshot of `len` cells;
+        // no reader remains (each holds an `Arc<Inner>`), so nothing else
+        // can use it.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, len)) });
     }
 }
 
@@ -1013,6 +1023,9 @@ impl Drop for Inner {
 pub struct SlotReader {
     inner: Arc<Inner>,
     epoch: Arc<ReaderEpoch>,
+    /// The function of the last call that failed, named before the
+    /// binding could be released.
+    failed: std::cell::Cell<Option<String>>,
 }
 
 impl SlotReader {
@@ -1057,29 +1070,27 @@ unsafe impl Natives for SlotReader {
         args: *const HsValue,
         nargs: usize,
         ret: *mut HsValue,
-    ) -> Result<(), CallFailure> {
-        // SAFETY: the snapshot pointer always points to a live snapshot:
-        // a replaced one is freed only after this reader's next quiescent
-        // point, which comes after its last use below.
-        let snapshot = unsafe { &*self.inner.snapshot.load(Ordering::Acquire) };
-        // SAFETY: `link` declared the slot, and snapshots only grow: every
-        // snapshot published since has a cell for it.
-        let cell = unsafe { snapshot.cells.get_unchecked(slot as usize) };
+    ) -> HsStatus {
+        let cells = self.inner.snapshot.load(Ordering::Acquire);
+        // SAFETY: the pointer always points to a live snapshot: a replaced
+        // one is freed only after this reader's next quiescent point, which
+        // comes after its last use below. `link` declared the slot, and
+        // snapshots only grow: every snapshot published since has a cell
+        // for it.
+        let cell = unsafe { &*cells.add(slot as usize) };
         // SAFETY: the cell's entry has the slot's declared signature (see
         // the `Natives` impl), and the caller passes matching arguments.
         let status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
-        let result = if status == HsStatus::OK {
-            Ok(())
-        } else {
-            Err(match &cell.binding {
-                None => CallFailure::Unbound,
-                Some(b) => CallFailure::Status {
-                    function: b.function.name.clone(),
-                    status,
-                },
-            })
-        };
+        if status != HsStatus::OK {
+            // Named now: once quiescent, the binding may be released.
+            self.failed
+                .set(cell.binding.as_ref().map(|b| b.function.name.clone()));
+        }
         self.inner.epochs.quiescent(&self.epoch);
-        result
+        status
+    }
+
+    fn failed_function(&self, _slot: u32) -> Option<String> {
+        self.failed.take()
     }
 }

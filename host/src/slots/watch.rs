@@ -141,9 +141,18 @@ impl WatchLoop {
     }
 }
 
-/// Whether a library file looks completely written: not empty, and every
-/// part its ELF headers point to inside it (linkers write the section
-/// headers last).
+/// Whether a library file looks completely written: on ELF platforms, it
+/// starts with the ELF magic (linkers may write the header last) and holds
+/// every part its headers point to (they write the section headers last);
+/// elsewhere, it is not empty. A file that does not look complete gets
+/// another event when its writer goes on.
 fn looks_complete(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| !bytes.is_empty() && crate::plugin::elf_whole(&bytes))
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    if cfg!(target_os = "linux") {
+        bytes.starts_with(b"\x7fELF") && crate::plugin::elf_whole(&bytes)
+    } else {
+        !bytes.is_empty()
+    }
 }

@@ -106,6 +106,9 @@ pub(crate) struct CallCtx {
     pub(crate) bytes: Vec<u8>,
     /// The first misuse of a callback during the current call.
     pub(crate) fault: Option<CallbackFault>,
+    /// Whether any callback ran during the current call: when not, none of
+    /// the fields above needs a look (the common case of a scalar result).
+    pub(crate) touched: bool,
 }
 
 impl CallCtx {
@@ -123,15 +126,16 @@ impl CallCtx {
             error: String::new(),
             bytes: Vec::new(),
             fault: None,
+            touched: false,
         }
     }
 
-    /// Clears what a previous call left.
-    #[inline]
-    pub(crate) fn begin_call(&mut self) {
+    /// Clears what a call left, for the next one.
+    pub(crate) fn end_call(&mut self) {
         self.result = None;
         self.has_error = false;
         self.fault = None;
+        self.touched = false;
     }
 
     /// The pointer to pass to a plugin. It is derived from the whole
@@ -182,6 +186,7 @@ unsafe fn host<'a>(ctx: *mut HsCallCtx) -> &'a mut CallCtx {
 unsafe extern "C" fn return_str(ctx: *mut HsCallCtx, s: HsStr) {
     // SAFETY: plugins call back with the context of the current call.
     let host = unsafe { host(ctx) };
+    host.touched = true;
     // SAFETY: the ABI requires the view to be valid for the callback.
     match unsafe { view(s.ptr, s.len) }.map(std::str::from_utf8) {
         Ok(Ok(text)) => host.result = Some(host.heap.alloc(text)),
@@ -197,6 +202,7 @@ unsafe extern "C" fn return_str(ctx: *mut HsCallCtx, s: HsStr) {
 unsafe extern "C" fn set_error(ctx: *mut HsCallCtx, message: HsStr) {
     // SAFETY: plugins call back with the context of the current call.
     let host = unsafe { host(ctx) };
+    host.touched = true;
     host.has_error = true;
     host.error.clear();
     // SAFETY: the ABI requires the view to be valid for the callback.
@@ -209,6 +215,7 @@ unsafe extern "C" fn set_error(ctx: *mut HsCallCtx, message: HsStr) {
 unsafe extern "C" fn return_bytes(ctx: *mut HsCallCtx, state: HsBytes) {
     // SAFETY: plugins call back with the context of the current call.
     let host = unsafe { host(ctx) };
+    host.touched = true;
     // SAFETY: the ABI requires the view to be valid for the callback.
     match unsafe { view(state.ptr, state.len) } {
         Ok(bytes) => {

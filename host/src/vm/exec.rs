@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::mem::size_of;
 use std::sync::Arc;
 
 use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
@@ -32,7 +33,7 @@ pub unsafe trait Natives {
     /// The run has stopped.
     fn leave(&self) {}
 
-    /// Calls the function serving `slot`.
+    /// Calls the function serving `slot` and returns its status.
     ///
     /// # Safety
     ///
@@ -46,35 +47,39 @@ pub unsafe trait Natives {
         args: *const HsValue,
         nargs: usize,
         ret: *mut HsValue,
-    ) -> Result<(), CallFailure>;
-}
+    ) -> HsStatus;
 
-/// Why a native call did not succeed, as a [`Natives`] reports it; the VM
-/// adds the message from the call context.
-#[derive(Debug)]
-pub enum CallFailure {
-    /// Nothing is bound to the slot.
-    Unbound,
-    /// The function returned a status other than OK.
-    Status {
-        /// The function.
-        function: String,
-        /// Its status.
-        status: HsStatus,
-    },
+    /// After a `call` of `slot` that did not return OK: the function that
+    /// was called, or `None` when nothing was bound to the slot.
+    fn failed_function(&self, slot: u32) -> Option<String>;
 }
 
 /// A fixed set of native functions, linked into the VM for good: no slot,
 /// no swap. For embedding without hot reload, and for measuring what
 /// swappability costs.
 pub struct StaticNatives {
-    entries: Vec<Option<(String, Signature, HsEntry)>>,
+    /// Per slot: the function's name and signature, for linking and errors.
+    declared: Vec<Option<(String, Signature)>>,
+    /// Per slot: the entry point, for calls.
+    entries: Vec<HsEntry>,
+}
+
+/// The entry point of a slot `StaticNatives` does not serve; `link`
+/// refuses programs that import one.
+unsafe extern "C" fn not_served(
+    _: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
+    HsStatus(-1)
 }
 
 impl StaticNatives {
     /// No functions.
     pub fn new() -> StaticNatives {
         StaticNatives {
+            declared: Vec::new(),
             entries: Vec::new(),
         }
     }
@@ -88,9 +93,11 @@ impl StaticNatives {
     pub unsafe fn insert(&mut self, slot: u32, name: &str, signature: Signature, entry: HsEntry) {
         let i = slot as usize;
         if self.entries.len() <= i {
-            self.entries.resize_with(i + 1, || None);
+            self.declared.resize_with(i + 1, || None);
+            self.entries.resize(i + 1, not_served);
         }
-        self.entries[i] = Some((name.to_owned(), signature, entry));
+        self.declared[i] = Some((name.to_owned(), signature));
+        self.entries[i] = entry;
     }
 }
 
@@ -106,12 +113,12 @@ unsafe impl Natives for StaticNatives {
     fn link(&self, program: &Program) -> Result<(), LinkError> {
         for import in &program.imports {
             match self
-                .entries
+                .declared
                 .get(import.slot as usize)
                 .and_then(Option::as_ref)
             {
                 None => return Err(LinkError::Unserved { slot: import.slot }),
-                Some((name, sig, _)) if *sig != import.signature => {
+                Some((name, sig)) if *sig != import.signature => {
                     return Err(LinkError::Signature {
                         slot: import.slot,
                         expected: import.signature.clone(),
@@ -133,25 +140,19 @@ unsafe impl Natives for StaticNatives {
         args: *const HsValue,
         nargs: usize,
         ret: *mut HsValue,
-    ) -> Result<(), CallFailure> {
+    ) -> HsStatus {
         // SAFETY: `link` checked that the program's slots are all present.
-        let (name, _, entry) = unsafe {
-            self.entries
-                .get_unchecked(slot as usize)
-                .as_ref()
-                .unwrap_unchecked()
-        };
+        let entry = unsafe { self.entries.get_unchecked(slot as usize) };
         // SAFETY: the caller passes arguments of the import's types, which
         // `link` checked are the entry's.
-        let status = unsafe { entry(ctx, args, nargs, ret) };
-        if status == HsStatus::OK {
-            Ok(())
-        } else {
-            Err(CallFailure::Status {
-                function: name.clone(),
-                status,
-            })
-        }
+        unsafe { entry(ctx, args, nargs, ret) }
+    }
+
+    fn failed_function(&self, slot: u32) -> Option<String> {
+        self.declared
+            .get(slot as usize)?
+            .as_ref()
+            .map(|(name, _)| name.clone())
     }
 }
 
@@ -498,100 +499,125 @@ impl<N: Natives> Vm<N> {
 
     fn dispatch(&mut self, mut fuel: u64) -> Result<Status, VmError> {
         let program = Arc::clone(&self.program);
-        let ops: &[Op] = &program.ops;
-        let stack: *mut HsValue = self.stack.as_mut_ptr();
+        let code: *const Op = program.ops.as_ptr();
+        let bottom: *mut HsValue = self.stack.as_mut_ptr();
         let capacity = self.stack.len();
         let ctx: *mut CallCtx = &raw mut self.ctx;
-        let mut pc = self.pc;
-        let mut sp = self.sp;
-        let mut base = self.frames.last().map_or(0, |f| f.base as usize);
+        // The next instruction, the top of the stack (one past the last
+        // value) and the current frame's first local, as pointers: the loop
+        // below works on them alone.
+        let mut ip: *const Op = code.wrapping_add(self.pc as usize);
+        let mut sp: *mut HsValue = bottom.wrapping_add(self.sp);
+        let mut bp: *mut HsValue =
+            bottom.wrapping_add(self.frames.last().map_or(0, |f| f.base as usize));
 
         if self.status == Status::Ready {
-            let need = sp + program.funcs[0].max_depth as usize;
+            let need = self.sp + program.funcs[0].max_depth as usize;
             if need > capacity {
-                return Err(self.fault(pc, Fault::StackOverflow { capacity }));
+                return Err(self.fault(self.pc, Fault::StackOverflow { capacity }));
             }
         }
 
         // Every access below relies on the verifier's guarantees for the
-        // program: `pc` stays within the code of the current function, each
+        // program: `ip` stays within the code of the current function, each
         // instruction finds on the stack the number and the types of values
-        // it reads (so `sp` never underflows the frame), locals are in range
+        // it reads (so `sp` never goes below the frame), locals are in range
         // with fixed types, and `CALL` checks the capacity for the callee's
-        // locals and deepest stack, so `sp` never passes `capacity`.
+        // locals and deepest stack, so `sp` never passes the stack's end.
         macro_rules! get {
-            ($i:expr, $field:ident) => {
+            ($p:expr, $field:ident) => {
                 // SAFETY: the slot is below `sp` and holds a value of the
                 // field's type, per the verifier's guarantees above.
-                unsafe { (*stack.wrapping_add($i)).$field }
+                unsafe { (*$p).$field }
             };
         }
         macro_rules! set {
-            ($i:expr, $field:ident, $v:expr) => {{
+            ($p:expr, $field:ident, $v:expr) => {{
                 let v = $v;
-                // SAFETY: the slot is below `capacity`, per the verifier's
+                // SAFETY: the slot is inside the stack, per the verifier's
                 // guarantees above; writing a union field is always valid.
-                unsafe { (*stack.wrapping_add($i)).$field = v }
+                unsafe { (*$p).$field = v }
             }};
         }
         macro_rules! read {
-            ($i:expr) => {
+            ($p:expr) => {
                 // SAFETY: the slot is below `sp`, per the verifier's
                 // guarantees above; all of it was initialized.
-                unsafe { *stack.wrapping_add($i) }
+                unsafe { *$p }
             };
         }
         macro_rules! write {
-            ($i:expr, $v:expr) => {{
+            ($p:expr, $v:expr) => {{
                 let v = $v;
-                // SAFETY: the slot is below `capacity`, per the verifier's
+                // SAFETY: the slot is inside the stack, per the verifier's
                 // guarantees above.
-                unsafe { *stack.wrapping_add($i) = v }
+                unsafe { *$p = v }
             }};
+        }
+        macro_rules! top {
+            ($n:expr) => {
+                sp.wrapping_sub($n)
+            };
         }
         macro_rules! binary {
             ($field:ident, |$a:ident, $b:ident| $e:expr) => {{
-                sp -= 1;
-                let ($a, $b) = (get!(sp - 1, $field), get!(sp, $field));
-                set!(sp - 1, $field, $e);
+                sp = top!(1);
+                let ($a, $b) = (get!(top!(1), $field), get!(sp, $field));
+                set!(top!(1), $field, $e);
             }};
             ($field:ident => $out:ident, |$a:ident, $b:ident| $e:expr) => {{
-                sp -= 1;
-                let ($a, $b) = (get!(sp - 1, $field), get!(sp, $field));
-                set!(sp - 1, $out, $e);
+                sp = top!(1);
+                let ($a, $b) = (get!(top!(1), $field), get!(sp, $field));
+                set!(top!(1), $out, $e);
             }};
         }
         macro_rules! str_cmp {
             (|$a:ident, $b:ident| $e:expr) => {{
-                sp -= 1;
-                let (x, y) = (get!(sp - 1, str), get!(sp, str));
+                sp = top!(1);
+                let (x, y) = (get!(top!(1), str), get!(sp, str));
                 // SAFETY: both are verified strings: views of valid UTF-8
                 // that the heap or the program keeps alive.
                 let ($a, $b) = unsafe { (x.as_bytes(), y.as_bytes()) };
-                set!(sp - 1, boolean, $e);
+                set!(top!(1), boolean, $e);
             }};
         }
         macro_rules! push {
             ($v:expr) => {{
                 write!(sp, $v);
-                sp += 1;
+                sp = sp.wrapping_add(1);
             }};
+        }
+        macro_rules! push_as {
+            ($field:ident, $v:expr) => {{
+                set!(sp, $field, $v);
+                sp = sp.wrapping_add(1);
+            }};
+        }
+        macro_rules! pc {
+            () => {
+                ((ip as usize - code as usize) / size_of::<Op>()) as u32
+            };
+        }
+        macro_rules! index {
+            ($p:expr) => {
+                ($p as usize - bottom as usize) / size_of::<HsValue>()
+            };
         }
         macro_rules! save {
             () => {{
-                self.pc = pc;
-                self.sp = sp;
+                self.pc = pc!();
+                self.sp = index!(sp);
             }};
         }
         macro_rules! trap {
             ($fault:expr) => {{
                 save!();
-                return Err(self.fault(pc - 1, $fault));
+                return Err(self.fault(pc!() - 1, $fault));
             }};
         }
         macro_rules! check_div {
             ($field:ident, $min:expr) => {{
-                let (a, b) = (get!(sp - 2, $field), get!(sp - 1, $field));
+                let (a, b) = (get!(top!(2), $field), get!(top!(1), $field));
                 if b == 0 {
                     trap!(Fault::DivideByZero);
                 }
@@ -600,28 +626,46 @@ impl<N: Natives> Vm<N> {
                 }
             }};
         }
+        macro_rules! jump {
+            ($t:expr) => {{
+                let target = code.wrapping_add($t as usize);
+                // Fuel is spent on backward jumps only, the ones that loop.
+                if target < ip {
+                    fuel -= 1;
+                    if fuel == 0 {
+                        ip = target;
+                        save!();
+                        return Ok(Status::Paused);
+                    }
+                }
+                ip = target;
+            }};
+        }
 
         loop {
-            // SAFETY: `pc` is within the function's verified code.
-            let op = unsafe { *ops.get_unchecked(pc as usize) };
-            pc += 1;
+            // SAFETY: `ip` points into the function's verified code.
+            let op = unsafe { *ip };
+            ip = ip.wrapping_add(1);
             match op {
                 Op::Nop => {}
-                Op::PushI32(v) => push!(HsValue { i32: v }),
-                Op::PushI64(v) => push!(HsValue { i64: v }),
-                Op::PushF64(v) => push!(HsValue { f64: v }),
-                Op::PushBool(v) => push!(HsValue { boolean: v }),
+                Op::PushI32(v) => push_as!(i32, v),
+                Op::PushI64(v) => push_as!(i64, v),
+                Op::PushF64(v) => push_as!(f64, v),
+                Op::PushBool(v) => push_as!(boolean, v),
                 Op::PushStr(i) => {
                     // SAFETY: the verifier only emits indices into `str_views`.
                     let s = unsafe { program.str_views.get_unchecked(i as usize) };
                     push!(HsValue { str: s.0 });
                 }
-                Op::Pop => sp -= 1,
-                Op::Dup => push!(read!(sp - 1)),
+                Op::Pop => sp = top!(1),
+                Op::Dup1 => push_as!(boolean, get!(top!(1), boolean)),
+                Op::Dup4 => push_as!(i32, get!(top!(1), i32)),
+                Op::Dup8 => push_as!(i64, get!(top!(1), i64)),
+                Op::Dup16 => push!(read!(top!(1))),
                 Op::Swap => {
-                    let (a, b) = (read!(sp - 2), read!(sp - 1));
-                    write!(sp - 2, b);
-                    write!(sp - 1, a);
+                    let (a, b) = (read!(top!(2)), read!(top!(1)));
+                    write!(top!(2), b);
+                    write!(top!(1), a);
                 }
                 Op::AddI32 => binary!(i32, |a, b| a.wrapping_add(b)),
                 Op::AddI64 => binary!(i64, |a, b| a.wrapping_add(b)),
@@ -650,11 +694,11 @@ impl<N: Natives> Vm<N> {
                     binary!(i64, |a, b| a % b);
                 }
                 Op::ModF64 => binary!(f64, |a, b| a % b),
-                Op::NegI32 => set!(sp - 1, i32, get!(sp - 1, i32).wrapping_neg()),
-                Op::NegI64 => set!(sp - 1, i64, get!(sp - 1, i64).wrapping_neg()),
-                Op::NegF64 => set!(sp - 1, f64, -get!(sp - 1, f64)),
+                Op::NegI32 => set!(top!(1), i32, get!(top!(1), i32).wrapping_neg()),
+                Op::NegI64 => set!(top!(1), i64, get!(top!(1), i64).wrapping_neg()),
+                Op::NegF64 => set!(top!(1), f64, -get!(top!(1), f64)),
                 // The VM only ever stores a bool as 0 or 1.
-                Op::Not => set!(sp - 1, boolean, !get!(sp - 1, boolean)),
+                Op::Not => set!(top!(1), boolean, !get!(top!(1), boolean)),
                 Op::EqI32 => binary!(i32 => boolean, |a, b| a == b),
                 Op::EqI64 => binary!(i64 => boolean, |a, b| a == b),
                 Op::EqF64 => binary!(f64 => boolean, |a, b| a == b),
@@ -681,39 +725,83 @@ impl<N: Natives> Vm<N> {
                 Op::GeI64 => binary!(i64 => boolean, |a, b| a >= b),
                 Op::GeF64 => binary!(f64 => boolean, |a, b| a >= b),
                 Op::GeStr => str_cmp!(|a, b| a >= b),
-                Op::Load(n) => push!(read!(base + n as usize)),
-                Op::Store(n) => {
-                    sp -= 1;
-                    write!(base + n as usize, read!(sp));
+                Op::Load1(n) => push_as!(boolean, get!(bp.wrapping_add(n as usize), boolean)),
+                Op::Load4(n) => push_as!(i32, get!(bp.wrapping_add(n as usize), i32)),
+                Op::Load8(n) => push_as!(i64, get!(bp.wrapping_add(n as usize), i64)),
+                Op::Load16(n) => push!(read!(bp.wrapping_add(n as usize))),
+                Op::Store1(n) => {
+                    sp = top!(1);
+                    set!(bp.wrapping_add(n as usize), boolean, get!(sp, boolean));
                 }
-                Op::Jmp(t) => {
-                    if t < pc {
-                        fuel -= 1;
-                        if fuel == 0 {
-                            pc = t;
-                            save!();
-                            return Ok(Status::Paused);
-                        }
+                Op::Store4(n) => {
+                    sp = top!(1);
+                    set!(bp.wrapping_add(n as usize), i32, get!(sp, i32));
+                }
+                Op::Store8(n) => {
+                    sp = top!(1);
+                    set!(bp.wrapping_add(n as usize), i64, get!(sp, i64));
+                }
+                Op::Store16(n) => {
+                    sp = top!(1);
+                    write!(bp.wrapping_add(n as usize), read!(sp));
+                }
+                Op::Push2I32(a, b) => {
+                    set!(sp, i32, a);
+                    set!(sp.wrapping_add(1), i32, b);
+                    sp = sp.wrapping_add(2);
+                    ip = ip.wrapping_add(1);
+                }
+                Op::AddImmI32(k) => {
+                    set!(top!(1), i32, get!(top!(1), i32).wrapping_add(k));
+                    ip = ip.wrapping_add(1);
+                }
+                Op::SubImmI32(k) => {
+                    set!(top!(1), i32, get!(top!(1), i32).wrapping_sub(k));
+                    ip = ip.wrapping_add(1);
+                }
+                Op::AddImmI64(k) => {
+                    set!(top!(1), i64, get!(top!(1), i64).wrapping_add(k));
+                    ip = ip.wrapping_add(1);
+                }
+                Op::SubImmI64(k) => {
+                    set!(top!(1), i64, get!(top!(1), i64).wrapping_sub(k));
+                    ip = ip.wrapping_add(1);
+                }
+                Op::JnzKeepI32(t) => {
+                    ip = ip.wrapping_add(1);
+                    if get!(top!(1), i32) != 0 {
+                        jump!(t);
                     }
-                    pc = t;
                 }
-                Op::JzI32(t) | Op::JnzI32(t) | Op::JzBool(t) | Op::JnzBool(t) => {
-                    sp -= 1;
-                    let zero = match op {
-                        Op::JzI32(_) | Op::JnzI32(_) => get!(sp, i32) == 0,
-                        _ => !get!(sp, boolean),
-                    };
-                    let jump_if_zero = matches!(op, Op::JzI32(_) | Op::JzBool(_));
-                    if zero == jump_if_zero {
-                        if t < pc {
-                            fuel -= 1;
-                            if fuel == 0 {
-                                pc = t;
-                                save!();
-                                return Ok(Status::Paused);
-                            }
-                        }
-                        pc = t;
+                Op::JzKeepI32(t) => {
+                    ip = ip.wrapping_add(1);
+                    if get!(top!(1), i32) == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::Jmp(t) => jump!(t),
+                Op::JzI32(t) => {
+                    sp = top!(1);
+                    if get!(sp, i32) == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::JnzI32(t) => {
+                    sp = top!(1);
+                    if get!(sp, i32) != 0 {
+                        jump!(t);
+                    }
+                }
+                Op::JzBool(t) => {
+                    sp = top!(1);
+                    if !get!(sp, boolean) {
+                        jump!(t);
+                    }
+                }
+                Op::JnzBool(t) => {
+                    sp = top!(1);
+                    if get!(sp, boolean) {
+                        jump!(t);
                     }
                 }
                 Op::Call(f) => {
@@ -723,22 +811,24 @@ impl<N: Natives> Vm<N> {
                         });
                     }
                     let callee = &program.funcs[f as usize];
-                    let new_base = sp - callee.nparams as usize;
+                    let new_bp = top!(callee.nparams as usize);
                     let nlocals = callee.local_types.len();
-                    if new_base + nlocals + callee.max_depth as usize > capacity {
+                    if index!(new_bp) + nlocals + callee.max_depth as usize > capacity {
                         trap!(Fault::StackOverflow { capacity });
                     }
-                    for i in sp..new_base + nlocals {
-                        write!(i, HsValue::ZERO);
+                    let locals_end = new_bp.wrapping_add(nlocals);
+                    while sp < locals_end {
+                        write!(sp, HsValue::ZERO);
+                        sp = sp.wrapping_add(1);
                     }
                     self.frames.push(Frame {
                         func: f,
-                        ret_pc: pc,
-                        base: new_base as u32,
+                        ret_pc: pc!(),
+                        base: index!(new_bp) as u32,
                     });
-                    sp = new_base + nlocals;
-                    base = new_base;
-                    pc = callee.start;
+                    sp = locals_end;
+                    bp = new_bp;
+                    ip = code.wrapping_add(callee.start as usize);
                     fuel -= 1;
                     if fuel == 0 {
                         save!();
@@ -751,92 +841,84 @@ impl<N: Natives> Vm<N> {
                         return Ok(Status::Halted);
                     }
                     let frame = self.frames.pop().expect("a frame per call");
-                    let has_result = program.program.functions[frame.func as usize].ret.is_some();
-                    if has_result {
-                        write!(base, read!(sp - 1));
-                        sp = base + 1;
+                    if program.program.functions[frame.func as usize].ret.is_some() {
+                        write!(bp, read!(top!(1)));
+                        sp = bp.wrapping_add(1);
                     } else {
-                        sp = base;
+                        sp = bp;
                     }
-                    pc = frame.ret_pc;
-                    base = self.frames.last().map_or(0, |f| f.base as usize);
+                    ip = code.wrapping_add(frame.ret_pc as usize);
+                    bp = bottom.wrapping_add(self.frames.last().map_or(0, |f| f.base as usize));
                 }
-                Op::CallNative { slot, nargs, ret } => {
-                    let nargs = nargs as usize;
+                Op::CallNative { slot, nargs, ret } | Op::CallNativeDrop { slot, nargs, ret } => {
                     let mut out = HsValue::ZERO;
-                    // SAFETY: `ctx` points to this VM's context, used by no
-                    // reference during the call.
-                    unsafe { (*ctx).begin_call() };
-                    // SAFETY: the verifier checked the top `nargs` values
+                    sp = top!(nargs as usize);
+                    // SAFETY: the verifier checked the `nargs` values at `sp`
                     // have the import's parameter types, and `link` checked
-                    // the natives serve this slot with that signature.
-                    let called = unsafe {
-                        self.natives.call(
-                            slot,
-                            CallCtx::as_abi(ctx),
-                            stack.wrapping_add(sp - nargs),
-                            nargs,
-                            &mut out,
-                        )
+                    // the natives serve this slot with that signature; `ctx`
+                    // points to this VM's context, clean between calls.
+                    let status = unsafe {
+                        self.natives
+                            .call(slot, CallCtx::as_abi(ctx), sp, nargs as usize, &mut out)
                     };
                     // SAFETY: the call has returned; nothing else holds `ctx`.
-                    let c = unsafe { &mut *ctx };
-                    if let Err(failure) = called {
-                        let fault = match failure {
-                            CallFailure::Unbound => Fault::Unbound { slot },
-                            CallFailure::Status { function, status } => match status {
-                                HsStatus::ERROR => Fault::Native {
-                                    slot,
-                                    function,
-                                    message: c.take_error(),
-                                },
-                                HsStatus::PANIC => Fault::Panic {
-                                    slot,
-                                    function,
-                                    message: c.take_error(),
-                                },
-                                HsStatus(status) => Fault::BadStatus {
-                                    slot,
-                                    function,
-                                    status,
-                                },
-                            },
-                        };
-                        trap!(fault);
-                    }
-                    if let Some(f) = c.fault {
-                        trap!(Fault::BadCallback {
-                            slot,
-                            problem: match f {
-                                CallbackFault::NullView => "a null pointer with a non-zero length",
-                                CallbackFault::NotUtf8 => "a string that is not UTF-8",
-                            },
-                        });
-                    }
-                    sp -= nargs;
-                    match ret {
-                        RetKind::Void => {}
-                        RetKind::Scalar => push!(out),
-                        RetKind::Bool => {
-                            // SAFETY: `out` is fully initialized (zeroed before
-                            // the call); its first byte is what the plugin wrote.
-                            let b = unsafe { *(&raw const out).cast::<u8>() } != 0;
-                            push!(HsValue { boolean: b });
-                        }
-                        RetKind::Str => {
-                            let Some(s) = c.result else {
-                                trap!(Fault::NoStringResult { slot });
-                            };
-                            push!(HsValue { str: s });
-                            if c.heap.wants_collection() {
-                                save!();
-                                self.collect();
+                    let touched = unsafe { (*ctx).touched };
+                    // Pushes the scalar result, read at its own width, as
+                    // the plugin wrote it.
+                    macro_rules! push_result {
+                        () => {
+                            match ret {
+                                RetKind::I32 => {
+                                    // SAFETY: an OK call wrote a value of
+                                    // the import's result type to `out`.
+                                    let v = unsafe { out.i32 };
+                                    push_as!(i32, v);
+                                }
+                                RetKind::Wide => {
+                                    // SAFETY: as above; `i64` carries an
+                                    // `f64`'s bits as well.
+                                    let v = unsafe { out.i64 };
+                                    push_as!(i64, v);
+                                }
+                                RetKind::Bool => {
+                                    // SAFETY: `out` was zeroed before the
+                                    // call; its first byte is what the plugin
+                                    // wrote, read as a byte so that any
+                                    // value is defined.
+                                    let b = unsafe { *(&raw const out).cast::<u8>() } != 0;
+                                    push_as!(boolean, b);
+                                }
+                                RetKind::Void | RetKind::Str => {}
                             }
+                        };
+                    }
+                    if status == HsStatus::OK && !touched && ret != RetKind::Str {
+                        // The common case: a scalar result, the context
+                        // untouched.
+                        push_result!();
+                    } else {
+                        // SAFETY: as above.
+                        let c = unsafe { &mut *ctx };
+                        let natives = &self.natives;
+                        match finish_call(c, slot, ret, status, || natives.failed_function(slot)) {
+                            Ok(Some(s)) => {
+                                push_as!(str, s);
+                                if c.heap.wants_collection() {
+                                    save!();
+                                    self.collect();
+                                }
+                            }
+                            Ok(None) => push_result!(),
+                            Err(fault) => trap!(fault),
                         }
+                    }
+                    if matches!(op, Op::CallNativeDrop { .. }) {
+                        sp = top!(usize::from(ret != RetKind::Void));
+                        ip = ip.wrapping_add(1);
                     }
                 }
                 Op::Print(t) => {
-                    sp -= 1;
+                    sp = top!(1);
                     let raw = read!(sp);
                     // SAFETY: the verifier gave the value this type; a string
                     // view points into the heap or the program's constants.
@@ -853,6 +935,56 @@ impl<N: Natives> Vm<N> {
             }
         }
     }
+}
+
+/// Everything but the common case of a native call: a failure, a string
+/// result, or a plugin that used the context's callbacks. Leaves the context
+/// clean for the next call.
+#[cold]
+#[inline(never)]
+fn finish_call(
+    c: &mut CallCtx,
+    slot: u32,
+    ret: RetKind,
+    status: HsStatus,
+    failed_function: impl FnOnce() -> Option<String>,
+) -> Result<Option<hotslot_plugin_api::HsStr>, Fault> {
+    let outcome = if status == HsStatus::OK {
+        match (c.fault, ret) {
+            (Some(f), _) => Err(Fault::BadCallback {
+                slot,
+                problem: match f {
+                    CallbackFault::NullView => "a null pointer with a non-zero length",
+                    CallbackFault::NotUtf8 => "a string that is not UTF-8",
+                },
+            }),
+            (None, RetKind::Str) => c.result.map(Some).ok_or(Fault::NoStringResult { slot }),
+            // A scalar function that also passed a string or a message:
+            // its result stands, the rest is dropped.
+            (None, _) => Ok(None),
+        }
+    } else {
+        Err(match (failed_function(), status) {
+            (None, _) => Fault::Unbound { slot },
+            (Some(function), HsStatus::ERROR) => Fault::Native {
+                slot,
+                function,
+                message: c.take_error(),
+            },
+            (Some(function), HsStatus::PANIC) => Fault::Panic {
+                slot,
+                function,
+                message: c.take_error(),
+            },
+            (Some(function), HsStatus(status)) => Fault::BadStatus {
+                slot,
+                function,
+                status,
+            },
+        })
+    };
+    c.end_call();
+    outcome
 }
 
 /// The types of each frame's locals and operands, for `frames` stopped at

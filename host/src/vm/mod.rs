@@ -16,8 +16,7 @@ pub use bytecode::{decode, encode};
 pub use disasm::disassemble;
 pub(crate) use disasm::float as float_text;
 pub use exec::{
-    CallFailure, FrameState, FrameView, Natives, StateError, StaticNatives, Status, Vm, VmOptions,
-    VmState,
+    FrameState, FrameView, Natives, StateError, StaticNatives, Status, Vm, VmOptions, VmState,
 };
 pub use program::{Const, Function, Import, Instr, Local, Program};
 pub use value::Value;

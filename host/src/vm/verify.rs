@@ -96,8 +96,10 @@ impl VerifiedProgram {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum RetKind {
     Void,
-    /// `i32`, `i64`, `f64`: the result slot is copied as is.
-    Scalar,
+    /// `i32`: four bytes of the result slot.
+    I32,
+    /// `i64` or `f64`: eight bytes of the result slot.
+    Wide,
     /// Read as "not zero", whatever byte the plugin wrote.
     Bool,
     /// Passed through the context's `return_str`.
@@ -117,7 +119,12 @@ pub(crate) enum Op {
     PushBool(bool),
     PushStr(u32),
     Pop,
-    Dup,
+    // Copies of a value move exactly its bytes (1, 4, 8 or 16), the width
+    // it was written with, so the CPU can forward the store to the load.
+    Dup1,
+    Dup4,
+    Dup8,
+    Dup16,
     Swap,
     AddI32,
     AddI64,
@@ -164,8 +171,14 @@ pub(crate) enum Op {
     GeI64,
     GeF64,
     GeStr,
-    Load(u32),
-    Store(u32),
+    Load1(u32),
+    Load4(u32),
+    Load8(u32),
+    Load16(u32),
+    Store1(u32),
+    Store4(u32),
+    Store8(u32),
+    Store16(u32),
     Jmp(u32),
     JzI32(u32),
     JzBool(u32),
@@ -178,7 +191,71 @@ pub(crate) enum Op {
         nargs: u32,
         ret: RetKind,
     },
+    // Superinstructions: an instruction and the one after it, fused where
+    // the first falls through to the second. The second keeps its own op,
+    // for jumps that land on it.
+    /// `PUSH a; PUSH b` (i32).
+    Push2I32(i32, i32),
+    /// `PUSH k; ADD` (i32).
+    AddImmI32(i32),
+    /// `PUSH k; SUB` (i32).
+    SubImmI32(i32),
+    /// `PUSH k; ADD` (i64).
+    AddImmI64(i64),
+    /// `PUSH k; SUB` (i64).
+    SubImmI64(i64),
+    /// `DUP; JNZ t` (i32): jump when the top is not zero, keeping it.
+    JnzKeepI32(u32),
+    /// `DUP; JZ t` (i32): jump when the top is zero, keeping it.
+    JzKeepI32(u32),
+    /// `CALL_NATIVE s; POP`: call and drop the result.
+    CallNativeDrop {
+        slot: u32,
+        nargs: u32,
+        ret: RetKind,
+    },
     Print(ValType),
+}
+
+/// How many bytes of a value's slot its type uses.
+#[derive(Clone, Copy)]
+enum Width {
+    B1,
+    B4,
+    B8,
+    B16,
+}
+
+fn width(t: ValType) -> Width {
+    match t {
+        ValType::Bool => Width::B1,
+        ValType::I32 => Width::B4,
+        ValType::I64 | ValType::F64 => Width::B8,
+        ValType::Str => Width::B16,
+    }
+}
+
+/// Fuses each instruction with the next where a superinstruction does both.
+/// Only the op of the first changes; the second stays for jumps into it.
+/// Sound across function boundaries too: a function's last instruction
+/// never falls through, and none of the fused firsts is one that doesn't.
+fn fuse(ops: &mut [Op]) {
+    for i in 0..ops.len().saturating_sub(1) {
+        let fused = match (ops[i], ops[i + 1]) {
+            (Op::PushI32(a), Op::PushI32(b)) => Op::Push2I32(a, b),
+            (Op::PushI32(k), Op::AddI32) => Op::AddImmI32(k),
+            (Op::PushI32(k), Op::SubI32) => Op::SubImmI32(k),
+            (Op::PushI64(k), Op::AddI64) => Op::AddImmI64(k),
+            (Op::PushI64(k), Op::SubI64) => Op::SubImmI64(k),
+            (Op::Dup4, Op::JnzI32(t)) => Op::JnzKeepI32(t),
+            (Op::Dup4, Op::JzI32(t)) => Op::JzKeepI32(t),
+            (Op::CallNative { slot, nargs, ret }, Op::Pop) => {
+                Op::CallNativeDrop { slot, nargs, ret }
+            }
+            _ => continue,
+        };
+        ops[i] = fused;
+    }
 }
 
 /// Verifies `program` with the default limits.
@@ -215,6 +292,7 @@ pub fn verify_with(
             max_depth: v.max_depth as u32,
         });
     }
+    fuse(&mut ops);
     let str_views = strings
         .iter()
         .map(|s| StrConst(HsStr::from_str(s)))
@@ -479,7 +557,12 @@ impl FnVerifier<'_> {
             Instr::Dup => {
                 let t = self.top(pc, &s, 1)?;
                 s.push(t);
-                Op::Dup
+                match width(t) {
+                    Width::B1 => Op::Dup1,
+                    Width::B4 => Op::Dup4,
+                    Width::B8 => Op::Dup8,
+                    Width::B16 => Op::Dup16,
+                }
             }
             Instr::Swap => {
                 self.top(pc, &s, 2)?;
@@ -555,12 +638,23 @@ impl FnVerifier<'_> {
                         },
                     ));
                 };
+                let w = width(local.ty);
                 if matches!(instr, Instr::Load(_)) {
                     s.push(local.ty);
-                    Op::Load(*n)
+                    match w {
+                        Width::B1 => Op::Load1(*n),
+                        Width::B4 => Op::Load4(*n),
+                        Width::B8 => Op::Load8(*n),
+                        Width::B16 => Op::Load16(*n),
+                    }
                 } else {
                     self.pop(pc, &mut s, &[local.ty])?;
-                    Op::Store(*n)
+                    match w {
+                        Width::B1 => Op::Store1(*n),
+                        Width::B4 => Op::Store4(*n),
+                        Width::B8 => Op::Store8(*n),
+                        Width::B16 => Op::Store16(*n),
+                    }
                 }
             }
             Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => {
@@ -620,7 +714,8 @@ impl FnVerifier<'_> {
                         None => RetKind::Void,
                         Some(Bool) => RetKind::Bool,
                         Some(Str) => RetKind::Str,
-                        Some(_) => RetKind::Scalar,
+                        Some(I32) => RetKind::I32,
+                        Some(I64 | F64) => RetKind::Wide,
                     },
                 }
             }
@@ -678,7 +773,7 @@ mod tests {
             Op::CallNative {
                 slot: 0,
                 nargs: 2,
-                ret: RetKind::Scalar
+                ret: RetKind::I32
             }
         );
         assert_eq!(v.stack_types(3), Some(&[ValType::I32][..]));
