@@ -162,17 +162,23 @@ impl Snapshot {
         let slots = table
             .slots()
             .into_iter()
-            .filter_map(|s| {
-                let b = s.bound?;
-                Some(SavedSlot {
-                    slot: s.import.slot,
+            .filter_map(|s| s.bound.map(|b| (s.import.slot, b)))
+            .map(|(slot, b)| {
+                let sha256 = b.sha256.ok_or_else(|| SnapshotError::Io {
+                    path: b.shadow.clone(),
+                    source: std::io::Error::other(
+                        "the private copy of the build could not be read to hash it",
+                    ),
+                })?;
+                Ok(SavedSlot {
+                    slot,
                     library: b.library,
                     symbol: b.function,
                     function_version: b.version.to_string(),
-                    sha256: hex(&b.sha256),
+                    sha256: hex(&sha256),
                 })
             })
-            .collect();
+            .collect::<Result<_, SnapshotError>>()?;
         Ok(Snapshot {
             format: FORMAT.into(),
             version: VERSION,

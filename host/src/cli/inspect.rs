@@ -47,7 +47,7 @@ pub fn run(args: Args) -> CmdResult {
     println!("plugin    {} {}", info.name, info.version);
     println!("abi       {} ({kind})", info.abi);
     println!("file      {}", lib.source().display());
-    println!("sha256    {}", hex(&lib.sha256()));
+    println!("sha256    {}", hex(&lib.sha256()?));
     if let Some(state) = &info.state {
         println!("state     version {}", state.version);
     }

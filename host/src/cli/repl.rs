@@ -346,7 +346,8 @@ impl Repl {
                     b.version,
                     b.library.display(),
                     b.generation,
-                    &hex(&b.sha256)[..12]
+                    b.sha256
+                        .map_or("unknown".into(), |h| hex(&h)[..12].to_owned())
                 ),
                 None => println!("      unbound"),
             }

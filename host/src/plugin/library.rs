@@ -1,10 +1,9 @@
 //! Opening a plugin library: private copy, checks, and release.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hotslot_plugin_api::{
     HS_DESCRIPTOR_SYMBOL, HS_GET_VERSION_SYMBOL, HS_RUST_LAYOUT_SYMBOL, HsPluginDescriptor,
@@ -47,8 +46,10 @@ pub enum PluginKind {
 pub struct Library {
     generation: u64,
     source: PathBuf,
-    shadow: Arc<ShadowFile>,
-    sha256: [u8; 32],
+    shadow_path: PathBuf,
+    /// The private copy; `None` only while dropping.
+    shadow: Option<Arc<ShadowFile>>,
+    sha256: OnceLock<[u8; 32]>,
     info: PluginInfo,
     kind: PluginKind,
     lib: Option<libloading::Library>,
@@ -74,29 +75,47 @@ impl Library {
     /// descriptor, and `get_version`.
     pub fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
         let source = canonical_file(path)?;
+        Library::open_canonical(source, options)
+    }
+
+    /// As [`Library::open`], for a path already made canonical.
+    pub(crate) fn open_canonical(
+        source: PathBuf,
+        options: &LoadOptions,
+    ) -> Result<Library, LoadError> {
         options.trust.check_path(&source)?;
+        let bytes = read_file(&source)?;
+        // Everything from here on looks at these bytes, which are the ones
+        // written to the private copy and opened: the original may change
+        // meanwhile without effect.
+        let sha256 = OnceLock::new();
+        if let Some(expected) = options.trust.sha256 {
+            let found: [u8; 32] = Sha256::digest(&bytes).into();
+            if expected != found {
+                return Err(LoadError::HashMismatch {
+                    path: source,
+                    expected: hex(&expected),
+                    found: hex(&found),
+                });
+            }
+            let _ = sha256.set(found);
+        }
+        // The dynamic loader maps what the headers say; check they fit the
+        // file before writing a copy of it.
+        super::elf::check(&bytes, bytes.len() as u64).map_err(|reason| {
+            LoadError::NotSharedLibrary {
+                path: source.clone(),
+                reason,
+            }
+        })?;
         let dir = options
             .shadow_dir
             .clone()
-            .unwrap_or_else(std::env::temp_dir);
-        let bytes = fs::read(&source).map_err(|e| LoadError::Io {
-            path: source.clone(),
-            source: e,
-        })?;
-        let (shadow, sha256) = ShadowFile::copy(&source, &bytes, &dir)?;
-        if let Some(expected) = options.trust.sha256
-            && expected != sha256
-        {
-            return Err(LoadError::HashMismatch {
-                path: source,
-                expected: hex(&expected),
-                found: hex(&sha256),
-            });
-        }
-        // The dynamic loader maps what the headers say; check they fit the file.
-        let lib = super::elf::check(&bytes)
-            .and_then(|()| open_shared_library(&shadow.path))
-            .map_err(|reason| LoadError::NotSharedLibrary {
+            .unwrap_or_else(default_shadow_dir);
+        let shadow = ShadowFile::write(&source, &bytes, &dir)?;
+        drop(bytes);
+        let lib =
+            open_shared_library(&shadow.path).map_err(|reason| LoadError::NotSharedLibrary {
                 path: source.clone(),
                 reason,
             })?;
@@ -105,7 +124,8 @@ impl Library {
         Ok(Library {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             source,
-            shadow: Arc::new(shadow),
+            shadow_path: shadow.path.clone(),
+            shadow: Some(Arc::new(shadow)),
             sha256,
             info,
             kind,
@@ -126,18 +146,28 @@ impl Library {
 
     /// The private copy that was opened.
     pub fn shadow_path(&self) -> &Path {
-        &self.shadow.path
+        &self.shadow_path
     }
 
     /// Keeps the private copy on disk for as long as the returned handle
     /// lives, so this exact build can be loaded again (a rollback).
     pub fn keep_copy(&self) -> Arc<ShadowFile> {
-        Arc::clone(&self.shadow)
+        Arc::clone(
+            self.shadow
+                .as_ref()
+                .expect("the copy lives until the build is dropped"),
+        )
     }
 
-    /// SHA-256 of the file's content as loaded.
-    pub fn sha256(&self) -> [u8; 32] {
-        self.sha256
+    /// SHA-256 of the file's content as loaded: computed when the load had
+    /// a pinned hash, otherwise on first request from the private copy
+    /// (which lives as long as this build).
+    pub fn sha256(&self) -> std::io::Result<[u8; 32]> {
+        if let Some(h) = self.sha256.get() {
+            return Ok(*h);
+        }
+        let h = file_sha256(&self.shadow_path)?;
+        Ok(*self.sha256.get_or_init(|| h))
     }
 
     /// What the descriptor says.
@@ -254,14 +284,17 @@ impl Drop for Library {
         // A failing `dlclose` leaves the library loaded; that is reported as
         // retention below, like any other library the system keeps.
         let _ = lib.close();
-        if is_mapped(&self.shadow.path) {
+        // Remove the copy first (unless a rollback keeps it): the loader's
+        // lookup by name then needs no file to compare with.
+        self.shadow = None;
+        if is_mapped(&self.shadow_path) {
             let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
             retained.push(Retained {
                 generation: self.generation,
                 plugin: self.info.name.clone(),
                 version: self.info.version.clone(),
                 source: self.source.clone(),
-                shadow: self.shadow.path.clone(),
+                shadow: self.shadow_path.clone(),
             });
         }
     }
@@ -298,27 +331,9 @@ pub fn retained_libraries() -> Vec<Retained> {
     retained.clone()
 }
 
-/// Whether a file is still mapped into this process.
-#[cfg(target_os = "linux")]
-fn is_mapped(path: &Path) -> bool {
-    let Ok(maps) = fs::read_to_string("/proc/self/maps") else {
-        return false;
-    };
-    let Some(path) = path.to_str() else {
-        return false;
-    };
-    maps.lines().any(|line| {
-        // The path starts at the sixth column; a removed file gets a
-        // " (deleted)" suffix.
-        line.split_once('/').is_some_and(|(_, rest)| {
-            let mapped = format!("/{rest}");
-            mapped == path || mapped.strip_suffix(" (deleted)") == Some(path)
-        })
-    })
-}
-
-/// Whether a file is still mapped into this process.
-#[cfg(not(target_os = "linux"))]
+/// Whether a library is still loaded in this process, asked of the dynamic
+/// loader by name (`RTLD_NOLOAD` finds it without loading it; a handle found
+/// is closed again at once).
 fn is_mapped(path: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -326,22 +341,93 @@ fn is_mapped(path: &Path) -> bool {
         let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
             return false;
         };
-        // SAFETY: `c` is a valid C string; RTLD_NOLOAD only looks the library
-        // up, and a found handle is closed again at once.
-        unsafe {
-            let h = libc::dlopen(c.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY);
-            if h.is_null() {
-                return false;
-            }
-            libc::dlclose(h);
-            true
+        // SAFETY: `c` is a valid C string; RTLD_NOLOAD never loads, and runs
+        // no initializer of a library already loaded.
+        let h = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        if h.is_null() {
+            return false;
         }
+        // SAFETY: `h` is the handle just returned, closed once.
+        unsafe { libc::dlclose(h) };
+        true
     }
     #[cfg(not(unix))]
     {
         let _ = path;
         false
     }
+}
+
+/// Where private copies go by default: a memory-backed directory the
+/// system lets programs run from (`$XDG_RUNTIME_DIR`, then `/dev/shm`),
+/// else the temporary directory. Writing a copy to memory costs far less
+/// than to disk, and every reload writes one.
+pub fn default_shadow_dir() -> PathBuf {
+    let candidates = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([PathBuf::from("/dev/shm")]);
+    for dir in candidates {
+        if dir.is_dir() && executable_mount(&dir) && writable(&dir) {
+            return dir;
+        }
+    }
+    std::env::temp_dir()
+}
+
+/// Whether files in `dir` may be mapped executable (it is not on a
+/// `noexec` mount).
+fn executable_mount(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+            return false;
+        };
+        let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `c` is a valid C string and `st` a place for the result.
+        if unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+            return false;
+        }
+        // SAFETY: `statvfs` succeeded, so it filled `st`.
+        let st = unsafe { st.assume_init() };
+        st.f_flag & libc::ST_NOEXEC == 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        true
+    }
+}
+
+fn writable(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::CString::new(dir.as_os_str().as_bytes())
+            // SAFETY: a valid C string; `access` only checks.
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        true
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::FileMissing {
+            path: path.to_owned(),
+        },
+        std::io::ErrorKind::IsADirectory => LoadError::NotAFile {
+            path: path.to_owned(),
+        },
+        _ => LoadError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
+    })
 }
 
 fn canonical_file(path: &Path) -> Result<PathBuf, LoadError> {
@@ -408,14 +494,9 @@ pub struct ShadowFile {
 static NEXT_SHADOW: AtomicU64 = AtomicU64::new(0);
 
 impl ShadowFile {
-    /// Writes `bytes`, read from `source`, to a new, unique, owner-only file
-    /// in `dir`, and hashes them.
-    fn copy(source: &Path, bytes: &[u8], dir: &Path) -> Result<(ShadowFile, [u8; 32]), LoadError> {
-        let io = |e| LoadError::Io {
-            path: source.to_owned(),
-            source: e,
-        };
-        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+    /// Writes `bytes`, read from `source`, to a new, unique, owner-only
+    /// file in `dir`.
+    fn write(source: &Path, bytes: &[u8], dir: &Path) -> Result<ShadowFile, LoadError> {
         let stem = source
             .file_stem()
             .and_then(|s| s.to_str())
@@ -425,7 +506,7 @@ impl ShadowFile {
             let n = NEXT_SHADOW.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(format!(
                 "hotslot-{}-{}-{n}-{stem}.{ext}",
-                std::process::id(),
+                process_id(),
                 nanos()
             ));
             let mut options = fs::OpenOptions::new();
@@ -435,16 +516,14 @@ impl ShadowFile {
             match options.open(&path) {
                 Ok(mut file) => {
                     let shadow = ShadowFile { path };
-                    file.write_all(bytes).map_err(io)?;
-                    return Ok((shadow, sha256));
+                    std::io::Write::write_all(&mut file, bytes).map_err(|e| LoadError::Io {
+                        path: shadow.path.clone(),
+                        source: e,
+                    })?;
+                    return Ok(shadow);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(LoadError::Io {
-                        path: path.clone(),
-                        source: e,
-                    });
-                }
+                Err(e) => return Err(LoadError::Io { path, source: e }),
             }
         }
     }
@@ -459,6 +538,11 @@ impl ShadowFile {
 /// with `ReloadOptions::sha256` or `--bind SLOT=LIB@SHA256`.
 pub fn file_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
     Ok(Sha256::digest(fs::read(path)?).into())
+}
+
+fn process_id() -> u32 {
+    static PID: OnceLock<u32> = OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 fn nanos() -> u128 {

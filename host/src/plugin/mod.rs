@@ -11,12 +11,13 @@ pub use descriptor::{
     read_descriptor, read_header, tag_name,
 };
 pub use library::{
-    Library, LoadOptions, PluginKind, Retained, ShadowFile, file_sha256, retained_libraries,
+    Library, LoadOptions, PluginKind, Retained, ShadowFile, default_shadow_dir, file_sha256,
+    retained_libraries,
 };
 pub use trust::{TrustPolicy, hex, parse_sha256};
 
 /// Whether an ELF file holds every part its headers point to (any other
 /// file passes).
 pub(crate) fn elf_whole(bytes: &[u8]) -> bool {
-    elf::check(bytes).is_ok()
+    elf::check(bytes, bytes.len() as u64).is_ok()
 }

@@ -21,8 +21,11 @@ use crate::vm::{Import, Natives, Program, VerifiedProgram, Vm, VmOptions};
 /// How a table loads libraries.
 #[derive(Clone, Debug, Default)]
 pub struct TableOptions {
-    /// Where private copies of libraries go; a new private directory in the
-    /// system's temporary directory when unset (removed with the table).
+    /// Where private copies of libraries go; when unset, a new private
+    /// directory (removed with the table) in a memory-backed directory if
+    /// the system has one that allows code (see
+    /// [`default_shadow_dir`](crate::plugin::default_shadow_dir)), else in
+    /// the temporary directory.
     pub shadow_dir: Option<PathBuf>,
     /// What a library file must satisfy before it is opened.
     pub trust: TrustPolicy,
@@ -323,8 +326,9 @@ pub struct BoundInfo {
     pub plugin: String,
     /// The build.
     pub generation: u64,
-    /// SHA-256 of the build's file.
-    pub sha256: [u8; 32],
+    /// SHA-256 of the build's file (`None` if its private copy could not be
+    /// read to compute it).
+    pub sha256: Option<[u8; 32]>,
     /// The private copy the build was loaded from.
     pub shadow: PathBuf,
 }
@@ -342,8 +346,9 @@ pub struct LibraryInfo {
     pub generation: u64,
     /// Rust or C.
     pub kind: PluginKind,
-    /// SHA-256 of the build serving now.
-    pub sha256: [u8; 32],
+    /// SHA-256 of the build serving now (`None` if its private copy could
+    /// not be read to compute it).
+    pub sha256: Option<[u8; 32]>,
     /// Whether its content hash is pinned.
     pub pinned: bool,
     /// The build a rollback returns to: its generation and plugin version.
@@ -375,7 +380,9 @@ impl SlotTable {
         let (shadow_dir, tempdir) = match options.shadow_dir {
             Some(dir) => (dir, None),
             None => {
-                let t = tempfile::Builder::new().prefix("hotslot-").tempdir()?;
+                let t = tempfile::Builder::new()
+                    .prefix("hotslot-")
+                    .tempdir_in(crate::plugin::default_shadow_dir())?;
                 (t.path().to_owned(), Some(t))
             }
         };
@@ -552,7 +559,7 @@ impl SlotTable {
                     library: b.key.clone(),
                     plugin: b.binding.library.info().name.clone(),
                     generation: b.binding.library.generation(),
-                    sha256: b.binding.library.sha256(),
+                    sha256: b.binding.library.sha256().ok(),
                     shadow: b.binding.library.shadow_path().to_owned(),
                 }),
             })
@@ -635,7 +642,7 @@ impl SlotTable {
                 version: l.current.info().version.clone(),
                 generation: l.current.generation(),
                 kind: l.current.kind(),
-                sha256: l.current.sha256(),
+                sha256: l.current.sha256().ok(),
                 pinned: l.pin.is_some(),
                 previous: l
                     .previous
@@ -707,8 +714,11 @@ impl Inner {
             unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(old, w.published_len)) };
         w.published_len = len;
         self.retired().push(Retired { epoch, snapshot });
-        self.reclaim();
-        self.wake.notify_all();
+        // Released at once when no call can be running on it; otherwise the
+        // reclaimer thread waits for the calls in flight.
+        if self.reclaim() > 0 {
+            self.wake.notify_all();
+        }
     }
 
     /// Frees retired snapshots no reader can hold; returns how many remain.
@@ -790,6 +800,10 @@ impl Inner {
         let mut load = self.load.clone();
         load.trust.sha256 = pin;
         let library = match source {
+            Source::File if key.is_file() => {
+                Library::open_canonical(key.clone(), &load).map_err(load_error)?
+            }
+            // Missing, not a file: the full open names the problem.
             Source::File => Library::open(&key, &load).map_err(load_error)?,
             Source::Previous => {
                 let prev = state
