@@ -22,9 +22,9 @@ use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
 
 /// Calls per loop measurement.
-const CALLS: i32 = 5_000_000;
-/// Repetitions of each loop measurement.
-const REPEAT: usize = 7;
+const CALLS: i32 = 2_000_000;
+/// Rounds of loop measurements: every candidate runs once per round.
+const REPEAT: usize = 21;
 /// Swaps for the reload latency figures.
 const RELOADS: usize = 1000;
 /// Reload cycles for the memory figures.
@@ -108,6 +108,8 @@ struct Plugins {
     c_mul: PathBuf,
     /// The quiet Rust `math_add`, a release build.
     rust: PathBuf,
+    /// The same without debug information, when `strip` is installed.
+    rust_stripped: Option<PathBuf>,
 }
 
 impl Plugins {
@@ -160,6 +162,15 @@ impl Plugins {
             &rust,
         )
         .unwrap();
+        let stripped = dir.path().join(library_name("quiet_math_rust_stripped"));
+        let rust_stripped = std::process::Command::new("strip")
+            .arg("--strip-debug")
+            .arg("-o")
+            .arg(&stripped)
+            .arg(&rust)
+            .status()
+            .is_ok_and(|s| s.success())
+            .then_some(stripped);
         Plugins {
             dir: dir.path().to_owned(),
             _dir: dir,
@@ -167,6 +178,7 @@ impl Plugins {
             c,
             c_mul,
             rust,
+            rust_stripped,
         }
     }
 }
@@ -270,6 +282,7 @@ impl Report {
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter is not supported.
+    pin_to_one_core();
     let p = Plugins::build();
     let mut r = Report::default();
     println!(
@@ -293,7 +306,9 @@ fn main() {
         reloads(&p, &mut r);
     }
     if wanted("throughput") {
+        unpin();
         throughput(&p, &mut r);
+        pin_to_one_core();
     }
     if wanted("memory") {
         memory(&p, &mut r);
@@ -311,6 +326,29 @@ fn main() {
     )
     .unwrap();
     plot(&r, &p.root.join("bench/ns-per-call.svg"));
+}
+
+/// Keeps the measuring thread on one core: migrations between cores add
+/// noise the figures do not need. The throughput measurement's threads are
+/// not pinned.
+fn pin_to_one_core() {
+    set_affinity(&[0]);
+}
+
+fn unpin() {
+    set_affinity(&(0..cores()).collect::<Vec<_>>());
+}
+
+fn set_affinity(cpus: &[usize]) {
+    // SAFETY: `cpu_set_t` is a plain bit set, valid all zero; 0 means the
+    // calling thread, and the size passed is the set's.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &cpu in cpus {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
+    }
 }
 
 fn cores() -> usize {
@@ -556,7 +594,14 @@ mod peers {
 /// (f): reload latency against a bare dlopen + dlsym + dlclose.
 fn reloads(p: &Plugins, r: &mut Report) {
     println!("\nreload latency (µs; p50 and p99 over {RELOADS} swaps):");
-    for (key, lib_src, label) in [("c", &p.c, "C"), ("rust", &p.rust, "Rust")] {
+    let mut libs = vec![
+        ("c", &p.c, "C (16 KiB)"),
+        ("rust", &p.rust, "Rust (6 MiB with line tables)"),
+    ];
+    if let Some(stripped) = &p.rust_stripped {
+        libs.push(("rust_stripped", stripped, "Rust (stripped, 450 KiB)"));
+    }
+    for (key, lib_src, label) in libs {
         let lib = p.dir.join(library_name(&format!("swap_{key}")));
         std::fs::copy(lib_src, &lib).unwrap();
         let table = SlotTable::new().unwrap();
@@ -805,6 +850,11 @@ fn ratios(r: &Report) {
         "(f) Rust reload p50 / bare cycle p50",
         "reload_rust_reload_p50",
         "reload_rust_bare_p50",
+    );
+    show(
+        "(f) stripped Rust reload p50 / bare cycle p50",
+        "reload_rust_stripped_reload_p50",
+        "reload_rust_stripped_bare_p50",
     );
     show("(g) with reloads / without", "tput_with", "tput_without");
 }

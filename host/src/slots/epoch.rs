@@ -1,15 +1,19 @@
 //! Quiescent-state reclamation: knowing when no call can still be running
 //! the code of a replaced binding.
 //!
-//! Each VM (a *reader*) owns a cache line with the epoch it last saw. It
-//! publishes that epoch after every native call returns, and marks itself
-//! offline between runs. A writer that replaces the table's snapshot bumps
-//! the global epoch to `E` and retires the old snapshot at `E`; the snapshot
-//! may be freed once every online reader has published an epoch `>= E`,
-//! that is, has returned from every call that could have started on it.
+//! Each VM (a *reader*) owns a cache line with the epoch it last saw, and
+//! keeps the snapshot it loaded then. Before each native call it loads the
+//! global epoch; only when that changed (a writer published) does it
+//! publish the new epoch, between two calls, and load the new snapshot. It
+//! marks itself offline between runs. A writer that replaces the table's
+//! snapshot bumps the global epoch to `E` and retires the old snapshot at
+//! `E`; the snapshot may be freed once every online reader has published an
+//! epoch `>= E`, that is, has moved past every call that could have started
+//! on it.
 //!
-//! The reader's side is two plain loads and a store per call, with no
-//! read-modify-write and no fence; the writer's side does the waiting.
+//! The reader's side is one plain load and a compare per call, with no
+//! store, no read-modify-write and no fence; the writer's side does the
+//! waiting.
 
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex};
@@ -70,21 +74,30 @@ impl Epochs {
             .unwrap_or(OFFLINE)
     }
 
-    /// Enters a run: from now on this reader may hold a snapshot.
+    /// Enters a run: from now on this reader may hold a snapshot, which it
+    /// must load after this returns. Returns the epoch published.
     #[inline]
-    pub(crate) fn enter(&self, r: &ReaderEpoch) {
-        r.seen
-            .store(self.global.load(Ordering::Acquire), Ordering::Relaxed);
+    pub(crate) fn enter(&self, r: &ReaderEpoch) -> u64 {
+        let epoch = self.global.load(Ordering::Acquire);
+        r.seen.store(epoch, Ordering::Relaxed);
         // Orders the store before every later load of the snapshot, against
         // the writer's fence in `safe_epoch` (a store-load pair).
         fence(Ordering::SeqCst);
+        epoch
     }
 
-    /// A quiescent point: the reader holds no snapshot it loaded before.
+    /// The global epoch; a reader that finds it changed calls `quiescent`.
     #[inline]
-    pub(crate) fn quiescent(&self, r: &ReaderEpoch) {
-        r.seen
-            .store(self.global.load(Ordering::Acquire), Ordering::Release);
+    pub(crate) fn current(&self) -> u64 {
+        self.global.load(Ordering::Acquire)
+    }
+
+    /// A quiescent point: the reader holds no snapshot it loaded before
+    /// `epoch` (a value `current` returned), and loads the new one after
+    /// this.
+    #[inline]
+    pub(crate) fn quiescent(&self, r: &ReaderEpoch, epoch: u64) {
+        r.seen.store(epoch, Ordering::Release);
     }
 
     /// Leaves a run: the reader holds no snapshot until it enters again.
@@ -113,7 +126,8 @@ mod tests {
             e.safe_epoch() < retired_at,
             "the reader may still run the old code"
         );
-        e.quiescent(&r);
+        assert_eq!(e.current(), retired_at);
+        e.quiescent(&r, e.current());
         assert!(e.safe_epoch() >= retired_at);
         let later = e.advance();
         assert!(e.safe_epoch() < later);

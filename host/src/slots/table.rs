@@ -528,6 +528,8 @@ impl SlotTable {
         SlotReader {
             epoch: self.inner.epochs.register(),
             inner: Arc::clone(&self.inner),
+            cells: std::cell::Cell::new(std::ptr::null()),
+            seen: std::cell::Cell::new(u64::MAX),
             failed: std::cell::Cell::new(None),
         }
     }
@@ -1037,12 +1039,32 @@ impl Drop for Inner {
 pub struct SlotReader {
     inner: Arc<Inner>,
     epoch: Arc<ReaderEpoch>,
+    /// The snapshot this reader uses, loaded when it last saw the global
+    /// epoch change (or entered a run), and kept alive by the epoch it
+    /// published then.
+    cells: std::cell::Cell<*const Cell>,
+    /// That epoch; `u64::MAX` while offline.
+    seen: std::cell::Cell<u64>,
     /// The function of the last call that failed, named before the
     /// binding could be released.
     failed: std::cell::Cell<Option<String>>,
 }
 
+// SAFETY: the raw pointer is to a snapshot the table keeps alive while this
+// reader's published epoch protects it, whichever thread the reader is on;
+// the reader is used by one thread at a time (it is not `Sync`).
+unsafe impl Send for SlotReader {}
+
 impl SlotReader {
+    /// Publishes `epoch` (the reader holds nothing older) and loads the
+    /// snapshot current from then on.
+    #[cold]
+    fn refresh(&self, epoch: u64) {
+        self.inner.epochs.quiescent(&self.epoch, epoch);
+        self.seen.set(epoch);
+        self.cells.set(self.inner.snapshot.load(Ordering::Acquire));
+    }
+
     /// The table.
     pub fn table(&self) -> SlotTable {
         SlotTable {
@@ -1068,12 +1090,16 @@ unsafe impl Natives for SlotReader {
 
     #[inline]
     fn enter(&self) {
-        self.inner.epochs.enter(&self.epoch);
+        let epoch = self.inner.epochs.enter(&self.epoch);
+        self.seen.set(epoch);
+        self.cells.set(self.inner.snapshot.load(Ordering::Acquire));
     }
 
     #[inline]
     fn leave(&self) {
         self.inner.epochs.leave(&self.epoch);
+        self.seen.set(u64::MAX);
+        self.cells.set(std::ptr::null());
     }
 
     #[inline]
@@ -1085,22 +1111,24 @@ unsafe impl Natives for SlotReader {
         nargs: usize,
         ret: *mut HsValue,
     ) -> HsStatus {
-        let cells = self.inner.snapshot.load(Ordering::Acquire);
-        // SAFETY: the pointer always points to a live snapshot: a replaced
-        // one is freed only after this reader's next quiescent point, which
-        // comes after its last use below. `link` declared the slot, and
-        // snapshots only grow: every snapshot published since has a cell
-        // for it.
-        let cell = unsafe { &*cells.add(slot as usize) };
+        // Between two calls: if a writer published, move to its snapshot.
+        let epoch = self.inner.epochs.current();
+        if epoch != self.seen.get() {
+            self.refresh(epoch);
+        }
+        // SAFETY: the VM calls between `enter` and `leave`, so `cells` is a
+        // snapshot loaded at or after this reader's published epoch, which
+        // keeps it alive. `link` declared the slot, and snapshots only grow:
+        // every snapshot published since has a cell for it.
+        let cell = unsafe { &*self.cells.get().add(slot as usize) };
         // SAFETY: the cell's entry has the slot's declared signature (see
         // the `Natives` impl), and the caller passes matching arguments.
         let status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
         if status != HsStatus::OK {
-            // Named now: once quiescent, the binding may be released.
+            // Named now: after the next refresh, the binding may be released.
             self.failed
                 .set(cell.binding.as_ref().map(|b| b.function.name.clone()));
         }
-        self.inner.epochs.quiescent(&self.epoch);
         status
     }
 

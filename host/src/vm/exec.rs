@@ -644,15 +644,17 @@ impl<N: Natives> Vm<N> {
 
         loop {
             // SAFETY: `ip` points into the function's verified code.
-            let op = unsafe { *ip };
+            // The op is read where used, field by field: copying it whole
+            // here would hold every field in a register through each arm.
+            let op = unsafe { &*ip };
             ip = ip.wrapping_add(1);
             match op {
                 Op::Nop => {}
-                Op::PushI32(v) => push_as!(i32, v),
-                Op::PushI64(v) => push_as!(i64, v),
-                Op::PushF64(v) => push_as!(f64, v),
-                Op::PushBool(v) => push_as!(boolean, v),
-                Op::PushStr(i) => {
+                &Op::PushI32(v) => push_as!(i32, v),
+                &Op::PushI64(v) => push_as!(i64, v),
+                &Op::PushF64(v) => push_as!(f64, v),
+                &Op::PushBool(v) => push_as!(boolean, v),
+                &Op::PushStr(i) => {
                     // SAFETY: the verifier only emits indices into `str_views`.
                     let s = unsafe { program.str_views.get_unchecked(i as usize) };
                     push!(HsValue { str: s.0 });
@@ -725,86 +727,86 @@ impl<N: Natives> Vm<N> {
                 Op::GeI64 => binary!(i64 => boolean, |a, b| a >= b),
                 Op::GeF64 => binary!(f64 => boolean, |a, b| a >= b),
                 Op::GeStr => str_cmp!(|a, b| a >= b),
-                Op::Load1(n) => push_as!(boolean, get!(bp.wrapping_add(n as usize), boolean)),
-                Op::Load4(n) => push_as!(i32, get!(bp.wrapping_add(n as usize), i32)),
-                Op::Load8(n) => push_as!(i64, get!(bp.wrapping_add(n as usize), i64)),
-                Op::Load16(n) => push!(read!(bp.wrapping_add(n as usize))),
-                Op::Store1(n) => {
+                &Op::Load1(n) => push_as!(boolean, get!(bp.wrapping_add(n as usize), boolean)),
+                &Op::Load4(n) => push_as!(i32, get!(bp.wrapping_add(n as usize), i32)),
+                &Op::Load8(n) => push_as!(i64, get!(bp.wrapping_add(n as usize), i64)),
+                &Op::Load16(n) => push!(read!(bp.wrapping_add(n as usize))),
+                &Op::Store1(n) => {
                     sp = top!(1);
                     set!(bp.wrapping_add(n as usize), boolean, get!(sp, boolean));
                 }
-                Op::Store4(n) => {
+                &Op::Store4(n) => {
                     sp = top!(1);
                     set!(bp.wrapping_add(n as usize), i32, get!(sp, i32));
                 }
-                Op::Store8(n) => {
+                &Op::Store8(n) => {
                     sp = top!(1);
                     set!(bp.wrapping_add(n as usize), i64, get!(sp, i64));
                 }
-                Op::Store16(n) => {
+                &Op::Store16(n) => {
                     sp = top!(1);
                     write!(bp.wrapping_add(n as usize), read!(sp));
                 }
-                Op::Push2I32(a, b) => {
+                &Op::Push2I32(a, b) => {
                     set!(sp, i32, a);
                     set!(sp.wrapping_add(1), i32, b);
                     sp = sp.wrapping_add(2);
                     ip = ip.wrapping_add(1);
                 }
-                Op::AddImmI32(k) => {
+                &Op::AddImmI32(k) => {
                     set!(top!(1), i32, get!(top!(1), i32).wrapping_add(k));
                     ip = ip.wrapping_add(1);
                 }
-                Op::SubImmI32(k) => {
+                &Op::SubImmI32(k) => {
                     set!(top!(1), i32, get!(top!(1), i32).wrapping_sub(k));
                     ip = ip.wrapping_add(1);
                 }
-                Op::AddImmI64(k) => {
+                &Op::AddImmI64(k) => {
                     set!(top!(1), i64, get!(top!(1), i64).wrapping_add(k));
                     ip = ip.wrapping_add(1);
                 }
-                Op::SubImmI64(k) => {
+                &Op::SubImmI64(k) => {
                     set!(top!(1), i64, get!(top!(1), i64).wrapping_sub(k));
                     ip = ip.wrapping_add(1);
                 }
-                Op::JnzKeepI32(t) => {
+                &Op::JnzKeepI32(t) => {
                     ip = ip.wrapping_add(1);
                     if get!(top!(1), i32) != 0 {
                         jump!(t);
                     }
                 }
-                Op::JzKeepI32(t) => {
+                &Op::JzKeepI32(t) => {
                     ip = ip.wrapping_add(1);
                     if get!(top!(1), i32) == 0 {
                         jump!(t);
                     }
                 }
-                Op::Jmp(t) => jump!(t),
-                Op::JzI32(t) => {
+                &Op::Jmp(t) => jump!(t),
+                &Op::JzI32(t) => {
                     sp = top!(1);
                     if get!(sp, i32) == 0 {
                         jump!(t);
                     }
                 }
-                Op::JnzI32(t) => {
+                &Op::JnzI32(t) => {
                     sp = top!(1);
                     if get!(sp, i32) != 0 {
                         jump!(t);
                     }
                 }
-                Op::JzBool(t) => {
+                &Op::JzBool(t) => {
                     sp = top!(1);
                     if !get!(sp, boolean) {
                         jump!(t);
                     }
                 }
-                Op::JnzBool(t) => {
+                &Op::JnzBool(t) => {
                     sp = top!(1);
                     if get!(sp, boolean) {
                         jump!(t);
                     }
                 }
-                Op::Call(f) => {
+                &Op::Call(f) => {
                     if self.frames.len() >= self.options.max_call_depth {
                         trap!(Fault::CallDepth {
                             max: self.options.max_call_depth
@@ -850,7 +852,7 @@ impl<N: Natives> Vm<N> {
                     ip = code.wrapping_add(frame.ret_pc as usize);
                     bp = bottom.wrapping_add(self.frames.last().map_or(0, |f| f.base as usize));
                 }
-                Op::CallNative { slot, nargs, ret } | Op::CallNativeDrop { slot, nargs, ret } => {
+                &Op::CallNative { slot, nargs, ret } | &Op::CallNativeDrop { slot, nargs, ret } => {
                     let mut out = HsValue::ZERO;
                     sp = top!(nargs as usize);
                     // SAFETY: the verifier checked the `nargs` values at `sp`
@@ -917,7 +919,7 @@ impl<N: Natives> Vm<N> {
                         ip = ip.wrapping_add(1);
                     }
                 }
-                Op::Print(t) => {
+                &Op::Print(t) => {
                     sp = top!(1);
                     let raw = read!(sp);
                     // SAFETY: the verifier gave the value this type; a string
