@@ -2,7 +2,7 @@
  * counter.c: a call counter whose count survives a reload, through the
  * state hooks: the old build saves its count, the new build restores it.
  *
- *   cc -std=c11 -Wall -Wextra -Werror -shared -fPIC \
+ *   cc -std=c11 -Wall -Wextra -Werror -O2 -fno-semantic-interposition -shared -fPIC \
  *      -I plugin-api/include -I c-shim/include -o libcounter_c.so c-shim/counter.c
  */
 #include <string.h>

@@ -3,7 +3,7 @@
  * messages. The host copies every string and message before the callback
  * returns, so stack buffers are fine.
  *
- *   cc -std=c11 -Wall -Wextra -Werror -shared -fPIC \
+ *   cc -std=c11 -Wall -Wextra -Werror -O2 -fno-semantic-interposition -shared -fPIC \
  *      -I plugin-api/include -I c-shim/include -o libstring_ops_c.so c-shim/string_ops.c
  */
 #include <ctype.h>

@@ -351,8 +351,11 @@ fn set_affinity(cpus: &[usize]) {
     }
 }
 
+/// Cores online (not those this thread may use, which pinning changes).
 fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // SAFETY: `sysconf` has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
 }
 
 fn cpu_model() -> String {
@@ -410,13 +413,22 @@ fn calls(p: &Plugins, r: &mut Report) {
         }));
     }
 
-    // (b) linked statically: no slot.
+    // (b) no slot: the C and Rust functions linked into the binary, and the
+    // very function the slot calls (the dlopen'd C build) called directly.
     let i32x2 = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
+    let dlopened = Library::open(&p.c, &LoadOptions::default()).unwrap();
+    let dlopened_entry = dlopened.info().function("math_add").unwrap().entry.0;
+    let keep = Arc::new(dlopened);
     for (key, label, entry) in [
         (
             "static_c",
             "(b) hotslot VM, C math_add linked statically",
             hotslot_bench::static_c_entry(),
+        ),
+        (
+            "noslot_c",
+            "(b) hotslot VM, the dlopen'd C math_add, no slot",
+            dlopened_entry,
         ),
         (
             "static_rust",
@@ -425,10 +437,14 @@ fn calls(p: &Plugins, r: &mut Report) {
         ),
     ] {
         let mut natives = StaticNatives::new();
-        // SAFETY: both entries follow the ABI for `(i32, i32) -> i32`.
+        // SAFETY: every entry follows the ABI for `(i32, i32) -> i32`.
         unsafe { natives.insert(0, "math_add", i32x2.clone(), entry) };
         let mut vm = Vm::with_options(Arc::clone(&program), natives, small()).unwrap();
-        all.push(candidate(key, label, move || run_vm(&mut vm)));
+        let keep = Arc::clone(&keep);
+        all.push(candidate(key, label, move || {
+            let _keep = &keep;
+            run_vm(&mut vm);
+        }));
     }
 
     // (c) the floor: a Rust loop calling the dlopen'd entry point, and the
@@ -488,12 +504,22 @@ fn calls(p: &Plugins, r: &mut Report) {
     for c in &mut all {
         (c.run)(); // warm up
     }
+    // Each round runs every candidate once, in an order shuffled per round
+    // (a fixed order would favour or handicap whoever follows whom).
     let mut samples = vec![Vec::with_capacity(REPEAT); all.len()];
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     for _ in 0..REPEAT {
-        for (c, s) in all.iter_mut().zip(&mut samples) {
+        for i in (1..order.len()).rev() {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            order.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        for &i in &order {
             let t = Instant::now();
-            (c.run)();
-            s.push(t.elapsed().as_nanos() as f64 / f64::from(CALLS));
+            (all[i].run)();
+            samples[i].push(t.elapsed().as_nanos() as f64 / f64::from(CALLS));
         }
     }
     for (c, s) in all.iter().zip(samples) {
@@ -833,6 +859,11 @@ fn ratios(r: &Report) {
     };
     show("(a) C slot / (d) Lua 5.4 C call", "slot_c", "lua");
     show("(a) C slot / (d) wasmi host call", "slot_c", "wasmi");
+    show(
+        "(a) C slot / (b) the same C function without a slot",
+        "slot_c",
+        "noslot_c",
+    );
     show("(a) C slot / (b) C linked statically", "slot_c", "static_c");
     show(
         "(a) Rust slot / (b) Rust linked statically",

@@ -14,9 +14,19 @@ pub const HOTSLOT_SHIM_H: &str = include_str!("../../c-shim/include/hotslot_shim
 /// The seed's `math_ops.c` with its shim declarations.
 pub const MATH_OPS_C: &str = include_str!("../../c-shim/math_ops.c");
 
-/// The flags every plugin is built with: strict C11, every warning an error.
+/// The flags every plugin is built with: strict C11, every warning an error,
+/// and `-fno-semantic-interposition`, so that the entry point wrappers call
+/// the plugin's own functions directly rather than through the PLT (nobody
+/// interposes a plugin's internal calls).
 pub const CFLAGS: &[&str] = &[
-    "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC",
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-O2",
+    "-fno-semantic-interposition",
+    "-shared",
+    "-fPIC",
 ];
 
 /// Why a C plugin could not be built.
