@@ -29,6 +29,8 @@ const REPEAT: usize = 21;
 const RELOADS: usize = 1000;
 /// Reload cycles for the memory figures.
 const CYCLES: usize = 10_000;
+/// Reload cycles of the plugin the system keeps mapped: each one stays.
+const TLS_CYCLES: usize = 200;
 
 /// The loop of the issue: `PUSH a; PUSH b; CALL_NATIVE 0; POP; decrement;
 /// jump if not zero`, with the counter kept on the stack.
@@ -110,6 +112,9 @@ struct Plugins {
     rust: PathBuf,
     /// The same without debug information, when `strip` is installed.
     rust_stripped: Option<PathBuf>,
+    /// A Rust plugin whose function registers a thread-local destructor,
+    /// which keeps it mapped after release while the calling thread lives.
+    rust_tls: PathBuf,
 }
 
 impl Plugins {
@@ -148,6 +153,8 @@ impl Plugins {
                 "--release",
                 "-p",
                 "hotslot-bench-quiet-math",
+                "-p",
+                "hotslot-fixture-tls-pin",
                 "--target-dir",
             ])
             .arg(&target)
@@ -160,6 +167,14 @@ impl Plugins {
                 .join("release")
                 .join(library_name("hotslot_bench_quiet_math")),
             &rust,
+        )
+        .unwrap();
+        let rust_tls = dir.path().join(library_name("tls_pin"));
+        std::fs::copy(
+            target
+                .join("release")
+                .join(library_name("hotslot_fixture_tls_pin")),
+            &rust_tls,
         )
         .unwrap();
         let stripped = dir.path().join(library_name("quiet_math_rust_stripped"));
@@ -179,6 +194,7 @@ impl Plugins {
             c_mul,
             rust,
             rust_stripped,
+            rust_tls,
         }
     }
 }
@@ -758,12 +774,31 @@ fn throughput(p: &Plugins, r: &mut Report) {
 
 /// (h): resident memory after 10,000 reload cycles.
 fn memory(p: &Plugins, r: &mut Report) {
-    println!("\nresident memory over {CYCLES} reload cycles (KiB):");
-    for (key, src, label) in [("c", &p.c, "C"), ("rust", &p.rust, "Rust")] {
+    println!("\nresident memory over reload cycles (KiB):");
+    let cycles_of = |key: &str| {
+        if key == "rust_tls" {
+            TLS_CYCLES
+        } else {
+            CYCLES
+        }
+    };
+    let math = loop_program(10);
+    let tls = ".import 0 remember (i32) -> i32\nPUSH 1\nCALL_NATIVE 0\nPOP\nHALT".to_owned();
+    for (key, src, label, program) in [
+        ("c", &p.c, "C", &math),
+        ("rust", &p.rust, "Rust", &math),
+        (
+            "rust_tls",
+            &p.rust_tls,
+            "Rust with a thread-local destructor",
+            &tls,
+        ),
+    ] {
+        let cycles = cycles_of(key);
         let lib = p.dir.join(library_name(&format!("cycles_{key}")));
         std::fs::copy(src, &lib).unwrap();
         let table = SlotTable::new().unwrap();
-        let program = Arc::new(verify(assemble(&loop_program(10)).unwrap()).unwrap());
+        let program = Arc::new(verify(assemble(program).unwrap()).unwrap());
         let mut vm = slot_vm(&table, &program, &lib);
         // Warm up allocator and loader caches.
         for _ in 0..100 {
@@ -772,20 +807,25 @@ fn memory(p: &Plugins, r: &mut Report) {
         }
         let retained_before = retained_libraries().len();
         let start = rss_kib();
-        for _ in 0..CYCLES {
+        for _ in 0..cycles {
             table.reload(&lib).unwrap();
             vm.run().unwrap();
         }
         table.wait_released(Duration::from_secs(5));
         let end = rss_kib();
         let retained = retained_libraries().len() - retained_before;
+        let growth = end as i64 - start as i64;
+        let per = if retained > 0 {
+            format!(" ({} KiB each)", growth / retained as i64)
+        } else {
+            String::new()
+        };
         println!(
-            "  (h) {label}: start {start} KiB, after {CYCLES} cycles {end} KiB: {:+} KiB; retained generations: {retained}",
-            end as i64 - start as i64
+            "  (h) {label}: start {start} KiB, after {cycles} cycles {end} KiB: {growth:+} KiB; retained generations: {retained}{per}"
         );
         r.note(
             &format!("memory_{key}"),
-            serde_json::json!({ "start_kib": start, "end_kib": end, "growth_kib": end as i64 - start as i64, "retained": retained }),
+            serde_json::json!({ "cycles": cycles, "start_kib": start, "end_kib": end, "growth_kib": growth, "retained": retained }),
         );
     }
 }
