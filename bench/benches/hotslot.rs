@@ -271,6 +271,9 @@ unsafe impl Natives for NaiveSlot {
 #[derive(Default)]
 struct Report {
     rows: Vec<(String, String, Stats)>,
+    /// Per-round samples of the call loops, in round order, so ratios can
+    /// be taken within a round (both sides under the same machine load).
+    rounds: std::collections::HashMap<String, Vec<f64>>,
     json: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -332,7 +335,7 @@ fn main() {
     if wanted("watch") {
         watch_latency(&p, &mut r);
     }
-    ratios(&r);
+    ratios(&mut r);
 
     let out = p.root.join("target/hotslot-bench");
     std::fs::create_dir_all(&out).unwrap();
@@ -539,9 +542,20 @@ fn calls(p: &Plugins, r: &mut Report) {
         }
     }
     for (c, s) in all.iter().zip(samples) {
+        r.rounds.insert(c.key.into(), s.clone());
         r.add(c.key, c.label, "ns/call", stats(s));
     }
     drop(raw_lib);
+}
+
+/// What any reloader must do at the least: open the file, look up the
+/// descriptor, close it.
+fn bare_cycle(lib: &Path) {
+    let l = unsafe_open(lib);
+    // SAFETY: looked up only, never called.
+    let s = unsafe { l.get::<unsafe extern "C" fn()>("hotslot_plugin") }.unwrap();
+    std::hint::black_box(*s);
+    l.close().unwrap();
 }
 
 fn unsafe_open(path: &Path) -> libloading::Library {
@@ -662,21 +676,34 @@ fn reloads(p: &Plugins, r: &mut Report) {
         let mut bare = Vec::with_capacity(RELOADS);
         for _ in 0..RELOADS {
             let t = Instant::now();
-            let l = unsafe_open(&lib);
-            // SAFETY: looked up only, never called.
-            let s = unsafe { l.get::<unsafe extern "C" fn()>("hotslot_plugin") }.unwrap();
-            black_box(*s);
-            l.close().unwrap();
+            bare_cycle(&lib);
             bare.push(t.elapsed().as_nanos() as f64 / 1000.0);
         }
-        for (what, mut v) in [("reload", reload), ("bare", bare)] {
+        // The private copy alone, as the loader makes it: one read of the
+        // file, a new file in the shadow directory, and its removal.
+        let shadow = tempfile::Builder::new()
+            .prefix("hotslot-bench-")
+            .tempdir_in(hotslot::plugin::default_shadow_dir())
+            .unwrap();
+        let mut copy = Vec::with_capacity(RELOADS);
+        for i in 0..RELOADS {
+            let t = Instant::now();
+            let bytes = std::fs::read(&lib).unwrap();
+            let to = shadow.path().join(format!("{i}.so"));
+            std::fs::write(&to, &bytes).unwrap();
+            std::fs::remove_file(&to).unwrap();
+            copy.push(t.elapsed().as_nanos() as f64 / 1000.0);
+        }
+        for (what, mut v) in [("reload", reload), ("bare", bare), ("copy", copy)] {
             v.sort_by(f64::total_cmp);
             let p50 = percentile(&v, 0.5);
             let p99 = percentile(&v, 0.99);
-            let label = if what == "reload" {
-                format!("(f) {label}: hotslot reload (copy, every check, swap, release)")
-            } else {
-                format!("(f) {label}: bare dlopen + dlsym + dlclose of the same file")
+            let label = match what {
+                "reload" => {
+                    format!("(f) {label}: hotslot reload (copy, every check, swap, release)")
+                }
+                "bare" => format!("(f) {label}: bare dlopen + dlsym + dlclose of the same file"),
+                _ => format!("(f) {label}: the private copy alone (read, write, remove)"),
             };
             println!(
                 "  {label:<58} p50 {p50:.0} µs, p99 {p99:.0} µs (min {:.0}, max {:.0})",
@@ -697,6 +724,18 @@ fn reloads(p: &Plugins, r: &mut Report) {
                 },
             ));
         }
+        // What a reload cannot avoid on this machine: the copy and the cycle.
+        let floor = r.median(&format!("reload_{key}_bare_p50"))
+            + r.median(&format!("reload_{key}_copy_p50"));
+        r.rows.push((
+            format!("reload_{key}_bare_plus_copy_p50"),
+            "(f) bare cycle + copy".into(),
+            Stats {
+                median: floor,
+                min: floor,
+                max: floor,
+            },
+        ));
     }
 }
 
@@ -704,8 +743,9 @@ fn reloads(p: &Plugins, r: &mut Report) {
 fn throughput(p: &Plugins, r: &mut Report) {
     const THREADS: usize = 4;
     const SECONDS: f64 = 2.0;
+    const ROUNDS: usize = 5;
     println!(
-        "\ncalls per second, {THREADS} threads, {SECONDS} s per measurement (median (min–max) of 3):"
+        "\ncalls per second, {THREADS} threads, {SECONDS} s per measurement (median (min–max) of {ROUNDS}):"
     );
     let lib = p.dir.join(library_name("throughput"));
     std::fs::copy(&p.c, &lib).unwrap();
@@ -713,7 +753,17 @@ fn throughput(p: &Plugins, r: &mut Report) {
     let program = Arc::new(verify(assemble(&loop_program(100_000)).unwrap()).unwrap());
     table.declare_program(program.program()).unwrap();
     table.bind(0, &lib, None).unwrap();
-    let measure = |reloading: bool| -> (f64, usize) {
+    // Besides hotslot's reloads, a control: the same number of bare
+    // dlopen + dlsym + dlclose cycles of the same file, which is what any
+    // in-process reload costs the other threads (page-table changes reach
+    // every core running the process).
+    #[derive(Clone, Copy, PartialEq)]
+    enum Background {
+        Nothing,
+        Reloads,
+        BareCycles,
+    }
+    let measure = |background: Background| -> (f64, usize) {
         let stop = Arc::new(AtomicBool::new(false));
         let calls = Arc::new(AtomicU64::new(0));
         let threads: Vec<_> = (0..THREADS)
@@ -729,17 +779,17 @@ fn throughput(p: &Plugins, r: &mut Report) {
             })
             .collect();
         let start = Instant::now();
-        let mut reloads = 0;
+        let mut cycles = 0;
         while start.elapsed().as_secs_f64() < SECONDS {
-            if reloading {
-                table.reload(&lib).unwrap();
-                reloads += 1;
-                let next = Duration::from_millis(10 * reloads as u64);
-                if let Some(wait) = next.checked_sub(start.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-            } else {
-                std::thread::sleep(Duration::from_millis(10));
+            match background {
+                Background::Nothing => {}
+                Background::Reloads => table.reload(&lib).map(drop).unwrap(),
+                Background::BareCycles => bare_cycle(&lib),
+            }
+            cycles += 1;
+            let next = Duration::from_millis(10 * cycles as u64);
+            if let Some(wait) = next.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
             }
         }
         let elapsed = start.elapsed().as_secs_f64();
@@ -747,15 +797,25 @@ fn throughput(p: &Plugins, r: &mut Report) {
         for t in threads {
             t.join().unwrap();
         }
-        (calls.load(Ordering::Relaxed) as f64 / elapsed, reloads)
+        let cycles = if background == Background::Nothing {
+            0
+        } else {
+            cycles
+        };
+        (calls.load(Ordering::Relaxed) as f64 / elapsed, cycles)
     };
-    let (mut without, mut with, mut counts) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..3 {
-        without.push(measure(false).0 / 1e6);
-        let (c, n) = measure(true);
+    let (mut without, mut with, mut bare, mut counts) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        without.push(measure(Background::Nothing).0 / 1e6);
+        let (c, n) = measure(Background::Reloads);
         with.push(c / 1e6);
         counts.push(n);
+        bare.push(measure(Background::BareCycles).0 / 1e6);
     }
+    r.rounds.insert("tput_without".into(), without.clone());
+    r.rounds.insert("tput_with".into(), with.clone());
+    r.rounds.insert("tput_bare".into(), bare.clone());
     r.add(
         "tput_without",
         "(g) 4 threads, no reloads",
@@ -767,6 +827,12 @@ fn throughput(p: &Plugins, r: &mut Report) {
         "(g) 4 threads, 100 reloads per second",
         "M calls/s",
         stats(with),
+    );
+    r.add(
+        "tput_bare",
+        "(g) 4 threads, 100 bare dlopen+dlclose cycles per second",
+        "M calls/s",
+        stats(bare),
     );
     r.note("tput_reloads_done", serde_json::json!(counts));
     println!("  reloads done per 2 s measurement: {counts:?}");
@@ -892,10 +958,28 @@ fn watch_latency(p: &Plugins, r: &mut Report) {
     );
 }
 
-fn ratios(r: &Report) {
-    println!("\nratios (medians of this run):");
-    let show = |label: &str, a: &str, b: &str| {
-        println!("  {label:<58} {:.2}", r.median(a) / r.median(b));
+fn ratios(r: &mut Report) {
+    println!(
+        "\nratios (call loops: median (min–max) of the per-round ratios; others: of the medians):"
+    );
+    let mut json = serde_json::Map::new();
+    let mut show = |label: &str, a: &str, b: &str| {
+        let line = match (r.rounds.get(a), r.rounds.get(b)) {
+            (Some(x), Some(y)) => {
+                let s = stats(x.iter().zip(y).map(|(x, y)| x / y).collect());
+                json.insert(
+                    label.into(),
+                    serde_json::json!({ "median": s.median, "min": s.min, "max": s.max }),
+                );
+                format!("{:.2} ({:.2}–{:.2})", s.median, s.min, s.max)
+            }
+            _ => {
+                let ratio = r.median(a) / r.median(b);
+                json.insert(label.into(), serde_json::json!({ "median": ratio }));
+                format!("{ratio:.2}")
+            }
+        };
+        println!("  {label:<58} {line}");
     };
     show("(a) C slot / (d) Lua 5.4 C call", "slot_c", "lua");
     show("(a) C slot / (d) wasmi host call", "slot_c", "wasmi");
@@ -923,11 +1007,27 @@ fn ratios(r: &Report) {
         "reload_rust_bare_p50",
     );
     show(
+        "(f) C reload p50 / (bare cycle + copy) p50",
+        "reload_c_reload_p50",
+        "reload_c_bare_plus_copy_p50",
+    );
+    show(
         "(f) stripped Rust reload p50 / bare cycle p50",
         "reload_rust_stripped_reload_p50",
         "reload_rust_stripped_bare_p50",
     );
     show("(g) with reloads / without", "tput_with", "tput_without");
+    show(
+        "(g) with bare dlopen cycles / without",
+        "tput_bare",
+        "tput_without",
+    );
+    show(
+        "(g) with reloads / with bare dlopen cycles",
+        "tput_with",
+        "tput_bare",
+    );
+    r.note("ratios", serde_json::Value::Object(json));
 }
 
 #[cfg(feature = "plot")]
@@ -938,6 +1038,7 @@ fn plot(r: &Report, path: &Path) {
         ("raw_entry", "Rust loop → C entry point"),
         ("static_c", "hotslot VM, static C"),
         ("static_rust", "hotslot VM, static Rust"),
+        ("noslot_c", "hotslot VM, dlopen'd C, no slot"),
         ("slot_c", "hotslot VM, slot → C"),
         ("slot_rust", "hotslot VM, slot → Rust"),
         ("wasmi", "wasmi → host fn"),
@@ -947,6 +1048,9 @@ fn plot(r: &Report, path: &Path) {
     .into_iter()
     .filter_map(|(k, label)| r.rows.iter().find(|x| x.0 == k).map(|x| (label, &x.2)))
     .collect();
+    if bars.is_empty() {
+        return; // a partial run (HOTSLOT_BENCH) without the call loops
+    }
     let max = bars.iter().map(|b| b.1.max).fold(0.0, f64::max) * 1.15;
     let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
     root.fill(&WHITE).unwrap();

@@ -332,30 +332,59 @@ pub fn retained_libraries() -> Vec<Retained> {
 }
 
 /// Whether a library is still loaded in this process, asked of the dynamic
-/// loader by name (`RTLD_NOLOAD` finds it without loading it; a handle found
-/// is closed again at once).
+/// loader by the name it was opened with.
 fn is_mapped(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-            return false;
-        };
-        // SAFETY: `c` is a valid C string; RTLD_NOLOAD never loads, and runs
-        // no initializer of a library already loaded.
-        let h = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
-        if h.is_null() {
-            return false;
-        }
-        // SAFETY: `h` is the handle just returned, closed once.
-        unsafe { libc::dlclose(h) };
-        true
+        std::ffi::CString::new(path.as_os_str().as_bytes()).is_ok_and(|c| loaded(&c))
     }
     #[cfg(not(unix))]
     {
         let _ = path;
         false
     }
+}
+
+/// On ELF systems, a walk of the loader's list of loaded objects
+/// (`dl_iterate_phdr`: no system call).
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "android"))]
+fn loaded(name: &std::ffi::CStr) -> bool {
+    unsafe extern "C" fn visit(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        wanted: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: the loader passes a valid `info` for the duration of the
+        // call, and `wanted` is the `&CStr` handed to `dl_iterate_phdr`
+        // below; a null name is the main program's.
+        unsafe {
+            let name = (*info).dlpi_name;
+            let wanted = *wanted.cast::<&std::ffi::CStr>();
+            libc::c_int::from(!name.is_null() && std::ffi::CStr::from_ptr(name) == wanted)
+        }
+    }
+    // SAFETY: `visit` matches the callback's signature and only reads what
+    // it is given; `name` outlives the call.
+    unsafe { libc::dl_iterate_phdr(Some(visit), (&raw const name).cast_mut().cast()) != 0 }
+}
+
+/// Elsewhere, `RTLD_NOLOAD` finds the library without loading it; a handle
+/// found is closed again at once.
+#[cfg(all(
+    unix,
+    not(any(target_os = "linux", target_os = "freebsd", target_os = "android"))
+))]
+fn loaded(name: &std::ffi::CStr) -> bool {
+    // SAFETY: `name` is a valid C string; RTLD_NOLOAD never loads, and runs
+    // no initializer of a library already loaded.
+    let h = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+    if h.is_null() {
+        return false;
+    }
+    // SAFETY: `h` is the handle just returned, closed once.
+    unsafe { libc::dlclose(h) };
+    true
 }
 
 /// Where private copies go by default: a memory-backed directory the
