@@ -7,7 +7,9 @@
 //! `target/hotslot-bench/results.json` (and `bench/ns-per-call.svg`).
 //!
 //! Every figure is a median with the minimum and maximum over repeated
-//! measurements in this one process; ratios compare medians of this run.
+//! measurements in this one process. Ratios of call loops are taken within
+//! each round (both sides under the same load) and summarised the same way;
+//! other ratios compare medians of this run.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -32,7 +34,7 @@ const CYCLES: usize = 10_000;
 /// Reload cycles of the plugin the system keeps mapped: each one stays.
 const TLS_CYCLES: usize = 200;
 
-/// The loop of the issue: `PUSH a; PUSH b; CALL_NATIVE 0; POP; decrement;
+/// The measured loop: `PUSH a; PUSH b; CALL_NATIVE 0; POP; decrement;
 /// jump if not zero`, with the counter kept on the stack.
 fn loop_program(n: i32) -> String {
     format!(
