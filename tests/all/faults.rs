@@ -70,10 +70,15 @@ fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
         assert_eq!(run(&mut vm), "boom #7");
     }
     let grown = rss_kib().saturating_sub(before);
-    assert!(
-        grown < 1024,
-        "10,000 panics grew resident memory by {grown} KiB"
-    );
+    // Under valgrind the process's resident memory is valgrind's (its
+    // shadow memory grows with every allocation); memcheck's leak check
+    // stands in for this figure there.
+    if std::env::var_os("HOTSLOT_UNDER_VALGRIND").is_none() {
+        assert!(
+            grown < 1024,
+            "10,000 panics grew resident memory by {grown} KiB"
+        );
+    }
 
     // The slots are still bound, and the other functions answer.
     let others = "
