@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use hotslot::vm::{Value, assemble, verify};
 use hotslot::{AbiError, Fault, LoadError, ReloadOptions, SlotError, SlotTable, TrustError};
-use hotslot_tests::{BROKEN, built, library_name, tempdir};
+use hotslot_tests::{BROKEN, built, library_name, load_error, tempdir};
 
 fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
     Arc::new(verify(assemble(src).unwrap()).unwrap())
@@ -81,52 +81,39 @@ fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
     }
 
     // The slots are still bound, and the other functions answer.
-    let others = "
-        .import 0 boom (i32) -> i32
-        .import 1 divide (i32, i32) -> i32
-        .import 2 odd_payload () -> i32
-        .import 3 checked (i32, i32) -> i32
-        PUSH 7
-        PUSH 0
-        CALL_NATIVE 1
-        HALT
-    ";
-    let mut vm = table.vm(program(others)).unwrap();
-    let e = vm.run().unwrap_err();
+    let call = |code: &str| {
+        let src = format!(
+            "
+            .import 0 boom (i32) -> i32
+            .import 1 divide (i32, i32) -> i32
+            .import 2 odd_payload () -> i32
+            .import 3 checked (i32, i32) -> i32
+            {code}
+            HALT
+            "
+        );
+        let mut vm = table.vm(program(&src)).unwrap();
+        vm.run().map(|()| vm.stack())
+    };
+    let e = call("PUSH 7\nPUSH 0\nCALL_NATIVE 1").unwrap_err();
     assert!(
         matches!(&e.fault, Fault::Panic { message, .. } if message == "attempt to divide by zero"),
         "{e}"
     );
-    let mut vm = table
-        .vm(program(&others.replace(
-            "PUSH 7\n        PUSH 0\n        CALL_NATIVE 1",
-            "CALL_NATIVE 2",
-        )))
-        .unwrap();
-    let e = vm.run().unwrap_err();
+    let e = call("CALL_NATIVE 2").unwrap_err();
     assert!(
         matches!(&e.fault, Fault::Panic { message, .. } if message == "Box<dyn Any>"),
         "{e}"
     );
-    let mut vm = table
-        .vm(program(&others.replace(
-            "PUSH 0\n        CALL_NATIVE 1",
-            "PUSH 0\n        CALL_NATIVE 3",
-        )))
-        .unwrap();
-    let e = vm.run().unwrap_err();
+    let e = call("PUSH 7\nPUSH 0\nCALL_NATIVE 3").unwrap_err();
     assert!(
         matches!(&e.fault, Fault::Native { message, .. } if message == "cannot divide 7 by 0"),
         "{e}"
     );
-    let mut vm = table
-        .vm(program(&others.replace(
-            "PUSH 0\n        CALL_NATIVE 1",
-            "PUSH 2\n        CALL_NATIVE 3",
-        )))
-        .unwrap();
-    vm.run().unwrap();
-    assert_eq!(vm.stack(), vec![Value::I32(3)]);
+    assert_eq!(
+        call("PUSH 7\nPUSH 2\nCALL_NATIVE 3").unwrap(),
+        vec![Value::I32(3)]
+    );
 }
 
 #[test]
@@ -191,13 +178,9 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
         }
         table.reload(&lib).expect_err("the reload must be refused")
     };
-    let load = |e: SlotError| match e {
-        SlotError::Load { source, .. } => source,
-        other => panic!("expected a load error, found {other}"),
-    };
 
     // glibc's loader would map the missing part and die of SIGBUS.
-    let e = load(refuse(Some(&good[..good.len() / 3])));
+    let e = load_error(refuse(Some(&good[..good.len() / 3])));
     assert!(
         matches!(e, LoadError::NotSharedLibrary { .. }),
         "truncated: {e}"
@@ -208,14 +191,14 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
     let random: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    let e = load(refuse(Some(&random)));
+    let e = load_error(refuse(Some(&random)));
     assert!(
         matches!(e, LoadError::NotSharedLibrary { .. }),
         "random bytes: {e}"
     );
     still_answers(&mut vm);
 
-    let e = load(refuse(Some(b"")));
+    let e = load_error(refuse(Some(b"")));
     assert!(
         matches!(e, LoadError::NotSharedLibrary { .. }),
         "empty: {e}"
@@ -224,23 +207,23 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
 
     let _ = std::fs::remove_file(&lib);
     std::fs::create_dir(&lib).unwrap();
-    let e = load(table.reload(&lib).unwrap_err());
+    let e = load_error(table.reload(&lib).unwrap_err());
     assert!(matches!(e, LoadError::NotAFile { .. }), "a directory: {e}");
     std::fs::remove_dir(&lib).unwrap();
     still_answers(&mut vm);
 
-    let e = load(refuse(None));
+    let e = load_error(refuse(None));
     assert!(matches!(e, LoadError::FileMissing { .. }), "missing: {e}");
     still_answers(&mut vm);
 
     // Every malformed descriptor; `NO_DESCRIPTOR` is a valid ELF shared
     // library without the descriptor export.
     for name in BROKEN {
-        let e = load(refuse(Some(&std::fs::read(built().broken(name)).unwrap())));
+        let e = load_error(refuse(Some(&std::fs::read(built().broken(name)).unwrap())));
         assert!(crate::abi::is_its_own_error(name, &e), "{name}: {e:?}");
         still_answers(&mut vm);
     }
-    let e = load(refuse(Some(
+    let e = load_error(refuse(Some(
         &std::fs::read(built().rust("hotslot-fixture-layout-mismatch")).unwrap(),
     )));
     assert!(matches!(e, LoadError::Layout { .. }), "{e}");
@@ -323,30 +306,18 @@ fn the_trust_checks_refuse_before_opening() {
 
     // World-writable file.
     std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let e = table.bind(0, &lib, None).unwrap_err();
+    let e = load_error(table.bind(0, &lib, None).unwrap_err());
     assert!(
         matches!(
             e,
-            SlotError::Load {
-                source: LoadError::Untrusted(TrustError::WritableByOthers { mode: 0o666, .. }),
-                ..
-            }
+            LoadError::Untrusted(TrustError::WritableByOthers { mode: 0o666, .. })
         ),
         "{e}"
     );
     // Group-writable file.
     std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o664)).unwrap();
-    let e = table.bind(0, &lib, None).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            SlotError::Load {
-                source: LoadError::Untrusted(_),
-                ..
-            }
-        ),
-        "{e}"
-    );
+    let e = load_error(table.bind(0, &lib, None).unwrap_err());
+    assert!(matches!(e, LoadError::Untrusted(_)), "{e}");
     std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     // World-writable directory without the sticky bit.
@@ -355,9 +326,9 @@ fn the_trust_checks_refuse_before_opening() {
     let in_open = open_dir.join(library_name("constructor"));
     std::fs::copy(&lib, &in_open).unwrap();
     std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let e = table.bind(0, &in_open, None).unwrap_err();
+    let e = load_error(table.bind(0, &in_open, None).unwrap_err());
     assert!(
-        matches!(e, SlotError::Load { source: LoadError::Untrusted(TrustError::WritableByOthers { ref path, .. }), .. } if *path == open_dir),
+        matches!(e, LoadError::Untrusted(TrustError::WritableByOthers { ref path, .. }) if *path == open_dir),
         "{e}"
     );
 
@@ -366,17 +337,8 @@ fn the_trust_checks_refuse_before_opening() {
         allow_downgrade: false,
         sha256: Some([7; 32]),
     };
-    let e = table.bind_with(0, &lib, None, &wrong).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            SlotError::Load {
-                source: LoadError::HashMismatch { .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    let e = load_error(table.bind_with(0, &lib, None, &wrong).unwrap_err());
+    assert!(matches!(e, LoadError::HashMismatch { .. }), "{e}");
 
     assert!(
         !marker.exists(),
@@ -396,17 +358,8 @@ fn the_trust_checks_refuse_before_opening() {
     let mut bytes = std::fs::read(&lib).unwrap();
     bytes.extend_from_slice(b"appended");
     std::fs::write(&lib, bytes).unwrap();
-    let e = table.reload(&lib).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            SlotError::Load {
-                source: LoadError::HashMismatch { .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    let e = load_error(table.reload(&lib).unwrap_err());
+    assert!(matches!(e, LoadError::HashMismatch { .. }), "{e}");
     assert!(!marker.exists());
 }
 

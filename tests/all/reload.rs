@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hotslot::vm::{Status, Value, assemble, verify};
 use hotslot::{LoadError, ReloadOptions, SlotError, SlotTable};
-use hotslot_tests::{built, library_name, tempdir};
+use hotslot_tests::{built, library_name, load_error, tempdir};
 
 /// Builds `tests/fixtures/c/adder.c` with `defines` into `dir`.
 fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
@@ -95,29 +95,11 @@ fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
     assert_eq!(result(&mut vm), 13);
 
     std::fs::write(&lib, b"\x7fELF truncated").unwrap();
-    let e = table.reload(&lib).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            SlotError::Load {
-                source: LoadError::NotSharedLibrary { .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    let e = load_error(table.reload(&lib).unwrap_err());
+    assert!(matches!(e, LoadError::NotSharedLibrary { .. }), "{e}");
     std::fs::remove_file(&lib).unwrap();
-    let e = table.reload(&lib).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            SlotError::Load {
-                source: LoadError::FileMissing { .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    let e = load_error(table.reload(&lib).unwrap_err());
+    assert!(matches!(e, LoadError::FileMissing { .. }), "{e}");
     assert_eq!(result(&mut vm), 13);
 }
 

@@ -11,6 +11,15 @@ use std::sync::OnceLock;
 
 use hotslot::cbuild::CCompiler;
 
+/// The loader's error inside a refused bind or reload; any other refusal
+/// fails the test, naming it.
+pub fn load_error(e: hotslot::SlotError) -> hotslot::LoadError {
+    match e {
+        hotslot::SlotError::Load { source, .. } => source,
+        other => panic!("expected a load error, found {other}"),
+    }
+}
+
 /// The deliberately broken C fixtures: `-DBROKEN_<NAME>` of
 /// `fixtures/c/broken.c`, one per rejection path.
 pub const BROKEN: &[&str] = &[

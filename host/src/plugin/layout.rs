@@ -79,17 +79,7 @@ fn summarize(errors: &AbiInstabilityErrors) -> String {
             parts.push(format!("{at}{}", describe(err)));
         }
     }
-    let mut s = parts.join("; ");
-    const MAX: usize = 400;
-    if s.len() > MAX {
-        let mut cut = MAX;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push_str(" ...");
-    }
-    s
+    shorten(parts.join("; "), 400)
 }
 
 fn field_name(f: &TLFieldOrFunction) -> &'static str {
@@ -127,10 +117,14 @@ fn describe(err: &AbiInstability) -> String {
 
 /// Collapses whitespace and shortens.
 fn one_line(text: &str) -> String {
-    const MAX: usize = 80;
-    let mut s = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.len() > MAX {
-        let mut cut = MAX;
+    shorten(text.split_whitespace().collect::<Vec<_>>().join(" "), 80)
+}
+
+/// `s` cut to at most `max` bytes at a character boundary, marked ` ...`
+/// where it was cut.
+fn shorten(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut cut = max;
         while !s.is_char_boundary(cut) {
             cut -= 1;
         }
@@ -138,4 +132,17 @@ fn one_line(text: &str) -> String {
         s.push_str(" ...");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shortening_cuts_at_a_character_boundary() {
+        assert_eq!(shorten("short".into(), 80), "short");
+        assert_eq!(shorten("abcdef".into(), 4), "abcd ...");
+        // `é` is two bytes: a cut at byte 2 would split it.
+        assert_eq!(shorten("aébc".into(), 2), "a ...");
+    }
 }
