@@ -147,7 +147,10 @@ pub enum AbiError {
         count: usize,
     },
     /// A type tag this host does not know.
-    #[error("`{function}` has unknown type tag {tag} in {position}")]
+    #[error(
+        "`{function}` has unknown type tag {tag} in {position}: expected {}",
+        crate::types::KNOWN_TAGS
+    )]
     UnknownType {
         /// The function.
         function: String,
@@ -622,11 +625,13 @@ pub enum DecodeErrorKind {
     /// A string that is not UTF-8.
     #[error("string is not UTF-8")]
     NotUtf8,
-    /// A type tag that does not exist.
-    #[error("unknown type tag {tag}")]
+    /// A type tag that does not exist, or `void` where a value is needed.
+    #[error("bad type tag {tag}: expected {expected}")]
     BadType {
         /// The tag.
         tag: u8,
+        /// The tags allowed there.
+        expected: &'static str,
     },
     /// An opcode that does not exist.
     #[error("unknown opcode {opcode:#04x}")]

@@ -78,9 +78,12 @@ impl fmt::Display for ValType {
     }
 }
 
+/// The type tags of ABI v1, for error messages.
+pub(crate) const KNOWN_TAGS: &str = "0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str";
+
 /// A type tag this host does not know.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
-#[error("unknown type tag {0}")]
+#[error("unknown type tag {}: expected {}", .0, KNOWN_TAGS)]
 pub struct UnknownTag(pub u8);
 
 /// A function's parameter and return types.

@@ -366,7 +366,8 @@ fn the_trust_checks_refuse_before_opening() {
 #[test]
 fn untrusted_paths_load_when_explicitly_allowed() {
     let dir = tempdir();
-    let lib = constructor(dir.path(), &dir.path().join("opened"));
+    let marker = dir.path().join("opened");
+    let lib = constructor(dir.path(), &marker);
     std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
     let table = SlotTable::with_options(hotslot::TableOptions {
         trust: hotslot::plugin::TrustPolicy {
@@ -380,6 +381,7 @@ fn untrusted_paths_load_when_explicitly_allowed() {
         .vm(program(".import 0 op (i32, i32) -> i32\nHALT"))
         .unwrap();
     table.bind(0, &lib, None).unwrap();
+    assert!(marker.exists(), "the allowed library was not opened");
 }
 
 fn sha256(path: &Path) -> [u8; 32] {

@@ -602,7 +602,10 @@ mod tests {
         static TAGS: [HsType; 2] = [HsType::I32, HsType(42)];
         let e = read_fn(function("f", &TAGS)).unwrap_err();
         assert!(matches!(e, AbiError::UnknownType { tag: 42, .. }), "{e}");
-        assert_eq!(e.to_string(), "`f` has unknown type tag 42 in parameter 1");
+        assert_eq!(
+            e.to_string(),
+            "`f` has unknown type tag 42 in parameter 1: expected 0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str"
+        );
         let mut f = function("g", &[]);
         f.ret = HsType(9);
         let e = read_fn(f).unwrap_err();

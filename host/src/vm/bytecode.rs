@@ -368,7 +368,13 @@ impl Reader<'_> {
         let tag = self.u8()?;
         match ValType::from_tag(hotslot_plugin_api::HsType(tag)) {
             Ok(Some(t)) => Ok(t),
-            _ => Err(self.error_at(at, DecodeErrorKind::BadType { tag })),
+            _ => Err(self.error_at(
+                at,
+                DecodeErrorKind::BadType {
+                    tag,
+                    expected: "1 i32, 2 i64, 3 f64, 4 bool or 5 str",
+                },
+            )),
         }
     }
 
@@ -380,8 +386,15 @@ impl Reader<'_> {
         }
         let at = self.at;
         let tag = self.u8()?;
-        let ret = ValType::from_tag(hotslot_plugin_api::HsType(tag))
-            .map_err(|_| self.error_at(at, DecodeErrorKind::BadType { tag }))?;
+        let ret = ValType::from_tag(hotslot_plugin_api::HsType(tag)).map_err(|_| {
+            self.error_at(
+                at,
+                DecodeErrorKind::BadType {
+                    tag,
+                    expected: crate::types::KNOWN_TAGS,
+                },
+            )
+        })?;
         Ok(Signature { params, ret })
     }
 
@@ -513,6 +526,23 @@ mod tests {
         assert!(
             matches!(e.kind, DecodeErrorKind::CountTooLarge { count: 127, .. }),
             "{e}"
+        );
+        // One import, `f`, whose one parameter is void: a value type is needed.
+        let e = decode(b"HSBC\x01\x01\x00\x01f\x01\x00").unwrap_err();
+        assert!(
+            matches!(e.kind, DecodeErrorKind::BadType { tag: 0, .. }),
+            "{e}"
+        );
+        assert_eq!(e.offset, 10);
+        assert_eq!(
+            e.to_string(),
+            "byte 10: bad type tag 0: expected 1 i32, 2 i64, 3 f64, 4 bool or 5 str"
+        );
+        // Its return type is a tag that does not exist.
+        let e = decode(b"HSBC\x01\x01\x00\x01f\x00\x09").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "byte 10: bad type tag 9: expected 0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str"
         );
     }
 }

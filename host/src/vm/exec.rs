@@ -159,7 +159,9 @@ unsafe impl Natives for StaticNatives {
 /// Runtime limits of a VM.
 #[derive(Clone, Copy, Debug)]
 pub struct VmOptions {
-    /// Values the stack holds, locals and operands of every frame together.
+    /// Values the stack holds, locals and operands of every frame together;
+    /// at most `u32::MAX` (frames record their base as a `u32`), a larger
+    /// figure is taken as that.
     pub stack_capacity: usize,
     /// The deepest `CALL`s may nest.
     pub max_call_depth: usize,
@@ -232,7 +234,8 @@ impl<N: Natives> Vm<N> {
     ) -> Result<Vm<N>, LinkError> {
         natives.link(&program.program)?;
         let mut vm = Vm {
-            stack: vec![HsValue::ZERO; options.stack_capacity].into_boxed_slice(),
+            stack: vec![HsValue::ZERO; options.stack_capacity.min(u32::MAX as usize)]
+                .into_boxed_slice(),
             sp: 0,
             pc: 0,
             frames: Vec::new(),
@@ -407,22 +410,38 @@ impl<N: Natives> Vm<N> {
         }
         // Frames sit back to back: each callee's first locals are the
         // arguments popped from its caller's operands.
+        let capacity = self.stack.len();
+        let held = state
+            .frames
+            .iter()
+            .map(|f| f.locals.len().saturating_add(f.operands.len()))
+            .fold(0, usize::saturating_add);
+        if held > capacity {
+            return Err(StateError::TooLarge {
+                needed: held,
+                capacity,
+            });
+        }
         let mut frames = Vec::with_capacity(state.frames.len());
-        let mut base = 0u32;
+        let mut base = 0;
         for f in &state.frames {
             frames.push(Frame {
                 func: f.function,
                 ret_pc: f.ret_pc,
-                base,
+                // `held` fits the stack, whose capacity fits a `u32`.
+                base: base as u32,
             });
-            let size = f.locals.len() + f.operands.len();
-            base = base.checked_add(size as u32).ok_or(StateError::TooLarge)?;
+            base += f.locals.len() + f.operands.len();
         }
+        let chain = || StateError::Frames {
+            functions: state.frames.iter().map(|f| f.function).collect(),
+            pc: state.pc,
+        };
         if frames.first().map(|f| f.func) != Some(0) {
-            return Err(StateError::Frames);
+            return Err(chain());
         }
-        let types = frame_types(&self.program, &frames, state.pc, state.status)
-            .ok_or(StateError::Frames)?;
+        let types =
+            frame_types(&self.program, &frames, state.pc, state.status).ok_or_else(chain)?;
         for (f, (locals, operands)) in state.frames.iter().zip(&types) {
             let found: Vec<ValType> = f.locals.iter().chain(&f.operands).map(Value::ty).collect();
             let expected: Vec<ValType> = locals.iter().chain(operands).copied().collect();
@@ -446,8 +465,9 @@ impl<N: Natives> Vm<N> {
             .map(|f| f.base as usize + self.program.funcs[f.func as usize].max_depth as usize)
             .max()
             .unwrap_or(0);
-        if top.max(deepest) + self.program.funcs[0].local_types.len() > self.stack.len() {
-            return Err(StateError::TooLarge);
+        let needed = top.max(deepest) + self.program.funcs[0].local_types.len();
+        if needed > capacity {
+            return Err(StateError::TooLarge { needed, capacity });
         }
         self.reset();
         let mut i = 0;
@@ -1069,8 +1089,16 @@ pub enum StateError {
     #[error("a faulted run cannot be restored")]
     Faulted,
     /// The frames are not a call chain of this program stopped at that pc.
-    #[error("the frames do not match the program's functions and calls")]
-    Frames,
+    #[error(
+        "frames of functions {functions:?} stopped at pc {pc} are not a call chain of the program \
+         (expected the entry function, then each callee at a `CALL` of its caller)"
+    )]
+    Frames {
+        /// The function of each frame, by index, outermost first.
+        functions: Vec<u32>,
+        /// The state's pc.
+        pc: u32,
+    },
     /// A frame's values have other types than the program gives them there.
     #[error("frame of `{function}` holds {}, the program has {}", crate::error::TypeList(.found), crate::error::TypeList(.expected))]
     Types {
@@ -1082,8 +1110,13 @@ pub enum StateError {
         found: Vec<ValType>,
     },
     /// More values than the stack holds.
-    #[error("the state does not fit in the VM's stack")]
-    TooLarge,
+    #[error("the state needs {needed} stack values, the VM holds {capacity}")]
+    TooLarge {
+        /// Values the state's frames need, at their deepest.
+        needed: usize,
+        /// The VM's stack capacity.
+        capacity: usize,
+    },
 }
 
 /// One frame's values, for inspection.

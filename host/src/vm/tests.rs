@@ -524,11 +524,73 @@ fn a_state_that_does_not_fit_is_refused_and_changes_nothing() {
     assert!(matches!(vm.set_state(&bad), Err(StateError::Types { .. })));
     let mut bad = good.clone();
     bad.pc = 99;
-    assert_eq!(vm.set_state(&bad), Err(StateError::Frames));
+    assert_eq!(
+        vm.set_state(&bad),
+        Err(StateError::Frames {
+            functions: vec![0],
+            pc: 99
+        })
+    );
     let mut bad = good.clone();
     bad.frames[0].function = 5;
-    assert_eq!(vm.set_state(&bad), Err(StateError::Frames));
+    let e = vm.set_state(&bad).unwrap_err();
+    assert_eq!(
+        e,
+        StateError::Frames {
+            functions: vec![5],
+            pc: good.pc
+        }
+    );
+    assert!(
+        e.to_string()
+            .starts_with("frames of functions [5] stopped at pc"),
+        "{e}"
+    );
     assert_eq!(vm.state().unwrap(), good);
+}
+
+#[test]
+fn a_state_deeper_than_the_stack_is_refused_with_both_sizes() {
+    let src = "
+            PUSH 20
+            CALL down
+            HALT
+        .func down (n: i32) -> void
+            LOAD n
+            JZ done
+            LOAD n
+            PUSH 1
+            SUB
+            CALL down
+        done:
+            RET
+        .end
+    ";
+    let (mut deep, _) = vm_with(src, small());
+    // Fuel counts calls: pause 12 calls deep.
+    assert_eq!(deep.resume(Some(12)).unwrap(), Status::Paused);
+    let state = deep.state().unwrap();
+    assert!(state.frames.len() > 8, "{}", state.frames.len());
+
+    let (mut shallow, _) = vm_with(
+        src,
+        VmOptions {
+            stack_capacity: 8,
+            ..small()
+        },
+    );
+    let before = shallow.state().unwrap();
+    let e = shallow.set_state(&state).unwrap_err();
+    assert!(
+        matches!(e, StateError::TooLarge { needed, capacity: 8 } if needed > 8),
+        "{e}"
+    );
+    assert!(e.to_string().ends_with("the VM holds 8"), "{e}");
+    assert_eq!(shallow.state().unwrap(), before);
+    // The same state fits a VM as large as the one that saved it.
+    let (mut same, _) = vm_with(src, small());
+    same.set_state(&state).unwrap();
+    assert_eq!(same.resume(None).unwrap(), Status::Halted);
 }
 
 #[test]
