@@ -272,11 +272,16 @@ fn reload_events_say_what_swapped_and_why_a_reload_was_refused() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     table.on_event(move |e| s.lock().unwrap().push(e.to_string()));
+    // A channel gets the same events; one whose receiver is gone is dropped.
+    let events = table.subscribe();
+    drop(table.subscribe());
     table.bind(0, &lib, None).unwrap();
     install(&wide, &lib);
     table.reload(&lib).unwrap_err();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
+    let received: Vec<String> = events.try_iter().map(|e| e.to_string()).collect();
+    assert_eq!(received, *seen);
     assert!(
         seen[0].starts_with(&format!("bind {}: adder 1.0.0 (generation ", lib.display())),
         "{}",

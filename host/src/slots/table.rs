@@ -109,7 +109,8 @@ struct Retired {
     snapshot: Snapshot,
 }
 
-type Observer = Box<dyn Fn(&ReloadEvent) + Send + Sync>;
+/// Told of every event; answers whether it still wants them.
+type Observer = Box<dyn Fn(&ReloadEvent) -> bool + Send + Sync>;
 
 struct Inner {
     /// The first cell of the current snapshot.
@@ -120,7 +121,6 @@ struct Inner {
     wake: Condvar,
     load: LoadOptions,
     observers: Mutex<Vec<Observer>>,
-    subscribers: Mutex<Vec<mpsc::Sender<ReloadEvent>>>,
     _shadow_dir: Option<tempfile::TempDir>,
 }
 
@@ -397,7 +397,6 @@ impl SlotTable {
                 trust: options.trust,
             },
             observers: Mutex::new(Vec::new()),
-            subscribers: Mutex::new(Vec::new()),
             _shadow_dir: tempdir,
         });
         let weak = Arc::downgrade(&inner);
@@ -621,14 +620,18 @@ impl SlotTable {
     /// Calls `f` for every bind, reload and rollback, applied or refused,
     /// on the thread that made it.
     pub fn on_event(&self, f: impl Fn(&ReloadEvent) + Send + Sync + 'static) {
-        lock(&self.inner.observers).push(Box::new(f));
+        lock(&self.inner.observers).push(Box::new(move |e| {
+            f(e);
+            true
+        }));
     }
 
     /// A channel receiving every bind, reload and rollback, applied or
     /// refused.
     pub fn subscribe(&self) -> mpsc::Receiver<ReloadEvent> {
         let (tx, rx) = mpsc::channel();
-        lock(&self.inner.subscribers).push(tx);
+        // Dropped once the receiver is gone.
+        lock(&self.inner.observers).push(Box::new(move |e| tx.send(e.clone()).is_ok()));
         rx
     }
 
@@ -752,10 +755,7 @@ impl Inner {
             Ok(_) => log::info!("{event}"),
             Err(_) => log::warn!("{event}"),
         }
-        for o in lock(&self.observers).iter() {
-            o(&event);
-        }
-        lock(&self.subscribers).retain(|tx| tx.send(event.clone()).is_ok());
+        lock(&self.observers).retain(|o| o(&event));
     }
 
     /// One bind, reload or rollback of the library at `path`: load, check
