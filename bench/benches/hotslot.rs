@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use hotslot::cbuild::CCompiler;
 use hotslot::plugin::{Library, LoadOptions, retained_libraries};
-use hotslot::vm::{Natives, Program, StaticNatives, Vm, assemble, verify};
+use hotslot::vm::{NativeCalls, Natives, Program, StaticNatives, Vm, assemble, verify};
 use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
 
@@ -249,8 +249,17 @@ unsafe impl Natives for NaiveSlot {
         }
     }
 
+    type Calls<'a> = &'a NaiveSlot;
+
+    fn enter(&self) -> &NaiveSlot {
+        self
+    }
+}
+
+// SAFETY: as for `Natives for NaiveSlot`.
+unsafe impl NativeCalls for &NaiveSlot {
     unsafe fn call(
-        &self,
+        &mut self,
         _: u32,
         _: *mut HsCallCtx,
         args: *const HsValue,

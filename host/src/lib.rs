@@ -8,6 +8,7 @@ mod error;
 pub mod plugin;
 mod slots;
 pub mod snapshot;
+mod sync;
 mod types;
 pub mod vm;
 
@@ -16,8 +17,8 @@ pub use error::{
     NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError, chain,
 };
 pub use slots::{
-    Binding, BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions,
-    ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions, WatchOptions,
+    BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions, ReloadReport,
+    SlotCalls, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions, WatchOptions,
     Watcher,
 };
 pub use types::{Signature, SignatureParseError, UnknownTag, ValType};

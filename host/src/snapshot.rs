@@ -165,9 +165,9 @@ impl Snapshot {
             .filter_map(|s| s.bound.map(|b| (s.import.slot, b)))
             .map(|(slot, b)| {
                 let sha256 = b.sha256.ok_or_else(|| SnapshotError::Io {
-                    path: b.shadow.clone(),
+                    path: b.shadow.clone().unwrap_or_else(|| b.library.clone()),
                     source: std::io::Error::other(
-                        "the private copy of the build could not be read to hash it",
+                        "the build has no file to hash (a plugin linked into the host?)",
                     ),
                 })?;
                 Ok(SavedSlot {

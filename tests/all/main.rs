@@ -5,5 +5,7 @@ mod abi;
 mod cli;
 mod faults;
 mod live;
+mod observers;
 mod programs;
+mod release;
 mod reload;

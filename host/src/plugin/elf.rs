@@ -33,8 +33,12 @@ fn check_elf<Elf: FileHeader<Endian = Endianness>>(head: &[u8], len: u64) -> Res
     let endian = header
         .endian()
         .map_err(|e| format!("malformed ELF header: {e}"))?;
-    let ph_end = header.e_phoff(endian).into()
-        + u64::from(header.e_phnum(endian)) * u64::from(header.e_phentsize(endian));
+    let ph_end = table_end(
+        "program header",
+        header.e_phoff(endian).into(),
+        header.e_phnum(endian),
+        header.e_phentsize(endian),
+    )?;
     if ph_end > len {
         return Err(truncated("the program header table", ph_end));
     }
@@ -54,12 +58,27 @@ fn check_elf<Elf: FileHeader<Endian = Endianness>>(head: &[u8], len: u64) -> Res
             return Err(truncated("a segment", end));
         }
     }
-    let sh_end = header.e_shoff(endian).into()
-        + u64::from(header.e_shnum(endian)) * u64::from(header.e_shentsize(endian));
+    let sh_end = table_end(
+        "section header",
+        header.e_shoff(endian).into(),
+        header.e_shnum(endian),
+        header.e_shentsize(endian),
+    )?;
     if sh_end > len {
         return Err(truncated("the section header table", sh_end));
     }
     Ok(())
+}
+
+/// Where a table of `count` entries of `size` bytes at `offset` ends, or
+/// why it cannot (a header can put it anywhere in the 64-bit range).
+fn table_end(what: &str, offset: u64, count: u16, size: u16) -> Result<u64, String> {
+    // A product of two 16-bit numbers fits; only the sum can overflow.
+    (u64::from(count) * u64::from(size))
+        .checked_add(offset)
+        .ok_or_else(|| {
+            format!("the {what} table's range overflows (offset {offset}, {count} entries of {size} bytes)")
+        })
 }
 
 #[cfg(test)]
@@ -76,5 +95,43 @@ mod tests {
             assert!(check(&exe[..cut], cut as u64).is_err(), "cut at {cut}");
         }
         assert_eq!(check(b"not elf at all", 14), Ok(()));
+    }
+
+    /// A 64-bit little-endian ELF header of a shared object with the given
+    /// table offsets, followed by one empty (`PT_NULL`) program header.
+    fn header(phoff: u64, shoff: u64) -> Vec<u8> {
+        let mut h = vec![0u8; 64 + 56];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2; // ELFCLASS64
+        h[5] = 1; // little-endian
+        h[6] = 1; // EV_CURRENT
+        h[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+        h[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86-64
+        h[20..24].copy_from_slice(&1u32.to_le_bytes());
+        h[32..40].copy_from_slice(&phoff.to_le_bytes());
+        h[40..48].copy_from_slice(&shoff.to_le_bytes());
+        h[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        h[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        h[56..58].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        h[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+        h[60..62].copy_from_slice(&1u16.to_le_bytes()); // e_shnum
+        h
+    }
+
+    #[test]
+    fn table_offsets_near_the_top_of_the_range_are_refused_not_wrapped() {
+        // Offset plus the table's size passes u64::MAX: a wrapping sum would
+        // come out small and pass the length check.
+        let huge = u64::MAX - 8;
+        let e = check(&header(huge, 0), 1 << 20).unwrap_err();
+        assert_eq!(
+            e,
+            "the program header table's range overflows (offset 18446744073709551607, 1 entries of 56 bytes)"
+        );
+        let e = check(&header(64, huge), 1 << 20).unwrap_err();
+        assert_eq!(
+            e,
+            "the section header table's range overflows (offset 18446744073709551607, 1 entries of 64 bytes)"
+        );
     }
 }

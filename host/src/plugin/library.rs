@@ -46,13 +46,17 @@ pub enum PluginKind {
 pub struct Library {
     generation: u64,
     source: PathBuf,
-    shadow_path: PathBuf,
-    /// The private copy; `None` only while dropping.
+    /// The private copy's path; `None` for a plugin linked into the host.
+    shadow_path: Option<PathBuf>,
+    /// The private copy; `None` for a linked plugin, and while dropping.
     shadow: Option<Arc<ShadowFile>>,
     sha256: OnceLock<[u8; 32]>,
     info: PluginInfo,
     kind: PluginKind,
+    /// The opened library; `None` for a linked plugin.
     lib: Option<libloading::Library>,
+    /// The exports of a linked plugin.
+    linked: Option<LinkedPlugin>,
 }
 
 impl std::fmt::Debug for Library {
@@ -120,17 +124,53 @@ impl Library {
                 reason,
             })?;
         // On any error below, dropping `lib` closes the library again.
-        let (info, kind) = check(&lib, &source)?;
+        let exports = Exports::of(&lib, &source)?;
+        // SAFETY: the exports were found by their ABI names in `lib`, which
+        // stays open while they are used: the library `open_shared_library`
+        // returned, whose trust the caller's policy admitted.
+        let (info, kind) = unsafe { exports.check()? };
         Ok(Library {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             source,
-            shadow_path: shadow.path.clone(),
+            shadow_path: Some(shadow.path.clone()),
             shadow: Some(Arc::new(shadow)),
             sha256,
             info,
             kind,
             lib: Some(lib),
+            linked: None,
         })
+    }
+
+    /// A plugin linked into the host (not loaded from a file), with every
+    /// check a loaded plugin gets but the file's: the descriptor, the layout
+    /// (when it exports one), `get_version`. It is named `linked:NAME`
+    /// where a library path is expected, `NAME` being the plugin's name.
+    pub fn linked(plugin: &LinkedPlugin) -> Result<Library, LoadError> {
+        let exports = Exports {
+            descriptor: plugin.descriptor,
+            get_version: plugin.get_version,
+            rust_layout: plugin.rust_layout,
+        };
+        // SAFETY: `LinkedPlugin::new`'s contract: these are a plugin's
+        // exports, in this process for good.
+        let (info, kind) = unsafe { exports.check()? };
+        Ok(Library {
+            generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            source: PathBuf::from(format!("linked:{}", info.name)),
+            shadow_path: None,
+            shadow: None,
+            sha256: OnceLock::new(),
+            info,
+            kind,
+            lib: None,
+            linked: Some(*plugin),
+        })
+    }
+
+    /// Whether this is a plugin linked into the host.
+    pub fn is_linked(&self) -> bool {
+        self.linked.is_some()
     }
 
     /// Number of this build, unique in the process: each load is a new
@@ -144,29 +184,36 @@ impl Library {
         &self.source
     }
 
-    /// The private copy that was opened.
-    pub fn shadow_path(&self) -> &Path {
-        &self.shadow_path
+    /// The private copy that was opened; `None` for a linked plugin.
+    pub fn shadow_path(&self) -> Option<&Path> {
+        self.shadow_path.as_deref()
     }
 
-    /// Keeps the private copy on disk for as long as the returned handle
-    /// lives, so this exact build can be loaded again (a rollback).
-    pub fn keep_copy(&self) -> Arc<ShadowFile> {
-        Arc::clone(
-            self.shadow
-                .as_ref()
-                .expect("the copy lives until the build is dropped"),
-        )
+    /// What loads this exact build again (a rollback): its private copy,
+    /// kept on disk for as long as the returned value lives, or a linked
+    /// plugin's exports.
+    pub fn origin(&self) -> Origin {
+        match (&self.linked, &self.shadow) {
+            (Some(plugin), _) => Origin::Linked(*plugin),
+            (None, Some(copy)) => Origin::Copy(Arc::clone(copy)),
+            (None, None) => unreachable!("a loaded build keeps its copy until dropped"),
+        }
     }
 
     /// SHA-256 of the file's content as loaded: computed when the load had
     /// a pinned hash, otherwise on first request from the private copy
-    /// (which lives as long as this build).
+    /// (which lives as long as this build). A linked plugin has no file.
     pub fn sha256(&self) -> std::io::Result<[u8; 32]> {
         if let Some(h) = self.sha256.get() {
             return Ok(*h);
         }
-        let h = file_sha256(&self.shadow_path)?;
+        let Some(path) = &self.shadow_path else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a plugin linked into the host has no file to hash",
+            ));
+        };
+        let h = file_sha256(path)?;
         Ok(*self.sha256.get_or_init(|| h))
     }
 
@@ -181,76 +228,165 @@ impl Library {
     }
 }
 
-/// The checks made on an opened library, in order.
-fn check(lib: &libloading::Library, source: &Path) -> Result<(PluginInfo, PluginKind), LoadError> {
-    let missing = |symbol| LoadError::SymbolMissing {
-        path: source.to_owned(),
-        symbol,
-    };
-    // SAFETY: a plugin's `hotslot_plugin` export has this signature by
-    // the ABI's definition; the symbol is used while `lib` is open.
-    let get_descriptor = unsafe {
-        lib.get::<unsafe extern "C" fn() -> *const HsPluginDescriptor>(HS_DESCRIPTOR_SYMBOL)
-    }
-    .map_err(|_| missing(HS_DESCRIPTOR_SYMBOL))?;
-    // SAFETY: as above, for `get_version`.
-    let get_version = unsafe { lib.get::<unsafe extern "C" fn() -> i32>(HS_GET_VERSION_SYMBOL) }
-        .map_err(|_| missing(HS_GET_VERSION_SYMBOL))?;
-    // SAFETY: as above, for `hotslot_rust_layout`, exported by Rust plugins only.
-    let rust_layout =
-        unsafe { lib.get::<unsafe extern "C" fn() -> *const HsRustLayout>(HS_RUST_LAYOUT_SYMBOL) }
-            .ok();
+/// What loads a build again: see [`Library::origin`].
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// The private copy a library was loaded from.
+    Copy(Arc<ShadowFile>),
+    /// A plugin linked into the host.
+    Linked(LinkedPlugin),
+}
 
-    // SAFETY: calling the export runs plugin code, which the trust
-    // policy admitted; it takes no arguments.
-    let ptr = unsafe { get_descriptor() };
-    // SAFETY: the pointer comes from the plugin's export, which promises
-    // a readable descriptor head or null.
-    unsafe { descriptor::read_header(ptr)? };
-    let mut kind = PluginKind::C;
-    if let Some(rust_layout) = rust_layout {
-        // SAFETY: the plugin stays loaded during the check; the export
-        // takes no arguments and returns a pointer the check validates.
-        unsafe { layout::check(rust_layout())? };
-        kind = PluginKind::Rust;
+impl Origin {
+    /// Loads the build again, through every check but the file's trust,
+    /// which the first load checked (the copy is the host's own).
+    pub fn load(&self, options: &LoadOptions) -> Result<Library, LoadError> {
+        match self {
+            Origin::Copy(copy) => {
+                let options = LoadOptions {
+                    trust: TrustPolicy {
+                        sha256: None,
+                        ..options.trust.clone()
+                    },
+                    ..options.clone()
+                };
+                Library::open(copy.path(), &options)
+            }
+            Origin::Linked(plugin) => Library::linked(plugin),
+        }
     }
-    // SAFETY: the export promises a descriptor whose pointers are valid
-    // for the lengths it gives; `read_descriptor` checks every length
-    // against its limit before reading.
-    let info = unsafe { descriptor::read_descriptor(ptr)? };
+}
 
-    // The seed's version function must agree with the descriptor, and
-    // neither may change between two reads.
-    // SAFETY: `get_version` takes no arguments.
-    let first = unsafe { get_version() };
-    let expected = info.version.major;
-    if i64::from(first) != expected as i64 {
-        return Err(LoadError::GetVersionMismatch {
-            expected,
-            found: first,
-            descriptor: info.version.clone(),
-        });
+/// A plugin linked into the host: its three exports, as the `plugin!`
+/// macro (or a C plugin's shim) defines them.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkedPlugin {
+    descriptor: unsafe extern "C" fn() -> *const HsPluginDescriptor,
+    get_version: unsafe extern "C" fn() -> i32,
+    rust_layout: Option<unsafe extern "C" fn() -> *const HsRustLayout>,
+}
+
+impl LinkedPlugin {
+    /// The plugin whose exports are `descriptor` (`hotslot_plugin`),
+    /// `get_version` and, for a Rust plugin, `rust_layout`
+    /// (`hotslot_rust_layout`).
+    ///
+    /// # Safety
+    ///
+    /// The functions keep the ABI's promises for these exports: each takes
+    /// no arguments; `descriptor` returns null or a descriptor readable as
+    /// far as its `struct_size`, whose pointers are null or valid for the
+    /// lengths it gives, and whose entry points follow the ABI for the
+    /// signatures it declares; `rust_layout` returns null or a valid
+    /// `HsRustLayout`. All of it lives as long as the process.
+    pub const unsafe fn new(
+        descriptor: unsafe extern "C" fn() -> *const HsPluginDescriptor,
+        get_version: unsafe extern "C" fn() -> i32,
+        rust_layout: Option<unsafe extern "C" fn() -> *const HsRustLayout>,
+    ) -> LinkedPlugin {
+        LinkedPlugin {
+            descriptor,
+            get_version,
+            rust_layout,
+        }
     }
-    // SAFETY: as for the first calls above.
-    let (second, again) = unsafe { (get_version(), get_descriptor()) };
-    if second != first {
-        return Err(LoadError::Unstable {
-            what: format!("`get_version()` returned {first}, then {second}"),
-        });
+}
+
+/// A plugin's exports, found in an opened library or linked in.
+struct Exports {
+    descriptor: unsafe extern "C" fn() -> *const HsPluginDescriptor,
+    get_version: unsafe extern "C" fn() -> i32,
+    rust_layout: Option<unsafe extern "C" fn() -> *const HsRustLayout>,
+}
+
+impl Exports {
+    /// Looks the exports up in `lib` by their ABI names.
+    fn of(lib: &libloading::Library, source: &Path) -> Result<Exports, LoadError> {
+        let missing = |symbol| LoadError::SymbolMissing {
+            path: source.to_owned(),
+            symbol,
+        };
+        // SAFETY: a plugin's `hotslot_plugin` export has this signature by
+        // the ABI's definition; the pointer is used while `lib` is open.
+        let descriptor = unsafe {
+            lib.get::<unsafe extern "C" fn() -> *const HsPluginDescriptor>(HS_DESCRIPTOR_SYMBOL)
+        }
+        .map_err(|_| missing(HS_DESCRIPTOR_SYMBOL))?;
+        // SAFETY: as above, for `get_version`.
+        let get_version =
+            unsafe { lib.get::<unsafe extern "C" fn() -> i32>(HS_GET_VERSION_SYMBOL) }
+                .map_err(|_| missing(HS_GET_VERSION_SYMBOL))?;
+        // SAFETY: as above, for `hotslot_rust_layout`, exported by Rust plugins only.
+        let rust_layout = unsafe {
+            lib.get::<unsafe extern "C" fn() -> *const HsRustLayout>(HS_RUST_LAYOUT_SYMBOL)
+        }
+        .ok();
+        Ok(Exports {
+            descriptor: *descriptor,
+            get_version: *get_version,
+            rust_layout: rust_layout.map(|f| *f),
+        })
     }
-    if again != ptr {
-        return Err(LoadError::Unstable {
-            what: "`hotslot_plugin()` returned two different pointers".into(),
-        });
+
+    /// The checks made on a plugin's exports, in order: the descriptor's
+    /// head, the layout (Rust plugins), the whole descriptor, `get_version`,
+    /// and that neither changes between two reads.
+    ///
+    /// # Safety
+    ///
+    /// The exports keep the ABI's promises (see [`LinkedPlugin::new`]) and
+    /// their code stays loaded during the call.
+    unsafe fn check(&self) -> Result<(PluginInfo, PluginKind), LoadError> {
+        // SAFETY: calling the export runs plugin code, which the caller
+        // vouches for; it takes no arguments.
+        let ptr = unsafe { (self.descriptor)() };
+        // SAFETY: the export promises a readable descriptor head or null.
+        unsafe { descriptor::read_header(ptr)? };
+        let mut kind = PluginKind::C;
+        if let Some(rust_layout) = self.rust_layout {
+            // SAFETY: the export takes no arguments and returns a pointer
+            // the check validates; the plugin stays loaded meanwhile.
+            unsafe { layout::check(rust_layout())? };
+            kind = PluginKind::Rust;
+        }
+        // SAFETY: the export promises a descriptor whose pointers are valid
+        // for the lengths it gives; `read_descriptor` checks every length
+        // against its limit before reading.
+        let info = unsafe { descriptor::read_descriptor(ptr)? };
+
+        // The seed's version function must agree with the descriptor, and
+        // neither may change between two reads.
+        // SAFETY: `get_version` takes no arguments.
+        let first = unsafe { (self.get_version)() };
+        let expected = info.version.major;
+        if i64::from(first) != expected as i64 {
+            return Err(LoadError::GetVersionMismatch {
+                expected,
+                found: first,
+                descriptor: info.version.clone(),
+            });
+        }
+        // SAFETY: as for the first calls above.
+        let (second, again) = unsafe { ((self.get_version)(), (self.descriptor)()) };
+        if second != first {
+            return Err(LoadError::Unstable {
+                what: format!("`get_version()` returned {first}, then {second}"),
+            });
+        }
+        if again != ptr {
+            return Err(LoadError::Unstable {
+                what: "`hotslot_plugin()` returned two different pointers".into(),
+            });
+        }
+        // SAFETY: as for the first read.
+        let reread = unsafe { descriptor::read_descriptor(again)? };
+        if reread != info {
+            return Err(LoadError::Unstable {
+                what: describe_change(&info, &reread),
+            });
+        }
+        Ok((info, kind))
     }
-    // SAFETY: as for the first read.
-    let reread = unsafe { descriptor::read_descriptor(again)? };
-    if reread != info {
-        return Err(LoadError::Unstable {
-            what: describe_change(&info, &reread),
-        });
-    }
-    Ok((info, kind))
 }
 
 fn describe_change(a: &PluginInfo, b: &PluginInfo) -> String {
@@ -287,14 +423,17 @@ impl Drop for Library {
         // Remove the copy first (unless a rollback keeps it): the loader's
         // lookup by name then needs no file to compare with.
         self.shadow = None;
-        if is_mapped(&self.shadow_path) {
+        let Some(shadow_path) = &self.shadow_path else {
+            return;
+        };
+        if is_mapped(shadow_path) {
             let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
             retained.push(Retained {
                 generation: self.generation,
                 plugin: self.info.name.clone(),
                 version: self.info.version.clone(),
                 source: self.source.clone(),
-                shadow: self.shadow_path.clone(),
+                shadow: shadow_path.clone(),
             });
         }
     }

@@ -11,8 +11,8 @@ pub use descriptor::{
     read_descriptor, read_header, tag_name,
 };
 pub use library::{
-    Library, LoadOptions, PluginKind, Retained, ShadowFile, default_shadow_dir, file_sha256,
-    retained_libraries,
+    Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained, ShadowFile,
+    default_shadow_dir, file_sha256, retained_libraries,
 };
 pub use trust::{TrustPolicy, hex, parse_sha256};
 
@@ -20,4 +20,12 @@ pub use trust::{TrustPolicy, hex, parse_sha256};
 /// file passes).
 pub(crate) fn elf_whole(bytes: &[u8]) -> bool {
     elf::check(bytes, bytes.len() as u64).is_ok()
+}
+
+/// The structural check the loader makes on a library file before the
+/// dynamic loader maps it: every table and segment the ELF headers name lies
+/// inside the file's `len` bytes, of which `head` are the first (at least
+/// the headers). Files that are not ELF pass.
+pub fn check_elf(head: &[u8], len: u64) -> Result<(), String> {
+    elf::check(head, len)
 }

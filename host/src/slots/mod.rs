@@ -1,12 +1,36 @@
-//! Hot-swappable slots: the table VMs call through, and when replaced
-//! builds are released.
+//! Hot-swappable slots: the table VMs call through, how a reload is checked
+//! and published, and when replaced builds are released.
+//!
+//! - `table.rs`: [`SlotTable`], the façade, and the writers' state;
+//! - `transaction.rs`: one bind, reload or rollback: load, check every slot,
+//!   carry the plugin's state, publish;
+//! - `reader.rs`: the call path, [`SlotReader`];
+//! - `publish.rs`: the release protocol (hazard pointers), model-checked;
+//! - `observers.rs`, `report.rs`: reload events and what the table reports;
+//! - `watch.rs`: reloads when files change.
 
-mod epoch;
+mod observers;
+mod publish;
+mod reader;
+mod report;
 mod table;
+mod transaction;
 mod watch;
 
-pub use table::{
-    Binding, BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions,
-    ReloadReport, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
+#[cfg(test)]
+mod tests;
+
+pub use reader::{SlotCalls, SlotReader};
+pub use report::{
+    BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
+    StateTransfer, Swap,
 };
+pub use table::{ReloadOptions, SlotTable, TableOptions};
 pub use watch::{WatchOptions, Watcher};
+
+/// Locks `m`, ignoring poisoning: the table's state behind each lock is
+/// consistent at every step, and an observer's or a plugin's panic must not
+/// make the table unusable.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

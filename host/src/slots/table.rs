@@ -1,22 +1,30 @@
 //! The slot table: bindings of slots to plugin functions, swapped as a
 //! whole after every check passes.
+//!
+//! This file is the façade and the writer's state. The transaction that
+//! loads and checks a build is in `transaction.rs`, the call path in
+//! `reader.rs`, the release protocol in `publish.rs`, what the table
+//! reports in `report.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use hotslot_plugin_api::{HsBytes, HsCallCtx, HsEntry, HsStatus, HsValue};
-use semver::{Comparator, Op as ReqOp, Version, VersionReq};
+use semver::Version;
 
-use super::epoch::{Epochs, ReaderEpoch};
-use crate::error::{LinkError, SlotError};
-use crate::plugin::{FunctionInfo, Library, LoadOptions, PluginKind, ShadowFile, TrustPolicy};
-use crate::vm::ctx::CallCtx;
-use crate::vm::{Import, Natives, Program, VerifiedProgram, Vm, VmOptions};
+use super::lock;
+use super::observers::Observers;
+use super::publish::Published;
+use super::reader::{Binding, Cell, SlotReader, Snapshot, unbound};
+use super::report::{
+    BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
+};
+use crate::error::{LinkError, LoadError, SlotError};
+use crate::plugin::{Library, LinkedPlugin, LoadOptions, Origin, TrustPolicy};
+use crate::vm::{Import, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
 #[derive(Clone, Debug, Default)]
@@ -42,86 +50,57 @@ pub struct ReloadOptions {
     pub sha256: Option<[u8; 32]>,
 }
 
-/// A slot's binding: which function of which build serves it.
-#[derive(Debug)]
-pub struct Binding {
-    /// The slot.
-    pub slot: u32,
-    /// The function, as its descriptor describes it.
-    pub function: FunctionInfo,
-    /// The build it comes from.
-    pub library: Arc<Library>,
-}
-
-/// What one cell of a snapshot holds: the entry point to call, and the
-/// binding it comes from (`None` while unbound).
-struct Cell {
-    entry: HsEntry,
-    binding: Option<Arc<Binding>>,
-}
-
-/// An immutable view of every slot, indexed by slot number; VMs read it,
-/// writers replace it. Published as a pointer to its first cell, so that a
-/// call reaches its entry point in as few dependent loads as possible.
-type Snapshot = Box<[Cell]>;
-
-/// The entry point of a slot that is declared but not bound.
-unsafe extern "C" fn unbound(
-    _: *mut HsCallCtx,
-    _: *const HsValue,
-    _: usize,
-    _: *mut HsValue,
-) -> HsStatus {
-    HsStatus(-1)
-}
-
-struct Bound {
-    binding: Arc<Binding>,
+/// A bound slot, as the writer keeps it.
+pub(super) struct Bound {
+    pub(super) binding: Arc<Binding>,
     /// The library's key (canonical path of its file).
-    key: PathBuf,
-    symbol: String,
+    pub(super) key: PathBuf,
+    pub(super) symbol: String,
 }
 
-struct LibState {
-    current: Arc<Library>,
+/// A library bound to at least one slot.
+pub(super) struct LibState {
+    pub(super) current: Arc<Library>,
     /// The build before the current one, for a rollback.
-    previous: Option<Previous>,
-    pin: Option<[u8; 32]>,
+    pub(super) previous: Option<Previous>,
+    pub(super) pin: Option<[u8; 32]>,
 }
 
-struct Previous {
-    copy: Arc<ShadowFile>,
-    version: Version,
-    generation: u64,
+pub(super) struct Previous {
+    pub(super) origin: Origin,
+    pub(super) version: Version,
+    pub(super) generation: u64,
 }
 
+/// What the writers share: declarations, bindings, libraries.
 #[derive(Default)]
-struct Writer {
-    decls: BTreeMap<u32, Import>,
-    slots: BTreeMap<u32, Bound>,
-    libraries: HashMap<PathBuf, LibState>,
-    /// Length of the published snapshot (its pointer is `Inner::snapshot`).
-    published_len: usize,
+pub(super) struct Writer {
+    pub(super) decls: BTreeMap<u32, Import>,
+    pub(super) slots: BTreeMap<u32, Bound>,
+    pub(super) libraries: HashMap<PathBuf, LibState>,
 }
 
-struct Retired {
-    epoch: u64,
-    snapshot: Snapshot,
+/// Where a transaction's build comes from.
+pub(super) enum Source {
+    /// The library's file, as it is now.
+    File,
+    /// The build before the current one.
+    Previous,
+    /// A plugin linked into the host.
+    Linked(LinkedPlugin),
 }
 
-/// Told of every event; answers whether it still wants them.
-type Observer = Box<dyn Fn(&ReloadEvent) -> bool + Send + Sync>;
-
-struct Inner {
-    /// The first cell of the current snapshot.
-    snapshot: AtomicPtr<Cell>,
-    epochs: Epochs,
+pub(super) struct Inner {
+    pub(super) published: Published<Snapshot>,
     writer: Mutex<Writer>,
-    retired: Mutex<Vec<Retired>>,
+    /// Wakes the reclaimer thread when a publish leaves builds waiting.
     wake: Condvar,
-    load: LoadOptions,
-    observers: Mutex<Vec<Observer>>,
-    _shadow_dir: Option<tempfile::TempDir>,
+    wake_lock: Mutex<()>,
+    options: TableOptions,
+    /// The table's own directory for private copies, created on the first
+    /// load when `options.shadow_dir` is unset.
+    private_dir: Mutex<Option<tempfile::TempDir>>,
+    observers: Observers,
 }
 
 /// Slots shared by any number of VMs on any threads, each bound to a
@@ -130,8 +109,8 @@ struct Inner {
 /// A VM reads a slot with one atomic load of the current snapshot; a
 /// reload builds a new snapshot and publishes it in one store, so a call
 /// never sees a half-swapped table, and all slots bound to one library
-/// change together. A replaced build is released once every call that
-/// started on it has returned.
+/// change together. A replaced build is released once no call that started
+/// on it can still be running.
 ///
 /// Cloning a `SlotTable` shares it.
 #[derive(Clone)]
@@ -145,230 +124,6 @@ impl fmt::Debug for SlotTable {
     }
 }
 
-/// What a bind, reload or rollback changed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReloadReport {
-    /// The library's file.
-    pub library: PathBuf,
-    /// Its plugin name.
-    pub plugin: String,
-    /// Its plugin version.
-    pub version: Version,
-    /// The build that served before, if any.
-    pub from_generation: Option<u64>,
-    /// The build that serves now.
-    pub to_generation: u64,
-    /// Every slot that now points to the new build.
-    pub swaps: Vec<Swap>,
-    /// What happened to the plugin's state, when it has state hooks.
-    pub state: Option<StateTransfer>,
-    /// How long the whole transaction took.
-    pub took: Duration,
-}
-
-/// One slot's change.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Swap {
-    /// The slot.
-    pub slot: u32,
-    /// The function that served before and its version, if bound.
-    pub from: Option<(String, Version)>,
-    /// The function now serving it.
-    pub function: String,
-    /// Its version.
-    pub to: Version,
-}
-
-impl fmt::Display for Swap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "slot {} ", self.slot)?;
-        match &self.from {
-            Some((name, v)) if *name == self.function => write!(f, "`{name}` {v} -> {}", self.to),
-            Some((name, v)) => write!(f, "`{name}` {v} -> `{}` {}", self.function, self.to),
-            None => write!(f, "`{}` {}", self.function, self.to),
-        }
-    }
-}
-
-/// What happened to a plugin's state across a reload.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StateTransfer {
-    /// The new build accepted the old build's state.
-    Carried {
-        /// State format version.
-        version: u32,
-        /// Size of the state.
-        bytes: usize,
-    },
-    /// The new build did not accept the state; it starts fresh.
-    Refused {
-        /// The state's version.
-        version: u32,
-        /// What the new build said.
-        message: String,
-    },
-    /// The old build could not save its state; the new one starts fresh.
-    SaveFailed {
-        /// What went wrong.
-        message: String,
-    },
-}
-
-impl fmt::Display for StateTransfer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StateTransfer::Carried { version, bytes } => {
-                write!(f, "state v{version} carried over ({bytes} bytes)")
-            }
-            StateTransfer::Refused { version, message } => {
-                write!(
-                    f,
-                    "state v{version} not accepted, starting fresh: {message}"
-                )
-            }
-            StateTransfer::SaveFailed { message } => {
-                write!(f, "state could not be saved, starting fresh: {message}")
-            }
-        }
-    }
-}
-
-/// What a table operation was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReloadKind {
-    /// A slot was bound (or rebound).
-    Bind,
-    /// A library was reloaded from its file.
-    Reload,
-    /// Watch mode saw a library's file change and reloaded it.
-    Watch,
-    /// A library was returned to its previous build.
-    Rollback,
-}
-
-impl fmt::Display for ReloadKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ReloadKind::Bind => "bind",
-            ReloadKind::Reload => "reload",
-            ReloadKind::Watch => "watch reload",
-            ReloadKind::Rollback => "rollback",
-        })
-    }
-}
-
-/// Sent to observers for every bind, reload and rollback, applied or
-/// refused.
-#[derive(Clone, Debug)]
-pub struct ReloadEvent {
-    /// What was attempted.
-    pub kind: ReloadKind,
-    /// The library's file.
-    pub library: PathBuf,
-    /// What changed, or why nothing did.
-    pub outcome: Result<ReloadReport, String>,
-}
-
-impl fmt::Display for ReloadEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.outcome {
-            Ok(r) => {
-                write!(
-                    f,
-                    "{} {}: {} {} (generation ",
-                    self.kind,
-                    self.library.display(),
-                    r.plugin,
-                    r.version
-                )?;
-                match r.from_generation {
-                    Some(g) => write!(f, "{g} -> {}", r.to_generation)?,
-                    None => write!(f, "{}", r.to_generation)?,
-                }
-                write!(f, ") in {:.2?}", r.took)?;
-                for s in &r.swaps {
-                    write!(f, "; {s}")?;
-                }
-                if let Some(state) = &r.state {
-                    write!(f, "; {state}")?;
-                }
-                Ok(())
-            }
-            Err(reason) => write!(
-                f,
-                "{} {} refused: {reason}",
-                self.kind,
-                self.library.display()
-            ),
-        }
-    }
-}
-
-/// One slot as the table sees it.
-#[derive(Clone, Debug)]
-pub struct SlotInfo {
-    /// The slot's declaration.
-    pub import: Import,
-    /// What serves it, if bound.
-    pub bound: Option<BoundInfo>,
-}
-
-/// The binding of a slot.
-#[derive(Clone, Debug)]
-pub struct BoundInfo {
-    /// The function serving the slot.
-    pub function: String,
-    /// Its version.
-    pub version: Version,
-    /// The library's file.
-    pub library: PathBuf,
-    /// The plugin's name.
-    pub plugin: String,
-    /// The build.
-    pub generation: u64,
-    /// SHA-256 of the build's file (`None` if its private copy could not be
-    /// read to compute it).
-    pub sha256: Option<[u8; 32]>,
-    /// The private copy the build was loaded from.
-    pub shadow: PathBuf,
-}
-
-/// A library bound to at least one slot.
-#[derive(Clone, Debug)]
-pub struct LibraryInfo {
-    /// Its file.
-    pub path: PathBuf,
-    /// Its plugin's name.
-    pub plugin: String,
-    /// Its plugin's version.
-    pub version: Version,
-    /// The build serving now.
-    pub generation: u64,
-    /// Rust or C.
-    pub kind: PluginKind,
-    /// SHA-256 of the build serving now (`None` if its private copy could
-    /// not be read to compute it).
-    pub sha256: Option<[u8; 32]>,
-    /// Whether its content hash is pinned.
-    pub pinned: bool,
-    /// The build a rollback returns to: its generation and plugin version.
-    pub previous: Option<(u64, Version)>,
-}
-
-/// A build that is no longer current but not yet released, because a call
-/// that started on it may still be running.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingRelease {
-    /// The build.
-    pub generation: u64,
-    /// Its plugin.
-    pub plugin: String,
-    /// Its plugin version.
-    pub version: Version,
-    /// The private copy it was loaded from.
-    pub shadow: PathBuf,
-}
-
 impl SlotTable {
     /// A table with default options.
     pub fn new() -> std::io::Result<SlotTable> {
@@ -377,33 +132,26 @@ impl SlotTable {
 
     /// A table with `options`.
     pub fn with_options(options: TableOptions) -> std::io::Result<SlotTable> {
-        let (shadow_dir, tempdir) = match options.shadow_dir {
-            Some(dir) => (dir, None),
-            None => {
-                let t = tempfile::Builder::new()
-                    .prefix("hotslot-")
-                    .tempdir_in(crate::plugin::default_shadow_dir())?;
-                (t.path().to_owned(), Some(t))
-            }
-        };
         let inner = Arc::new(Inner {
-            snapshot: AtomicPtr::new(Box::into_raw(Snapshot::default()).cast()),
-            epochs: Epochs::default(),
+            published: Published::new(Box::new(Snapshot {
+                cells: Box::new([]),
+            })),
             writer: Mutex::new(Writer::default()),
-            retired: Mutex::new(Vec::new()),
             wake: Condvar::new(),
-            load: LoadOptions {
-                shadow_dir: Some(shadow_dir),
-                trust: options.trust,
-            },
-            observers: Mutex::new(Vec::new()),
-            _shadow_dir: tempdir,
+            wake_lock: Mutex::new(()),
+            options,
+            private_dir: Mutex::new(None),
+            observers: Observers::default(),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
             .name("hotslot-reclaim".into())
-            .spawn(move || reclaimer(weak))?;
+            .spawn(move || reclaimer(&weak))?;
         Ok(SlotTable { inner })
+    }
+
+    pub(super) fn from_inner(inner: Arc<Inner>) -> SlotTable {
+        SlotTable { inner }
     }
 
     /// Declares a slot. Declaring it again with the same import is allowed;
@@ -422,7 +170,7 @@ impl SlotTable {
             None => {}
         }
         w.decls.insert(import.slot, import.clone());
-        self.inner.publish(&mut w);
+        self.inner.publish(&w);
         Ok(())
     }
 
@@ -465,6 +213,26 @@ impl SlotTable {
         let path = path.as_ref();
         let result = self.inner.transact(path, slots, options, Source::File);
         self.inner.notify(ReloadKind::Bind, path, &result);
+        result
+    }
+
+    /// Binds several slots to functions of a plugin linked into the host,
+    /// with every check but the file's; the plugin is then named
+    /// `linked:NAME` (its name) where a library path is expected. Binding a
+    /// file to the same slots later replaces it, as any bind does.
+    pub fn bind_linked(
+        &self,
+        plugin: &LinkedPlugin,
+        slots: &[(u32, Option<&str>)],
+        options: &ReloadOptions,
+    ) -> Result<ReloadReport, SlotError> {
+        let result =
+            self.inner
+                .transact(Path::new("linked"), slots, options, Source::Linked(*plugin));
+        let path = result
+            .as_ref()
+            .map_or_else(|_| PathBuf::from("linked"), |r| r.library.clone());
+        self.inner.notify(ReloadKind::Bind, &path, &result);
         result
     }
 
@@ -518,19 +286,13 @@ impl SlotTable {
         }
         w.slots.remove(&slot);
         w.forget_unused_libraries();
-        self.inner.publish(&mut w);
+        self.inner.publish(&w);
         Ok(())
     }
 
     /// A handle for one VM to call through the slots.
     pub fn reader(&self) -> SlotReader {
-        SlotReader {
-            epoch: self.inner.epochs.register(),
-            inner: Arc::clone(&self.inner),
-            cells: std::cell::Cell::new(std::ptr::null()),
-            seen: std::cell::Cell::new(u64::MAX),
-            failed: std::cell::Cell::new(None),
-        }
+        SlotReader::new(Arc::clone(&self.inner))
     }
 
     /// A VM for `program` whose native calls go through this table.
@@ -561,7 +323,7 @@ impl SlotTable {
                     plugin: b.binding.library.info().name.clone(),
                     generation: b.binding.library.generation(),
                     sha256: b.binding.library.sha256().ok(),
-                    shadow: b.binding.library.shadow_path().to_owned(),
+                    shadow: b.binding.library.shadow_path().map(Path::to_owned),
                 }),
             })
             .collect()
@@ -577,27 +339,28 @@ impl SlotTable {
             .values()
             .map(|l| l.current.generation())
             .collect();
-        let retired = self.inner.retired();
-        let mut out: Vec<PendingRelease> = retired
-            .iter()
-            .flat_map(|r| r.snapshot.iter())
-            .filter_map(|c| c.binding.as_ref())
-            .map(|b| &b.library)
-            .filter(|l| !current.contains(&l.generation()))
-            .map(|l| PendingRelease {
+        let mut out = Vec::new();
+        self.inner.published.for_each_retired(|snapshot| {
+            let libraries = snapshot
+                .cells
+                .iter()
+                .filter_map(|c| c.binding.as_ref())
+                .map(|b| &b.library)
+                .filter(|l| !current.contains(&l.generation()));
+            out.extend(libraries.map(|l| PendingRelease {
                 generation: l.generation(),
                 plugin: l.info().name.clone(),
                 version: l.info().version.clone(),
-                shadow: l.shadow_path().to_owned(),
-            })
-            .collect();
+                shadow: l.shadow_path().map(Path::to_owned),
+            }));
+        });
         out.sort_by_key(|p| p.generation);
         out.dedup();
         out
     }
 
     /// Releases every replaced build no call can still be running on;
-    /// returns how many snapshots still wait.
+    /// returns how many replaced snapshots of the table still wait.
     pub fn reclaim(&self) -> usize {
         self.inner.reclaim()
     }
@@ -610,28 +373,36 @@ impl SlotTable {
             if self.inner.reclaim() == 0 {
                 return true;
             }
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 return false;
             }
-            std::thread::sleep(Duration::from_micros(200));
+            // Readers do not signal when they move on; look again shortly.
+            let guard = lock(&self.inner.wake_lock);
+            let wait = (deadline - now).min(Duration::from_micros(500));
+            drop(self.inner.wake.wait_timeout(guard, wait));
         }
     }
 
     /// Calls `f` for every bind, reload and rollback, applied or refused,
-    /// on the thread that made it.
+    /// on the thread that made it, after the change and with no lock of the
+    /// table held: `f` may use the table. An `f` that panics is removed (the
+    /// change stands and is reported to the other observers).
     pub fn on_event(&self, f: impl Fn(&ReloadEvent) + Send + Sync + 'static) {
-        lock(&self.inner.observers).push(Box::new(move |e| {
+        self.inner.observers.add(Arc::new(move |e: &ReloadEvent| {
             f(e);
             true
         }));
     }
 
     /// A channel receiving every bind, reload and rollback, applied or
-    /// refused.
+    /// refused; it stops receiving when the receiver is dropped.
     pub fn subscribe(&self) -> mpsc::Receiver<ReloadEvent> {
         let (tx, rx) = mpsc::channel();
-        // Dropped once the receiver is gone.
-        lock(&self.inner.observers).push(Box::new(move |e| tx.send(e.clone()).is_ok()));
+        let tx = Mutex::new(tx);
+        self.inner.observers.add(Arc::new(move |e: &ReloadEvent| {
+            lock(&tx).send(e.clone()).is_ok()
+        }));
         rx
     }
 
@@ -660,22 +431,13 @@ impl SlotTable {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Source {
-    File,
-    Previous,
-}
-
 impl Writer {
-    fn forget_unused_libraries(&mut self) {
+    pub(super) fn forget_unused_libraries(&mut self) {
         let used: Vec<PathBuf> = self.slots.values().map(|b| b.key.clone()).collect();
         self.libraries.retain(|k, _| used.contains(k));
     }
 
+    /// The writer's state as a snapshot for readers.
     fn snapshot(&self) -> Snapshot {
         let len = self.decls.keys().next_back().map_or(0, |&s| s as usize + 1);
         let mut cells: Vec<Cell> = (0..len)
@@ -690,54 +452,57 @@ impl Writer {
                 binding: Some(Arc::clone(&b.binding)),
             };
         }
-        cells.into()
+        Snapshot {
+            cells: cells.into(),
+        }
     }
 }
 
 impl Inner {
-    fn writer(&self) -> MutexGuard<'_, Writer> {
+    pub(super) fn writer(&self) -> MutexGuard<'_, Writer> {
         lock(&self.writer)
     }
 
-    fn retired(&self) -> MutexGuard<'_, Vec<Retired>> {
-        lock(&self.retired)
+    /// How this table loads a library file.
+    pub(super) fn load_options(&self) -> Result<LoadOptions, LoadError> {
+        let shadow_dir = match &self.options.shadow_dir {
+            Some(dir) => dir.clone(),
+            None => {
+                let mut private = lock(&self.private_dir);
+                if private.is_none() {
+                    let parent = crate::plugin::default_shadow_dir();
+                    let dir = tempfile::Builder::new()
+                        .prefix("hotslot-")
+                        .tempdir_in(&parent)
+                        .map_err(|source| LoadError::Io {
+                            path: parent,
+                            source,
+                        })?;
+                    *private = Some(dir);
+                }
+                private.as_ref().expect("created above").path().to_owned()
+            }
+        };
+        Ok(LoadOptions {
+            shadow_dir: Some(shadow_dir),
+            trust: self.options.trust.clone(),
+        })
     }
 
-    /// Publishes the writer's state as the new snapshot and retires the old.
-    fn publish(&self, w: &mut Writer) {
-        let new = w.snapshot();
-        let len = new.len();
-        let old = self
-            .snapshot
-            .swap(Box::into_raw(new).cast(), Ordering::AcqRel);
-        let epoch = self.epochs.advance();
-        // SAFETY: `old` came from `Box::into_raw` of a snapshot of
-        // `published_len` cells in a previous publish (or `with_options`),
-        // and the swap removed the table's only pointer to it; readers that
-        // may still hold it are tracked by the epoch.
-        let snapshot =
-            unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(old, w.published_len)) };
-        w.published_len = len;
-        self.retired().push(Retired { epoch, snapshot });
-        // Released at once when no call can be running on it; otherwise the
-        // reclaimer thread waits for the calls in flight.
+    /// Publishes the writer's state as the new snapshot and retires the
+    /// old one, released at once when no reader holds it, else by the
+    /// reclaimer thread once none does.
+    pub(super) fn publish(&self, w: &Writer) {
+        self.published.publish(Box::new(w.snapshot()));
         if self.reclaim() > 0 {
             self.wake.notify_all();
         }
     }
 
-    /// Frees retired snapshots no reader can hold; returns how many remain.
+    /// Frees retired snapshots no reader holds; returns how many remain.
     fn reclaim(&self) -> usize {
-        let safe = self.epochs.safe_epoch();
-        let (free, remaining) = {
-            let mut retired = self.retired();
-            let (free, keep): (Vec<Retired>, Vec<Retired>) = std::mem::take(&mut *retired)
-                .into_iter()
-                .partition(|r| r.epoch <= safe);
-            *retired = keep;
-            (free, retired.len())
-        };
-        // Releasing may close libraries: do it outside the lock.
+        let (free, remaining) = self.published.reclaim();
+        // Releasing may close libraries: done here, outside every lock.
         drop(free);
         remaining
     }
@@ -755,384 +520,28 @@ impl Inner {
             Ok(_) => log::info!("{event}"),
             Err(_) => log::warn!("{event}"),
         }
-        lock(&self.observers).retain(|o| o(&event));
-    }
-
-    /// One bind, reload or rollback of the library at `path`: load, check
-    /// every affected slot, carry the state, publish; or change nothing.
-    fn transact(
-        &self,
-        path: &Path,
-        assign: &[(u32, Option<&str>)],
-        options: &ReloadOptions,
-        source: Source,
-    ) -> Result<ReloadReport, SlotError> {
-        let started = Instant::now();
-        let load_error = |source: crate::error::LoadError| SlotError::Load {
-            path: path.to_owned(),
-            source,
-        };
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        let mut w = self.writer();
-        if let Some(&(slot, _)) = assign.iter().find(|(s, _)| !w.decls.contains_key(s)) {
-            return Err(SlotError::UnknownSlot {
-                slot,
-                declared: w.decls.keys().copied().collect(),
-            });
-        }
-
-        // The slots this transaction moves, with the symbol each binds.
-        let mut affected: BTreeMap<u32, String> = w
-            .slots
-            .iter()
-            .filter(|(_, b)| b.key == key)
-            .map(|(s, b)| (*s, b.symbol.clone()))
-            .collect();
-        for &(slot, symbol) in assign {
-            let symbol = symbol.map_or_else(|| w.decls[&slot].name.clone(), str::to_owned);
-            affected.insert(slot, symbol);
-        }
-        if affected.is_empty() {
-            return Err(SlotError::NotBound { path: key });
-        }
-
-        // Load.
-        let state = w.libraries.get(&key);
-        let pin = options.sha256.or(state.and_then(|s| s.pin));
-        let mut load = self.load.clone();
-        load.trust.sha256 = pin;
-        let library = match source {
-            Source::File if key.is_file() => {
-                Library::open_canonical(key.clone(), &load).map_err(load_error)?
-            }
-            // Missing, not a file: the full open names the problem.
-            Source::File => Library::open(&key, &load).map_err(load_error)?,
-            Source::Previous => {
-                let prev = state
-                    .and_then(|s| s.previous.as_ref())
-                    .ok_or_else(|| SlotError::NoPrevious { path: key.clone() })?;
-                load.trust.sha256 = None;
-                Library::open(prev.copy.path(), &load).map_err(load_error)?
-            }
-        };
-        let library = Arc::new(library);
-
-        // Check every affected slot against its import.
-        let mut bindings = Vec::with_capacity(affected.len());
-        let mut swaps = Vec::with_capacity(affected.len());
-        for (&slot, symbol) in &affected {
-            let import = &w.decls[&slot];
-            let running = w.slots.get(&slot).map(|b| &b.binding.function);
-            let function = check_slot(
-                slot,
-                import,
-                &library,
-                &key,
-                symbol,
-                running.map(|f| &f.version),
-                options.allow_downgrade,
-            )?;
-            swaps.push(Swap {
-                slot,
-                from: running.map(|f| (f.name.clone(), f.version.clone())),
-                function: function.name.clone(),
-                to: function.version.clone(),
-            });
-            bindings.push((slot, symbol.clone(), function));
-        }
-
-        // Carry the state from the build being replaced.
-        let from = state.map(|s| Arc::clone(&s.current));
-        let transfer = from.as_ref().and_then(|old| carry_state(old, &library));
-
-        // Publish.
-        for (slot, symbol, function) in bindings {
-            w.slots.insert(
-                slot,
-                Bound {
-                    binding: Arc::new(Binding {
-                        slot,
-                        function,
-                        library: Arc::clone(&library),
-                    }),
-                    key: key.clone(),
-                    symbol,
-                },
-            );
-        }
-        let previous = from.as_ref().map(|old| Previous {
-            copy: old.keep_copy(),
-            version: old.info().version.clone(),
-            generation: old.generation(),
-        });
-        let report = ReloadReport {
-            library: key.clone(),
-            plugin: library.info().name.clone(),
-            version: library.info().version.clone(),
-            from_generation: from.as_ref().map(|l| l.generation()),
-            to_generation: library.generation(),
-            swaps,
-            state: transfer,
-            took: Duration::ZERO,
-        };
-        w.libraries.insert(
-            key,
-            LibState {
-                current: library,
-                previous,
-                pin,
-            },
-        );
-        w.forget_unused_libraries();
-        self.publish(&mut w);
-        drop(w);
-        Ok(ReloadReport {
-            took: started.elapsed(),
-            ..report
-        })
+        self.observers.notify(&event);
     }
 }
 
-/// Checks that `library`'s `symbol` may serve `slot`: it exists, has the
-/// import's signature, satisfies its requirement, and is not older than the
-/// running version unless downgrades are allowed.
-fn check_slot(
-    slot: u32,
-    import: &Import,
-    library: &Library,
-    path: &Path,
-    symbol: &str,
-    running: Option<&Version>,
-    allow_downgrade: bool,
-) -> Result<FunctionInfo, SlotError> {
-    let info = library.info();
-    let Some(f) = info.function(symbol) else {
-        return Err(SlotError::FunctionMissing {
-            slot,
-            path: path.to_owned(),
-            function: symbol.to_owned(),
-            available: info.functions.iter().map(|f| f.name.clone()).collect(),
-        });
-    };
-    if f.signature != import.signature {
-        return Err(SlotError::Signature {
-            slot,
-            function: f.name.clone(),
-            expected: import.signature.clone(),
-            found: f.signature.clone(),
-        });
-    }
-    let (req, from_running) = match (&import.requirement, running) {
-        (Some(req), _) => (req.clone(), false),
-        (None, Some(running)) => (same_major(running), true),
-        (None, None) => (VersionReq::STAR, false),
-    };
-    if !req.matches(&f.version) {
-        return Err(SlotError::Version {
-            slot,
-            function: f.name.clone(),
-            expected: req,
-            found: f.version.clone(),
-            from_running,
-        });
-    }
-    if let Some(running) = running
-        && f.version < *running
-        && !allow_downgrade
-    {
-        return Err(SlotError::Downgrade {
-            slot,
-            function: f.name.clone(),
-            running: running.clone(),
-            found: f.version.clone(),
-        });
-    }
-    Ok(f.clone())
-}
-
-/// `=MAJOR`: any version with the same major.
-fn same_major(v: &Version) -> VersionReq {
-    VersionReq {
-        comparators: vec![Comparator {
-            op: ReqOp::Exact,
-            major: v.major,
-            minor: None,
-            patch: None,
-            pre: semver::Prerelease::EMPTY,
-        }],
-    }
-}
-
-/// Moves the plugin's state from `old` to `new` when both have state hooks.
-fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
-    let (save, load) = (old.info().state?, new.info().state?);
-    let mut ctx = CallCtx::new(0);
-    let ctx_ptr: *mut CallCtx = &mut ctx;
-    // SAFETY: the hook comes from `old`'s checked descriptor and `old` is
-    // loaded; the context is valid for the call.
-    let status = unsafe { (save.save)(CallCtx::as_abi(ctx_ptr)) };
-    if status != HsStatus::OK || ctx.fault.is_some() {
-        return Some(StateTransfer::SaveFailed {
-            message: if ctx.fault.is_some() {
-                "the plugin passed an invalid state buffer".into()
-            } else {
-                ctx.take_error()
-            },
-        });
-    }
-    let bytes = std::mem::take(&mut ctx.bytes);
-    ctx.end_call();
-    let ctx_ptr: *mut CallCtx = &mut ctx;
-    // SAFETY: as above, for `new`; `bytes` outlives the call.
-    let status = unsafe {
-        (load.load)(
-            CallCtx::as_abi(ctx_ptr),
-            save.version,
-            HsBytes::from_slice(&bytes),
-        )
-    };
-    Some(if status == HsStatus::OK {
-        StateTransfer::Carried {
-            version: save.version,
-            bytes: bytes.len(),
-        }
-    } else {
-        StateTransfer::Refused {
-            version: save.version,
-            message: ctx.take_error(),
-        }
-    })
-}
-
-/// Releases retired snapshots off the VMs' threads: promptly after the last
-/// call on a replaced build returns, polling while any wait.
-fn reclaimer(table: Weak<Inner>) {
+/// Releases retired snapshots off the VMs' threads: soon after the last
+/// reader holding one moves on. It looks again after 1 ms while builds
+/// wait, backing off to 100 ms while the same ones stay held (a long call),
+/// and sleeps until the next publish when none wait.
+fn reclaimer(table: &Weak<Inner>) {
+    const IDLE: Duration = Duration::from_millis(100);
+    let mut wait = IDLE;
+    let mut last = 0;
     loop {
         let Some(inner) = table.upgrade() else { return };
         let remaining = inner.reclaim();
-        let wait = if remaining == 0 {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_millis(1)
+        wait = match remaining {
+            0 => IDLE,
+            n if n == last => (wait * 2).min(IDLE),
+            _ => Duration::from_millis(1),
         };
-        let guard = inner.retired();
-        let _ = inner.wake.wait_timeout(guard, wait);
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        let p = *self.snapshot.get_mut();
-        let len = self
-            .writer
-            .get_mut()
-            .map_or_else(|e| e.into_inner().published_len, |w| w.published_len);
-        // SAFETY: `p` came from `Box::into_raw` of a snapshot of `len` cells;
-        // no reader remains (each holds an `Arc<Inner>`), so nothing else
-        // can use it.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, len)) });
-    }
-}
-
-/// One VM's handle on a [`SlotTable`]: its native calls go through the
-/// table's current snapshot.
-pub struct SlotReader {
-    inner: Arc<Inner>,
-    epoch: Arc<ReaderEpoch>,
-    /// The snapshot this reader uses, loaded when it last saw the global
-    /// epoch change (or entered a run), and kept alive by the epoch it
-    /// published then.
-    cells: std::cell::Cell<*const Cell>,
-    /// That epoch; `u64::MAX` while offline.
-    seen: std::cell::Cell<u64>,
-    /// The function of the last call that failed, named before the
-    /// binding could be released.
-    failed: std::cell::Cell<Option<String>>,
-}
-
-// SAFETY: the raw pointer is to a snapshot the table keeps alive while this
-// reader's published epoch protects it, whichever thread the reader is on;
-// the reader is used by one thread at a time (it is not `Sync`).
-unsafe impl Send for SlotReader {}
-
-impl SlotReader {
-    /// Publishes `epoch` (the reader holds nothing older) and loads the
-    /// snapshot current from then on.
-    #[cold]
-    fn refresh(&self, epoch: u64) {
-        self.inner.epochs.quiescent(&self.epoch, epoch);
-        self.seen.set(epoch);
-        self.cells.set(self.inner.snapshot.load(Ordering::Acquire));
-    }
-
-    /// The table.
-    pub fn table(&self) -> SlotTable {
-        SlotTable {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl Drop for SlotReader {
-    fn drop(&mut self) {
-        self.inner.epochs.leave(&self.epoch);
-        self.inner.epochs.unregister(&self.epoch);
-    }
-}
-
-// SAFETY: `link` declares every import on the table, and the table binds a
-// slot only to a function whose signature equals the slot's declaration
-// (`check_slot`); an unbound slot's entry fails every call.
-unsafe impl Natives for SlotReader {
-    fn link(&self, program: &Program) -> Result<(), LinkError> {
-        self.table().declare_program(program)
-    }
-
-    #[inline]
-    fn enter(&self) {
-        let epoch = self.inner.epochs.enter(&self.epoch);
-        self.seen.set(epoch);
-        self.cells.set(self.inner.snapshot.load(Ordering::Acquire));
-    }
-
-    #[inline]
-    fn leave(&self) {
-        self.inner.epochs.leave(&self.epoch);
-        self.seen.set(u64::MAX);
-        self.cells.set(std::ptr::null());
-    }
-
-    #[inline]
-    unsafe fn call(
-        &self,
-        slot: u32,
-        ctx: *mut HsCallCtx,
-        args: *const HsValue,
-        nargs: usize,
-        ret: *mut HsValue,
-    ) -> HsStatus {
-        // Between two calls: if a writer published, move to its snapshot.
-        let epoch = self.inner.epochs.current();
-        if epoch != self.seen.get() {
-            self.refresh(epoch);
-        }
-        // SAFETY: the VM calls between `enter` and `leave`, so `cells` is a
-        // snapshot loaded at or after this reader's published epoch, which
-        // keeps it alive. `link` declared the slot, and snapshots only grow:
-        // every snapshot published since has a cell for it.
-        let cell = unsafe { &*self.cells.get().add(slot as usize) };
-        // SAFETY: the cell's entry has the slot's declared signature (see
-        // the `Natives` impl), and the caller passes matching arguments.
-        let status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
-        if status != HsStatus::OK {
-            // Named now: after the next refresh, the binding may be released.
-            self.failed
-                .set(cell.binding.as_ref().map(|b| b.function.name.clone()));
-        }
-        status
-    }
-
-    fn failed_function(&self, _slot: u32) -> Option<String> {
-        self.failed.take()
+        last = remaining;
+        let guard = lock(&inner.wake_lock);
+        drop(inner.wake.wait_timeout(guard, wait));
     }
 }

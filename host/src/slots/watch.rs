@@ -11,7 +11,8 @@ use std::time::Duration;
 use notify::RecursiveMode;
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
-use super::table::{ReloadKind, ReloadOptions, SlotTable};
+use super::report::ReloadKind;
+use super::table::{ReloadOptions, SlotTable};
 
 /// How watch mode waits.
 #[derive(Clone, Copy, Debug)]

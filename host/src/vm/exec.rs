@@ -17,22 +17,37 @@ use crate::types::{Signature, ValType};
 /// Where a VM's `CALL_NATIVE`s go: a [`SlotTable`](crate::SlotTable)'s
 /// hot-swappable slots, or a fixed set of functions ([`StaticNatives`]).
 ///
+/// Calls are made through a [`NativeCalls`] session that [`Natives::enter`]
+/// opens for the length of a run: whatever a session holds (the slot
+/// table's current build) stays valid until it is dropped, and dropping it
+/// (also when a run unwinds) releases it.
+///
 /// # Safety
 ///
-/// After [`Natives::link`] accepted a program, `call` for each of its slots
-/// must either fail or call a function whose parameters and result are
-/// exactly those of the slot's import: the VM reads the result as that type
-/// without checking.
+/// After [`Natives::link`] accepted a program, a session's
+/// [`NativeCalls::call`] for each of its slots must either fail or call a
+/// function whose parameters and result are exactly those of the slot's
+/// import: the VM reads the result as that type without checking.
 pub unsafe trait Natives {
+    /// The session a run makes its calls through.
+    type Calls<'a>: NativeCalls
+    where
+        Self: 'a;
+
     /// Checks that every import of `program` can be served, and prepares to.
     fn link(&self, program: &Program) -> Result<(), LinkError>;
 
-    /// A run is starting on this thread.
-    fn enter(&self) {}
+    /// Opens a session: a run is starting on this thread. It ends when the
+    /// session drops.
+    fn enter(&self) -> Self::Calls<'_>;
+}
 
-    /// The run has stopped.
-    fn leave(&self) {}
-
+/// The calls of one run: see [`Natives`].
+///
+/// # Safety
+///
+/// As for [`Natives`]: `call` keeps the signature promise `link` made.
+pub unsafe trait NativeCalls {
     /// Calls the function serving `slot` and returns its status.
     ///
     /// # Safety
@@ -41,7 +56,7 @@ pub unsafe trait Natives {
     /// values of its parameter types; `ret` is writable; `ctx` is the VM's
     /// call context.
     unsafe fn call(
-        &self,
+        &mut self,
         slot: u32,
         ctx: *mut HsCallCtx,
         args: *const HsValue,
@@ -110,6 +125,8 @@ impl Default for StaticNatives {
 // SAFETY: `link` accepts a program only when every import's slot holds an
 // entry declared (by `insert`'s contract) with exactly the import's signature.
 unsafe impl Natives for StaticNatives {
+    type Calls<'a> = &'a StaticNatives;
+
     fn link(&self, program: &Program) -> Result<(), LinkError> {
         for import in &program.imports {
             match self
@@ -132,9 +149,16 @@ unsafe impl Natives for StaticNatives {
         Ok(())
     }
 
+    fn enter(&self) -> &StaticNatives {
+        self
+    }
+}
+
+// SAFETY: as for `Natives`: the entries are the ones `link` checked.
+unsafe impl NativeCalls for &StaticNatives {
     #[inline]
     unsafe fn call(
-        &self,
+        &mut self,
         slot: u32,
         ctx: *mut HsCallCtx,
         args: *const HsValue,
@@ -207,8 +231,13 @@ pub(crate) struct Frame {
 /// Many VMs may run the same program, and share one slot table, on as many
 /// threads.
 pub struct Vm<N: Natives> {
-    program: Arc<VerifiedProgram>,
     natives: N,
+    machine: Machine,
+}
+
+/// Everything of a VM but its natives: what the dispatch loop works on.
+struct Machine {
+    program: Arc<VerifiedProgram>,
     options: VmOptions,
     stack: Box<[HsValue]>,
     sp: usize,
@@ -217,6 +246,10 @@ pub struct Vm<N: Natives> {
     ctx: CallCtx,
     out: Box<dyn Write + Send>,
     status: Status,
+    /// Set while the dispatch loop runs: still set afterwards, it means the
+    /// run unwound (a panic in the output writer) and the registers above
+    /// were never saved.
+    running: bool,
 }
 
 impl<N: Natives> Vm<N> {
@@ -233,7 +266,7 @@ impl<N: Natives> Vm<N> {
         options: VmOptions,
     ) -> Result<Vm<N>, LinkError> {
         natives.link(&program.program)?;
-        let mut vm = Vm {
+        let mut machine = Machine {
             stack: vec![HsValue::ZERO; options.stack_capacity.min(u32::MAX as usize)]
                 .into_boxed_slice(),
             sp: 0,
@@ -242,22 +275,22 @@ impl<N: Natives> Vm<N> {
             ctx: CallCtx::new(options.gc_threshold),
             out: Box::new(std::io::stdout()),
             status: Status::Ready,
+            running: false,
             program,
-            natives,
             options,
         };
-        vm.reset();
-        Ok(vm)
+        machine.reset();
+        Ok(Vm { natives, machine })
     }
 
     /// Sends `PRINT` output to `out`.
     pub fn set_output(&mut self, out: impl Write + Send + 'static) {
-        self.out = Box::new(out);
+        self.machine.out = Box::new(out);
     }
 
     /// The program.
     pub fn program(&self) -> &Arc<VerifiedProgram> {
-        &self.program
+        &self.machine.program
     }
 
     /// Where native calls go.
@@ -267,21 +300,92 @@ impl<N: Natives> Vm<N> {
 
     /// Where the VM stands.
     pub fn status(&self) -> Status {
-        self.status
+        if self.machine.running {
+            Status::Faulted
+        } else {
+            self.machine.status
+        }
     }
 
     /// The next instruction.
     pub fn pc(&self) -> u32 {
-        self.pc
+        self.machine.pc
     }
 
     /// Back to the start: empty stack, zeroed locals, native strings freed.
     pub fn reset(&mut self) {
+        self.machine.reset();
+    }
+
+    /// Runs the program from the start to its end.
+    pub fn run(&mut self) -> Result<(), VmError> {
+        self.reset();
+        self.resume(None).map(|_| ())
+    }
+
+    /// Runs from where the VM stands until the program ends, or until
+    /// `fuel` backward jumps and calls have been made (then it pauses).
+    ///
+    /// A panic that unwinds out of the run (from the output writer) leaves
+    /// the VM faulted: the next run starts over.
+    pub fn resume(&mut self, fuel: Option<u64>) -> Result<Status, VmError> {
+        let m = &mut self.machine;
+        match m.status {
+            _ if m.running => m.reset(),
+            Status::Halted | Status::Faulted => m.reset(),
+            Status::Ready | Status::Paused => {}
+        }
+        m.running = true;
+        // Dropped also when the run unwinds: the natives are released then.
+        let mut calls = self.natives.enter();
+        let result = m.dispatch(&mut calls, fuel.unwrap_or(u64::MAX));
+        drop(calls);
+        m.running = false;
+        m.status = match &result {
+            Ok(s) => *s,
+            Err(_) => Status::Faulted,
+        };
+        result
+    }
+
+    /// The values of every frame, bottom first: each frame's locals, then
+    /// its operands. Empty once the VM faulted.
+    pub fn frames(&self) -> Vec<FrameView> {
+        self.machine.frames()
+    }
+
+    /// The operand stack of the innermost frame, bottom first.
+    pub fn stack(&self) -> Vec<Value> {
+        self.frames().pop().map(|f| f.operands).unwrap_or_default()
+    }
+
+    /// Native strings the VM holds (for tests of collection).
+    pub fn heap_strings(&self) -> usize {
+        self.machine.ctx.heap.len()
+    }
+
+    /// Everything the VM holds and where it stands; `None` once it faulted.
+    pub fn state(&self) -> Option<VmState> {
+        self.machine.state()
+    }
+
+    /// Puts the VM where `state` says, holding its values; a paused state
+    /// then `resume`s. Nothing changes when the state does not fit the
+    /// program.
+    pub fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
+        self.machine.set_state(state)
+    }
+}
+
+impl Machine {
+    /// Back to the start: empty stack, zeroed locals, native strings freed.
+    fn reset(&mut self) {
         self.sp = 0;
         self.pc = 0;
         self.frames.clear();
         self.ctx.heap.clear();
         self.status = Status::Ready;
+        self.running = false;
         let main = &self.program.funcs[0];
         self.frames.push(Frame {
             func: 0,
@@ -293,32 +397,7 @@ impl<N: Natives> Vm<N> {
         self.sp = n;
     }
 
-    /// Runs the program from the start to its end.
-    pub fn run(&mut self) -> Result<(), VmError> {
-        self.reset();
-        self.resume(None).map(|_| ())
-    }
-
-    /// Runs from where the VM stands until the program ends, or until
-    /// `fuel` backward jumps and calls have been made (then it pauses).
-    pub fn resume(&mut self, fuel: Option<u64>) -> Result<Status, VmError> {
-        match self.status {
-            Status::Halted | Status::Faulted => self.reset(),
-            Status::Ready | Status::Paused => {}
-        }
-        self.natives.enter();
-        let result = self.dispatch(fuel.unwrap_or(u64::MAX));
-        self.natives.leave();
-        self.status = match &result {
-            Ok(s) => *s,
-            Err(_) => Status::Faulted,
-        };
-        result
-    }
-
-    /// The values of every frame, bottom first: each frame's locals, then
-    /// its operands. Empty once the VM faulted.
-    pub fn frames(&self) -> Vec<FrameView> {
+    fn frames(&self) -> Vec<FrameView> {
         let Some(state) = self.state() else {
             return Vec::new();
         };
@@ -333,16 +412,6 @@ impl<N: Natives> Vm<N> {
                 operands: f.operands,
             })
             .collect()
-    }
-
-    /// The operand stack of the innermost frame, bottom first.
-    pub fn stack(&self) -> Vec<Value> {
-        self.frames().pop().map(|f| f.operands).unwrap_or_default()
-    }
-
-    /// Native strings the VM holds (for tests of collection).
-    pub fn heap_strings(&self) -> usize {
-        self.ctx.heap.len()
     }
 
     /// Each frame with the stack range and types of its locals and of its
@@ -374,8 +443,10 @@ impl<N: Natives> Vm<N> {
         Some(out)
     }
 
-    /// Everything the VM holds and where it stands; `None` once it faulted.
-    pub fn state(&self) -> Option<VmState> {
+    fn state(&self) -> Option<VmState> {
+        if self.running {
+            return None;
+        }
         let layout = self.layout()?;
         let read = |range: std::ops::Range<usize>, types: &[ValType]| -> Vec<Value> {
             range
@@ -401,10 +472,7 @@ impl<N: Natives> Vm<N> {
         })
     }
 
-    /// Puts the VM where `state` says, holding its values; a paused state
-    /// then `resume`s. Nothing changes when the state does not fit the
-    /// program.
-    pub fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
+    fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
         if state.status == Status::Faulted {
             return Err(StateError::Faulted);
         }
@@ -517,7 +585,11 @@ impl<N: Natives> Vm<N> {
         }
     }
 
-    fn dispatch(&mut self, mut fuel: u64) -> Result<Status, VmError> {
+    fn dispatch(
+        &mut self,
+        natives: &mut impl NativeCalls,
+        mut fuel: u64,
+    ) -> Result<Status, VmError> {
         let program = Arc::clone(&self.program);
         let code: *const Op = program.ops.as_ptr();
         let bottom: *mut HsValue = self.stack.as_mut_ptr();
@@ -880,8 +952,7 @@ impl<N: Natives> Vm<N> {
                     // the natives serve this slot with that signature; `ctx`
                     // points to this VM's context, clean between calls.
                     let status = unsafe {
-                        self.natives
-                            .call(slot, CallCtx::as_abi(ctx), sp, nargs as usize, &mut out)
+                        natives.call(slot, CallCtx::as_abi(ctx), sp, nargs as usize, &mut out)
                     };
                     // SAFETY: the call has returned; nothing else holds `ctx`.
                     let touched = unsafe { (*ctx).touched };
@@ -921,7 +992,6 @@ impl<N: Natives> Vm<N> {
                     } else {
                         // SAFETY: as above.
                         let c = unsafe { &mut *ctx };
-                        let natives = &self.natives;
                         match finish_call(c, slot, ret, status, || natives.failed_function(slot)) {
                             Ok(Some(s)) => {
                                 push_as!(str, s);

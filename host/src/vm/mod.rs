@@ -16,7 +16,8 @@ pub use bytecode::{decode, encode};
 pub use disasm::disassemble;
 pub(crate) use disasm::float as float_text;
 pub use exec::{
-    FrameState, FrameView, Natives, StateError, StaticNatives, Status, Vm, VmOptions, VmState,
+    FrameState, FrameView, NativeCalls, Natives, StateError, StaticNatives, Status, Vm, VmOptions,
+    VmState,
 };
 pub use program::{Const, Function, Import, Instr, Local, Program};
 pub use value::Value;

@@ -1,0 +1,417 @@
+//! Publishing immutable snapshots to concurrent readers, and freeing each
+//! replaced snapshot as soon as no reader holds it.
+//!
+//! The slot table publishes its slots as a snapshot; replacing a snapshot
+//! may release the last reference to a library build, which closes it.
+//! This module is what makes that safe: a snapshot, and everything it
+//! keeps alive, is freed only once no call can be running on it.
+//!
+//! # The protocol (hazard pointers, one per reader)
+//!
+//! - A **writer** replaces the current snapshot with one atomic swap, then
+//!   *retires* the old one (pushes it on the retired list).
+//! - A **reader** holds at most one snapshot at a time. To take one it
+//!   announces it in its hazard slot, then (after a light barrier) checks
+//!   that it is still the current one, and retries if not. It changes the
+//!   snapshot it holds only between two uses (a quiescent point: a VM
+//!   between two native calls), and announces null when it goes offline.
+//! - A **reclaimer** takes the retired list, issues a heavy barrier, reads
+//!   every reader's hazard and frees each retired snapshot that no hazard
+//!   names.
+//!
+//! # Why nothing a reader can reach is freed
+//!
+//! Let a reader use snapshot `P`, which a writer swapped out before a
+//! reclaimer's barrier `H` (the reclaimer found `P` on the retired list,
+//! under the lock the writer pushed it with, so the swap happens before
+//! `H`). The reader announced `P`, passed its barrier `L`, then loaded the
+//! current snapshot and found `P`. That load came before the swap in the
+//! pointer's modification order, so `L` precedes `H` in the total order of
+//! `SeqCst` fences; hence the reclaimer's read of the hazard, after `H`,
+//! sees `P`, or a value the reader stored (with `Release`) only after it had
+//! stopped using `P`. Either `P` is kept, or every use of it happens before
+//! it is freed.
+//!
+//! A reader therefore keeps alive exactly the one snapshot it holds: a call
+//! that runs for seconds while a thousand builds are published pins its own
+//! build and no other. (An epoch scheme, as used before, pins every build
+//! retired after the reader's epoch.)
+//!
+//! The barriers are asymmetric where the system allows (see
+//! [`crate::sync::light_barrier`]): the reader's costs nothing, the
+//! reclaimer's is a system call, off the call path.
+//!
+//! The same code runs under loom (`--cfg loom`, see the `model` tests
+//! below), which explores the interleavings of readers, writers and
+//! reclaimers and checks that no snapshot is freed while a reader can still
+//! read it.
+
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{Arc, AtomicPtr, Mutex, Ordering, heavy_barrier, light_barrier, lock};
+
+/// The current snapshot of a `T`, its retired predecessors, and the hazards
+/// of its readers.
+pub(crate) struct Published<T> {
+    current: AtomicPtr<T>,
+    hazards: Mutex<Vec<Arc<Hazard>>>,
+    /// Swapped-out snapshots, as they came from `Box::into_raw`: they
+    /// become boxes again only when freed, since a `Box` asserts unique
+    /// access, which readers may still share.
+    retired: Mutex<Vec<NonNull<T>>>,
+}
+
+/// A reader's announcement of the snapshot it holds (null: none), on its
+/// own cache line.
+struct Hazard(CachePadded<AtomicPtr<()>>);
+
+impl<T> Published<T> {
+    /// Publishes `initial`.
+    pub(crate) fn new(initial: Box<T>) -> Published<T> {
+        Published {
+            current: AtomicPtr::new(Box::into_raw(initial)),
+            hazards: Mutex::new(Vec::new()),
+            retired: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A new reader, offline.
+    pub(crate) fn reader(&self) -> Reader<T> {
+        let hazard = Arc::new(Hazard(CachePadded::new(AtomicPtr::new(ptr::null_mut()))));
+        lock(&self.hazards).push(Arc::clone(&hazard));
+        Reader {
+            hazard,
+            held: Cell::new(ptr::null()),
+            depth: Cell::new(0),
+        }
+    }
+
+    /// Forgets a reader; it holds nothing (no guard of it is alive).
+    pub(crate) fn remove(&self, reader: &Reader<T>) {
+        debug_assert_eq!(reader.depth.get(), 0);
+        lock(&self.hazards).retain(|h| !Arc::ptr_eq(h, &reader.hazard));
+    }
+
+    /// Replaces the current snapshot with `new` and retires the old one; it
+    /// is freed by a later [`Published::reclaim`].
+    pub(crate) fn publish(&self, new: Box<T>) {
+        let old = self.current.swap(Box::into_raw(new), Ordering::AcqRel);
+        let old = NonNull::new(old).expect("the current snapshot is never null");
+        lock(&self.retired).push(old);
+    }
+
+    /// Takes every retired snapshot that no reader holds, for the caller to
+    /// drop (outside any lock: dropping may close libraries). Also returns
+    /// how many retired snapshots remain held.
+    pub(crate) fn reclaim(&self) -> (Vec<Box<T>>, usize) {
+        let mut retired = lock(&self.retired);
+        if retired.is_empty() {
+            return (Vec::new(), 0);
+        }
+        // Everything on the list was swapped out before this barrier; a
+        // reader that still uses one of them announced it before its own
+        // barrier, which this one follows (see the module docs).
+        heavy_barrier();
+        let held: Vec<*mut ()> = lock(&self.hazards)
+            .iter()
+            .map(|h| h.0.load(Ordering::Acquire))
+            .collect();
+        let (keep, free): (Vec<NonNull<T>>, Vec<NonNull<T>>) = std::mem::take(&mut *retired)
+            .into_iter()
+            .partition(|s| held.contains(&s.as_ptr().cast()));
+        *retired = keep;
+        let free = free
+            .into_iter()
+            // SAFETY: each came from `Box::into_raw` and was swapped out
+            // before the barrier above, and no reader announces it, so no
+            // reader holds it or can take it again (module docs): this is
+            // the only pointer to it in use.
+            .map(|s| unsafe { Box::from_raw(s.as_ptr()) })
+            .collect();
+        (free, retired.len())
+    }
+
+    /// Calls `f` with each retired snapshot not freed yet.
+    pub(crate) fn for_each_retired(&self, mut f: impl FnMut(&T)) {
+        for s in lock(&self.retired).iter() {
+            // SAFETY: a retired snapshot is freed only by `reclaim`, which
+            // takes it off this list under the lock held here; until then it
+            // is only ever read.
+            f(unsafe { s.as_ref() });
+        }
+    }
+}
+
+impl<T> Drop for Published<T> {
+    fn drop(&mut self) {
+        let current = self.current.swap(ptr::null_mut(), Ordering::Acquire);
+        let retired = std::mem::take(&mut *lock(&self.retired));
+        for s in retired.into_iter().map(NonNull::as_ptr).chain([current]) {
+            // SAFETY: each came from `Box::into_raw`; dropping `Published`
+            // means no reader can use them any more (a reader's guard
+            // borrows it).
+            drop(unsafe { Box::from_raw(s) });
+        }
+    }
+}
+
+// SAFETY: the raw pointers inside are to boxed `T`s owned by this value and
+// shared with readers only as `&T`; sending or sharing `Published` is
+// sending or sharing those `T`s.
+unsafe impl<T: Send + Sync> Send for Published<T> {}
+// SAFETY: as above; every mutation goes through atomics or locks.
+unsafe impl<T: Send + Sync> Sync for Published<T> {}
+
+/// One reader of a [`Published`]: it holds at most one snapshot at a time,
+/// only while a [`Guard`] of it is alive. Used by one thread at a time.
+pub(crate) struct Reader<T> {
+    hazard: Arc<Hazard>,
+    /// The snapshot held; null while offline.
+    held: Cell<*const T>,
+    /// Guards alive.
+    depth: Cell<usize>,
+}
+
+// SAFETY: the reader's state is its own (`Cell`s) and a hazard meant to be
+// read by other threads; moving it to another thread between uses is fine
+// (it is not `Sync`, so one thread uses it at a time).
+unsafe impl<T: Send + Sync> Send for Reader<T> {}
+
+impl<T> Reader<T> {
+    /// Comes online, holding the current snapshot of `published` (the
+    /// reader must have come from it), until the guard drops. Guards nest:
+    /// an inner one shares the outer one's snapshot.
+    pub(crate) fn enter<'a>(&'a self, published: &'a Published<T>) -> Guard<'a, T> {
+        if self.depth.get() == 0 {
+            self.protect(published);
+        }
+        self.depth.set(self.depth.get() + 1);
+        Guard {
+            reader: self,
+            published,
+        }
+    }
+
+    /// Announces the current snapshot, checks it is still current, and
+    /// holds it.
+    #[cold]
+    fn protect(&self, published: &Published<T>) {
+        let mut current = published.current.load(Ordering::Acquire);
+        loop {
+            // Release: whatever this reader did with the snapshot it held
+            // before is done before anyone can see that it moved on.
+            self.hazard.0.store(current.cast(), Ordering::Release);
+            light_barrier();
+            let again = published.current.load(Ordering::Acquire);
+            if again == current {
+                break;
+            }
+            current = again;
+        }
+        self.held.set(current);
+    }
+
+    /// Goes offline when the last guard drops.
+    fn leave(&self) {
+        let depth = self.depth.get() - 1;
+        self.depth.set(depth);
+        if depth == 0 {
+            self.held.set(ptr::null());
+            self.hazard.0.store(ptr::null_mut(), Ordering::Release);
+        }
+    }
+}
+
+/// A reader online: it holds a snapshot until dropped.
+pub(crate) struct Guard<'a, T> {
+    reader: &'a Reader<T>,
+    published: &'a Published<T>,
+}
+
+impl<T> Guard<'_, T> {
+    /// The snapshot to use now: the current one if it changed since the last
+    /// call and no other guard of this reader is alive (a quiescent point:
+    /// no reference from before is in use, which `&mut` proves), otherwise
+    /// the one held.
+    #[inline]
+    pub(crate) fn get(&mut self) -> &T {
+        let current = self.published.current.load(Ordering::Acquire);
+        if !ptr::eq(current, self.reader.held.get()) && self.reader.depth.get() == 1 {
+            self.reader.protect(self.published);
+        }
+        // SAFETY: the held snapshot is announced in this reader's hazard and
+        // was still current after the announcement, so no reclaimer frees it
+        // until the reader announces another, which happens only in
+        // `protect` above (with no reference from an earlier `get` alive,
+        // as `&mut self` and the depth of 1 prove) or in `leave`, when the
+        // last guard drops.
+        unsafe { &*self.reader.held.get() }
+    }
+}
+
+impl<T> Drop for Guard<'_, T> {
+    fn drop(&mut self) {
+        self.reader.leave();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod model {
+    //! The protocol under loom: every interleaving of a reader, a writer
+    //! and a reclaimer (up to loom's preemption bound), with a snapshot
+    //! that records its own release. A snapshot freed while a reader can
+    //! still read it shows up as a read of the freed mark, or as loom's
+    //! causality error on the cell (its write on drop not ordered after
+    //! the read).
+
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    use super::*;
+
+    const FREED: usize = usize::MAX;
+
+    struct Snapshot {
+        value: UnsafeCell<usize>,
+        freed: Arc<AtomicUsize>,
+    }
+
+    impl Snapshot {
+        fn new(value: usize, freed: &Arc<AtomicUsize>) -> Box<Snapshot> {
+            Box::new(Snapshot {
+                value: UnsafeCell::new(value),
+                freed: Arc::clone(freed),
+            })
+        }
+
+        fn read(&self) -> usize {
+            // SAFETY: shared read; the only write is in `drop`, which must
+            // be ordered after every read (what the model checks).
+            let v = self.value.with(|p| unsafe { *p });
+            assert_ne!(v, FREED, "a reader read a freed snapshot");
+            v
+        }
+    }
+
+    impl Drop for Snapshot {
+        fn drop(&mut self) {
+            // SAFETY: `drop` has exclusive access.
+            self.value.with_mut(|p| unsafe { *p = FREED });
+            self.freed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn drop_all(free: (Vec<Box<Snapshot>>, usize)) -> usize {
+        let remaining = free.1;
+        drop(free.0);
+        remaining
+    }
+
+    /// A reader that enters while a writer publishes twice and a reclaimer
+    /// runs concurrently: the race where a reclaimer's view of the readers
+    /// was taken before the retirement it then acted on.
+    #[test]
+    fn a_reader_entering_during_publish_and_reclaim_never_reads_a_freed_snapshot() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let reader = p.reader();
+
+            let reclaimer = {
+                let p = Arc::clone(&p);
+                thread::spawn(move || drop_all(p.reclaim()))
+            };
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || {
+                    p.publish(Snapshot::new(1, &freed));
+                    p.publish(Snapshot::new(2, &freed));
+                    drop_all(p.reclaim());
+                })
+            };
+            {
+                let mut guard = reader.enter(&p);
+                let seen = guard.get().read();
+                assert!(seen <= 2);
+                // Reading again is a quiescent point: it may move on.
+                let again = guard.get().read();
+                assert!(again >= seen);
+            }
+            writer.join().unwrap();
+            reclaimer.join().unwrap();
+            p.remove(&reader);
+            assert_eq!(drop_all(p.reclaim()), 0, "offline readers hold nothing");
+            assert_eq!(freed.load(Ordering::Relaxed), 2, "both replaced ones freed");
+        });
+    }
+
+    /// A reader holding an old snapshot through a nested guard while the
+    /// outer one asks for the current: the inner use keeps it alive.
+    #[test]
+    fn a_nested_guard_shares_its_outer_snapshot_and_keeps_it_alive() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let reader = p.reader();
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || {
+                    p.publish(Snapshot::new(1, &freed));
+                    drop_all(p.reclaim());
+                })
+            };
+            let mut outer = reader.enter(&p);
+            let first = outer.get().read();
+            {
+                let mut inner = reader.enter(&p);
+                assert_eq!(inner.get().read(), first, "an inner guard never moves");
+                drop_all(p.reclaim());
+                assert_eq!(inner.get().read(), first);
+            }
+            let _ = outer.get().read();
+            drop(outer);
+            writer.join().unwrap();
+            p.remove(&reader);
+            assert_eq!(drop_all(p.reclaim()), 0);
+            assert_eq!(freed.load(Ordering::Relaxed), 1);
+        });
+    }
+
+    /// Two readers, one reclaiming itself between its uses (as the table
+    /// does after publishing), while a writer publishes.
+    #[test]
+    fn two_readers_and_a_writer_that_reclaims() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let other = {
+                let p = Arc::clone(&p);
+                thread::spawn(move || {
+                    let reader = p.reader();
+                    {
+                        let mut guard = reader.enter(&p);
+                        guard.get().read();
+                    }
+                    drop_all(p.reclaim());
+                    p.remove(&reader);
+                })
+            };
+            let reader = p.reader();
+            {
+                let mut guard = reader.enter(&p);
+                guard.get().read();
+                p.publish(Snapshot::new(1, &freed));
+                drop_all(p.reclaim());
+                guard.get().read();
+            }
+            other.join().unwrap();
+            p.remove(&reader);
+            assert_eq!(drop_all(p.reclaim()), 0);
+            assert_eq!(freed.load(Ordering::Relaxed), 1);
+        });
+    }
+}

@@ -1,0 +1,138 @@
+//! The call path: what a snapshot of the slots holds, and how a VM calls
+//! through it.
+
+use std::sync::Arc;
+
+use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
+
+use super::publish::{Guard, Reader};
+use super::table::{Inner, SlotTable};
+use crate::error::LinkError;
+use crate::plugin::{FunctionInfo, Library};
+use crate::vm::{NativeCalls, Natives, Program};
+
+/// An immutable view of every slot, indexed by slot number; VMs read it,
+/// writers replace it as a whole.
+pub(super) struct Snapshot {
+    pub(super) cells: Box<[Cell]>,
+}
+
+/// One slot of a snapshot: the entry point to call, and the binding it
+/// comes from (`None` while unbound), which keeps its build loaded.
+pub(super) struct Cell {
+    pub(super) entry: HsEntry,
+    pub(super) binding: Option<Arc<Binding>>,
+}
+
+/// A slot's binding: which function of which build serves it.
+pub(super) struct Binding {
+    /// The function, as its descriptor describes it.
+    pub(super) function: FunctionInfo,
+    /// The build it comes from.
+    pub(super) library: Arc<Library>,
+}
+
+/// The entry point of a slot that is declared but not bound.
+pub(super) unsafe extern "C" fn unbound(
+    _: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
+    HsStatus(-1)
+}
+
+/// One VM's handle on a [`SlotTable`]: its native calls go through the
+/// table's current snapshot.
+///
+/// While a run is in progress the reader holds one snapshot, and with it
+/// the builds it binds; between two calls it moves to the newest one. A
+/// build replaced meanwhile is released once no reader holds it.
+pub struct SlotReader {
+    inner: Arc<Inner>,
+    reader: Reader<Snapshot>,
+    /// The function of the last call that failed, named before its binding
+    /// could be released.
+    failed: std::cell::Cell<Option<String>>,
+}
+
+impl SlotReader {
+    pub(super) fn new(inner: Arc<Inner>) -> SlotReader {
+        SlotReader {
+            reader: inner.published.reader(),
+            inner,
+            failed: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The table.
+    pub fn table(&self) -> SlotTable {
+        SlotTable::from_inner(Arc::clone(&self.inner))
+    }
+}
+
+impl Drop for SlotReader {
+    fn drop(&mut self) {
+        self.inner.published.remove(&self.reader);
+    }
+}
+
+// SAFETY: `link` declares every import on the table, and the table binds a
+// slot only to a function whose signature equals the slot's declaration
+// (`check_slot`); an unbound slot's entry fails every call.
+unsafe impl Natives for SlotReader {
+    type Calls<'a> = SlotCalls<'a>;
+
+    fn link(&self, program: &Program) -> Result<(), LinkError> {
+        self.table().declare_program(program)
+    }
+
+    fn enter(&self) -> SlotCalls<'_> {
+        SlotCalls {
+            guard: self.reader.enter(&self.inner.published),
+            failed: &self.failed,
+        }
+    }
+}
+
+/// A run's calls through a [`SlotReader`]: it holds one snapshot of the
+/// slots, moving to the newest between two calls, until it drops.
+pub struct SlotCalls<'a> {
+    guard: Guard<'a, Snapshot>,
+    failed: &'a std::cell::Cell<Option<String>>,
+}
+
+// SAFETY: as for `Natives for SlotReader`: every cell's entry has its
+// slot's declared signature.
+unsafe impl NativeCalls for SlotCalls<'_> {
+    #[inline]
+    unsafe fn call(
+        &mut self,
+        slot: u32,
+        ctx: *mut HsCallCtx,
+        args: *const HsValue,
+        nargs: usize,
+        ret: *mut HsValue,
+    ) -> HsStatus {
+        // Between two calls: if a writer published, move to its snapshot.
+        let snapshot = self.guard.get();
+        // SAFETY: `link` declared the slot before this session began, and
+        // snapshots only grow: every snapshot published since has a cell
+        // for it.
+        let cell = unsafe { snapshot.cells.get_unchecked(slot as usize) };
+        // SAFETY: the cell's entry has the slot's declared signature (see
+        // the `Natives` impl), the caller passes matching arguments, and the
+        // guard keeps the build loaded until the call returns.
+        let status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
+        if status != HsStatus::OK {
+            // Named now: after the next move, the binding may be released.
+            self.failed
+                .set(cell.binding.as_ref().map(|b| b.function.name.clone()));
+        }
+        status
+    }
+
+    fn failed_function(&self, _slot: u32) -> Option<String> {
+        self.failed.take()
+    }
+}

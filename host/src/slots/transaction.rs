@@ -1,0 +1,317 @@
+//! A bind, reload or rollback as one transaction: load the build, check it
+//! against every slot it would serve, carry the plugin's state over, and
+//! publish; or change nothing.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotslot_plugin_api::{HsBytes, HsStatus};
+use semver::{Comparator, Op as ReqOp, Version, VersionReq};
+
+use super::reader::Binding;
+use super::report::{ReloadReport, StateTransfer, Swap};
+use super::table::{Bound, Inner, LibState, Previous, ReloadOptions, Source};
+use crate::error::{LoadError, SlotError};
+use crate::plugin::{FunctionInfo, Library, LoadOptions, Origin};
+use crate::vm::Import;
+use crate::vm::ctx::CallCtx;
+
+impl Inner {
+    /// One bind, reload or rollback of the library at `path`: load, check
+    /// every affected slot, carry the state, publish; or change nothing.
+    pub(super) fn transact(
+        &self,
+        path: &Path,
+        assign: &[(u32, Option<&str>)],
+        options: &ReloadOptions,
+        source: Source,
+    ) -> Result<ReloadReport, SlotError> {
+        let started = Instant::now();
+        let load_error = |source: crate::error::LoadError| SlotError::Load {
+            path: path.to_owned(),
+            source,
+        };
+        // A linked plugin is checked first: its key is its name.
+        let (key, linked) = match &source {
+            Source::Linked(plugin) => {
+                let library = Library::linked(plugin).map_err(load_error)?;
+                (library.source().to_owned(), Some(library))
+            }
+            // A linked plugin's name is its key; a file's, its canonical path.
+            Source::File | Source::Previous
+                if path.to_str().is_some_and(|p| p.starts_with("linked:")) =>
+            {
+                (path.to_owned(), None)
+            }
+            Source::File | Source::Previous => (
+                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+                None,
+            ),
+        };
+        let mut w = self.writer();
+        if let Some(&(slot, _)) = assign.iter().find(|(s, _)| !w.decls.contains_key(s)) {
+            return Err(SlotError::UnknownSlot {
+                slot,
+                declared: w.decls.keys().copied().collect(),
+            });
+        }
+
+        // The slots this transaction moves, with the symbol each binds.
+        let mut affected: BTreeMap<u32, String> = w
+            .slots
+            .iter()
+            .filter(|(_, b)| b.key == key)
+            .map(|(s, b)| (*s, b.symbol.clone()))
+            .collect();
+        for &(slot, symbol) in assign {
+            let symbol = symbol.map_or_else(|| w.decls[&slot].name.clone(), str::to_owned);
+            affected.insert(slot, symbol);
+        }
+        if affected.is_empty() {
+            return Err(SlotError::NotBound { path: key });
+        }
+
+        // Load.
+        let state = w.libraries.get(&key);
+        let pin = options.sha256.or(state.and_then(|s| s.pin));
+        let library = match linked {
+            Some(library) => library,
+            None => load_build(&source, &key, state, || {
+                let mut load = self.load_options()?;
+                load.trust.sha256 = pin;
+                Ok(load)
+            })
+            .map_err(|e| match e {
+                BuildError::Load(e) => load_error(e),
+                BuildError::NoPrevious => SlotError::NoPrevious { path: key.clone() },
+            })?,
+        };
+        let library = Arc::new(library);
+
+        // Check every affected slot against its import.
+        let mut bindings = Vec::with_capacity(affected.len());
+        let mut swaps = Vec::with_capacity(affected.len());
+        for (&slot, symbol) in &affected {
+            let import = &w.decls[&slot];
+            let running = w.slots.get(&slot).map(|b| &b.binding.function);
+            let function = check_slot(
+                slot,
+                import,
+                &library,
+                &key,
+                symbol,
+                running.map(|f| &f.version),
+                options.allow_downgrade,
+            )?;
+            swaps.push(Swap {
+                slot,
+                from: running.map(|f| (f.name.clone(), f.version.clone())),
+                function: function.name.clone(),
+                to: function.version.clone(),
+            });
+            bindings.push((slot, symbol.clone(), function));
+        }
+
+        // Carry the state from the build being replaced.
+        let from = state.map(|s| Arc::clone(&s.current));
+        let transfer = from.as_ref().and_then(|old| carry_state(old, &library));
+
+        // Publish.
+        for (slot, symbol, function) in bindings {
+            w.slots.insert(
+                slot,
+                Bound {
+                    binding: Arc::new(Binding {
+                        function,
+                        library: Arc::clone(&library),
+                    }),
+                    key: key.clone(),
+                    symbol,
+                },
+            );
+        }
+        let previous = from.as_ref().map(|old| Previous {
+            origin: old.origin(),
+            version: old.info().version.clone(),
+            generation: old.generation(),
+        });
+        let report = ReloadReport {
+            library: key.clone(),
+            plugin: library.info().name.clone(),
+            version: library.info().version.clone(),
+            from_generation: from.as_ref().map(|l| l.generation()),
+            to_generation: library.generation(),
+            swaps,
+            state: transfer,
+            took: Duration::ZERO,
+        };
+        w.libraries.insert(
+            key,
+            LibState {
+                current: library,
+                previous,
+                pin,
+            },
+        );
+        w.forget_unused_libraries();
+        self.publish(&mut w);
+        drop(w);
+        Ok(ReloadReport {
+            took: started.elapsed(),
+            ..report
+        })
+    }
+}
+
+enum BuildError {
+    Load(LoadError),
+    NoPrevious,
+}
+
+/// Loads the build `source` names for the library `key` (whose state is
+/// `state`, if bound), with the options `load` gives.
+fn load_build(
+    source: &Source,
+    key: &Path,
+    state: Option<&LibState>,
+    load: impl FnOnce() -> Result<LoadOptions, LoadError>,
+) -> Result<Library, BuildError> {
+    let origin = match (source, state) {
+        (Source::Linked(plugin), _) => Origin::Linked(*plugin),
+        // A linked plugin's source is the host itself.
+        (Source::File, Some(s)) if s.current.is_linked() => s.current.origin(),
+        (Source::File, _) => {
+            let load = load().map_err(BuildError::Load)?;
+            return if key.is_file() {
+                Library::open_canonical(key.to_owned(), &load)
+            } else {
+                // Missing, not a file: the full open names the problem.
+                Library::open(key, &load)
+            }
+            .map_err(BuildError::Load);
+        }
+        (Source::Previous, state) => state
+            .and_then(|s| s.previous.as_ref())
+            .ok_or(BuildError::NoPrevious)?
+            .origin
+            .clone(),
+    };
+    let load = match origin {
+        Origin::Linked(_) => LoadOptions::default(),
+        Origin::Copy(_) => load().map_err(BuildError::Load)?,
+    };
+    origin.load(&load).map_err(BuildError::Load)
+}
+
+/// Checks that `library`'s `symbol` may serve `slot`: it exists, has the
+/// import's signature, satisfies its requirement, and is not older than the
+/// running version unless downgrades are allowed.
+fn check_slot(
+    slot: u32,
+    import: &Import,
+    library: &Library,
+    path: &Path,
+    symbol: &str,
+    running: Option<&Version>,
+    allow_downgrade: bool,
+) -> Result<FunctionInfo, SlotError> {
+    let info = library.info();
+    let Some(f) = info.function(symbol) else {
+        return Err(SlotError::FunctionMissing {
+            slot,
+            path: path.to_owned(),
+            function: symbol.to_owned(),
+            available: info.functions.iter().map(|f| f.name.clone()).collect(),
+        });
+    };
+    if f.signature != import.signature {
+        return Err(SlotError::Signature {
+            slot,
+            function: f.name.clone(),
+            expected: import.signature.clone(),
+            found: f.signature.clone(),
+        });
+    }
+    let (req, from_running) = match (&import.requirement, running) {
+        (Some(req), _) => (req.clone(), false),
+        (None, Some(running)) => (same_major(running), true),
+        (None, None) => (VersionReq::STAR, false),
+    };
+    if !req.matches(&f.version) {
+        return Err(SlotError::Version {
+            slot,
+            function: f.name.clone(),
+            expected: req,
+            found: f.version.clone(),
+            from_running,
+        });
+    }
+    if let Some(running) = running
+        && f.version < *running
+        && !allow_downgrade
+    {
+        return Err(SlotError::Downgrade {
+            slot,
+            function: f.name.clone(),
+            running: running.clone(),
+            found: f.version.clone(),
+        });
+    }
+    Ok(f.clone())
+}
+
+/// `=MAJOR`: any version with the same major.
+fn same_major(v: &Version) -> VersionReq {
+    VersionReq {
+        comparators: vec![Comparator {
+            op: ReqOp::Exact,
+            major: v.major,
+            minor: None,
+            patch: None,
+            pre: semver::Prerelease::EMPTY,
+        }],
+    }
+}
+
+/// Moves the plugin's state from `old` to `new` when both have state hooks.
+fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
+    let (save, load) = (old.info().state?, new.info().state?);
+    let mut ctx = CallCtx::new(0);
+    let ctx_ptr: *mut CallCtx = &mut ctx;
+    // SAFETY: the hook comes from `old`'s checked descriptor and `old` is
+    // loaded; the context is valid for the call.
+    let status = unsafe { (save.save)(CallCtx::as_abi(ctx_ptr)) };
+    if status != HsStatus::OK || ctx.fault.is_some() {
+        return Some(StateTransfer::SaveFailed {
+            message: if ctx.fault.is_some() {
+                "the plugin passed an invalid state buffer".into()
+            } else {
+                ctx.take_error()
+            },
+        });
+    }
+    let bytes = std::mem::take(&mut ctx.bytes);
+    ctx.end_call();
+    let ctx_ptr: *mut CallCtx = &mut ctx;
+    // SAFETY: as above, for `new`; `bytes` outlives the call.
+    let status = unsafe {
+        (load.load)(
+            CallCtx::as_abi(ctx_ptr),
+            save.version,
+            HsBytes::from_slice(&bytes),
+        )
+    };
+    Some(if status == HsStatus::OK {
+        StateTransfer::Carried {
+            version: save.version,
+            bytes: bytes.len(),
+        }
+    } else {
+        StateTransfer::Refused {
+            version: save.version,
+            message: ctx.take_error(),
+        }
+    })
+}
