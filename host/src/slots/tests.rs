@@ -71,9 +71,9 @@ macro_rules! linked_ops {
                 1
             }
 
-            // SAFETY: the exports above keep the ABI's promises; all of it
-            // is static.
             pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
+                // SAFETY: the exports above keep the ABI's promises; all of
+                // it is static.
                 unsafe { LinkedPlugin::new(descriptor, get_version, None) };
         }
     };

@@ -156,7 +156,7 @@ impl Inner {
             },
         );
         w.forget_unused_libraries();
-        self.publish(&mut w);
+        self.publish(&w);
         drop(w);
         Ok(ReloadReport {
             took: started.elapsed(),
