@@ -691,18 +691,18 @@ fn reloads(p: &Plugins, r: &mut Report) {
             bare.push(t.elapsed().as_nanos() as f64 / 1000.0);
         }
         // The private copy alone, as the loader makes it: one read of the
-        // file, a new file in the shadow directory, and its removal.
-        let shadow = tempfile::Builder::new()
-            .prefix("hotslot-bench-")
-            .tempdir_in(hotslot::plugin::default_shadow_dir())
-            .unwrap();
+        // file, a new sealed memory file with its bytes, and its removal.
         let mut copy = Vec::with_capacity(RELOADS);
-        for i in 0..RELOADS {
+        for _ in 0..RELOADS {
             let t = Instant::now();
             let bytes = std::fs::read(&lib).unwrap();
-            let to = shadow.path().join(format!("{i}.so"));
-            std::fs::write(&to, &bytes).unwrap();
-            std::fs::remove_file(&to).unwrap();
+            let private = hotslot::plugin::PrivateCopy::create(
+                &bytes,
+                "bench",
+                &hotslot::plugin::CopyPlace::Memory,
+            )
+            .unwrap();
+            drop(private);
             copy.push(t.elapsed().as_nanos() as f64 / 1000.0);
         }
         for (what, mut v) in [("reload", reload), ("bare", bare), ("copy", copy)] {
@@ -714,7 +714,7 @@ fn reloads(p: &Plugins, r: &mut Report) {
                     format!("(f) {label}: hotslot reload (copy, every check, swap, release)")
                 }
                 "bare" => format!("(f) {label}: bare dlopen + dlsym + dlclose of the same file"),
-                _ => format!("(f) {label}: the private copy alone (read, write, remove)"),
+                _ => format!("(f) {label}: the private copy alone (read, copy, remove)"),
             };
             println!(
                 "  {label:<58} p50 {p50:.0} µs, p99 {p99:.0} µs (min {:.0}, max {:.0})",

@@ -268,6 +268,33 @@ pub enum LoadError {
         /// What changed.
         what: String,
     },
+    /// The private copy could not be made.
+    #[error("cannot make the private copy of the library in {place}")]
+    Copy {
+        /// Where it was to go.
+        place: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The private copy changed between its writing and its sealing.
+    #[error(
+        "the private copy `{copy}` changed before it was sealed; something else writes to this process's files"
+    )]
+    CopyChanged {
+        /// The copy, as listings name it.
+        copy: String,
+    },
+    /// The directory chosen for private copies is not private.
+    #[error(
+        "cannot keep private copies in `{dir}`: {reason}; it must be a directory of yours that no one else can use (mode 0700)"
+    )]
+    CopyDir {
+        /// The directory.
+        dir: PathBuf,
+        /// What is wrong with it.
+        reason: CopyDirError,
+    },
     /// The file's content hash is not the one the caller pinned.
     #[error("`{path}` has SHA-256 {found}, expected {expected}")]
     HashMismatch {
@@ -277,6 +304,38 @@ pub enum LoadError {
         expected: String,
         /// The file's hash.
         found: String,
+    },
+}
+
+/// Why a directory cannot hold private copies of libraries.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CopyDirError {
+    /// Others may enter or write to it.
+    #[error("it has mode {mode:04o}, which lets other users in")]
+    OpenToOthers {
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// It belongs to another user.
+    #[error("it belongs to user {owner}, not to this user ({uid})")]
+    ForeignOwner {
+        /// Its owner.
+        owner: u32,
+        /// This process's user.
+        uid: u32,
+    },
+    /// It is a symbolic link (which someone could re-point).
+    #[error("it is a symbolic link")]
+    Symlink,
+    /// It is not a directory.
+    #[error("it is not a directory")]
+    NotADirectory,
+    /// Its metadata cannot be read.
+    #[error("{reason}")]
+    Unreadable {
+        /// What the system said.
+        reason: String,
     },
 }
 

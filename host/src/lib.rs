@@ -13,8 +13,8 @@ mod types;
 pub mod vm;
 
 pub use error::{
-    AbiError, AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, LoadError,
-    NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError, chain,
+    AbiError, AsmError, AsmErrorKind, CopyDirError, DecodeError, DecodeErrorKind, Fault, LinkError,
+    LoadError, NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError, chain,
 };
 pub use slots::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions, ReloadReport,

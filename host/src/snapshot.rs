@@ -165,7 +165,7 @@ impl Snapshot {
             .filter_map(|s| s.bound.map(|b| (s.import.slot, b)))
             .map(|(slot, b)| {
                 let sha256 = b.sha256.ok_or_else(|| SnapshotError::Io {
-                    path: b.shadow.clone().unwrap_or_else(|| b.library.clone()),
+                    path: b.library.clone(),
                     source: std::io::Error::other(
                         "the build has no file to hash (a plugin linked into the host?)",
                     ),

@@ -334,8 +334,8 @@ fn the_trust_checks_refuse_before_opening() {
 
     // A pinned hash that does not match.
     let wrong = ReloadOptions {
-        allow_downgrade: false,
         sha256: Some([7; 32]),
+        ..ReloadOptions::default()
     };
     let e = load_error(table.bind_with(0, &lib, None, &wrong).unwrap_err());
     assert!(matches!(e, LoadError::HashMismatch { .. }), "{e}");
@@ -347,8 +347,8 @@ fn the_trust_checks_refuse_before_opening() {
 
     // The right hash, and then the marker shows the library was opened.
     let right = ReloadOptions {
-        allow_downgrade: false,
         sha256: Some(sha256(&lib)),
+        ..ReloadOptions::default()
     };
     table.bind_with(0, &lib, None, &right).unwrap();
     assert!(marker.exists());

@@ -3,9 +3,11 @@
 
 mod abi;
 mod cli;
+mod copies;
 mod faults;
 mod live;
 mod observers;
 mod programs;
 mod release;
 mod reload;
+mod watch;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hotslot::SlotTable;
 use hotslot::vm::{Value, assemble, verify};
-use hotslot_tests::{built, library_name, tempdir};
+use hotslot_tests::{built, is_mapped, library_name, tempdir};
 
 fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
     let out = dir.join(library_name(name));
@@ -169,13 +169,6 @@ fn a_run_that_unwinds_does_not_keep_its_build_from_being_released() {
     assert_eq!(vm.status(), hotslot::vm::Status::Halted);
 }
 
-/// Whether a file of this path is mapped into this process.
-fn is_mapped(path: &Option<PathBuf>) -> bool {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    let path = path.as_ref().expect("a loaded build").to_str().unwrap();
-    maps.lines().any(|l| l.contains(path))
-}
-
 #[test]
 fn a_long_call_keeps_only_its_own_build_while_many_are_published() {
     let dir = tempdir();
@@ -205,10 +198,10 @@ fn a_long_call_keeps_only_its_own_build_while_many_are_published() {
 
     // 100 builds published while the call runs in the first one.
     install(&add, &lib);
-    let mut shadows = Vec::new();
+    let mut copies = Vec::new();
     for _ in 0..100 {
         table.reload(&lib).unwrap();
-        shadows.push(table.slots()[0].bound.clone().unwrap().shadow);
+        copies.push(table.slots()[0].bound.clone().unwrap().copy);
         table.reclaim();
     }
     let pending = table.pending_releases();
@@ -217,8 +210,8 @@ fn a_long_call_keeps_only_its_own_build_while_many_are_published() {
         [held.generation],
         "only the build the call runs in waits"
     );
-    assert!(is_mapped(&held.shadow), "the call's build stays loaded");
-    let (current, replaced) = shadows.split_last().unwrap();
+    assert!(is_mapped(&held.copy), "the call's build stays loaded");
+    let (current, replaced) = copies.split_last().unwrap();
     let still_mapped = replaced.iter().filter(|s| is_mapped(s)).count();
     assert_eq!(still_mapped, 0, "the 99 builds no call holds were unloaded");
     assert!(is_mapped(current));
@@ -227,5 +220,5 @@ fn a_long_call_keeps_only_its_own_build_while_many_are_published() {
     let stack = call.join().unwrap().expect("the held call completes");
     assert_eq!(stack, vec![Value::I32(13)]);
     assert!(table.wait_released(Duration::from_secs(10)));
-    assert!(!is_mapped(&held.shadow));
+    assert!(!is_mapped(&held.copy));
 }

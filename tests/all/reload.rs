@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hotslot::vm::{Status, Value, assemble, verify};
 use hotslot::{LoadError, ReloadOptions, SlotError, SlotTable};
-use hotslot_tests::{built, library_name, load_error, tempdir};
+use hotslot_tests::{built, is_mapped, library_name, load_error, tempdir};
 
 /// Builds `tests/fixtures/c/adder.c` with `defines` into `dir`.
 fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
@@ -89,7 +89,7 @@ fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
     // ... unless the caller asks for the downgrade.
     let downgrade = ReloadOptions {
         allow_downgrade: true,
-        sha256: None,
+        ..ReloadOptions::default()
     };
     table.reload_with(&lib, &downgrade).unwrap();
     assert_eq!(result(&mut vm), 13);
@@ -301,7 +301,7 @@ fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
     let pending = table.pending_releases();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].generation, old.generation);
-    assert!(is_mapped(&old.shadow), "the old build is still loaded");
+    assert!(is_mapped(&old.copy), "the old build is still loaded");
 
     std::fs::write(&go, "").unwrap();
     let stack = held.join().unwrap().expect("the held call completes");
@@ -313,15 +313,9 @@ fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
     assert!(table.wait_released(Duration::from_secs(5)));
     assert!(table.pending_releases().is_empty());
     assert!(
-        !is_mapped(&old.shadow),
+        !is_mapped(&old.copy),
         "the old build was unmapped after the call returned"
     );
-}
-
-fn is_mapped(path: &Option<PathBuf>) -> bool {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    let path = path.as_ref().expect("a loaded build").to_str().unwrap();
-    maps.lines().any(|l| l.contains(path))
 }
 
 #[test]

@@ -196,3 +196,20 @@ pub fn hotslot_in(dir: Option<&Path>, args: &[&str]) -> (std::process::ExitStatu
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Whether the private copy a build was loaded from (as
+/// `BoundInfo::copy` names it) is mapped into this process, as the kernel
+/// lists it in `/proc/self/maps`: a memory file as `/memfd:NAME (deleted)`,
+/// a file by its path.
+pub fn is_mapped(copy: &Option<String>) -> bool {
+    let copy = copy.as_deref().expect("a build loaded from a copy");
+    let listed = match copy.strip_prefix("memfd:") {
+        Some(name) => format!("/memfd:{name} (deleted)"),
+        None => copy.to_owned(),
+    };
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("/proc/self/maps")
+        .lines()
+        .filter_map(|l| l.splitn(6, ' ').nth(5))
+        .any(|path| path.trim_start() == listed)
+}

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hotslot::plugin::{TrustPolicy, parse_sha256};
+use hotslot::plugin::{CopyPlace, TrustPolicy, parse_sha256};
 use hotslot::vm::{Program, VerifiedProgram, assemble, decode, verify};
 use hotslot::{ReloadOptions, SlotTable, TableOptions};
 
@@ -79,15 +79,18 @@ pub struct LoadArgs {
     /// Load libraries even from files or directories other users can write to.
     #[arg(long)]
     pub allow_untrusted: bool,
-    /// Directory for the private copies of libraries (default: a new one in the temporary directory).
-    #[arg(long, value_name = "DIR")]
-    pub shadow_dir: Option<PathBuf>,
+    /// Keep the private copies of libraries as files in DIR (yours, mode 0700; created if missing) instead of anonymous memory files.
+    #[arg(long, value_name = "DIR", alias = "shadow-dir")]
+    pub copy_dir: Option<PathBuf>,
 }
 
 impl LoadArgs {
     pub fn table_options(&self) -> TableOptions {
         TableOptions {
-            shadow_dir: self.shadow_dir.clone(),
+            copies: self
+                .copy_dir
+                .clone()
+                .map_or(CopyPlace::Memory, CopyPlace::Dir),
             trust: TrustPolicy {
                 allow_untrusted_paths: self.allow_untrusted,
                 sha256: None,
@@ -115,8 +118,8 @@ pub fn bind_all(table: &SlotTable, binds: &[BindSpec]) -> Result<(), String> {
             .map(|b| (b.slot, b.symbol.as_deref()))
             .collect();
         let options = ReloadOptions {
-            allow_downgrade: false,
             sha256: group.iter().find_map(|b| b.sha256),
+            ..ReloadOptions::default()
         };
         table
             .bind_many(path, &slots, &options)
@@ -138,5 +141,27 @@ pub fn line_buffer_c_stdout() {
         unsafe {
             libc::setvbuf(stdout, std::ptr::null_mut(), libc::_IOLBF, 0);
         }
+    }
+}
+
+/// On SIGINT or SIGTERM (Ctrl-C, `kill`), removes this process's private
+/// copy files (made with `--copy-dir`; memory copies need nothing), then
+/// exits with 128 + the signal's number, as a shell reports a process the
+/// signal killed.
+pub fn remove_copies_on_termination() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("hotslot-signals".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    hotslot::plugin::remove_private_copies();
+                    std::process::exit(128 + signal);
+                }
+            });
     }
 }

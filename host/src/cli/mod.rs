@@ -41,6 +41,7 @@ enum Command {
 
 pub fn main() -> ExitCode {
     common::line_buffer_c_stdout();
+    common::remove_copies_on_termination();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),

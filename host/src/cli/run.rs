@@ -40,11 +40,11 @@ pub fn run(args: Args) -> CmdResult {
             eprintln!("hotslot: {}", hotslot::chain(&e));
         }
         // Wait for the next applied reload; refused ones are reported and
-        // the program keeps its bindings.
+        // the program keeps its bindings, unchanged files change nothing.
         loop {
             let event = reloads.recv()?;
             eprintln!("hotslot: {event}");
-            if event.outcome.is_ok() {
+            if event.outcome.as_ref().is_ok_and(|r| !r.unchanged) {
                 break;
             }
         }

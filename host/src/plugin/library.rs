@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hotslot_plugin_api::{
@@ -11,6 +11,7 @@ use hotslot_plugin_api::{
 };
 use sha2::{Digest, Sha256};
 
+use super::copy::{CopyPlace, PrivateCopy};
 use super::descriptor::{self, PluginInfo};
 use super::layout;
 use super::trust::{TrustPolicy, hex};
@@ -19,9 +20,8 @@ use crate::error::LoadError;
 /// How to load a library.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Where private copies go; the system's temporary directory when unset.
-    /// It must not be mounted `noexec`.
-    pub shadow_dir: Option<PathBuf>,
+    /// Where the private copy goes.
+    pub copies: CopyPlace,
     /// What the file must satisfy before it is opened.
     pub trust: TrustPolicy,
 }
@@ -37,24 +37,25 @@ pub enum PluginKind {
 
 /// One loaded build of a plugin library: a generation.
 ///
-/// Each load copies the file to a new private path first, so a library
-/// rebuilt at the same path really loads anew (`dlopen` of a path already
-/// loaded returns the old library) and the original can be overwritten while
-/// this build runs. Dropping the last handle closes the library; if the
-/// system keeps it mapped (see [`retained_libraries`]), that is recorded
-/// rather than hidden.
+/// Each load reads the file once, checks those bytes (the hash when one is
+/// pinned, the ELF structure) and loads them from a new private copy (see
+/// [`PrivateCopy`]), so a library rebuilt at the same path really loads
+/// anew and the original can be overwritten while this build runs.
+/// Dropping the last handle closes the library; if the system keeps it
+/// mapped (see [`retained_libraries`]), that is recorded rather than hidden.
 pub struct Library {
     generation: u64,
+    /// The file it was loaded from, as given (made absolute), or
+    /// `linked:NAME` for a plugin linked into the host.
     source: PathBuf,
-    /// The private copy's path; `None` for a plugin linked into the host.
-    shadow_path: Option<PathBuf>,
     /// The private copy; `None` for a linked plugin, and while dropping.
-    shadow: Option<Arc<ShadowFile>>,
+    copy: Option<Arc<PrivateCopy>>,
     sha256: OnceLock<[u8; 32]>,
     info: PluginInfo,
     kind: PluginKind,
-    /// The opened library; `None` for a linked plugin.
-    lib: Option<libloading::Library>,
+    /// The opened library and how the dynamic loader lists it; `None` for
+    /// a linked plugin.
+    lib: Option<(libloading::Library, LoaderEntry)>,
     /// The exports of a linked plugin.
     linked: Option<LinkedPlugin>,
 }
@@ -73,25 +74,39 @@ impl std::fmt::Debug for Library {
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl Library {
-    /// Loads the plugin at `path` with every check: the trust policy, a
-    /// private copy (and its hash when one is pinned), the dynamic loader,
-    /// the descriptor's head, the layout (Rust plugins), the whole
-    /// descriptor, and `get_version`.
+    /// Loads the plugin at `path` with every check: the trust policy, one
+    /// read of the file, its hash when one is pinned, the ELF structure, a
+    /// private copy of those bytes, the dynamic loader, the descriptor's
+    /// head, the layout (Rust plugins), the whole descriptor, and
+    /// `get_version`.
     pub fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
-        let source = canonical_file(path)?;
-        Library::open_canonical(source, options)
+        let (source, bytes) = read_trusted(path, options)?;
+        Library::from_bytes(source, bytes, options)
     }
 
-    /// As [`Library::open`], for a path already made canonical.
-    pub(crate) fn open_canonical(
+    /// As [`Library::open`], unless the file's content has the SHA-256
+    /// `current` (the build serving now): then nothing is loaded.
+    pub fn open_if_changed(
+        path: &Path,
+        options: &LoadOptions,
+        current: [u8; 32],
+    ) -> Result<Option<Library>, LoadError> {
+        let (source, bytes) = read_trusted(path, options)?;
+        let found: [u8; 32] = Sha256::digest(&bytes).into();
+        if found == current {
+            return Ok(None);
+        }
+        Library::from_bytes(source, bytes, options).map(Some)
+    }
+
+    /// Loads `bytes`, read from `source`: every check from the hash on.
+    fn from_bytes(
         source: PathBuf,
+        bytes: Vec<u8>,
         options: &LoadOptions,
     ) -> Result<Library, LoadError> {
-        options.trust.check_path(&source)?;
-        let bytes = read_file(&source)?;
         // Everything from here on looks at these bytes, which are the ones
-        // written to the private copy and opened: the original may change
-        // meanwhile without effect.
+        // copied and opened: the file may change meanwhile without effect.
         let sha256 = OnceLock::new();
         if let Some(expected) = options.trust.sha256 {
             let found: [u8; 32] = Sha256::digest(&bytes).into();
@@ -105,39 +120,44 @@ impl Library {
             let _ = sha256.set(found);
         }
         // The dynamic loader maps what the headers say; check they fit the
-        // file before writing a copy of it.
+        // file before it sees them.
         super::elf::check(&bytes, bytes.len() as u64).map_err(|reason| {
             LoadError::NotSharedLibrary {
                 path: source.clone(),
                 reason,
             }
         })?;
-        let dir = options
-            .shadow_dir
-            .clone()
-            .unwrap_or_else(default_shadow_dir);
-        let shadow = ShadowFile::write(&source, &bytes, &dir)?;
+        let stem = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("plugin");
+        let (copy, lib) = match copy_and_open(&bytes, stem, &options.copies) {
+            Ok(opened) => opened,
+            Err(CopyError::Load(e)) => return Err(e),
+            Err(CopyError::Open(reason)) => {
+                return Err(LoadError::NotSharedLibrary {
+                    path: source,
+                    reason,
+                });
+            }
+        };
         drop(bytes);
-        let lib =
-            open_shared_library(&shadow.path).map_err(|reason| LoadError::NotSharedLibrary {
-                path: source.clone(),
-                reason,
-            })?;
+        let (lib, base) = lib;
+        let entry = LoaderEntry::new(&copy, base);
         // On any error below, dropping `lib` closes the library again.
         let exports = Exports::of(&lib, &source)?;
         // SAFETY: the exports were found by their ABI names in `lib`, which
-        // stays open while they are used: the library `open_shared_library`
-        // returned, whose trust the caller's policy admitted.
+        // stays open while they are used: the library whose file the
+        // caller's trust policy admitted.
         let (info, kind) = unsafe { exports.check()? };
         Ok(Library {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             source,
-            shadow_path: Some(shadow.path.clone()),
-            shadow: Some(Arc::new(shadow)),
+            copy: Some(Arc::new(copy)),
             sha256,
             info,
             kind,
-            lib: Some(lib),
+            lib: Some((lib, entry)),
             linked: None,
         })
     }
@@ -158,8 +178,7 @@ impl Library {
         Ok(Library {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             source: PathBuf::from(format!("linked:{}", info.name)),
-            shadow_path: None,
-            shadow: None,
+            copy: None,
             sha256: OnceLock::new(),
             info,
             kind,
@@ -179,23 +198,27 @@ impl Library {
         self.generation
     }
 
-    /// The canonical path of the file this build was loaded from.
+    /// The file this build was loaded from, as given (made absolute), or
+    /// `linked:NAME` for a linked plugin.
     pub fn source(&self) -> &Path {
         &self.source
     }
 
     /// The private copy that was opened; `None` for a linked plugin.
-    pub fn shadow_path(&self) -> Option<&Path> {
-        self.shadow_path.as_deref()
+    pub fn copy(&self) -> Option<&PrivateCopy> {
+        self.copy.as_deref()
     }
 
     /// What loads this exact build again (a rollback): its private copy,
-    /// kept on disk for as long as the returned value lives, or a linked
-    /// plugin's exports.
+    /// kept for as long as the returned value lives, or a linked plugin's
+    /// exports.
     pub fn origin(&self) -> Origin {
-        match (&self.linked, &self.shadow) {
+        match (&self.linked, &self.copy) {
             (Some(plugin), _) => Origin::Linked(*plugin),
-            (None, Some(copy)) => Origin::Copy(Arc::clone(copy)),
+            (None, Some(copy)) => Origin::Copy {
+                source: self.source.clone(),
+                copy: Arc::clone(copy),
+            },
             (None, None) => unreachable!("a loaded build keeps its copy until dropped"),
         }
     }
@@ -207,13 +230,13 @@ impl Library {
         if let Some(h) = self.sha256.get() {
             return Ok(*h);
         }
-        let Some(path) = &self.shadow_path else {
+        let Some(copy) = &self.copy else {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::Unsupported,
                 "a plugin linked into the host has no file to hash",
             ));
         };
-        let h = file_sha256(path)?;
+        let h: [u8; 32] = Sha256::digest(copy.read()?).into();
         Ok(*self.sha256.get_or_init(|| h))
     }
 
@@ -228,21 +251,88 @@ impl Library {
     }
 }
 
+/// Checks the trust policy for the file at `path` (and, when `path` is a
+/// symbolic link, the link's directories too: the link decides which code
+/// runs as much as the file), then reads it once. Returns the path made
+/// absolute, as given, and the bytes.
+fn read_trusted(path: &Path, options: &LoadOptions) -> Result<(PathBuf, Vec<u8>), LoadError> {
+    let source = std::path::absolute(path).map_err(|e| LoadError::Io {
+        path: path.to_owned(),
+        source: e,
+    })?;
+    let target = canonical_file(&source)?;
+    options.trust.check_path(&target)?;
+    if target != source
+        && let Some(dir) = source.parent().and_then(|d| fs::canonicalize(d).ok())
+    {
+        options.trust.check_path(&dir)?;
+    }
+    let bytes = read_file(&target)?;
+    Ok((source, bytes))
+}
+
+enum CopyError {
+    Load(LoadError),
+    Open(String),
+}
+
+/// Makes the private copy and opens it. A system that refuses code in
+/// memory files (an `execmem` policy, say) is noticed at the first refusal:
+/// that load and every later one use the default directory instead.
+fn copy_and_open(
+    bytes: &[u8],
+    stem: &str,
+    place: &CopyPlace,
+) -> Result<(PrivateCopy, Opened), CopyError> {
+    static MEMORY_REFUSED: AtomicBool = AtomicBool::new(false);
+    let fallback = CopyPlace::Dir(super::copy::default_copy_dir());
+    let place = match place {
+        CopyPlace::Memory if MEMORY_REFUSED.load(Ordering::Relaxed) => &fallback,
+        other => other,
+    };
+    let copy = PrivateCopy::create(bytes, stem, place).map_err(CopyError::Load)?;
+    match open_shared_library(&copy.load_path()) {
+        Ok(lib) => Ok((copy, lib)),
+        Err(reason) if copy.in_memory() && reason.contains("failed to map segment") => {
+            log::warn!(
+                "the system refuses to run code from memory files ({reason}); private copies go to `{}` from now on",
+                super::copy::default_copy_dir().display()
+            );
+            MEMORY_REFUSED.store(true, Ordering::Relaxed);
+            drop(copy);
+            let copy = PrivateCopy::create(bytes, stem, &fallback).map_err(CopyError::Load)?;
+            let lib = open_shared_library(&copy.load_path()).map_err(CopyError::Open)?;
+            Ok((copy, lib))
+        }
+        Err(reason) => Err(CopyError::Open(reason)),
+    }
+}
+
 /// What loads a build again: see [`Library::origin`].
 #[derive(Clone, Debug)]
 pub enum Origin {
     /// The private copy a library was loaded from.
-    Copy(Arc<ShadowFile>),
+    Copy {
+        /// The file it was read from.
+        source: PathBuf,
+        /// The copy.
+        copy: Arc<PrivateCopy>,
+    },
     /// A plugin linked into the host.
     Linked(LinkedPlugin),
 }
 
 impl Origin {
-    /// Loads the build again, through every check but the file's trust,
-    /// which the first load checked (the copy is the host's own).
+    /// Loads the build again, as a new generation from a new copy of the
+    /// same bytes, through every check but the file's trust and hash, which
+    /// the first load checked (the copy is the host's own).
     pub fn load(&self, options: &LoadOptions) -> Result<Library, LoadError> {
         match self {
-            Origin::Copy(copy) => {
+            Origin::Copy { source, copy } => {
+                let bytes = copy.read().map_err(|e| LoadError::Io {
+                    path: PathBuf::from(copy.name()),
+                    source: e,
+                })?;
                 let options = LoadOptions {
                     trust: TrustPolicy {
                         sha256: None,
@@ -250,7 +340,7 @@ impl Origin {
                     },
                     ..options.clone()
                 };
-                Library::open(copy.path(), &options)
+                Library::from_bytes(source.clone(), bytes, &options)
             }
             Origin::Linked(plugin) => Library::linked(plugin),
         }
@@ -416,26 +506,29 @@ fn describe_change(a: &PluginInfo, b: &PluginInfo) -> String {
 
 impl Drop for Library {
     fn drop(&mut self) {
-        let Some(lib) = self.lib.take() else { return };
+        let Some((lib, entry)) = self.lib.take() else {
+            return;
+        };
         // A failing `dlclose` leaves the library loaded; that is reported as
         // retention below, like any other library the system keeps.
         let _ = lib.close();
-        // Remove the copy first (unless a rollback keeps it): the loader's
-        // lookup by name then needs no file to compare with.
-        self.shadow = None;
-        let Some(shadow_path) = &self.shadow_path else {
-            return;
-        };
-        if is_mapped(shadow_path) {
+        // Asked while the copy is still open, so that its name cannot have
+        // been given to another copy yet.
+        if entry.is_loaded() {
             let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
             retained.push(Retained {
                 generation: self.generation,
                 plugin: self.info.name.clone(),
                 version: self.info.version.clone(),
                 source: self.source.clone(),
-                shadow: shadow_path.clone(),
+                copy: self
+                    .copy
+                    .as_ref()
+                    .map_or_else(String::new, |c| c.name().to_owned()),
+                entry,
             });
         }
+        self.copy = None;
     }
 }
 
@@ -455,8 +548,9 @@ pub struct Retained {
     pub version: semver::Version,
     /// The file it was loaded from.
     pub source: PathBuf,
-    /// The private copy that is still mapped.
-    pub shadow: PathBuf,
+    /// The private copy that is still mapped, as listings name it.
+    pub copy: String,
+    entry: LoaderEntry,
 }
 
 static RETAINED: Mutex<Vec<Retained>> = Mutex::new(Vec::new());
@@ -466,46 +560,89 @@ static RETAINED: Mutex<Vec<Retained>> = Mutex::new(Vec::new());
 /// the thread holding its thread-locals exits).
 pub fn retained_libraries() -> Vec<Retained> {
     let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
-    retained.retain(|r| is_mapped(&r.shadow));
+    retained.retain(|r| r.entry.is_loaded());
     retained.clone()
 }
 
-/// Whether a library is still loaded in this process, asked of the dynamic
-/// loader by the name it was opened with.
-fn is_mapped(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        std::ffi::CString::new(path.as_os_str().as_bytes()).is_ok_and(|c| loaded(&c))
+/// How the dynamic loader lists a library: the name it was opened by, and
+/// (where the loader says) its load address, which tells it apart from a
+/// later library opened by the same name (a memory file's descriptor
+/// number is reused once closed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct LoaderEntry {
+    name: std::ffi::CString,
+    base: Option<usize>,
+}
+
+impl LoaderEntry {
+    fn new(copy: &PrivateCopy, base: Option<usize>) -> LoaderEntry {
+        let name = std::ffi::CString::new(copy.load_path().into_os_string().into_encoded_bytes())
+            .unwrap_or_default();
+        LoaderEntry { name, base }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        false
+
+    /// Whether the library is still loaded in this process.
+    fn is_loaded(&self) -> bool {
+        loaded(&self.name, self.base)
     }
 }
 
+/// The load address glibc's loader gives the library (`l_addr` of its link
+/// map, as `dl_iterate_phdr` reports it).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn load_address(handle: *mut libc::c_void) -> Option<usize> {
+    /// The head of glibc's `struct link_map`, which is stable ABI.
+    #[repr(C)]
+    struct LinkMap {
+        l_addr: usize,
+    }
+    let mut map: *const LinkMap = std::ptr::null();
+    // SAFETY: `handle` is the open library's handle, and `RTLD_DI_LINKMAP`
+    // writes one pointer to `map`.
+    let r = unsafe { libc::dlinfo(handle, libc::RTLD_DI_LINKMAP, (&raw mut map).cast()) };
+    if r != 0 || map.is_null() {
+        return None;
+    }
+    // SAFETY: the loader returned its link map for the open library; its
+    // first field is `l_addr`.
+    Some(unsafe { (*map).l_addr })
+}
+
+#[cfg(all(unix, not(all(target_os = "linux", target_env = "gnu"))))]
+fn load_address(_: *mut libc::c_void) -> Option<usize> {
+    None
+}
+
 /// On ELF systems, a walk of the loader's list of loaded objects
-/// (`dl_iterate_phdr`: no system call).
+/// (`dl_iterate_phdr`: no system call), by name and, when known, address.
 #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "android"))]
-fn loaded(name: &std::ffi::CStr) -> bool {
+fn loaded(name: &std::ffi::CStr, base: Option<usize>) -> bool {
+    struct Wanted<'a> {
+        name: &'a std::ffi::CStr,
+        base: Option<usize>,
+    }
     unsafe extern "C" fn visit(
         info: *mut libc::dl_phdr_info,
         _size: libc::size_t,
         wanted: *mut libc::c_void,
     ) -> libc::c_int {
         // SAFETY: the loader passes a valid `info` for the duration of the
-        // call, and `wanted` is the `&CStr` handed to `dl_iterate_phdr`
+        // call, and `wanted` is the `Wanted` handed to `dl_iterate_phdr`
         // below; a null name is the main program's.
         unsafe {
-            let name = (*info).dlpi_name;
-            let wanted = *wanted.cast::<&std::ffi::CStr>();
-            libc::c_int::from(!name.is_null() && std::ffi::CStr::from_ptr(name) == wanted)
+            let (name, addr) = ((*info).dlpi_name, (*info).dlpi_addr as usize);
+            let wanted = &*wanted.cast::<Wanted<'_>>();
+            libc::c_int::from(
+                !name.is_null()
+                    && std::ffi::CStr::from_ptr(name) == wanted.name
+                    && wanted.base.is_none_or(|b| b == addr),
+            )
         }
     }
+    let mut wanted = Wanted { name, base };
     // SAFETY: `visit` matches the callback's signature and only reads what
-    // it is given; `name` outlives the call.
-    unsafe { libc::dl_iterate_phdr(Some(visit), (&raw const name).cast_mut().cast()) != 0 }
+    // it is given; `wanted` outlives the call.
+    unsafe { libc::dl_iterate_phdr(Some(visit), (&raw mut wanted).cast()) != 0 }
 }
 
 /// Elsewhere, `RTLD_NOLOAD` finds the library without loading it; a handle
@@ -514,7 +651,7 @@ fn loaded(name: &std::ffi::CStr) -> bool {
     unix,
     not(any(target_os = "linux", target_os = "freebsd", target_os = "android"))
 ))]
-fn loaded(name: &std::ffi::CStr) -> bool {
+fn loaded(name: &std::ffi::CStr, _base: Option<usize>) -> bool {
     // SAFETY: `name` is a valid C string; RTLD_NOLOAD never loads, and runs
     // no initializer of a library already loaded.
     let h = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
@@ -526,61 +663,9 @@ fn loaded(name: &std::ffi::CStr) -> bool {
     true
 }
 
-/// Where private copies go by default: a memory-backed directory the
-/// system lets programs run from (`$XDG_RUNTIME_DIR`, then `/dev/shm`),
-/// else the temporary directory. Writing a copy to memory costs far less
-/// than to disk, and every reload writes one.
-pub fn default_shadow_dir() -> PathBuf {
-    let candidates = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([PathBuf::from("/dev/shm")]);
-    for dir in candidates {
-        if dir.is_dir() && executable_mount(&dir) && writable(&dir) {
-            return dir;
-        }
-    }
-    std::env::temp_dir()
-}
-
-/// Whether files in `dir` may be mapped executable (it is not on a
-/// `noexec` mount).
-fn executable_mount(dir: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-            return false;
-        };
-        let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-        // SAFETY: `c` is a valid C string and `st` a place for the result.
-        if unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
-            return false;
-        }
-        // SAFETY: `statvfs` succeeded, so it filled `st`.
-        let st = unsafe { st.assume_init() };
-        st.f_flag & libc::ST_NOEXEC == 0
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        true
-    }
-}
-
-fn writable(dir: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        std::ffi::CString::new(dir.as_os_str().as_bytes())
-            // SAFETY: a valid C string; `access` only checks.
-            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        true
-    }
+#[cfg(not(unix))]
+fn loaded(_: &std::ffi::CStr, _: Option<usize>) -> bool {
+    false
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
@@ -619,21 +704,31 @@ fn canonical_file(path: &Path) -> Result<PathBuf, LoadError> {
     })
 }
 
+/// An opened library, with its load address where the loader tells it.
+type Opened = (libloading::Library, Option<usize>);
+
 #[cfg(unix)]
-fn open_shared_library(path: &Path) -> Result<libloading::Library, String> {
+fn open_shared_library(path: &Path) -> Result<Opened, String> {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
     // SAFETY: opening runs the library's initializers; the trust policy
     // admitted the file, and the copy is private to this process. RTLD_NOW
     // makes unresolved symbols fail here rather than at a first call.
-    unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
-        .map(Into::into)
-        .map_err(|e| loader_message(&e, path))
+    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
+        .map_err(|e| loader_message(&e, path))?;
+    let handle = lib.into_raw();
+    let base = load_address(handle);
+    // SAFETY: `handle` came from `into_raw` just above, and is taken back
+    // once.
+    let lib = unsafe { Library::from_raw(handle) };
+    Ok((lib.into(), base))
 }
 
 #[cfg(not(unix))]
-fn open_shared_library(path: &Path) -> Result<libloading::Library, String> {
+fn open_shared_library(path: &Path) -> Result<Opened, String> {
     // SAFETY: as above.
-    unsafe { libloading::Library::new(path) }.map_err(|e| loader_message(&e, path))
+    unsafe { libloading::Library::new(path) }
+        .map(|lib| (lib, None))
+        .map_err(|e| loader_message(&e, path))
 }
 
 /// What the dynamic loader said, without the private copy's path it starts
@@ -653,74 +748,8 @@ fn loader_message(e: &libloading::Error, shadow: &Path) -> String {
     }
 }
 
-/// A private copy of a library file, removed when the last handle drops.
-#[derive(Debug)]
-pub struct ShadowFile {
-    path: PathBuf,
-}
-
-static NEXT_SHADOW: AtomicU64 = AtomicU64::new(0);
-
-impl ShadowFile {
-    /// Writes `bytes`, read from `source`, to a new, unique, owner-only
-    /// file in `dir`.
-    fn write(source: &Path, bytes: &[u8], dir: &Path) -> Result<ShadowFile, LoadError> {
-        let stem = source
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("plugin");
-        let ext = source.extension().and_then(|s| s.to_str()).unwrap_or("so");
-        loop {
-            let n = NEXT_SHADOW.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!(
-                "hotslot-{}-{}-{n}-{stem}.{ext}",
-                process_id(),
-                nanos()
-            ));
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(&path) {
-                Ok(mut file) => {
-                    let shadow = ShadowFile { path };
-                    std::io::Write::write_all(&mut file, bytes).map_err(|e| LoadError::Io {
-                        path: shadow.path.clone(),
-                        source: e,
-                    })?;
-                    return Ok(shadow);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(LoadError::Io { path, source: e }),
-            }
-        }
-    }
-
-    /// Where the copy is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 /// SHA-256 of a file's content, as the loader computes it: the value to pin
 /// with `ReloadOptions::sha256` or `--bind SLOT=LIB@SHA256`.
 pub fn file_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
     Ok(Sha256::digest(fs::read(path)?).into())
-}
-
-fn process_id() -> u32 {
-    static PID: OnceLock<u32> = OnceLock::new();
-    *PID.get_or_init(std::process::id)
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
-
-impl Drop for ShadowFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
 }

@@ -1,26 +1,22 @@
 //! Plugin libraries: loading, checking and releasing them.
 
+mod copy;
 mod descriptor;
 mod elf;
 mod layout;
 mod library;
 mod trust;
 
+pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
 pub use descriptor::{
     Entry, FunctionInfo, Header, LoadHook, PluginInfo, SaveHook, StateHooks, is_identifier,
     read_descriptor, read_header, tag_name,
 };
 pub use library::{
-    Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained, ShadowFile,
-    default_shadow_dir, file_sha256, retained_libraries,
+    Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained, file_sha256,
+    retained_libraries,
 };
 pub use trust::{TrustPolicy, hex, parse_sha256};
-
-/// Whether an ELF file holds every part its headers point to (any other
-/// file passes).
-pub(crate) fn elf_whole(bytes: &[u8]) -> bool {
-    elf::check(bytes, bytes.len() as u64).is_ok()
-}
 
 /// The structural check the loader makes on a library file before the
 /// dynamic loader maps it: every table and segment the ELF headers name lies

@@ -29,6 +29,9 @@ pub struct ReloadReport {
     pub state: Option<StateTransfer>,
     /// How long the whole transaction took.
     pub took: Duration,
+    /// Nothing was loaded: the file holds the same bytes as the build that
+    /// serves (`from_generation` and `to_generation` are that build's).
+    pub unchanged: bool,
 }
 
 /// One slot's change.
@@ -137,6 +140,13 @@ pub struct ReloadEvent {
 impl fmt::Display for ReloadEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
+            Ok(r) if r.unchanged => write!(
+                f,
+                "{} {}: unchanged (the same bytes as generation {})",
+                self.kind,
+                self.library.display(),
+                r.to_generation
+            ),
             Ok(r) => {
                 write!(
                     f,
@@ -194,9 +204,10 @@ pub struct BoundInfo {
     /// SHA-256 of the build's file (`None` if its private copy could not be
     /// read to compute it).
     pub sha256: Option<[u8; 32]>,
-    /// The private copy the build was loaded from (`None` for a plugin
-    /// linked into the host).
-    pub shadow: Option<PathBuf>,
+    /// The private copy the build was loaded from, as listings name it
+    /// (see [`PrivateCopy::name`](crate::plugin::PrivateCopy::name); `None`
+    /// for a plugin linked into the host).
+    pub copy: Option<String>,
 }
 
 /// A library bound to at least one slot.
@@ -231,7 +242,7 @@ pub struct PendingRelease {
     pub plugin: String,
     /// Its plugin version.
     pub version: Version,
-    /// The private copy it was loaded from (`None` for a plugin linked
-    /// into the host).
-    pub shadow: Option<PathBuf>,
+    /// The private copy it was loaded from, as listings name it (`None`
+    /// for a plugin linked into the host).
+    pub copy: Option<String>,
 }

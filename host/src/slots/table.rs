@@ -22,19 +22,16 @@ use super::reader::{Binding, Cell, SlotReader, Snapshot, unbound};
 use super::report::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
 };
-use crate::error::{LinkError, LoadError, SlotError};
-use crate::plugin::{Library, LinkedPlugin, LoadOptions, Origin, TrustPolicy};
+use crate::error::{LinkError, SlotError};
+use crate::plugin::{CopyPlace, Library, LinkedPlugin, LoadOptions, Origin, TrustPolicy};
 use crate::vm::{Import, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
 #[derive(Clone, Debug, Default)]
 pub struct TableOptions {
-    /// Where private copies of libraries go; when unset, a new private
-    /// directory (removed with the table) in a memory-backed directory if
-    /// the system has one that allows code (see
-    /// [`default_shadow_dir`](crate::plugin::default_shadow_dir)), else in
-    /// the temporary directory.
-    pub shadow_dir: Option<PathBuf>,
+    /// Where private copies of libraries go: by default anonymous memory
+    /// files where the system allows (see [`CopyPlace`]).
+    pub copies: CopyPlace,
     /// What a library file must satisfy before it is opened.
     pub trust: TrustPolicy,
 }
@@ -48,6 +45,9 @@ pub struct ReloadOptions {
     /// Accept only a file with this SHA-256; it stays pinned for later
     /// reloads of the library until another pin replaces it.
     pub sha256: Option<[u8; 32]>,
+    /// Load nothing when the file holds the same bytes as the build that
+    /// serves (the report says it is unchanged). Watch mode asks for this.
+    pub if_changed: bool,
 }
 
 /// A bound slot, as the writer keeps it.
@@ -94,12 +94,8 @@ pub(super) struct Inner {
     pub(super) published: Published<Snapshot>,
     writer: Mutex<Writer>,
     /// Wakes the reclaimer thread when a publish leaves builds waiting.
-    wake: Condvar,
-    wake_lock: Mutex<()>,
+    wake: Arc<Wake>,
     options: TableOptions,
-    /// The table's own directory for private copies, created on the first
-    /// load when `options.shadow_dir` is unset.
-    private_dir: Mutex<Option<tempfile::TempDir>>,
     observers: Observers,
 }
 
@@ -137,16 +133,14 @@ impl SlotTable {
                 cells: Box::new([]),
             })),
             writer: Mutex::new(Writer::default()),
-            wake: Condvar::new(),
-            wake_lock: Mutex::new(()),
+            wake: Arc::new(Wake::default()),
             options,
-            private_dir: Mutex::new(None),
             observers: Observers::default(),
         });
-        let weak = Arc::downgrade(&inner);
+        let (weak, wake) = (Arc::downgrade(&inner), Arc::clone(&inner.wake));
         std::thread::Builder::new()
             .name("hotslot-reclaim".into())
-            .spawn(move || reclaimer(&weak))?;
+            .spawn(move || reclaimer(&weak, &wake))?;
         Ok(SlotTable { inner })
     }
 
@@ -268,7 +262,7 @@ impl SlotTable {
         let path = path.as_ref();
         let options = ReloadOptions {
             allow_downgrade: true,
-            sha256: None,
+            ..ReloadOptions::default()
         };
         let result = self.inner.transact(path, &[], &options, Source::Previous);
         self.inner.notify(ReloadKind::Rollback, path, &result);
@@ -323,7 +317,7 @@ impl SlotTable {
                     plugin: b.binding.library.info().name.clone(),
                     generation: b.binding.library.generation(),
                     sha256: b.binding.library.sha256().ok(),
-                    shadow: b.binding.library.shadow_path().map(Path::to_owned),
+                    copy: b.binding.library.copy().map(|c| c.name().to_owned()),
                 }),
             })
             .collect()
@@ -351,7 +345,7 @@ impl SlotTable {
                 generation: l.generation(),
                 plugin: l.info().name.clone(),
                 version: l.info().version.clone(),
-                shadow: l.shadow_path().map(Path::to_owned),
+                copy: l.copy().map(|c| c.name().to_owned()),
             }));
         });
         out.sort_by_key(|p| p.generation);
@@ -378,9 +372,8 @@ impl SlotTable {
                 return false;
             }
             // Readers do not signal when they move on; look again shortly.
-            let guard = lock(&self.inner.wake_lock);
             let wait = (deadline - now).min(Duration::from_micros(500));
-            drop(self.inner.wake.wait_timeout(guard, wait));
+            self.inner.wake.sleep(Some(wait));
         }
     }
 
@@ -404,6 +397,11 @@ impl SlotTable {
             lock(&tx).send(e.clone()).is_ok()
         }));
         rx
+    }
+
+    /// Adds an observer that answers whether it still wants events.
+    pub(super) fn observe(&self, observer: Arc<super::observers::Observer>) {
+        self.inner.observers.add(observer);
     }
 
     /// The libraries currently bound, by file.
@@ -464,29 +462,11 @@ impl Inner {
     }
 
     /// How this table loads a library file.
-    pub(super) fn load_options(&self) -> Result<LoadOptions, LoadError> {
-        let shadow_dir = match &self.options.shadow_dir {
-            Some(dir) => dir.clone(),
-            None => {
-                let mut private = lock(&self.private_dir);
-                if private.is_none() {
-                    let parent = crate::plugin::default_shadow_dir();
-                    let dir = tempfile::Builder::new()
-                        .prefix("hotslot-")
-                        .tempdir_in(&parent)
-                        .map_err(|source| LoadError::Io {
-                            path: parent,
-                            source,
-                        })?;
-                    *private = Some(dir);
-                }
-                private.as_ref().expect("created above").path().to_owned()
-            }
-        };
-        Ok(LoadOptions {
-            shadow_dir: Some(shadow_dir),
+    pub(super) fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            copies: self.options.copies.clone(),
             trust: self.options.trust.clone(),
-        })
+        }
     }
 
     /// Publishes the writer's state as the new snapshot and retires the
@@ -495,7 +475,7 @@ impl Inner {
     pub(super) fn publish(&self, w: &Writer) {
         self.published.publish(Box::new(w.snapshot()));
         if self.reclaim() > 0 {
-            self.wake.notify_all();
+            self.wake.notify(|w| w.pending = true);
         }
     }
 
@@ -524,24 +504,79 @@ impl Inner {
     }
 }
 
-/// Releases retired snapshots off the VMs' threads: soon after the last
-/// reader holding one moves on. It looks again after 1 ms while builds
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.wake.notify(|w| w.closed = true);
+    }
+}
+
+/// How the reclaimer thread is woken; shared with it apart from the table,
+/// so that it holds no reference to the table while it sleeps.
+#[derive(Default)]
+struct Wake {
+    state: Mutex<WakeState>,
+    condvar: Condvar,
+}
+
+#[derive(Default)]
+struct WakeState {
+    /// A publish left builds waiting.
+    pending: bool,
+    /// The table is gone.
+    closed: bool,
+}
+
+impl Wake {
+    fn notify(&self, change: impl FnOnce(&mut WakeState)) {
+        change(&mut lock(&self.state));
+        self.condvar.notify_all();
+    }
+
+    /// Sleeps until notified or `timeout` passes; returns whether the table
+    /// is gone.
+    fn sleep(&self, timeout: Option<Duration>) -> bool {
+        let mut state = lock(&self.state);
+        if !state.pending && !state.closed {
+            state = match timeout {
+                Some(t) => self
+                    .condvar
+                    .wait_timeout(state, t)
+                    .map_or_else(|e| e.into_inner().0, |r| r.0),
+                None => self.condvar.wait(state).unwrap_or_else(|e| e.into_inner()),
+            };
+        }
+        state.pending = false;
+        state.closed
+    }
+}
+
+/// Releases retired snapshots off the VMs' threads, soon after the last
+/// reader holding one moves on: it looks again after 1 ms while builds
 /// wait, backing off to 100 ms while the same ones stay held (a long call),
 /// and sleeps until the next publish when none wait.
-fn reclaimer(table: &Weak<Inner>) {
-    const IDLE: Duration = Duration::from_millis(100);
-    let mut wait = IDLE;
+fn reclaimer(table: &Weak<Inner>, wake: &Wake) {
+    const LONGEST: Duration = Duration::from_millis(100);
+    let mut wait = Duration::from_millis(1);
     let mut last = 0;
     loop {
-        let Some(inner) = table.upgrade() else { return };
-        let remaining = inner.reclaim();
-        wait = match remaining {
-            0 => IDLE,
-            n if n == last => (wait * 2).min(IDLE),
-            _ => Duration::from_millis(1),
+        // No reference to the table is kept while sleeping.
+        let Some(remaining) = table.upgrade().map(|inner| inner.reclaim()) else {
+            return;
+        };
+        let timeout = match remaining {
+            0 => None,
+            n if n == last => {
+                wait = (wait * 2).min(LONGEST);
+                Some(wait)
+            }
+            _ => {
+                wait = Duration::from_millis(1);
+                Some(wait)
+            }
         };
         last = remaining;
-        let guard = lock(&inner.wake_lock);
-        drop(inner.wake.wait_timeout(guard, wait));
+        if wake.sleep(timeout) {
+            return;
+        }
     }
 }

@@ -94,7 +94,7 @@ fn program() -> Arc<crate::vm::VerifiedProgram> {
 fn rebind(table: &SlotTable, plugin: &LinkedPlugin) {
     let options = ReloadOptions {
         allow_downgrade: true,
-        sha256: None,
+        ..ReloadOptions::default()
     };
     table.bind_linked(plugin, &[(0, None)], &options).unwrap();
 }

@@ -45,8 +45,10 @@ impl Inner {
             {
                 (path.to_owned(), None)
             }
+            // Bindings are keyed by the path as given, made absolute: a
+            // symbolic link re-pointed to another build is the same library.
             Source::File | Source::Previous => (
-                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+                std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
                 None,
             ),
         };
@@ -76,17 +78,30 @@ impl Inner {
         // Load.
         let state = w.libraries.get(&key);
         let pin = options.sha256.or(state.and_then(|s| s.pin));
+        // What serves now, when only a change of content should reload.
+        let serving = state
+            .filter(|s| options.if_changed && assign.is_empty() && !s.current.is_linked())
+            .and_then(|s| Some((s.current.sha256().ok()?, &s.current)));
         let library = match linked {
             Some(library) => library,
-            None => load_build(&source, &key, state, || {
-                let mut load = self.load_options()?;
-                load.trust.sha256 = pin;
-                Ok(load)
-            })
-            .map_err(|e| match e {
-                BuildError::Load(e) => load_error(e),
-                BuildError::NoPrevious => SlotError::NoPrevious { path: key.clone() },
-            })?,
+            None => {
+                let build = load_build(&source, &key, state, serving.map(|s| s.0), || {
+                    let mut load = self.load_options();
+                    load.trust.sha256 = pin;
+                    load
+                })
+                .map_err(|e| match e {
+                    BuildError::Load(e) => load_error(e),
+                    BuildError::NoPrevious => SlotError::NoPrevious { path: key.clone() },
+                })?;
+                match (build, serving) {
+                    (Some(library), _) => library,
+                    (None, Some((_, current))) => {
+                        return Ok(unchanged(&key, current, started.elapsed()));
+                    }
+                    (None, None) => unreachable!("only a serving build can be unchanged"),
+                }
+            }
         };
         let library = Arc::new(library);
 
@@ -146,6 +161,7 @@ impl Inner {
             swaps,
             state: transfer,
             took: Duration::ZERO,
+            unchanged: false,
         };
         w.libraries.insert(
             key,
@@ -170,25 +186,40 @@ enum BuildError {
     NoPrevious,
 }
 
+/// What a reload of a file with the same bytes as `current` reports.
+fn unchanged(key: &Path, current: &Library, took: Duration) -> ReloadReport {
+    ReloadReport {
+        library: key.to_owned(),
+        plugin: current.info().name.clone(),
+        version: current.info().version.clone(),
+        from_generation: Some(current.generation()),
+        to_generation: current.generation(),
+        swaps: Vec::new(),
+        state: None,
+        took,
+        unchanged: true,
+    }
+}
+
 /// Loads the build `source` names for the library `key` (whose state is
-/// `state`, if bound), with the options `load` gives.
+/// `state`, if bound), with the options `load` gives; `None` when
+/// `unless` is the SHA-256 of the file's content.
 fn load_build(
     source: &Source,
     key: &Path,
     state: Option<&LibState>,
-    load: impl FnOnce() -> Result<LoadOptions, LoadError>,
-) -> Result<Library, BuildError> {
+    unless: Option<[u8; 32]>,
+    load: impl FnOnce() -> LoadOptions,
+) -> Result<Option<Library>, BuildError> {
     let origin = match (source, state) {
         (Source::Linked(plugin), _) => Origin::Linked(*plugin),
         // A linked plugin's source is the host itself.
         (Source::File, Some(s)) if s.current.is_linked() => s.current.origin(),
         (Source::File, _) => {
-            let load = load().map_err(BuildError::Load)?;
-            return if key.is_file() {
-                Library::open_canonical(key.to_owned(), &load)
-            } else {
-                // Missing, not a file: the full open names the problem.
-                Library::open(key, &load)
+            let load = load();
+            return match unless {
+                Some(current) => Library::open_if_changed(key, &load, current),
+                None => Library::open(key, &load).map(Some),
             }
             .map_err(BuildError::Load);
         }
@@ -200,9 +231,9 @@ fn load_build(
     };
     let load = match origin {
         Origin::Linked(_) => LoadOptions::default(),
-        Origin::Copy(_) => load().map_err(BuildError::Load)?,
+        Origin::Copy { .. } => load(),
     };
-    origin.load(&load).map_err(BuildError::Load)
+    origin.load(&load).map(Some).map_err(BuildError::Load)
 }
 
 /// Checks that `library`'s `symbol` may serve `slot`: it exists, has the

@@ -1,17 +1,34 @@
-//! Watch mode: reload a library when its file changes on disk.
+//! Watch mode: reload a library when its content changes on disk.
+//!
+//! One change gives one reload:
+//! - only events that can change a file's content count (created, written
+//!   and closed, renamed, removed); opening or reading a file, which every
+//!   reload does, or changing its times (`touch`) does not;
+//! - a burst of events (a compiler writing, a linker renaming) is one
+//!   change: the library is reloaded once it has been quiet for
+//!   [`WatchOptions::debounce`];
+//! - a file whose bytes equal the build that serves (same SHA-256) is not
+//!   reloaded: the event says it is unchanged.
+//!
+//! A library bound through a symbolic link is watched at both ends: the
+//! link (re-pointing it, as `ln -sfn` or `mv -T` deploys do, is a change)
+//! and the file it points to (a rebuild in place is one).
+//!
+//! While nothing changes, the watch thread sleeps: it wakes for file
+//! events and for changes of the table's set of libraries, nothing else.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::{RecursiveMode, Watcher as _};
 
-use super::report::ReloadKind;
+use super::lock;
+use super::report::{ReloadEvent, ReloadKind};
 use super::table::{ReloadOptions, SlotTable};
 
 /// How watch mode waits.
@@ -21,61 +38,73 @@ pub struct WatchOptions {
     /// long enough for a compiler or linker to finish writing (and renaming)
     /// it, short enough to feel immediate.
     pub debounce: Duration,
-    /// How often the set of watched directories follows the table's
-    /// libraries (a new binding is watched within this delay).
-    pub resync: Duration,
 }
 
 impl Default for WatchOptions {
     fn default() -> WatchOptions {
         WatchOptions {
             debounce: Duration::from_millis(20),
-            resync: Duration::from_millis(100),
         }
     }
 }
 
 /// Reloads a table's libraries when their files change; stops when dropped.
 ///
-/// It watches the directory of each bound library (not the file, which a
-/// build may replace by renaming another over it), waits until the file
-/// has been quiet for [`WatchOptions::debounce`], then reloads it through
-/// every check. A refused reload (for example a file caught half-written)
-/// is reported as an event like any other, the old build keeps serving, and
-/// the next change tries again.
+/// A refused reload (a build that fails a check) is reported as an event
+/// like any other, the old build keeps serving, and the next change tries
+/// again. A file that does not look completely written yet (its ELF headers
+/// point past its end) is left for its writer's next event.
 pub struct Watcher {
-    stop: Arc<AtomicBool>,
+    wake: mpsc::Sender<Wake>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for Watcher {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.wake.send(Wake::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
+/// What wakes the watch thread.
+enum Wake {
+    File(notify::Result<notify::Event>),
+    /// The table's libraries may have changed.
+    Libraries,
+    Stop,
+}
+
 impl SlotTable {
-    /// Starts watching the files of the libraries bound now and later.
+    /// Starts watching the files of the libraries bound now and later. The
+    /// files of the libraries bound now are watched when this returns.
     pub fn watch(&self, options: WatchOptions) -> Result<Watcher, notify::Error> {
-        let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-        let debouncer = new_debouncer(options.debounce, tx)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let state = WatchLoop {
+        let (tx, rx) = mpsc::channel::<Wake>();
+        let files = tx.clone();
+        let watcher = notify::recommended_watcher(move |event| {
+            let _ = files.send(Wake::File(event));
+        })?;
+        // Told of every bind, reload and rollback: the set of files to
+        // watch follows. Leaves when the watch thread is gone.
+        let libraries = Mutex::new(tx.clone());
+        self.observe(Arc::new(move |e: &ReloadEvent| {
+            e.outcome.is_err() || lock(&libraries).send(Wake::Libraries).is_ok()
+        }));
+        let mut state = WatchLoop {
             table: self.clone(),
-            debouncer,
+            watcher,
             dirs: BTreeSet::new(),
+            libraries: BTreeMap::new(),
             options,
         };
-        let s = Arc::clone(&stop);
+        state.resync();
         let thread = std::thread::Builder::new()
             .name("hotslot-watch".into())
-            .spawn(move || state.run(&rx, &s))
+            .spawn(move || state.run(&rx))
             .map_err(notify::Error::io)?;
         Ok(Watcher {
-            stop,
+            wake: tx,
             thread: Some(thread),
         })
     }
@@ -83,77 +112,141 @@ impl SlotTable {
 
 struct WatchLoop {
     table: SlotTable,
-    debouncer: Debouncer<notify::RecommendedWatcher>,
+    watcher: notify::RecommendedWatcher,
     dirs: BTreeSet<PathBuf>,
+    /// Each library's key (its path as bound), with the file it resolves to.
+    libraries: BTreeMap<PathBuf, Option<PathBuf>>,
     options: WatchOptions,
 }
 
 impl WatchLoop {
-    fn run(mut self, rx: &mpsc::Receiver<DebounceEventResult>, stop: &AtomicBool) {
-        self.resync();
-        while !stop.load(Ordering::Relaxed) {
-            match rx.recv_timeout(self.options.resync) {
-                Ok(Ok(events)) => {
-                    let changed: BTreeSet<PathBuf> = events.into_iter().map(|e| e.path).collect();
-                    self.reload_changed(&changed);
+    fn run(mut self, rx: &mpsc::Receiver<Wake>) {
+        // Libraries that changed, with when they will have been quiet long
+        // enough.
+        let mut due: BTreeMap<PathBuf, Instant> = BTreeMap::new();
+        loop {
+            let wake = match due.values().min() {
+                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(&at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+            };
+            match wake {
+                Ok(Wake::File(Ok(event))) if changes_content(&event.kind) => {
+                    let at = Instant::now() + self.options.debounce;
+                    for key in self.libraries_at(&event.paths) {
+                        due.insert(key, at);
+                    }
                 }
-                Ok(Err(e)) => log::warn!("watching libraries: {e}"),
+                Ok(Wake::File(Ok(_))) => {}
+                Ok(Wake::File(Err(e))) => log::warn!("watching libraries: {e}"),
+                Ok(Wake::Libraries) => self.resync(),
+                Ok(Wake::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
-            self.resync();
+            let now = Instant::now();
+            let ready: Vec<PathBuf> = due
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in ready {
+                due.remove(&key);
+                self.reload(&key);
+            }
         }
     }
 
-    /// Watches the directory of every bound library, and no other.
+    /// The libraries whose link or file is one of `paths`.
+    fn libraries_at(&self, paths: &[PathBuf]) -> Vec<PathBuf> {
+        self.libraries
+            .iter()
+            .filter(|(key, target)| {
+                paths
+                    .iter()
+                    .any(|p| p == *key || target.as_ref().is_some_and(|t| t == p))
+            })
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
+    fn reload(&self, key: &Path) {
+        // A file still being written gets another event when its writer
+        // finishes; trying it now would only report a refusal.
+        if !looks_complete(key) {
+            return;
+        }
+        let options = ReloadOptions {
+            if_changed: true,
+            ..ReloadOptions::default()
+        };
+        // Refusals are reported to the table's observers.
+        let _ = self.table.reload_as(key, &options, ReloadKind::Watch);
+    }
+
+    /// Watches the directories of every bound library's path and of the
+    /// file it resolves to, and no others.
     fn resync(&mut self) {
-        let wanted: BTreeSet<PathBuf> = self
+        self.libraries = self
             .table
             .libraries()
             .into_iter()
-            .filter_map(|l| l.path.parent().map(Path::to_owned))
+            .filter(|l| l.path.is_absolute())
+            .map(|l| {
+                let target = std::fs::canonicalize(&l.path).ok();
+                (l.path, target)
+            })
+            .collect();
+        let wanted: BTreeSet<PathBuf> = self
+            .libraries
+            .iter()
+            .flat_map(|(key, target)| [Some(key), target.as_ref()])
+            .flatten()
+            .filter_map(|p| p.parent().map(Path::to_owned))
             .collect();
         for gone in self.dirs.difference(&wanted) {
-            let _ = self.debouncer.watcher().unwatch(gone);
+            let _ = self.watcher.unwatch(gone);
         }
         for new in wanted.difference(&self.dirs) {
-            if let Err(e) = self
-                .debouncer
-                .watcher()
-                .watch(new, RecursiveMode::NonRecursive)
-            {
+            if let Err(e) = self.watcher.watch(new, RecursiveMode::NonRecursive) {
                 log::warn!("cannot watch `{}`: {e}", new.display());
             }
         }
         self.dirs = wanted;
     }
+}
 
-    fn reload_changed(&self, changed: &BTreeSet<PathBuf>) {
-        for lib in self.table.libraries() {
-            // A file still being written gets another event when its writer
-            // finishes; trying it now would only report a refusal.
-            if changed.contains(&lib.path) && looks_complete(&lib.path) {
-                // Refusals are reported to the table's observers.
-                let _ =
-                    self.table
-                        .reload_as(&lib.path, &ReloadOptions::default(), ReloadKind::Watch);
-            }
-        }
+/// Whether an event can mean a file's content changed: it was created,
+/// written (and closed after writing), renamed or removed. Opening, reading
+/// and closing after reading, or changing metadata (`touch`, `chmod`), do
+/// not count.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
     }
 }
 
 /// Whether a library file looks completely written: on ELF platforms, it
-/// starts with the ELF magic (linkers may write the header last) and holds
-/// every part its headers point to (they write the section headers last);
-/// elsewhere, it is not empty. A file that does not look complete gets
-/// another event when its writer goes on.
+/// starts with the ELF magic (linkers may write the header last) and its
+/// headers fit its length (they write the section headers last);
+/// elsewhere, it is not empty. Only the head of the file is read.
 fn looks_complete(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(64 * 1024);
+    if (&mut file).take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
     if cfg!(target_os = "linux") {
-        bytes.starts_with(b"\x7fELF") && crate::plugin::elf_whole(&bytes)
+        head.starts_with(b"\x7fELF") && crate::plugin::check_elf(&head, len).is_ok()
     } else {
-        !bytes.is_empty()
+        len > 0
     }
 }

@@ -1,0 +1,475 @@
+//! Private copies of library files: the exact bytes that were checked, in a
+//! place nobody else can change, loaded from there.
+//!
+//! A copy is needed for two reasons: `dlopen` of a path already loaded
+//! returns the old library (so a rebuild at the same path must load from a
+//! new path), and the bytes whose hash was checked must be the bytes the
+//! dynamic loader maps.
+//!
+//! - **On Linux**, a copy is an anonymous memory file (`memfd_create`,
+//!   close-on-exec), filled with the checked bytes and sealed against any
+//!   write, growth or shrinking before `dlopen` opens it through
+//!   `/proc/self/fd/N`. It has no path anyone could swap, and it vanishes
+//!   with its last descriptor and mapping, whatever way the process ends
+//!   (SIGKILL included). The kernel's `vm.memfd_noexec` policy is read
+//!   first: at 1 the copy asks for `MFD_EXEC`, at 2 (no executable memory
+//!   files at all) copies fall back to a directory.
+//! - **Elsewhere**, or when the system refuses executable memory files, a
+//!   copy is a file created exclusively (mode 0600) in a per-process
+//!   directory `pid-N` inside a directory that belongs to this user and
+//!   that no one else can enter (mode 0700; anything else is refused).
+//!   Each copy is removed when its last user drops it, the per-process
+//!   directory with the last copy; [`remove_private_copies`] removes them
+//!   all (the command line calls it on SIGINT and SIGTERM); and the
+//!   directories of processes that died without cleaning up (SIGKILL, a
+//!   crash) are removed the next time a process uses the directory.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::error::{CopyDirError, LoadError};
+
+/// Where private copies go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CopyPlace {
+    /// Anonymous memory files where the system allows them (Linux), else
+    /// the default directory (see [`default_copy_dir`]).
+    #[default]
+    Memory,
+    /// Files in this directory, which must belong to this user and be
+    /// closed to others (mode 0700); it is created so if missing.
+    Dir(PathBuf),
+}
+
+/// A private copy of a library file, removed when dropped.
+#[derive(Debug)]
+pub struct PrivateCopy {
+    kind: Kind,
+    /// How listings name it: `memfd:NAME` or the file's path.
+    name: String,
+}
+
+#[derive(Debug)]
+enum Kind {
+    #[cfg(target_os = "linux")]
+    Memory(std::os::fd::OwnedFd),
+    File(PathBuf),
+}
+
+static NEXT_COPY: AtomicU64 = AtomicU64::new(0);
+
+impl PrivateCopy {
+    /// Copies `bytes` (the content of a library whose file name without
+    /// extension is `stem`) to a new private copy in `place`.
+    pub fn create(bytes: &[u8], stem: &str, place: &CopyPlace) -> Result<PrivateCopy, LoadError> {
+        let n = NEXT_COPY.fetch_add(1, Ordering::Relaxed);
+        let name = format!("hotslot-{}-{n}-{stem}", std::process::id());
+        match place {
+            #[cfg(target_os = "linux")]
+            CopyPlace::Memory if memory_files().is_ok() => memory_copy(bytes, &name),
+            CopyPlace::Memory => file_copy(bytes, &name, &default_copy_dir()),
+            CopyPlace::Dir(dir) => file_copy(bytes, &name, dir),
+        }
+    }
+
+    /// The path to hand to the dynamic loader.
+    pub(crate) fn load_path(&self) -> PathBuf {
+        match &self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Memory(fd) => {
+                use std::os::fd::AsRawFd;
+                PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            }
+            Kind::File(path) => path.clone(),
+        }
+    }
+
+    /// How listings name this copy: `memfd:NAME` (as `/proc/self/maps`
+    /// shows it, with a leading `/`) or the file's path.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this copy is an anonymous memory file.
+    pub fn in_memory(&self) -> bool {
+        !matches!(self.kind, Kind::File(_))
+    }
+
+    /// The copy's bytes.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        fs::read(self.load_path())
+    }
+}
+
+impl Drop for PrivateCopy {
+    fn drop(&mut self) {
+        if let Kind::File(path) = &self.kind {
+            let _ = fs::remove_file(path);
+            if let Some(dir) = path.parent() {
+                release_process_dir(dir);
+            }
+        }
+    }
+}
+
+/// Whether this system lets a memory file hold code, and with which flag;
+/// decided once per process.
+#[cfg(target_os = "linux")]
+fn memory_files() -> Result<rustix::fs::MemfdFlags, &'static str> {
+    use rustix::fs::MemfdFlags;
+    static DECISION: OnceLock<Result<MemfdFlags, &'static str>> = OnceLock::new();
+    *DECISION.get_or_init(|| {
+        if !Path::new("/proc/self/fd").is_dir() {
+            return Err("/proc is not mounted, so a memory file cannot be opened by path");
+        }
+        memfd_flags(
+            fs::read_to_string("/proc/sys/vm/memfd_noexec")
+                .ok()
+                .as_deref(),
+        )
+    })
+}
+
+/// The flags a memory copy is made with under the kernel's
+/// `vm.memfd_noexec` policy (`None`: a kernel without the policy).
+#[cfg(target_os = "linux")]
+fn memfd_flags(policy: Option<&str>) -> Result<rustix::fs::MemfdFlags, &'static str> {
+    use rustix::fs::MemfdFlags;
+    let base = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING;
+    match policy.map(str::trim) {
+        // 2: no memory file may ever hold code.
+        Some("2") => Err("the kernel forbids executable memory files (vm.memfd_noexec = 2)"),
+        // Older kernels have no policy and do not know `MFD_EXEC`.
+        None => Ok(base),
+        // 0 allows code by default, 1 only when asked for: ask.
+        Some(_) => Ok(base | MemfdFlags::EXEC),
+    }
+}
+
+/// A sealed anonymous memory file holding `bytes`.
+#[cfg(target_os = "linux")]
+fn memory_copy(bytes: &[u8], name: &str) -> Result<PrivateCopy, LoadError> {
+    use rustix::fs::{SealFlags, fcntl_add_seals, memfd_create};
+    let io = |e: rustix::io::Errno| LoadError::Copy {
+        place: format!("an anonymous memory file `{name}`"),
+        source: e.into(),
+    };
+    let flags = memory_files().expect("checked by the caller");
+    let fd = memfd_create(name, flags).map_err(io)?;
+    let mut file = fs::File::from(fd);
+    std::io::Write::write_all(&mut file, bytes).map_err(|source| LoadError::Copy {
+        place: format!("an anonymous memory file `{name}`"),
+        source,
+    })?;
+    // From here on the content can change no more, by any descriptor.
+    fcntl_add_seals(
+        &file,
+        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
+    )
+    .map_err(io)?;
+    let copy = PrivateCopy {
+        kind: Kind::Memory(file.into()),
+        name: format!("memfd:{name}"),
+    };
+    // Before the seals, a process allowed into this one's descriptors (this
+    // user's, through /proc/PID/fd) could have written to it: the sealed
+    // content must be the checked bytes.
+    let sealed = copy.read().map_err(|source| LoadError::Copy {
+        place: format!("an anonymous memory file `{name}`"),
+        source,
+    })?;
+    if sealed != bytes {
+        return Err(LoadError::CopyChanged {
+            copy: copy.name.clone(),
+        });
+    }
+    Ok(copy)
+}
+
+/// A new file in this process's directory inside `dir`.
+fn file_copy(bytes: &[u8], name: &str, dir: &Path) -> Result<PrivateCopy, LoadError> {
+    let process_dir = acquire_process_dir(dir)?;
+    let path = process_dir.join(format!("{name}.{}", std::env::consts::DLL_EXTENSION));
+    let io = |source| LoadError::Copy {
+        place: format!("`{}`", path.display()),
+        source,
+    };
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(|e| {
+        release_process_dir(&process_dir);
+        io(e)
+    })?;
+    // From here on, dropping the copy removes the file.
+    let copy = PrivateCopy {
+        kind: Kind::File(path.clone()),
+        name: path.display().to_string(),
+    };
+    std::io::Write::write_all(&mut file, bytes).map_err(io)?;
+    Ok(copy)
+}
+
+/// The directory private copies go to when memory files cannot be used and
+/// none was chosen: `$XDG_RUNTIME_DIR/hotslot` (a memory-backed directory
+/// of this user's) if set, else `hotslot-UID` in the temporary directory.
+pub fn default_copy_dir() -> PathBuf {
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(runtime).join("hotslot");
+    }
+    std::env::temp_dir().join(format!("hotslot-{}", user_id()))
+}
+
+fn user_id() -> u32 {
+    #[cfg(unix)]
+    {
+        rustix::process::geteuid().as_raw()
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
+}
+
+/// Per-process directories in use, with how many copies each holds.
+static PROCESS_DIRS: Mutex<Option<HashMap<PathBuf, usize>>> = Mutex::new(None);
+
+fn process_dirs() -> std::sync::MutexGuard<'static, Option<HashMap<PathBuf, usize>>> {
+    PROCESS_DIRS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// This process's directory inside `dir`, counted as holding one more
+/// copy: `dir` is checked (or created) and swept of dead processes'
+/// directories on first use.
+fn acquire_process_dir(dir: &Path) -> Result<PathBuf, LoadError> {
+    let mut dirs = process_dirs();
+    let dirs = dirs.get_or_insert_with(HashMap::new);
+    let process_dir = dir.join(format!("pid-{}", std::process::id()));
+    if let Some(count) = dirs.get_mut(&process_dir) {
+        *count += 1;
+        return Ok(process_dir);
+    }
+    check_copy_dir(dir)?;
+    sweep(dir);
+    match create_private_dir(&process_dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            check_private(&process_dir).map_err(|reason| LoadError::CopyDir {
+                dir: process_dir.clone(),
+                reason,
+            })?;
+        }
+        Err(source) => {
+            return Err(LoadError::Copy {
+                place: format!("the directory `{}`", process_dir.display()),
+                source,
+            });
+        }
+    }
+    dirs.insert(process_dir.clone(), 1);
+    Ok(process_dir)
+}
+
+/// One copy fewer in `process_dir`; the last one removes the directory.
+fn release_process_dir(process_dir: &Path) {
+    let mut dirs = process_dirs();
+    let Some(dirs) = dirs.as_mut() else { return };
+    if let Some(count) = dirs.get_mut(process_dir) {
+        *count -= 1;
+        if *count == 0 {
+            dirs.remove(process_dir);
+            let _ = fs::remove_dir_all(process_dir);
+        }
+    }
+}
+
+/// Removes every private copy file of this process and their directories;
+/// for a process about to exit (the command line calls it on SIGINT and
+/// SIGTERM). Memory copies need nothing: they vanish with the process.
+pub fn remove_private_copies() {
+    let dirs = process_dirs().take().unwrap_or_default();
+    for dir in dirs.keys() {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+/// Checks that `dir` can hold private copies: it belongs to this user and
+/// no one else can use it (creating it so when missing).
+pub fn check_copy_dir(dir: &Path) -> Result<(), LoadError> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            create_private_dir(dir).or_else(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Ok(()),
+                _ => Err(LoadError::Copy {
+                    place: format!("the directory `{}`", dir.display()),
+                    source: e,
+                }),
+            })?;
+        }
+        Err(source) => {
+            return Err(LoadError::Copy {
+                place: format!("the directory `{}`", dir.display()),
+                source,
+            });
+        }
+        Ok(_) => {}
+    }
+    check_private(dir).map_err(|reason| LoadError::CopyDir {
+        dir: dir.to_owned(),
+        reason,
+    })
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Why `dir` is not a private directory of this user, if it is not.
+fn check_private(dir: &Path) -> Result<(), CopyDirError> {
+    let meta = fs::symlink_metadata(dir).map_err(|e| CopyDirError::Unreadable {
+        reason: e.to_string(),
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(CopyDirError::Symlink);
+    }
+    if !meta.is_dir() {
+        return Err(CopyDirError::NotADirectory);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = user_id();
+        if meta.uid() != uid {
+            return Err(CopyDirError::ForeignOwner {
+                owner: meta.uid(),
+                uid,
+            });
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(CopyDirError::OpenToOthers { mode });
+        }
+    }
+    Ok(())
+}
+
+/// Removes the directories of processes that no longer run.
+fn sweep(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("pid-"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Some(pid) = i32::try_from(pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return false;
+        };
+        // Permission denied means it runs, as another user.
+        !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use rustix::fs::MemfdFlags;
+
+    use super::*;
+
+    #[test]
+    fn the_memfd_exec_policy_decides_the_flags_or_the_fallback() {
+        let base = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING;
+        assert_eq!(memfd_flags(None), Ok(base));
+        assert_eq!(memfd_flags(Some("0\n")), Ok(base | MemfdFlags::EXEC));
+        assert_eq!(memfd_flags(Some("1\n")), Ok(base | MemfdFlags::EXEC));
+        assert_eq!(
+            memfd_flags(Some("2\n")),
+            Err("the kernel forbids executable memory files (vm.memfd_noexec = 2)")
+        );
+    }
+
+    #[test]
+    fn a_memory_copy_is_sealed_against_every_change() {
+        let copy = PrivateCopy::create(b"checked bytes", "sealed", &CopyPlace::Memory).unwrap();
+        assert!(copy.in_memory());
+        assert_eq!(copy.read().unwrap(), b"checked bytes");
+        // Through another descriptor of the same file, as anyone who can
+        // reach /proc/PID/fd would try.
+        let path = copy.load_path();
+        let mut other = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        let e = std::io::Write::write_all(&mut other, b"other").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
+        assert_eq!(
+            other.set_len(1).unwrap_err().raw_os_error(),
+            Some(libc::EPERM)
+        );
+        assert_eq!(copy.read().unwrap(), b"checked bytes");
+    }
+
+    #[test]
+    fn a_directory_others_can_enter_is_refused_by_name_and_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("open");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        let e = PrivateCopy::create(b"x", "x", &CopyPlace::Dir(dir.clone())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot keep private copies in `{}`: it has mode 0777, which lets other users in; it must be a directory of yours that no one else can use (mode 0700)",
+                dir.display()
+            )
+        );
+        // A missing one is created closed.
+        let made = parent.path().join("made");
+        let copy = PrivateCopy::create(b"x", "x", &CopyPlace::Dir(made.clone())).unwrap();
+        assert_eq!(
+            fs::metadata(&made).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let file = copy.load_path();
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let process_dir = file.parent().unwrap().to_owned();
+        drop(copy);
+        assert!(
+            !file.exists() && !process_dir.exists(),
+            "the last copy removes its directory"
+        );
+    }
+}
