@@ -202,14 +202,20 @@ fn adversary(evil: Vec<u8>, stop: Arc<AtomicBool>, attempts: Arc<AtomicU64>) {
     let evil_path = evil_file.path().join("evil.so");
     std::fs::write(&evil_path, &evil).unwrap();
     while !stop.load(Ordering::Relaxed) {
-        // Copies by name, and in directories one level down (a private
-        // directory of a table, a `pid-N` directory).
+        // Copies by name, and in the directories one level down where
+        // copies have been kept (a table's own `hotslot-*` directory, a
+        // `pid-N` directory); other tests' directories are left alone.
         let dirs = places.iter().flat_map(|place| {
             let below = std::fs::read_dir(place)
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter(|e| e.path().is_dir())
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name.starts_with("pid-") || name.starts_with("hotslot-"))
+                        && !name.starts_with("hotslot-test-")
+                        && e.path().is_dir()
+                })
                 .map(|e| e.path());
             std::iter::once(place.clone()).chain(below)
         });
@@ -275,13 +281,14 @@ fn a_pinned_build_is_the_build_that_runs_whatever_else_writes_meanwhile() {
         sha256: Some(pin),
         ..ReloadOptions::default()
     };
-    // Every load either runs the pinned build or is refused because its
-    // copy was caught changing; the other build never runs.
+    // Every load either runs the pinned build or is refused because the
+    // sealed copy does not have the pinned hash (the adversary wrote to it
+    // while the kernel filled it); the other build never runs.
     let mut refused = 0;
     let mut check = |result: Result<hotslot::ReloadReport, hotslot::SlotError>| match result {
         Ok(_) => true,
         Err(e) => match hotslot_tests::load_error(e) {
-            hotslot::LoadError::CopyChanged { .. } => {
+            hotslot::LoadError::HashMismatch { .. } => {
                 refused += 1;
                 false
             }

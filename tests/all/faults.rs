@@ -24,6 +24,12 @@ fn rss_kib() -> u64 {
 
 #[test]
 fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
+    // Resident memory is measured: no other test may run in this process.
+    if !hotslot_tests::in_own_process(
+        "faults::a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound",
+    ) {
+        return;
+    }
     let b = built();
     let table = SlotTable::new().unwrap();
     let src = "

@@ -344,3 +344,54 @@ fn a_library_the_system_keeps_mapped_is_shown_as_retained() {
         old.generation
     );
 }
+
+#[test]
+fn a_retained_build_never_answers_for_a_later_load() {
+    let b = built();
+    let dir = tempdir();
+    let tls = dir.path().join(library_name("tls"));
+    install(&b.rust("hotslot-fixture-tls-pin"), &tls);
+    let adder = adder(dir.path(), "add", &[]);
+
+    // A thread runs the plugin's thread-local code and stays alive: the
+    // system keeps that build mapped after it is released.
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (ran, done) = std::sync::mpsc::channel();
+    let keeper = {
+        let table = SlotTable::new().unwrap();
+        let mut vm = table
+            .vm(program(
+                ".import 0 remember (i32) -> i32\nPUSH 1\nCALL_NATIVE 0\nHALT",
+            ))
+            .unwrap();
+        table.bind(0, &tls, None).unwrap();
+        let generation = table.libraries()[0].generation;
+        std::thread::spawn(move || {
+            vm.run().unwrap();
+            drop(vm);
+            drop(table);
+            ran.send(generation).unwrap();
+            wait.recv().unwrap_err();
+        })
+    };
+    let generation = done.recv().unwrap();
+    assert!(
+        hotslot::plugin::retained_libraries()
+            .iter()
+            .any(|r| r.generation == generation),
+        "the build is retained"
+    );
+
+    // Every later load, whatever name the loader gives it, runs its own
+    // code: not the retained build's.
+    for i in 0..50 {
+        let table = SlotTable::new().unwrap();
+        let mut vm = table.vm(program(CALL_OP)).unwrap();
+        table
+            .bind(0, &adder, None)
+            .unwrap_or_else(|e| panic!("load {i}: {e}"));
+        assert_eq!(result(&mut vm), 13, "load {i}");
+    }
+    drop(release);
+    keeper.join().unwrap();
+}

@@ -213,3 +213,24 @@ pub fn is_mapped(copy: &Option<String>) -> bool {
         .filter_map(|l| l.splitn(6, ' ').nth(5))
         .any(|path| path.trim_start() == listed)
 }
+
+/// Runs the test `name` (its path in the test binary, e.g.
+/// `faults::a_panicking_plugin`) alone, in a new process of this test
+/// binary, and fails if it fails there. Returns `true` in that new process,
+/// where the test body runs; `false` here, where the caller returns.
+///
+/// For tests that measure the whole process (its resident memory), which
+/// the other tests running beside them in the same process would disturb.
+pub fn in_own_process(name: &str) -> bool {
+    const VAR: &str = "HOTSLOT_TEST_IN_OWN_PROCESS";
+    if std::env::var_os(VAR).is_some_and(|v| v == name) {
+        return true;
+    }
+    let status = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(VAR, name)
+        .status()
+        .expect("the test binary runs");
+    assert!(status.success(), "`{name}` failed in its own process");
+    false
+}

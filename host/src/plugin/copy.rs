@@ -7,17 +7,22 @@
 //! dynamic loader maps.
 //!
 //! - **On Linux**, a copy is an anonymous memory file (`memfd_create`,
-//!   close-on-exec), filled with the checked bytes and sealed against any
-//!   write, growth or shrinking before `dlopen` opens it through
-//!   `/proc/self/fd/N`. It has no path anyone could swap, and it vanishes
-//!   with its last descriptor and mapping, whatever way the process ends
-//!   (SIGKILL included). The kernel's `vm.memfd_noexec` policy is read
+//!   close-on-exec) that the kernel fills from the library file
+//!   (`copy_file_range`, no buffer in this process) and that is then sealed
+//!   against any write, growth or shrinking. Every check (the hash, the ELF
+//!   structure) reads the sealed copy through a read-only mapping, and
+//!   `dlopen` opens that same copy through `/proc/self/fd/N`: the bytes
+//!   checked are the bytes loaded. It has no path anyone could swap, and it
+//!   vanishes with its last descriptor and mapping, whatever way the process
+//!   ends (SIGKILL included). The kernel's `vm.memfd_noexec` policy is read
 //!   first: at 1 the copy asks for `MFD_EXEC`, at 2 (no executable memory
 //!   files at all) copies fall back to a directory.
 //! - **Elsewhere**, or when the system refuses executable memory files, a
 //!   copy is a file created exclusively (mode 0600) in a per-process
 //!   directory `pid-N` inside a directory that belongs to this user and
-//!   that no one else can enter (mode 0700; anything else is refused).
+//!   that no one else can enter (mode 0700; anything else is refused). The
+//!   checks read the copy back; only this user's own processes could change
+//!   it meanwhile.
 //!   Each copy is removed when its last user drops it, the per-process
 //!   directory with the last copy; [`remove_private_copies`] removes them
 //!   all (the command line calls it on SIGINT and SIGTERM); and the
@@ -61,17 +66,54 @@ enum Kind {
 
 static NEXT_COPY: AtomicU64 = AtomicU64::new(0);
 
+/// The bytes of a private copy, for the checks made before loading it.
+pub enum CopyBytes {
+    /// A read-only mapping of a sealed memory file.
+    Mapped(memmap2::Mmap),
+    /// A file copy, read back.
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for CopyBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            CopyBytes::Mapped(m) => m,
+            CopyBytes::Read(v) => v,
+        }
+    }
+}
+
 impl PrivateCopy {
-    /// Copies `bytes` (the content of a library whose file name without
-    /// extension is `stem`) to a new private copy in `place`.
-    pub fn create(bytes: &[u8], stem: &str, place: &CopyPlace) -> Result<PrivateCopy, LoadError> {
+    /// Copies what `source` holds (the content of a library whose file name
+    /// without extension is `stem`) to a new private copy in `place`.
+    pub fn create(
+        source: &mut impl std::io::Read,
+        stem: &str,
+        place: &CopyPlace,
+    ) -> Result<PrivateCopy, LoadError> {
         let n = NEXT_COPY.fetch_add(1, Ordering::Relaxed);
         let name = format!("hotslot-{}-{n}-{stem}", std::process::id());
         match place {
             #[cfg(target_os = "linux")]
-            CopyPlace::Memory if memory_files().is_ok() => memory_copy(bytes, &name),
-            CopyPlace::Memory => file_copy(bytes, &name, &default_copy_dir()),
-            CopyPlace::Dir(dir) => file_copy(bytes, &name, dir),
+            CopyPlace::Memory if memory_files().is_ok() => memory_copy(source, &name),
+            CopyPlace::Memory => file_copy(source, &name, &default_copy_dir()),
+            CopyPlace::Dir(dir) => file_copy(source, &name, dir),
+        }
+    }
+
+    /// The copy's bytes, as the checks see them and the loader maps them.
+    pub fn bytes(&self) -> std::io::Result<CopyBytes> {
+        match &self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Memory(fd) => {
+                // SAFETY: the memory file is sealed against writes, growth and
+                // shrinking, so the mapping can neither change nor lose pages
+                // while it lives.
+                unsafe { memmap2::Mmap::map(fd) }.map(CopyBytes::Mapped)
+            }
+            Kind::File(path) => fs::read(path).map(CopyBytes::Read),
         }
     }
 
@@ -98,9 +140,9 @@ impl PrivateCopy {
         !matches!(self.kind, Kind::File(_))
     }
 
-    /// The copy's bytes.
-    pub fn read(&self) -> std::io::Result<Vec<u8>> {
-        fs::read(self.load_path())
+    /// A reader of the copy's bytes, to copy it again.
+    pub fn reader(&self) -> std::io::Result<fs::File> {
+        fs::File::open(self.load_path())
     }
 }
 
@@ -149,48 +191,45 @@ fn memfd_flags(policy: Option<&str>) -> Result<rustix::fs::MemfdFlags, &'static 
     }
 }
 
-/// A sealed anonymous memory file holding `bytes`.
+/// A sealed anonymous memory file holding what `source` holds.
 #[cfg(target_os = "linux")]
-fn memory_copy(bytes: &[u8], name: &str) -> Result<PrivateCopy, LoadError> {
+fn memory_copy(source: &mut impl std::io::Read, name: &str) -> Result<PrivateCopy, LoadError> {
     use rustix::fs::{SealFlags, fcntl_add_seals, memfd_create};
-    let io = |e: rustix::io::Errno| LoadError::Copy {
-        place: format!("an anonymous memory file `{name}`"),
-        source: e.into(),
-    };
+    let place = || format!("an anonymous memory file `{name}`");
     let flags = memory_files().expect("checked by the caller");
-    let fd = memfd_create(name, flags).map_err(io)?;
+    let fd = memfd_create(name, flags).map_err(|e| LoadError::Copy {
+        place: place(),
+        source: e.into(),
+    })?;
     let mut file = fs::File::from(fd);
-    std::io::Write::write_all(&mut file, bytes).map_err(|source| LoadError::Copy {
-        place: format!("an anonymous memory file `{name}`"),
+    // From file to file, the kernel copies (`copy_file_range`, `sendfile`).
+    std::io::copy(source, &mut file).map_err(|source| LoadError::Copy {
+        place: place(),
         source,
     })?;
-    // From here on the content can change no more, by any descriptor.
+    // From here on the content can change no more, by any descriptor; the
+    // checks read it after this.
     fcntl_add_seals(
         &file,
         SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
     )
-    .map_err(io)?;
-    let copy = PrivateCopy {
+    .map_err(|e| LoadError::Copy {
+        place: place(),
+        source: e.into(),
+    })?;
+    Ok(PrivateCopy {
         kind: Kind::Memory(file.into()),
         name: format!("memfd:{name}"),
-    };
-    // Before the seals, a process allowed into this one's descriptors (this
-    // user's, through /proc/PID/fd) could have written to it: the sealed
-    // content must be the checked bytes.
-    let sealed = copy.read().map_err(|source| LoadError::Copy {
-        place: format!("an anonymous memory file `{name}`"),
-        source,
-    })?;
-    if sealed != bytes {
-        return Err(LoadError::CopyChanged {
-            copy: copy.name.clone(),
-        });
-    }
-    Ok(copy)
+    })
 }
 
-/// A new file in this process's directory inside `dir`.
-fn file_copy(bytes: &[u8], name: &str, dir: &Path) -> Result<PrivateCopy, LoadError> {
+/// A new file in this process's directory inside `dir`, holding what
+/// `source` holds.
+fn file_copy(
+    source: &mut impl std::io::Read,
+    name: &str,
+    dir: &Path,
+) -> Result<PrivateCopy, LoadError> {
     let process_dir = acquire_process_dir(dir)?;
     let path = process_dir.join(format!("{name}.{}", std::env::consts::DLL_EXTENSION));
     let io = |source| LoadError::Copy {
@@ -210,7 +249,7 @@ fn file_copy(bytes: &[u8], name: &str, dir: &Path) -> Result<PrivateCopy, LoadEr
         kind: Kind::File(path.clone()),
         name: path.display().to_string(),
     };
-    std::io::Write::write_all(&mut file, bytes).map_err(io)?;
+    std::io::copy(source, &mut file).map_err(io)?;
     Ok(copy)
 }
 
@@ -422,9 +461,10 @@ mod tests {
 
     #[test]
     fn a_memory_copy_is_sealed_against_every_change() {
-        let copy = PrivateCopy::create(b"checked bytes", "sealed", &CopyPlace::Memory).unwrap();
+        let copy =
+            PrivateCopy::create(&mut &b"checked bytes"[..], "sealed", &CopyPlace::Memory).unwrap();
         assert!(copy.in_memory());
-        assert_eq!(copy.read().unwrap(), b"checked bytes");
+        assert_eq!(&*copy.bytes().unwrap(), b"checked bytes");
         // Through another descriptor of the same file, as anyone who can
         // reach /proc/PID/fd would try.
         let path = copy.load_path();
@@ -435,7 +475,7 @@ mod tests {
             other.set_len(1).unwrap_err().raw_os_error(),
             Some(libc::EPERM)
         );
-        assert_eq!(copy.read().unwrap(), b"checked bytes");
+        assert_eq!(&*copy.bytes().unwrap(), b"checked bytes");
     }
 
     #[test]
@@ -445,7 +485,7 @@ mod tests {
         let dir = parent.path().join("open");
         fs::create_dir(&dir).unwrap();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
-        let e = PrivateCopy::create(b"x", "x", &CopyPlace::Dir(dir.clone())).unwrap_err();
+        let e = PrivateCopy::create(&mut &b"x"[..], "x", &CopyPlace::Dir(dir.clone())).unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -455,7 +495,7 @@ mod tests {
         );
         // A missing one is created closed.
         let made = parent.path().join("made");
-        let copy = PrivateCopy::create(b"x", "x", &CopyPlace::Dir(made.clone())).unwrap();
+        let copy = PrivateCopy::create(&mut &b"x"[..], "x", &CopyPlace::Dir(made.clone())).unwrap();
         assert_eq!(
             fs::metadata(&made).unwrap().permissions().mode() & 0o777,
             0o700

@@ -74,14 +74,16 @@ impl std::fmt::Debug for Library {
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl Library {
-    /// Loads the plugin at `path` with every check: the trust policy, one
-    /// read of the file, its hash when one is pinned, the ELF structure, a
-    /// private copy of those bytes, the dynamic loader, the descriptor's
-    /// head, the layout (Rust plugins), the whole descriptor, and
-    /// `get_version`.
+    /// Loads the plugin at `path` with every check: the trust policy, a
+    /// private copy of the file, then on that copy its hash when one is
+    /// pinned, the ELF structure, the dynamic loader, the descriptor's head,
+    /// the layout (Rust plugins), the whole descriptor, and `get_version`.
     pub fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
-        let (source, bytes) = read_trusted(path, options)?;
-        Library::from_bytes(source, bytes, options)
+        let (source, mut file) = open_trusted(path, options)?;
+        let copy = PrivateCopy::create(&mut file, stem(&source), &options.copies)?;
+        drop(file);
+        Library::from_copy(source, copy, options, None)
+            .map(|l| l.expect("loaded when no hash is to be skipped"))
     }
 
     /// As [`Library::open`], unless the file's content has the SHA-256
@@ -91,26 +93,34 @@ impl Library {
         options: &LoadOptions,
         current: [u8; 32],
     ) -> Result<Option<Library>, LoadError> {
-        let (source, bytes) = read_trusted(path, options)?;
-        let found: [u8; 32] = Sha256::digest(&bytes).into();
-        if found == current {
-            return Ok(None);
-        }
-        Library::from_bytes(source, bytes, options).map(Some)
+        let (source, mut file) = open_trusted(path, options)?;
+        let copy = PrivateCopy::create(&mut file, stem(&source), &options.copies)?;
+        drop(file);
+        Library::from_copy(source, copy, options, Some(current))
     }
 
-    /// Loads `bytes`, read from `source`: every check from the hash on.
-    fn from_bytes(
+    /// Loads `copy`, made from `source`: every check from the hash on, on
+    /// the copy's own bytes. `None` when those bytes have the SHA-256
+    /// `unless`.
+    fn from_copy(
         source: PathBuf,
-        bytes: Vec<u8>,
+        copy: PrivateCopy,
         options: &LoadOptions,
-    ) -> Result<Library, LoadError> {
-        // Everything from here on looks at these bytes, which are the ones
-        // copied and opened: the file may change meanwhile without effect.
+        unless: Option<[u8; 32]>,
+    ) -> Result<Option<Library>, LoadError> {
+        let bytes = copy.bytes().map_err(|e| LoadError::Copy {
+            place: format!("`{}`", copy.name()),
+            source: e,
+        })?;
         let sha256 = OnceLock::new();
-        if let Some(expected) = options.trust.sha256 {
-            let found: [u8; 32] = Sha256::digest(&bytes).into();
-            if expected != found {
+        if options.trust.sha256.is_some() || unless.is_some() {
+            let found: [u8; 32] = Sha256::digest(&bytes[..]).into();
+            if unless == Some(found) {
+                return Ok(None);
+            }
+            if let Some(expected) = options.trust.sha256
+                && expected != found
+            {
                 return Err(LoadError::HashMismatch {
                     path: source,
                     expected: hex(&expected),
@@ -127,11 +137,8 @@ impl Library {
                 reason,
             }
         })?;
-        let stem = source
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("plugin");
-        let (copy, lib) = match copy_and_open(&bytes, stem, &options.copies) {
+        drop(bytes);
+        let (copy, (lib, base)) = match open_copy(copy) {
             Ok(opened) => opened,
             Err(CopyError::Load(e)) => return Err(e),
             Err(CopyError::Open(reason)) => {
@@ -141,8 +148,6 @@ impl Library {
                 });
             }
         };
-        drop(bytes);
-        let (lib, base) = lib;
         let entry = LoaderEntry::new(&copy, base);
         // On any error below, dropping `lib` closes the library again.
         let exports = Exports::of(&lib, &source)?;
@@ -150,7 +155,7 @@ impl Library {
         // stays open while they are used: the library whose file the
         // caller's trust policy admitted.
         let (info, kind) = unsafe { exports.check()? };
-        Ok(Library {
+        Ok(Some(Library {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             source,
             copy: Some(Arc::new(copy)),
@@ -159,7 +164,7 @@ impl Library {
             kind,
             lib: Some((lib, entry)),
             linked: None,
-        })
+        }))
     }
 
     /// A plugin linked into the host (not loaded from a file), with every
@@ -236,7 +241,7 @@ impl Library {
                 "a plugin linked into the host has no file to hash",
             ));
         };
-        let h: [u8; 32] = Sha256::digest(copy.read()?).into();
+        let h: [u8; 32] = Sha256::digest(&copy.bytes()?[..]).into();
         Ok(*self.sha256.get_or_init(|| h))
     }
 
@@ -253,9 +258,9 @@ impl Library {
 
 /// Checks the trust policy for the file at `path` (and, when `path` is a
 /// symbolic link, the link's directories too: the link decides which code
-/// runs as much as the file), then reads it once. Returns the path made
-/// absolute, as given, and the bytes.
-fn read_trusted(path: &Path, options: &LoadOptions) -> Result<(PathBuf, Vec<u8>), LoadError> {
+/// runs as much as the file), then opens it. Returns the path made
+/// absolute, as given, and the open file.
+fn open_trusted(path: &Path, options: &LoadOptions) -> Result<(PathBuf, fs::File), LoadError> {
     let source = std::path::absolute(path).map_err(|e| LoadError::Io {
         path: path.to_owned(),
         source: e,
@@ -267,8 +272,16 @@ fn read_trusted(path: &Path, options: &LoadOptions) -> Result<(PathBuf, Vec<u8>)
     {
         options.trust.check_path(&dir)?;
     }
-    let bytes = read_file(&target)?;
-    Ok((source, bytes))
+    let file = fs::File::open(&target).map_err(|e| read_error(&target, e))?;
+    Ok((source, file))
+}
+
+/// A file name without its extension, for naming copies.
+fn stem(source: &Path) -> &str {
+    source
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin")
 }
 
 enum CopyError {
@@ -276,21 +289,17 @@ enum CopyError {
     Open(String),
 }
 
-/// Makes the private copy and opens it. A system that refuses code in
-/// memory files (an `execmem` policy, say) is noticed at the first refusal:
-/// that load and every later one use the default directory instead.
-fn copy_and_open(
-    bytes: &[u8],
-    stem: &str,
-    place: &CopyPlace,
-) -> Result<(PrivateCopy, Opened), CopyError> {
+/// Opens a private copy. A system that refuses code in memory files (an
+/// `execmem` policy, say) is noticed at the first refusal: the copy is
+/// moved to the default directory, and every later one goes there.
+fn open_copy(copy: PrivateCopy) -> Result<(PrivateCopy, Opened), CopyError> {
     static MEMORY_REFUSED: AtomicBool = AtomicBool::new(false);
     let fallback = CopyPlace::Dir(super::copy::default_copy_dir());
-    let place = match place {
-        CopyPlace::Memory if MEMORY_REFUSED.load(Ordering::Relaxed) => &fallback,
-        other => other,
+    let copy = if copy.in_memory() && MEMORY_REFUSED.load(Ordering::Relaxed) {
+        moved(&copy, &fallback)?
+    } else {
+        copy
     };
-    let copy = PrivateCopy::create(bytes, stem, place).map_err(CopyError::Load)?;
     match open_shared_library(&copy.load_path()) {
         Ok(lib) => Ok((copy, lib)),
         Err(reason) if copy.in_memory() && reason.contains("failed to map segment") => {
@@ -299,13 +308,23 @@ fn copy_and_open(
                 super::copy::default_copy_dir().display()
             );
             MEMORY_REFUSED.store(true, Ordering::Relaxed);
-            drop(copy);
-            let copy = PrivateCopy::create(bytes, stem, &fallback).map_err(CopyError::Load)?;
+            let copy = moved(&copy, &fallback)?;
             let lib = open_shared_library(&copy.load_path()).map_err(CopyError::Open)?;
             Ok((copy, lib))
         }
         Err(reason) => Err(CopyError::Open(reason)),
     }
+}
+
+/// A copy of `copy` in `place`.
+fn moved(copy: &PrivateCopy, place: &CopyPlace) -> Result<PrivateCopy, CopyError> {
+    let mut reader = copy.reader().map_err(|e| {
+        CopyError::Load(LoadError::Copy {
+            place: format!("`{}`", copy.name()),
+            source: e,
+        })
+    })?;
+    PrivateCopy::create(&mut reader, "moved", place).map_err(CopyError::Load)
 }
 
 /// What loads a build again: see [`Library::origin`].
@@ -329,10 +348,11 @@ impl Origin {
     pub fn load(&self, options: &LoadOptions) -> Result<Library, LoadError> {
         match self {
             Origin::Copy { source, copy } => {
-                let bytes = copy.read().map_err(|e| LoadError::Io {
-                    path: PathBuf::from(copy.name()),
+                let mut reader = copy.reader().map_err(|e| LoadError::Copy {
+                    place: format!("`{}`", copy.name()),
                     source: e,
                 })?;
+                let copy = PrivateCopy::create(&mut reader, stem(source), &options.copies)?;
                 let options = LoadOptions {
                     trust: TrustPolicy {
                         sha256: None,
@@ -340,7 +360,8 @@ impl Origin {
                     },
                     ..options.clone()
                 };
-                Library::from_bytes(source.clone(), bytes, &options)
+                Library::from_copy(source.clone(), copy, &options, None)
+                    .map(|l| l.expect("loaded when no hash is to be skipped"))
             }
             Origin::Linked(plugin) => Library::linked(plugin),
         }
@@ -515,18 +536,26 @@ impl Drop for Library {
         // Asked while the copy is still open, so that its name cannot have
         // been given to another copy yet.
         if entry.is_loaded() {
+            let copy = self.copy.take();
             let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
-            retained.push(Retained {
-                generation: self.generation,
-                plugin: self.info.name.clone(),
-                version: self.info.version.clone(),
-                source: self.source.clone(),
-                copy: self
-                    .copy
-                    .as_ref()
-                    .map_or_else(String::new, |c| c.name().to_owned()),
-                entry,
-            });
+            retained.push((
+                Retained {
+                    generation: self.generation,
+                    plugin: self.info.name.clone(),
+                    version: self.info.version.clone(),
+                    source: self.source.clone(),
+                    copy: copy
+                        .as_ref()
+                        .map_or_else(String::new, |c| c.name().to_owned()),
+                    entry,
+                },
+                // The loader finds a library by the name it was opened with
+                // before it opens anything: while it lists this one as
+                // `/proc/self/fd/N`, descriptor N must not be given to
+                // another copy, or opening that copy would return this
+                // library. The copy stays open until the library is gone.
+                copy,
+            ));
         }
         self.copy = None;
     }
@@ -553,15 +582,17 @@ pub struct Retained {
     entry: LoaderEntry,
 }
 
-static RETAINED: Mutex<Vec<Retained>> = Mutex::new(Vec::new());
+/// Retained builds, each with its private copy, kept open while the
+/// loader lists the build.
+static RETAINED: Mutex<Vec<(Retained, Option<Arc<PrivateCopy>>)>> = Mutex::new(Vec::new());
 
 /// Released generations the system still keeps mapped, checked afresh on
 /// every call (a retained library may be unmapped later, for example once
-/// the thread holding its thread-locals exits).
+/// the thread holding its thread-locals exits; its copy is closed then).
 pub fn retained_libraries() -> Vec<Retained> {
     let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
-    retained.retain(|r| r.entry.is_loaded());
-    retained.clone()
+    retained.retain(|(r, _)| r.entry.is_loaded());
+    retained.iter().map(|(r, _)| r.clone()).collect()
 }
 
 /// How the dynamic loader lists a library: the name it was opened by, and
@@ -668,8 +699,8 @@ fn loaded(_: &std::ffi::CStr, _: Option<usize>) -> bool {
     false
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
-    fs::read(path).map_err(|e| match e.kind() {
+fn read_error(path: &Path, e: std::io::Error) -> LoadError {
+    match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::FileMissing {
             path: path.to_owned(),
         },
@@ -680,7 +711,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
             path: path.to_owned(),
             source: e,
         },
-    })
+    }
 }
 
 fn canonical_file(path: &Path) -> Result<PathBuf, LoadError> {

@@ -14,8 +14,10 @@
 //! link (re-pointing it, as `ln -sfn` or `mv -T` deploys do, is a change)
 //! and the file it points to (a rebuild in place is one).
 //!
-//! While nothing changes, the watch thread sleeps: it wakes for file
-//! events and for changes of the table's set of libraries, nothing else.
+//! While nothing changes, the watch thread sleeps: it wakes for changes of
+//! content and of the table's set of libraries, nothing else. (The system's
+//! file-event thread, notify's, still wakes for an instant when something
+//! opens a file in a watched directory: the system reports opens too.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -82,8 +84,16 @@ impl SlotTable {
     pub fn watch(&self, options: WatchOptions) -> Result<Watcher, notify::Error> {
         let (tx, rx) = mpsc::channel::<Wake>();
         let files = tx.clone();
-        let watcher = notify::recommended_watcher(move |event| {
-            let _ = files.send(Wake::File(event));
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            // Opens and reads by anyone in a watched directory are reported
+            // too: they do not wake the watch thread.
+            let wanted = match &event {
+                Ok(e) => changes_content(&e.kind),
+                Err(_) => true,
+            };
+            if wanted {
+                let _ = files.send(Wake::File(event));
+            }
         })?;
         // Told of every bind, reload and rollback: the set of files to
         // watch follows. Leaves when the watch thread is gone.
@@ -130,13 +140,12 @@ impl WatchLoop {
                 Some(&at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
             };
             match wake {
-                Ok(Wake::File(Ok(event))) if changes_content(&event.kind) => {
+                Ok(Wake::File(Ok(event))) => {
                     let at = Instant::now() + self.options.debounce;
                     for key in self.libraries_at(&event.paths) {
                         due.insert(key, at);
                     }
                 }
-                Ok(Wake::File(Ok(_))) => {}
                 Ok(Wake::File(Err(e))) => log::warn!("watching libraries: {e}"),
                 Ok(Wake::Libraries) => self.resync(),
                 Ok(Wake::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
