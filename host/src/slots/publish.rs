@@ -260,9 +260,9 @@ impl<T> Drop for Guard<'_, T> {
 
 #[cfg(all(test, loom))]
 mod model {
-    //! The protocol under loom: every interleaving of a reader, a writer
-    //! and a reclaimer (up to loom's preemption bound), with a snapshot
-    //! that records its own release. A snapshot freed while a reader can
+    //! The protocol under loom: the interleavings of readers, a writer
+    //! and reclaimers (all of them, or up to a preemption bound where a
+    //! test says so), with a snapshot that records its own release. A snapshot freed while a reader can
     //! still read it shows up as a read of the freed mark, or as loom's
     //! causality error on the cell (its write on drop not ordered after
     //! the read).
@@ -311,16 +311,46 @@ mod model {
         remaining
     }
 
-    /// A reader that enters while a writer publishes twice and a reclaimer
-    /// runs concurrently: the race where a reclaimer's view of the readers
-    /// was taken before the retirement it then acted on.
+    /// The race where a reclaimer's view of the readers was taken before the
+    /// retirement it then acted on: a reader enters while a writer
+    /// publishes and a reclaimer runs. Every interleaving.
     #[test]
     fn a_reader_entering_during_publish_and_reclaim_never_reads_a_freed_snapshot() {
         loom::model(|| {
             let freed = Arc::new(AtomicUsize::new(0));
             let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
             let reader = p.reader();
+            let reclaimer = {
+                let p = Arc::clone(&p);
+                thread::spawn(move || drop_all(p.reclaim()))
+            };
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || p.publish(Snapshot::new(1, &freed)))
+            };
+            {
+                let mut guard = reader.enter(&p);
+                assert!(guard.get().read() <= 1);
+            }
+            writer.join().unwrap();
+            reclaimer.join().unwrap();
+            p.remove(&reader);
+            assert_eq!(drop_all(p.reclaim()), 0, "offline readers hold nothing");
+            assert_eq!(freed.load(Ordering::Relaxed), 1, "the replaced one freed");
+        });
+    }
 
+    /// As above with two publishes and a reclaim by the writer, the reader
+    /// moving on between two reads (a quiescent point); the interleavings
+    /// with up to three preemptions (all of them take hours).
+    #[test]
+    fn a_reader_moving_on_between_two_publishes_never_reads_a_freed_snapshot() {
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let reader = p.reader();
             let reclaimer = {
                 let p = Arc::clone(&p);
                 thread::spawn(move || drop_all(p.reclaim()))
@@ -337,7 +367,6 @@ mod model {
                 let mut guard = reader.enter(&p);
                 let seen = guard.get().read();
                 assert!(seen <= 2);
-                // Reading again is a quiescent point: it may move on.
                 let again = guard.get().read();
                 assert!(again >= seen);
             }
