@@ -14,7 +14,9 @@
  * function `ret name(params)` in the ABI's uniform entry point and describes
  * it. Type names: i32 (int32_t), i64 (int64_t), f64 (double), bool (bool),
  * str (HsStr, parameters only), void (return only; `(void)` for no
- * parameters). At most 8 parameters.
+ * parameters). At most 8 parameters. The compiler checks that `name` has
+ * exactly these types: a function declared otherwise (`double half(double)`
+ * under `HS_FUNCTION(i32, half, (i32), ...)`) does not compile.
  *
  * HS_FUNCTION_CTX(ret, name, (params), major, minor, patch) wraps a function
  * that may fail or return a string:
@@ -24,10 +26,18 @@
  * It stores a scalar result in `ret->i32` (i64, f64, boolean), or passes a
  * string to hs_return_str(ctx, ...), or returns hs_error(ctx, "message").
  * The host copies strings and messages before those calls return, so they
- * may live on the stack.
+ * may live on the stack. A function that does not use `ret` (one returning
+ * a string, say) marks it `HS_UNUSED(ret);`, or -Wextra reports an unused
+ * parameter. Its types are checked too.
  *
  * HS_PLUGIN(name, major, minor, patch, functions...) emits the descriptor
- * and the `hotslot_plugin` export (at most 32 functions).
+ * and the `hotslot_plugin` export; it takes at most 32 functions. For more
+ * (up to HS_MAX_FUNCTIONS), list them in an array yourself:
+ *
+ *     static const HsFunctionDescriptor *const functions[] = {
+ *         HS_FN(math_add), HS_FN(math_mul), ...
+ *     };
+ *     HS_PLUGIN_TABLE("math_ops", 1, 0, 0, functions)
  * HS_PLUGIN_STATE(name, major, minor, patch, state_version, save, load,
  * functions...) also declares hooks that carry the plugin's state across a
  * reload (see HsPluginDescriptor).
@@ -80,6 +90,9 @@ static inline HsStatus hs_error(HsCallCtx *ctx, const char *message) {
     return HS_STATUS_ERROR;
 }
 
+/* Marks a parameter a function does not use. */
+#define HS_UNUSED(x) ((void)(x))
+
 /* Passes state bytes to the host from a save hook; the host copies them. */
 static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t len) {
     HsBytes v;
@@ -99,6 +112,20 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
 #define HS__NARGS_(_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17,_18,_19,_20,_21,_22,_23,_24,_25,_26,_27,_28,_29,_30,_31,_32, N, ...) N
 
 /* Per type: argument expression, argument after a comma, tag, count. */
+/* Per type: its C type, as a parameter after a comma (none for void). */
+#define HS__CTYPE_i32 int32_t
+#define HS__CTYPE_i64 int64_t
+#define HS__CTYPE_f64 double
+#define HS__CTYPE_bool bool
+#define HS__CTYPE_str HsStr
+#define HS__CTYPE_void void
+#define HS__CCTYPE_i32 , int32_t
+#define HS__CCTYPE_i64 , int64_t
+#define HS__CCTYPE_f64 , double
+#define HS__CCTYPE_bool , bool
+#define HS__CCTYPE_str , HsStr
+#define HS__CCTYPE_void
+
 #define HS__ARG_i32(i) args[i].i32
 #define HS__CARG_i32(i) , args[i].i32
 #define HS__TAG_i32 HS_TYPE_I32
@@ -163,6 +190,30 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
 #define HS__CARGS_8(t0,t1,t2,t3,t4,t5,t6,t7) HS__CARG_##t0(0) HS__CARG_##t1(1) HS__CARG_##t2(2) HS__CARG_##t3(3) HS__CARG_##t4(4) HS__CARG_##t5(5) HS__CARG_##t6(6) HS__CARG_##t7(7)
 #define HS__TAGS_8(t0,t1,t2,t3,t4,t5,t6,t7) HS__TAG_##t0, HS__TAG_##t1, HS__TAG_##t2, HS__TAG_##t3, HS__TAG_##t4, HS__TAG_##t5, HS__TAG_##t6, HS__TAG_##t7
 #define HS__COUNT_8(t0,t1,t2,t3,t4,t5,t6,t7) (HS__N_##t0 + HS__N_##t1 + HS__N_##t2 + HS__N_##t3 + HS__N_##t4 + HS__N_##t5 + HS__N_##t6 + HS__N_##t7)
+#define HS__TYPES_1(t0) HS__CTYPE_##t0
+#define HS__TYPES_2(t0,t1) HS__CTYPE_##t0, HS__CTYPE_##t1
+#define HS__TYPES_3(t0,t1,t2) HS__CTYPE_##t0, HS__CTYPE_##t1, HS__CTYPE_##t2
+#define HS__TYPES_4(t0,t1,t2,t3) HS__CTYPE_##t0, HS__CTYPE_##t1, HS__CTYPE_##t2, HS__CTYPE_##t3
+#define HS__TYPES_5(t0,t1,t2,t3,t4) HS__TYPES_4(t0,t1,t2,t3), HS__CTYPE_##t4
+#define HS__TYPES_6(t0,t1,t2,t3,t4,t5) HS__TYPES_5(t0,t1,t2,t3,t4), HS__CTYPE_##t5
+#define HS__TYPES_7(t0,t1,t2,t3,t4,t5,t6) HS__TYPES_6(t0,t1,t2,t3,t4,t5), HS__CTYPE_##t6
+#define HS__TYPES_8(t0,t1,t2,t3,t4,t5,t6,t7) HS__TYPES_7(t0,t1,t2,t3,t4,t5,t6), HS__CTYPE_##t7
+#define HS__CTYPES_1(t0) HS__CCTYPE_##t0
+#define HS__CTYPES_2(t0,t1) HS__CCTYPE_##t0 HS__CCTYPE_##t1
+#define HS__CTYPES_3(t0,t1,t2) HS__CTYPES_2(t0,t1) HS__CCTYPE_##t2
+#define HS__CTYPES_4(t0,t1,t2,t3) HS__CTYPES_3(t0,t1,t2) HS__CCTYPE_##t3
+#define HS__CTYPES_5(t0,t1,t2,t3,t4) HS__CTYPES_4(t0,t1,t2,t3) HS__CCTYPE_##t4
+#define HS__CTYPES_6(t0,t1,t2,t3,t4,t5) HS__CTYPES_5(t0,t1,t2,t3,t4) HS__CCTYPE_##t5
+#define HS__CTYPES_7(t0,t1,t2,t3,t4,t5,t6) HS__CTYPES_6(t0,t1,t2,t3,t4,t5) HS__CCTYPE_##t6
+#define HS__CTYPES_8(t0,t1,t2,t3,t4,t5,t6,t7) HS__CTYPES_7(t0,t1,t2,t3,t4,t5,t6) HS__CCTYPE_##t7
+#define HS__TYPES(...) HS__CAT(HS__TYPES_, HS__NARGS(__VA_ARGS__))(__VA_ARGS__)
+#define HS__CTYPES(...) HS__CAT(HS__CTYPES_, HS__NARGS(__VA_ARGS__))(__VA_ARGS__)
+
+/* Fails to compile when `fn_` is not a function of type `type_`. */
+#define HS__CHECK_TYPE(fn_, type_, decl_)                                                   \
+    _Static_assert(_Generic(&fn_, type_: 1, default: 0),                                    \
+                   decl_ ": the function `" #fn_ "` has other parameter or return types");
+
 #define HS__ARGS(...) HS__CAT(HS__ARGS_, HS__NARGS(__VA_ARGS__))(__VA_ARGS__)
 #define HS__CARGS(...) HS__CAT(HS__CARGS_, HS__NARGS(__VA_ARGS__))(__VA_ARGS__)
 #define HS__TAGS(...) HS__CAT(HS__TAGS_, HS__NARGS(__VA_ARGS__))(__VA_ARGS__)
@@ -225,6 +276,8 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
 /* ---- the declaration macros ---- */
 
 #define HS_FUNCTION(rt_, fn_, ps_, maj_, min_, pat_)                                        \
+    HS__CHECK_TYPE(fn_, HS__CTYPE_##rt_(*)(HS__TYPES ps_),                                  \
+                   "HS_FUNCTION(" #rt_ ", " #fn_ ", " #ps_ ", ...)")                        \
     HS__ENTRY_HEAD(fn_, ps_)                                                                \
         HS__RET_##rt_(fn_(HS__ARGS ps_));                                                   \
         return HS_STATUS_OK;                                                                \
@@ -232,6 +285,8 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
     HS__DESCRIPTOR(rt_, fn_, ps_, maj_, min_, pat_)
 
 #define HS_FUNCTION_CTX(rt_, fn_, ps_, maj_, min_, pat_)                                    \
+    HS__CHECK_TYPE(fn_, HsStatus(*)(HsCallCtx *, HsValue * HS__CTYPES ps_),                 \
+                   "HS_FUNCTION_CTX(" #rt_ ", " #fn_ ", " #ps_ ", ...)")                    \
     HS__ENTRY_HEAD(fn_, ps_)                                                                \
         return fn_(ctx, ret HS__CARGS ps_);                                                 \
     }                                                                                       \
@@ -239,6 +294,9 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
 
 #define HS__PLUGIN(name_, maj_, min_, pat_, sversion_, save_, load_, ...)                   \
     static const HsFunctionDescriptor *const hs__functions[] = {HS__FNS(__VA_ARGS__)};      \
+    HS__PLUGIN_OF(name_, maj_, min_, pat_, sversion_, save_, load_, hs__functions)
+
+#define HS__PLUGIN_OF(name_, maj_, min_, pat_, sversion_, save_, load_, functions_)          \
     static const HsPluginDescriptor hs__plugin = {                                          \
         .magic = HS_MAGIC_VALUE,                                                            \
         .abi_major = HS_ABI_MAJOR,                                                          \
@@ -246,8 +304,8 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
         .struct_size = sizeof(HsPluginDescriptor),                                          \
         .name = HS__STR(name_),                                                             \
         .version = {.major = (maj_), .minor = (min_), .patch = (pat_)},                     \
-        .functions = hs__functions,                                                         \
-        .function_count = sizeof(hs__functions) / sizeof(hs__functions[0]),                 \
+        .functions = functions_,                                                            \
+        .function_count = sizeof(functions_) / sizeof(functions_[0]),                       \
         .state_version = (sversion_),                                                       \
         .save_state = save_,                                                                \
         .load_state = load_,                                                                \
@@ -259,5 +317,13 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
 
 #define HS_PLUGIN_STATE(name_, maj_, min_, pat_, state_version_, save_, load_, ...)         \
     HS__PLUGIN(name_, maj_, min_, pat_, state_version_, save_, load_, __VA_ARGS__)
+
+/* The descriptor of a function declared with HS_FUNCTION or HS_FUNCTION_CTX,
+ * for a table of your own (see HS_PLUGIN_TABLE). */
+#define HS_FN(fn_) (&hs__fn_##fn_)
+
+/* As HS_PLUGIN, with the functions in `table_`, an array of HS_FN(...). */
+#define HS_PLUGIN_TABLE(name_, maj_, min_, pat_, table_)                                     \
+    HS__PLUGIN_OF(name_, maj_, min_, pat_, 0, NULL, NULL, table_)
 
 #endif /* HOTSLOT_SHIM_H */

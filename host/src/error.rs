@@ -221,6 +221,28 @@ pub enum LoadError {
         /// What the dynamic loader said.
         reason: String,
     },
+    /// The library was built for another machine.
+    #[error("`{path}` is built for {found}; this host is {host}")]
+    Architecture {
+        /// The path.
+        path: PathBuf,
+        /// The machine it was built for.
+        found: String,
+        /// This host's.
+        host: String,
+    },
+    /// An export the host calls is not a function.
+    #[error("`{symbol}` in `{path}` is {found}; it must be {expected}")]
+    NotAFunction {
+        /// The path.
+        path: PathBuf,
+        /// The export.
+        symbol: &'static str,
+        /// What it is.
+        found: &'static str,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// A required export is missing.
     #[error("`{path}` does not export `{symbol}`; is it a hotslot plugin?")]
     SymbolMissing {
@@ -554,6 +576,14 @@ pub enum AsmErrorKind {
         /// What the parser said.
         reason: String,
     },
+    /// A slot number past the limit.
+    #[error("slot {slot} is larger than {max}, the largest slot number a program may import")]
+    SlotTooLarge {
+        /// The slot.
+        slot: u64,
+        /// The limit, `MAX_SLOT`.
+        max: u32,
+    },
     /// A slot imported twice.
     #[error("slot {slot} is already imported as `{first}`")]
     DuplicateSlot {
@@ -684,6 +714,14 @@ pub enum DecodeErrorKind {
     /// A string that is not UTF-8.
     #[error("string is not UTF-8")]
     NotUtf8,
+    /// A slot number past the limit.
+    #[error("slot {slot} is larger than {max}, the largest slot number a program may import")]
+    SlotTooLarge {
+        /// The slot.
+        slot: u64,
+        /// The limit, `MAX_SLOT`.
+        max: u32,
+    },
     /// A type tag that does not exist, or `void` where a value is needed.
     #[error("bad type tag {tag}: expected {expected}")]
     BadType {
@@ -760,6 +798,14 @@ pub enum VerifyErrorKind {
     MainSignature {
         /// Its signature.
         found: Signature,
+    },
+    /// A slot number past the limit.
+    #[error("slot {slot} is larger than {max}, the largest slot number a program may import")]
+    SlotTooLarge {
+        /// The slot.
+        slot: u32,
+        /// The limit, `MAX_SLOT`.
+        max: u32,
     },
     /// Two imports of one slot.
     #[error("slot {slot} is imported twice")]
@@ -951,6 +997,14 @@ pub enum LinkError {
         /// The function's.
         found: Signature,
     },
+    /// A slot number past the limit.
+    #[error("slot {slot} is larger than {max}, the largest slot number a table serves")]
+    SlotTooLarge {
+        /// The slot.
+        slot: u32,
+        /// The limit, `MAX_SLOT`.
+        max: u32,
+    },
     /// The slot table already declares the slot differently.
     #[error("slot {slot} is declared as `{existing}` and cannot be redeclared as `{requested}`")]
     Conflict {
@@ -1039,7 +1093,7 @@ pub enum Fault {
         /// The slot.
         slot: u32,
         /// What it passed.
-        problem: &'static str,
+        problem: String,
     },
     /// A native function returning `str` succeeded without giving one.
     #[error("the function in slot {slot} returned no string")]

@@ -124,6 +124,49 @@ pub enum SnapshotError {
     /// The saved program does not assemble or verify.
     #[error("the saved program is invalid: {0}")]
     Program(String),
+    /// The saved VM is in a state that cannot be restored.
+    #[error("the saved VM is `{found}`; only a ready, paused or halted VM can be restored")]
+    Status {
+        /// The status saved.
+        found: String,
+    },
+    /// The program imports a slot the snapshot binds nothing to.
+    #[error("the program imports slot {slot} (`{name}`) but the snapshot binds no library to it")]
+    Unbound {
+        /// The slot.
+        slot: u32,
+        /// Its import's name.
+        name: String,
+    },
+    /// A saved binding names a slot the program does not import.
+    #[error("the snapshot binds slot {slot}, which the program does not import")]
+    NotImported {
+        /// The slot.
+        slot: u32,
+    },
+    /// A saved hash is not a SHA-256.
+    #[error("the SHA-256 of slot {slot} is `{found}`, not 64 hex digits")]
+    Hash {
+        /// The slot.
+        slot: u32,
+        /// What is saved.
+        found: String,
+    },
+    /// A saved float does not parse.
+    #[error("`{found}` is not a float")]
+    Float {
+        /// What is saved.
+        found: String,
+    },
+    /// The snapshot file named holds something that cannot be restored.
+    #[error("snapshot `{path}`")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: Box<SnapshotError>,
+    },
     /// A library could not be bound again (changed, missing, refused).
     #[error("slot {slot}: cannot restore `{symbol}` from `{library}`")]
     Binding {
@@ -150,7 +193,7 @@ pub enum SnapshotError {
         found: String,
     },
     /// The saved state does not fit the saved program.
-    #[error("the saved VM state does not fit the program: {0}")]
+    #[error("the saved VM state does not fit the program")]
     State(#[from] crate::vm::StateError),
 }
 
@@ -242,74 +285,49 @@ impl Snapshot {
                 s.version
             )));
         }
+        // Everything that can be checked without a library, now: a bad
+        // snapshot is refused here, naming the file.
+        s.check().map_err(|e| SnapshotError::InFile {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })?;
         Ok(s)
     }
 
-    /// Rebuilds the table and the VM in this process: the program, each
-    /// binding (its library's hash pinned, its function's version checked),
-    /// then the VM's state. All of it, or an error and nothing.
-    pub fn restore(
-        &self,
-        options: TableOptions,
-    ) -> Result<(SlotTable, Vm<SlotReader>), SnapshotError> {
+    /// Checks what can be checked without loading a library: the program
+    /// assembles and verifies, every import is bound by a saved slot and
+    /// every saved slot is an import, hashes and values parse, the VM's
+    /// status can be restored.
+    fn check(&self) -> Result<Checked, SnapshotError> {
         let program = assemble(&self.program).map_err(|e| SnapshotError::Program(e.to_string()))?;
-        let program = Arc::new(verify(program).map_err(|e| SnapshotError::Program(e.to_string()))?);
-        let table = SlotTable::with_options(options).map_err(|source| SnapshotError::Io {
-            path: PathBuf::from("<shadow directory>"),
-            source,
-        })?;
-        let mut vm = table
-            .vm(Arc::clone(&program))
-            .map_err(|e| SnapshotError::Program(chain(&e)))?;
-        let mut by_library: BTreeMap<&Path, Vec<&SavedSlot>> = BTreeMap::new();
-        for s in &self.slots {
-            by_library.entry(&s.library).or_default().push(s);
-        }
-        for (library, slots) in by_library {
-            let first = slots[0];
-            let fail = |source| SnapshotError::Binding {
-                slot: first.slot,
-                symbol: first.symbol.clone(),
-                library: library.to_owned(),
-                source: Box::new(source),
-            };
-            let sha256 = parse_sha256(&first.sha256).ok_or_else(|| SnapshotError::Format {
-                path: library.to_owned(),
-                reason: format!("`{}` is not a SHA-256", first.sha256),
-            })?;
-            let assign: Vec<(u32, Option<&str>)> = slots
-                .iter()
-                .map(|s| (s.slot, Some(s.symbol.as_str())))
-                .collect();
-            let options = ReloadOptions {
-                sha256: Some(sha256),
-                ..ReloadOptions::default()
-            };
-            let report = table.bind_many(library, &assign, &options).map_err(fail)?;
-            for s in slots {
-                let now = report
-                    .swaps
-                    .iter()
-                    .find(|w| w.slot == s.slot)
-                    .map(|w| w.to.to_string());
-                if now.as_deref() != Some(s.function_version.as_str()) {
-                    return Err(SnapshotError::Version {
-                        slot: s.slot,
-                        symbol: s.symbol.clone(),
-                        expected: s.function_version.clone(),
-                        found: now.unwrap_or_default(),
-                    });
-                }
+        let program = verify(program).map_err(|e| SnapshotError::Program(e.to_string()))?;
+        for import in &program.program().imports {
+            if !self.slots.iter().any(|s| s.slot == import.slot) {
+                return Err(SnapshotError::Unbound {
+                    slot: import.slot,
+                    name: import.name.clone(),
+                });
             }
+        }
+        let mut hashes = BTreeMap::new();
+        for s in &self.slots {
+            if program.program().import(s.slot).is_none() {
+                return Err(SnapshotError::NotImported { slot: s.slot });
+            }
+            let hash = parse_sha256(&s.sha256).ok_or_else(|| SnapshotError::Hash {
+                slot: s.slot,
+                found: s.sha256.clone(),
+            })?;
+            hashes.insert(s.slot, hash);
         }
         let status = match self.vm.status.as_str() {
             "ready" => Status::Ready,
             "paused" => Status::Paused,
             "halted" => Status::Halted,
             other => {
-                return Err(SnapshotError::Program(format!(
-                    "unknown VM status `{other}`"
-                )));
+                return Err(SnapshotError::Status {
+                    found: other.to_owned(),
+                });
             }
         };
         let mut frames = Vec::with_capacity(self.vm.frames.len());
@@ -329,13 +347,86 @@ impl Snapshot {
                     .collect::<Result<_, _>>()?,
             });
         }
-        vm.set_state(&VmState {
+        let state = VmState {
             status,
             pc: self.vm.pc,
             frames,
+        };
+        Ok(Checked {
+            program: Arc::new(program),
+            hashes,
+            state,
+        })
+    }
+
+    /// Rebuilds the table and the VM in this process: the program, each
+    /// binding (its library's hash pinned, its function's version checked),
+    /// then the VM's state. All of it, or an error and nothing.
+    pub fn restore(
+        &self,
+        options: TableOptions,
+    ) -> Result<(SlotTable, Vm<SlotReader>), SnapshotError> {
+        let Checked {
+            program,
+            hashes,
+            state,
+        } = self.check()?;
+        let table = SlotTable::with_options(options).map_err(|source| SnapshotError::Io {
+            path: PathBuf::from("<slot table>"),
+            source,
         })?;
+        let mut vm = table
+            .vm(Arc::clone(&program))
+            .map_err(|e| SnapshotError::Program(chain(&e)))?;
+        // The state is checked against the program before any library is
+        // opened: nothing is loaded for a snapshot that cannot finish.
+        vm.set_state(&state)?;
+        let mut by_library: BTreeMap<&Path, Vec<&SavedSlot>> = BTreeMap::new();
+        for s in &self.slots {
+            by_library.entry(&s.library).or_default().push(s);
+        }
+        for (library, slots) in by_library {
+            let first = slots[0];
+            let fail = |source| SnapshotError::Binding {
+                slot: first.slot,
+                symbol: first.symbol.clone(),
+                library: library.to_owned(),
+                source: Box::new(source),
+            };
+            let assign: Vec<(u32, Option<&str>)> = slots
+                .iter()
+                .map(|s| (s.slot, Some(s.symbol.as_str())))
+                .collect();
+            let options = ReloadOptions {
+                sha256: Some(hashes[&first.slot]),
+                ..ReloadOptions::default()
+            };
+            let report = table.bind_many(library, &assign, &options).map_err(fail)?;
+            for s in slots {
+                let now = report
+                    .swaps
+                    .iter()
+                    .find(|w| w.slot == s.slot)
+                    .map(|w| w.to.to_string());
+                if now.as_deref() != Some(s.function_version.as_str()) {
+                    return Err(SnapshotError::Version {
+                        slot: s.slot,
+                        symbol: s.symbol.clone(),
+                        expected: s.function_version.clone(),
+                        found: now.unwrap_or_default(),
+                    });
+                }
+            }
+        }
         Ok((table, vm))
     }
+}
+
+/// A snapshot's parts, checked.
+struct Checked {
+    program: Arc<crate::vm::VerifiedProgram>,
+    hashes: BTreeMap<u32, [u8; 32]>,
+    state: VmState,
 }
 
 fn save_value(v: &Value) -> SavedValue {
@@ -354,7 +445,7 @@ fn restore_value(v: &SavedValue) -> Result<Value, SnapshotError> {
         SavedValue::I64(x) => Value::I64(*x),
         SavedValue::F64(x) => Value::F64(
             crate::vm::parse_float_text(x)
-                .ok_or_else(|| SnapshotError::Program(format!("`{x}` is not a float")))?,
+                .ok_or_else(|| SnapshotError::Float { found: x.clone() })?,
         ),
         SavedValue::Bool(x) => Value::Bool(*x),
         SavedValue::Str(x) => Value::Str(x.clone()),

@@ -38,6 +38,14 @@
 // The longest plugin or function name, in bytes.
 #define HS_MAX_NAME_LEN 255
 
+// The longest string a host copies from a plugin, in bytes (16 MiB): a
+// string result or an error message. A longer one fails the call.
+#define HS_MAX_STR_LEN (16 << 20)
+
+// The most state bytes a host copies from a `save_state` hook (256 MiB).
+// More fails the save, and the new build starts fresh.
+#define HS_MAX_STATE_LEN (256 << 20)
+
 // A value type tag. The set grows by adding constants, never by
 // renumbering, so it is a plain byte rather than a C enum.
 typedef uint8_t HsType;

@@ -31,6 +31,12 @@ pub const HS_MAX_PARAMS: usize = 16;
 pub const HS_MAX_FUNCTIONS: usize = 4096;
 /// The longest plugin or function name, in bytes.
 pub const HS_MAX_NAME_LEN: usize = 255;
+/// The longest string a host copies from a plugin, in bytes (16 MiB): a
+/// string result or an error message. A longer one fails the call.
+pub const HS_MAX_STR_LEN: usize = 16 << 20;
+/// The most state bytes a host copies from a `save_state` hook (256 MiB).
+/// More fails the save, and the new build starts fresh.
+pub const HS_MAX_STATE_LEN: usize = 256 << 20;
 
 /// Name of the symbol every plugin exports: `const HsPluginDescriptor *hotslot_plugin(void)`.
 pub const HS_DESCRIPTOR_SYMBOL: &str = "hotslot_plugin";

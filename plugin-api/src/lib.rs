@@ -64,10 +64,11 @@ pub mod author;
 
 pub use abi::{
     AbiVersion, HS_ABI_MAJOR, HS_ABI_MINOR, HS_DESCRIPTOR_SYMBOL, HS_GET_VERSION_SYMBOL, HS_MAGIC,
-    HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS, HS_RUST_LAYOUT_SYMBOL, HS_STATUS_ERROR,
-    HS_STATUS_OK, HS_STATUS_PANIC, HS_TYPE_BOOL, HS_TYPE_F64, HS_TYPE_I32, HS_TYPE_I64,
-    HS_TYPE_STR, HS_TYPE_VOID, HsBytes, HsCallCtx, HsEntry, HsFunctionDescriptor,
-    HsPluginDescriptor, HsRustLayout, HsStatus, HsStr, HsType, HsValue, HsVersion, field_in,
+    HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS, HS_MAX_STATE_LEN, HS_MAX_STR_LEN,
+    HS_RUST_LAYOUT_SYMBOL, HS_STATUS_ERROR, HS_STATUS_OK, HS_STATUS_PANIC, HS_TYPE_BOOL,
+    HS_TYPE_F64, HS_TYPE_I32, HS_TYPE_I64, HS_TYPE_STR, HS_TYPE_VOID, HsBytes, HsCallCtx, HsEntry,
+    HsFunctionDescriptor, HsPluginDescriptor, HsRustLayout, HsStatus, HsStr, HsType, HsValue,
+    HsVersion, field_in,
 };
 
 /// Items the macros expand to; not part of the API.

@@ -182,12 +182,14 @@ fn inspect_refuses_each_fixture_with_one_line() {
     let b = built();
     let mut paths: Vec<std::path::PathBuf> = BROKEN.iter().map(|n| b.broken(n)).collect();
     paths.push(b.rust("hotslot-fixture-layout-mismatch"));
+    paths.push(b.c("data_descriptor"));
+    paths.push(b.c("data_get_version"));
     paths.push(b.root.join("Cargo.toml"));
     paths.push(b.root.join("no-such-library.so"));
     let mut messages = std::collections::HashSet::new();
     for p in &paths {
         let (status, stdout, stderr) = hotslot(&["inspect", p.to_str().unwrap()]);
-        assert_eq!(status.code(), Some(1), "{}: {stderr}", p.display());
+        assert_eq!(status.code(), Some(3), "refused: {}: {stderr}", p.display());
         assert!(stdout.is_empty(), "{}: {stdout}", p.display());
         assert_eq!(stderr.lines().count(), 1, "{}: {stderr}", p.display());
         assert!(stderr.starts_with("hotslot: "), "{stderr}");
@@ -199,4 +201,81 @@ fn inspect_refuses_each_fixture_with_one_line() {
         paths.len(),
         "two fixtures share a message: {messages:#?}"
     );
+}
+
+#[test]
+fn an_export_that_is_a_variable_is_refused_before_it_is_called() {
+    let b = built();
+    load(&b.c("data_exports")).expect("the same plugin with functions loads");
+    for (fixture, symbol, found, expected) in [
+        (
+            "data_descriptor",
+            "hotslot_plugin",
+            "a data symbol",
+            "a function returning `const HsPluginDescriptor *`",
+        ),
+        (
+            "data_get_version",
+            "get_version",
+            "a data symbol",
+            "a function returning `int`",
+        ),
+    ] {
+        let path = b.c(fixture);
+        let e = load(&path).unwrap_err();
+        assert!(
+            matches!(&e, LoadError::NotAFunction { symbol: s, found: f, .. } if *s == symbol && *f == found),
+            "{e}"
+        );
+        let message = format!(
+            "`{symbol}` in `{}` is {found}; it must be {expected}",
+            path.display()
+        );
+        assert_eq!(e.to_string(), message);
+        let (status, out, err) = hotslot(&["inspect", path.to_str().unwrap()]);
+        assert_eq!(status.code(), Some(3), "{err}");
+        assert_eq!(out, "");
+        assert_eq!(err, format!("hotslot: {message}\n"));
+    }
+}
+
+#[test]
+fn a_library_for_another_machine_says_which_and_which_this_host_is() {
+    let b = built();
+    let dir = hotslot_tests::tempdir();
+    // The same library, its header claiming another machine, class or byte
+    // order: what a build for another target looks like before it is
+    // mapped.
+    let good = std::fs::read(b.c("math_ops")).unwrap();
+    let variant = |edit: &dyn Fn(&mut Vec<u8>), name: &str| {
+        let mut bytes = good.clone();
+        edit(&mut bytes);
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let aarch64 = variant(
+        &|b| b[18..20].copy_from_slice(&183u16.to_le_bytes()),
+        "arm.so",
+    );
+    let riscv = variant(
+        &|b| b[18..20].copy_from_slice(&243u16.to_le_bytes()),
+        "rv.so",
+    );
+    let big = variant(&|b| b[5] = 2, "big.so");
+    for (path, found) in [
+        (aarch64, "aarch64"),
+        (riscv, "riscv64"),
+        (big, "machine 15872 (64-bit) (big-endian)"),
+    ] {
+        let e = load(&path).unwrap_err();
+        assert!(matches!(e, LoadError::Architecture { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "`{}` is built for {found}; this host is x86_64",
+                path.display()
+            )
+        );
+    }
 }

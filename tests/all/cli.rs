@@ -132,15 +132,20 @@ fn run_reports_bad_programs_and_bindings_on_one_line() {
         "--bind",
         &format!("0={math}#math_add_f64"),
     ]);
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(status.code(), Some(3), "a refused binding");
     assert_eq!(
         err,
         "hotslot: slot 0: signature mismatch for `math_add_f64`: expected (i32, i32) -> i32, found (f64, f64) -> f64\n"
     );
 
-    let (status, _, err) = hotslot(&["run", &example("math.hsasm")]);
-    assert_eq!(status.code(), Some(1));
-    assert_eq!(err, "hotslot: pc 2 (`CALL_NATIVE 0`): slot 0 is unbound\n");
+    // An unbound import is refused before the program starts.
+    let (status, out, err) = hotslot(&["run", &example("math.hsasm")]);
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "hotslot: slot 0 (`math_add`) is not bound: add --bind 0=LIB or --lib LIB\n"
+    );
 }
 
 #[test]

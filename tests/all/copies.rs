@@ -169,7 +169,7 @@ fn a_copy_directory_others_can_write_to_is_refused() {
         "--copy-dir",
         open.to_str().unwrap(),
     ]);
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(status.code(), Some(3));
     assert_eq!(out, "");
     assert_eq!(
         err,

@@ -6,6 +6,7 @@ mod cli;
 mod copies;
 mod faults;
 mod live;
+mod mistakes;
 mod observers;
 mod programs;
 mod release;

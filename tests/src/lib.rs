@@ -158,6 +158,17 @@ fn build() -> Built {
     built.build_c("c-shim/string_ops.c", &built.c("string_ops_c"), &[]);
     built.build_c("c-shim/counter.c", &built.c("counter_c"), &[]);
     built.build_c("tests/fixtures/c/broken.c", &built.c("broken_none"), &[]);
+    built.build_c(
+        "tests/fixtures/c/data_exports.c",
+        &built.c("data_exports"),
+        &[],
+    );
+    for (name, define) in [
+        ("data_descriptor", "DATA_DESCRIPTOR"),
+        ("data_get_version", "DATA_GET_VERSION"),
+    ] {
+        built.build_c("tests/fixtures/c/data_exports.c", &built.c(name), &[define]);
+    }
     for name in BROKEN {
         built.build_c(
             "tests/fixtures/c/broken.c",

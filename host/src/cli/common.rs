@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hotslot::plugin::{CopyPlace, TrustPolicy, parse_sha256};
-use hotslot::vm::{Program, VerifiedProgram, assemble, decode, verify};
+use hotslot::vm::{MAX_SLOT, Program, VerifiedProgram, assemble, decode, verify};
 use hotslot::{ReloadOptions, SlotTable, TableOptions};
 
 /// Reads a program: `.hsbc` bytes (by their magic) or `.hsasm` text.
@@ -27,7 +27,12 @@ pub fn load_program(path: &Path) -> Result<Arc<VerifiedProgram>, String> {
         .map_err(|e| format!("`{}` does not verify: {e}", path.display()))
 }
 
-/// `SLOT=PATH[#SYMBOL][@SHA256]`
+/// `SLOT=PATH[#SYMBOL][@SHA256]`.
+///
+/// The path is everything after `=` when a file exists there (so a path
+/// may hold `#` and `@`); otherwise a trailing `@` and 64 hex digits is the
+/// pinned hash, and then a trailing `#` and an identifier is the function.
+/// `--symbol SLOT=NAME` and `--sha256 SLOT=HEX` say the same for any path.
 #[derive(Clone, Debug)]
 pub struct BindSpec {
     pub slot: u32,
@@ -43,32 +48,69 @@ impl std::str::FromStr for BindSpec {
         let (slot, rest) = s
             .split_once('=')
             .ok_or_else(|| format!("`{s}`: expected SLOT=PATH[#SYMBOL][@SHA256]"))?;
-        let slot = slot
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}`: `{slot}` is not a slot number"))?;
-        let (rest, sha256) = match rest.rsplit_once('@') {
-            Some((r, h)) => (
-                r,
-                Some(
-                    parse_sha256(h)
-                        .ok_or_else(|| format!("`{h}` is not a SHA-256 (64 hex digits)"))?,
-                ),
-            ),
-            None => (rest, None),
+        let slot = parse_slot(slot).map_err(|e| format!("`{s}`: {e}"))?;
+        if rest.is_empty() {
+            return Err(format!("`{s}`: the library path is empty"));
+        }
+        let mut spec = BindSpec {
+            slot,
+            path: rest.into(),
+            symbol: None,
+            sha256: None,
         };
-        let (path, symbol) = match rest.rsplit_once('#') {
-            Some((p, sym)) => (p, Some(sym.to_owned())),
-            None => (rest, None),
-        };
+        if Path::new(rest).is_file() {
+            return Ok(spec);
+        }
+        let mut path = rest;
+        if let Some((p, h)) = path.rsplit_once('@')
+            && let Some(hash) = parse_sha256(h)
+        {
+            spec.sha256 = Some(hash);
+            path = p;
+        }
+        if let Some((p, sym)) = path.rsplit_once('#')
+            && hotslot::plugin::is_identifier(sym)
+        {
+            spec.symbol = Some(sym.to_owned());
+            path = p;
+        }
         if path.is_empty() {
             return Err(format!("`{s}`: the library path is empty"));
         }
-        Ok(BindSpec {
-            slot,
-            path: path.into(),
-            symbol,
-            sha256,
+        spec.path = path.into();
+        Ok(spec)
+    }
+}
+
+/// A slot number as the command line takes it: at most `MAX_SLOT`.
+fn parse_slot(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let slot: u64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a slot number"))?;
+    u32::try_from(slot)
+        .ok()
+        .filter(|s| *s <= MAX_SLOT)
+        .ok_or_else(|| format!("slot {slot} is larger than {MAX_SLOT}, the largest slot number"))
+}
+
+/// `SLOT=VALUE`, for `--symbol` and `--sha256`.
+#[derive(Clone, Debug)]
+pub struct SlotSetting {
+    pub slot: u32,
+    pub value: String,
+}
+
+impl std::str::FromStr for SlotSetting {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SlotSetting, String> {
+        let (slot, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected SLOT=VALUE"))?;
+        Ok(SlotSetting {
+            slot: parse_slot(slot).map_err(|e| format!("`{s}`: {e}"))?,
+            value: value.to_owned(),
         })
     }
 }
@@ -104,28 +146,117 @@ impl LoadArgs {
     }
 }
 
-/// Applies `--bind` specs to `table`: one transaction per library.
-pub fn bind_all(table: &SlotTable, binds: &[BindSpec]) -> Result<(), String> {
-    let mut done: Vec<&Path> = Vec::new();
-    for path in binds.iter().map(|b| b.path.as_path()) {
-        if done.contains(&path) {
-            continue;
-        }
-        done.push(path);
-        let group: Vec<&BindSpec> = binds.iter().filter(|b| b.path == path).collect();
-        let slots: Vec<(u32, Option<&str>)> = group
+/// How the slots of a program are bound: every command that binds them
+/// takes these.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Bindings {
+    /// Binds a slot: SLOT=LIB, then `#SYMBOL` when the function's name is not the import's, then `@SHA256` to pin the build.
+    #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
+    pub binds: Vec<BindSpec>,
+    /// Binds every import whose name LIB exports (and keeps doing so at each reload).
+    #[arg(long = "lib", value_name = "LIB")]
+    pub libs: Vec<PathBuf>,
+    /// The function slot SLOT binds: for a --bind whose path holds `#`.
+    #[arg(long = "symbol", value_name = "SLOT=NAME")]
+    pub symbols: Vec<SlotSetting>,
+    /// The SHA-256 the library of slot SLOT must have: for a --bind whose path holds `@`.
+    #[arg(long = "sha256", value_name = "SLOT=HEX")]
+    pub hashes: Vec<SlotSetting>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// A program import that nothing binds, found before the program runs.
+#[derive(Debug, thiserror::Error)]
+#[error("slot {slot} (`{name}`) is not bound: add --bind {slot}=LIB or --lib LIB")]
+pub struct Unbound {
+    pub slot: u32,
+    pub name: String,
+}
+
+impl Bindings {
+    /// The `--bind` specs with `--symbol` and `--sha256` applied.
+    fn specs(&self) -> Result<Vec<BindSpec>, String> {
+        let mut specs = self.binds.clone();
+        for (setting, what) in self
+            .symbols
             .iter()
-            .map(|b| (b.slot, b.symbol.as_deref()))
-            .collect();
-        let options = ReloadOptions {
-            sha256: group.iter().find_map(|b| b.sha256),
-            ..ReloadOptions::default()
-        };
-        table
-            .bind_many(path, &slots, &options)
-            .map_err(|e| hotslot::chain(&e))?;
+            .map(|s| (s, "--symbol"))
+            .chain(self.hashes.iter().map(|s| (s, "--sha256")))
+        {
+            let spec = specs
+                .iter_mut()
+                .find(|b| b.slot == setting.slot)
+                .ok_or_else(|| {
+                    format!(
+                        "{what} {}={}: no --bind {} to apply it to",
+                        setting.slot, setting.value, setting.slot
+                    )
+                })?;
+            if what == "--symbol" {
+                spec.symbol = Some(setting.value.clone());
+            } else {
+                spec.sha256 = Some(parse_sha256(&setting.value).ok_or_else(|| {
+                    format!(
+                        "--sha256 {}: `{}` is not 64 hex digits",
+                        setting.slot, setting.value
+                    )
+                })?);
+            }
+        }
+        Ok(specs)
     }
-    Ok(())
+
+    /// Binds everything asked for to `table`: the `--bind`s, one
+    /// transaction per library, then each `--lib`.
+    pub fn apply(&self, table: &SlotTable) -> Result<(), Box<dyn std::error::Error>> {
+        let specs = self.specs()?;
+        let mut done: Vec<&Path> = Vec::new();
+        for path in specs.iter().map(|b| b.path.as_path()) {
+            if done.contains(&path) {
+                continue;
+            }
+            done.push(path);
+            let group: Vec<&BindSpec> = specs.iter().filter(|b| b.path == path).collect();
+            let slots: Vec<(u32, Option<&str>)> = group
+                .iter()
+                .map(|b| (b.slot, b.symbol.as_deref()))
+                .collect();
+            let options = ReloadOptions {
+                sha256: group.iter().find_map(|b| b.sha256),
+                ..ReloadOptions::default()
+            };
+            table.bind_many(path, &slots, &options)?;
+        }
+        for lib in &self.libs {
+            table.bind_library(lib, &ReloadOptions::default())?;
+        }
+        Ok(())
+    }
+
+    /// Binds everything asked for, then checks that every import of
+    /// `program` is served: a program that would stop at its first call of
+    /// an unbound slot is refused before it starts.
+    pub fn apply_all(
+        &self,
+        table: &SlotTable,
+        program: &Program,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        self.apply(table)?;
+        let bound: Vec<u32> = table
+            .slots()
+            .into_iter()
+            .filter(|s| s.bound.is_some())
+            .map(|s| s.import.slot)
+            .collect();
+        if let Some(i) = program.imports.iter().find(|i| !bound.contains(&i.slot)) {
+            return Err(Box::new(Unbound {
+                slot: i.slot,
+                name: i.name.clone(),
+            }));
+        }
+        Ok(())
+    }
 }
 
 /// Makes C's `stdout` line-buffered, so that what C plugins print and what

@@ -62,12 +62,28 @@ pub fn run(_: Args) -> CmdResult {
 
     step("3. Change math_add's signature to (i64, i64) -> i64: the reload must be refused");
     let multiplied = std::fs::read_to_string(&src)?;
+    // The function and its declaration change together (the shim refuses
+    // to compile one without the other); the host refuses the build.
     edit(
         &src,
-        &[(
-            "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
-            "HS_FUNCTION(i64, math_add, (i64, i64), 1, 2, 0)",
-        )],
+        &[
+            (
+                "#include <stdio.h>",
+                "#include <stdint.h>\n#include <stdio.h>",
+            ),
+            (
+                "EXPORT int math_add(int a, int b) {",
+                "EXPORT int64_t math_add(int64_t a, int64_t b) {",
+            ),
+            (
+                "printf(\"[NATIVE] math_add(%d, %d) called\\n\", a, b);",
+                "printf(\"[NATIVE] math_add(%lld, %lld) called\\n\", (long long)a, (long long)b);",
+            ),
+            (
+                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
+                "HS_FUNCTION(i64, math_add, (i64, i64), 1, 2, 0)",
+            ),
+        ],
     )?;
     build(&cc, &src, &lib, dir.path())?;
     refused(&table, &lib)?;

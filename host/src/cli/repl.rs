@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use hotslot::plugin::{hex, retained_libraries};
-use hotslot::snapshot::Snapshot;
+use hotslot::snapshot::{Snapshot, SnapshotError};
 use hotslot::vm::{VerifiedProgram, Vm, assemble, disassemble, verify};
 use hotslot::{ReloadOptions, SlotReader, SlotTable, WatchOptions, Watcher};
 
 use super::CmdResult;
-use super::common::{BindSpec, LoadArgs, bind_all, load_program};
+use super::common::{Bindings, LoadArgs, load_program};
 
 /// The seed's program, run when no program is given.
 pub const SEED_PROGRAM: &str = include_str!("../../examples/math.hsasm");
@@ -20,14 +20,11 @@ pub const SEED_PROGRAM: &str = include_str!("../../examples/math.hsasm");
 pub struct Args {
     /// The program (default: the seed's `PUSH 10, PUSH 5, CALL_NATIVE 0, PRINT, HALT`).
     program: Option<PathBuf>,
-    /// Binds a slot at start: SLOT=LIBRARY[#SYMBOL][@SHA256].
-    #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
-    binds: Vec<BindSpec>,
+    #[command(flatten)]
+    bindings: Bindings,
     /// Reload a bound library as soon as its file changes (after a rebuild).
     #[arg(long)]
     watch: bool,
-    #[command(flatten)]
-    load: LoadArgs,
 }
 
 struct Repl {
@@ -52,13 +49,13 @@ pub fn run(args: Args) -> CmdResult {
             (Arc::new(p), "the seed's program".to_owned())
         }
     };
-    let table = args.load.table()?;
+    let table = args.bindings.load.table()?;
     table.declare_program(program.program())?;
     table.on_event(|e| println!("[EVENT] {e}"));
     let vm = table.vm(Arc::clone(&program))?;
     println!("[INFO] Initialized VM with {program_name}");
-    if let Err(e) = bind_all(&table, &args.binds) {
-        println!("[ERROR] {e}");
+    if let Err(e) = args.bindings.apply(&table) {
+        println!("[ERROR] {}", hotslot::chain(&*e));
     }
     let watcher = if args.watch {
         println!(
@@ -69,12 +66,12 @@ pub fn run(args: Args) -> CmdResult {
         None
     };
     let mut repl = Repl {
-        load: args.load.clone(),
+        load: args.bindings.load.clone(),
         watch: args.watch,
         watcher,
-        last_library: args.binds.first().map(|b| b.path.clone()),
+        last_library: args.bindings.binds.first().map(|b| b.path.clone()),
         last_function: None,
-        last_slot: args.binds.first().map_or(0, |b| b.slot),
+        last_slot: args.bindings.binds.first().map_or(0, |b| b.slot),
         table,
         program,
         program_name,
@@ -204,10 +201,27 @@ impl Repl {
             println!("[VM] Reloading slot {slot} (now {b})");
         }
         let symbol = (!function.is_empty()).then_some(function.as_str());
-        match self
+        // The slot already serves this function of this library: a reload
+        // (of every slot bound to it). Otherwise a bind.
+        let reload = self
             .table
-            .bind_many(&library, &[(slot, symbol)], &ReloadOptions::default())
-        {
+            .slots()
+            .into_iter()
+            .find(|s| s.import.slot == slot)
+            .and_then(|s| {
+                let b = s.bound?;
+                let same_library = std::path::absolute(&library).ok()? == b.library;
+                let same_function = b.function == symbol.unwrap_or(&s.import.name);
+                Some(same_library && same_function)
+            })
+            .unwrap_or(false);
+        let result = if reload {
+            self.table.reload(&library)
+        } else {
+            self.table
+                .bind_many(&library, &[(slot, symbol)], &ReloadOptions::default())
+        };
+        match result {
             Ok(report) => {
                 for s in &report.swaps {
                     println!("[VM] Loaded {s} from {}", library.display());
@@ -277,7 +291,10 @@ impl Repl {
         let path = PathBuf::from(ask(input, "Snapshot file", "hotslot-snapshot.json")?);
         let restored = Snapshot::load(&path).and_then(|s| {
             let options = self.load.table_options();
-            s.restore(options)
+            s.restore(options).map_err(|e| SnapshotError::InFile {
+                path: path.clone(),
+                source: Box::new(e),
+            })
         });
         match restored {
             Ok((table, vm)) => {
@@ -393,14 +410,28 @@ impl Repl {
     }
 }
 
-/// Prints `text`, reads a line; `None` at end of input.
+/// Prints `text`, reads a line; `None` at end of input. A line that is not
+/// UTF-8 text is reported and asked for again.
 fn prompt(input: &mut impl BufRead, text: &str) -> Option<String> {
-    print!("{text}");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    match input.read_line(&mut line) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+    loop {
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+        let mut line = Vec::new();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                println!("[ERROR] cannot read the input: {e}");
+                return None;
+            }
+        }
+        match String::from_utf8(line) {
+            Ok(line) => return Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+            Err(e) => println!(
+                "[ERROR] the input is not UTF-8 text (byte {} is not); type it again",
+                e.utf8_error().valid_up_to()
+            ),
+        }
     }
 }
 

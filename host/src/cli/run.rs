@@ -6,28 +6,25 @@ use std::process::ExitCode;
 use hotslot::WatchOptions;
 
 use super::CmdResult;
-use super::common::{BindSpec, LoadArgs, bind_all, load_program};
+use super::common::{Bindings, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The program: `.hsasm` text or `.hsbc` bytecode.
     program: PathBuf,
-    /// Binds a slot: SLOT=LIBRARY[#SYMBOL][@SHA256]; the symbol defaults to the import's name.
-    #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
-    binds: Vec<BindSpec>,
+    #[command(flatten)]
+    bindings: Bindings,
     /// Keep running: reload a bound library when its file changes, and run
     /// the program again after each reload (until interrupted).
     #[arg(long)]
     watch: bool,
-    #[command(flatten)]
-    load: LoadArgs,
 }
 
 pub fn run(args: Args) -> CmdResult {
     let program = load_program(&args.program)?;
-    let table = args.load.table()?;
+    let table = args.bindings.load.table()?;
     table.declare_program(program.program())?;
-    bind_all(&table, &args.binds)?;
+    args.bindings.apply_all(&table, program.program())?;
     let mut vm = table.vm(program)?;
     if !args.watch {
         vm.run()?;

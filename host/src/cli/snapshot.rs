@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hotslot::snapshot::Snapshot;
+use hotslot::snapshot::{Snapshot, SnapshotError};
 use hotslot::vm::Status;
 
 use super::CmdResult;
-use super::common::{BindSpec, LoadArgs, bind_all, load_program};
+use super::common::{Bindings, LoadArgs, load_program};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -21,17 +21,14 @@ pub enum Command {
 pub struct SaveArgs {
     /// The program.
     program: PathBuf,
-    /// Binds a slot: SLOT=LIBRARY[#SYMBOL][@SHA256].
-    #[arg(long = "bind", value_name = "SLOT=LIB[#SYMBOL][@SHA256]")]
-    binds: Vec<BindSpec>,
+    #[command(flatten)]
+    bindings: Bindings,
     /// Pause after this many backward jumps and calls (default: save before running).
     #[arg(long)]
     steps: Option<u64>,
     /// The snapshot file to write.
     #[arg(short, long)]
     output: PathBuf,
-    #[command(flatten)]
-    load: LoadArgs,
 }
 
 #[derive(clap::Args)]
@@ -57,9 +54,9 @@ pub fn run(cmd: Command) -> CmdResult {
 
 fn save(args: SaveArgs) -> CmdResult {
     let program = load_program(&args.program)?;
-    let table = args.load.table()?;
+    let table = args.bindings.load.table()?;
     table.declare_program(program.program())?;
-    bind_all(&table, &args.binds)?;
+    args.bindings.apply_all(&table, program.program())?;
     let mut vm = table.vm(program)?;
     if let Some(steps) = args.steps {
         vm.resume(Some(steps))?;
@@ -78,7 +75,13 @@ fn save(args: SaveArgs) -> CmdResult {
 
 fn restore(args: RestoreArgs) -> CmdResult {
     let snapshot = Snapshot::load(&args.snapshot)?;
-    let (_table, mut vm) = snapshot.restore(args.load.table_options())?;
+    let (_table, mut vm) =
+        snapshot
+            .restore(args.load.table_options())
+            .map_err(|e| SnapshotError::InFile {
+                path: args.snapshot.clone(),
+                source: Box::new(e),
+            })?;
     let status = vm.resume(args.steps)?;
     if status == Status::Paused
         && let Some(out) = &args.output

@@ -5,11 +5,16 @@
 //! and touching them kills the process with SIGBUS inside `dlopen`. Checking
 //! that every table and segment the headers name lies inside the file turns
 //! that into an error.
+//!
+//! Two more facts are read here, because the dynamic loader reports them
+//! badly or not at all: which machine a library was built for (glibc says
+//! "No such file or directory" for a library of another architecture that
+//! exists), and whether the exports the host calls are functions (calling a
+//! variable's address would jump into data).
 
-use object::Endianness;
-use object::FileKind;
-use object::elf::{FileHeader32, FileHeader64, PT_DYNAMIC, PT_LOAD};
-use object::read::elf::{FileHeader, ProgramHeader};
+use object::elf::{FileHeader32, FileHeader64, PF_X, PT_DYNAMIC, PT_LOAD};
+use object::read::elf::{ElfFile, FileHeader, ProgramHeader};
+use object::{Endianness, FileKind, Object, ObjectSegment, ObjectSymbol, SymbolKind};
 
 /// Whether an ELF file of `len` bytes, whose first bytes (at least its
 /// headers, which linkers put at the start) are `head`, holds every part its
@@ -79,6 +84,147 @@ fn table_end(what: &str, offset: u64, count: u16, size: u16) -> Result<u64, Stri
         .ok_or_else(|| {
             format!("the {what} table's range overflows (offset {offset}, {count} entries of {size} bytes)")
         })
+}
+
+/// A machine, as an ELF header names it: its `e_machine`, class (32 or 64
+/// bits) and byte order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Machine {
+    machine: u16,
+    bits: u8,
+    little_endian: bool,
+}
+
+impl Machine {
+    /// The machine this host runs on, when it is one ELF names.
+    pub(crate) fn host() -> Option<Machine> {
+        use object::elf::*;
+        let machine = match std::env::consts::ARCH {
+            "x86_64" => EM_X86_64,
+            "x86" => EM_386,
+            "aarch64" => EM_AARCH64,
+            "arm" => EM_ARM,
+            "riscv64" | "riscv32" => EM_RISCV,
+            "powerpc64" => EM_PPC64,
+            "powerpc" => EM_PPC,
+            "s390x" => EM_S390,
+            "loongarch64" => EM_LOONGARCH,
+            "mips" | "mips64" => EM_MIPS,
+            _ => return None,
+        };
+        Some(Machine {
+            machine,
+            bits: if cfg!(target_pointer_width = "64") {
+                64
+            } else {
+                32
+            },
+            little_endian: cfg!(target_endian = "little"),
+        })
+    }
+
+    /// The machine an ELF file was built for, or `None` for a file that is
+    /// not ELF.
+    pub(crate) fn of(head: &[u8]) -> Option<Machine> {
+        if head.len() < 20 || !head.starts_with(b"\x7fELF") {
+            return None;
+        }
+        let little_endian = head[5] != 2;
+        let bytes = [head[18], head[19]];
+        Some(Machine {
+            machine: if little_endian {
+                u16::from_le_bytes(bytes)
+            } else {
+                u16::from_be_bytes(bytes)
+            },
+            bits: if head[4] == 1 { 32 } else { 64 },
+            little_endian,
+        })
+    }
+}
+
+impl std::fmt::Display for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use object::elf::*;
+        let name = match (self.machine, self.bits) {
+            (EM_X86_64, 64) => "x86_64".into(),
+            (EM_X86_64, _) => "x32".into(),
+            (EM_386, _) => "x86".into(),
+            (EM_AARCH64, _) => "aarch64".into(),
+            (EM_ARM, _) => "arm".into(),
+            (EM_RISCV, 64) => "riscv64".into(),
+            (EM_RISCV, _) => "riscv32".into(),
+            (EM_PPC64, _) => "powerpc64".into(),
+            (EM_PPC, _) => "powerpc".into(),
+            (EM_S390, _) => "s390x".into(),
+            (EM_LOONGARCH, _) => "loongarch64".into(),
+            (EM_MIPS, 64) => "mips64".into(),
+            (EM_MIPS, _) => "mips".into(),
+            (m, bits) => format!("machine {m} ({bits}-bit)"),
+        };
+        let host_order = Machine::host().is_none_or(|h| h.little_endian == self.little_endian);
+        match (self.little_endian, host_order) {
+            (_, true) => f.write_str(&name),
+            (true, false) => write!(f, "{name} (little-endian)"),
+            (false, false) => write!(f, "{name} (big-endian)"),
+        }
+    }
+}
+
+/// Checks an ELF library was built for this host's machine, class and
+/// byte order; returns what it was built for, and what the host is, when
+/// not. Files that are not ELF pass.
+pub(crate) fn check_machine(head: &[u8]) -> Result<(), (Machine, Machine)> {
+    match (Machine::of(head), Machine::host()) {
+        (Some(found), Some(host)) if found != host => Err((found, host)),
+        _ => Ok(()),
+    }
+}
+
+/// What an export the host calls is, when it is not a function in the
+/// library's code: `a data symbol`, `a thread-local symbol`, or `an address
+/// outside the library's code`. `Ok` for a function, and for a name the
+/// dynamic symbol table does not have (the loader's lookup then says so).
+pub(crate) fn check_function(bytes: &[u8], name: &str) -> Result<(), &'static str> {
+    match FileKind::parse(bytes) {
+        Ok(FileKind::Elf64) => check_function_in::<FileHeader64<Endianness>>(bytes, name),
+        Ok(FileKind::Elf32) => check_function_in::<FileHeader32<Endianness>>(bytes, name),
+        _ => Ok(()),
+    }
+}
+
+fn check_function_in<Elf: FileHeader<Endian = Endianness>>(
+    bytes: &[u8],
+    name: &str,
+) -> Result<(), &'static str> {
+    let Ok(file) = ElfFile::<Elf>::parse(bytes) else {
+        // Structure problems are `check`'s to report.
+        return Ok(());
+    };
+    let Some(symbol) = file
+        .dynamic_symbols()
+        .find(|s| s.is_definition() && s.name() == Ok(name))
+    else {
+        return Ok(());
+    };
+    match symbol.kind() {
+        SymbolKind::Data => return Err("a data symbol"),
+        SymbolKind::Tls => return Err("a thread-local symbol"),
+        _ => {}
+    }
+    let address = symbol.address();
+    let in_code = file.segments().any(|segment| {
+        let executable = match segment.flags() {
+            object::SegmentFlags::Elf { p_flags } => p_flags & PF_X != 0,
+            _ => false,
+        };
+        executable && address >= segment.address() && address - segment.address() < segment.size()
+    });
+    if in_code {
+        Ok(())
+    } else {
+        Err("an address outside the library's code")
+    }
 }
 
 #[cfg(test)]

@@ -129,6 +129,13 @@ impl Library {
             }
             let _ = sha256.set(found);
         }
+        // Built for this machine? The dynamic loader would answer "no such
+        // file" for one that exists.
+        super::elf::check_machine(&bytes).map_err(|(found, host)| LoadError::Architecture {
+            path: source.clone(),
+            found: found.to_string(),
+            host: host.to_string(),
+        })?;
         // The dynamic loader maps what the headers say; check they fit the
         // file before it sees them.
         super::elf::check(&bytes, bytes.len() as u64).map_err(|reason| {
@@ -137,6 +144,17 @@ impl Library {
                 reason,
             }
         })?;
+        // The exports are called: each must be a function in the code.
+        for (symbol, expected) in EXPORTS {
+            super::elf::check_function(&bytes, symbol).map_err(|found| {
+                LoadError::NotAFunction {
+                    path: source.clone(),
+                    symbol,
+                    found,
+                    expected,
+                }
+            })?;
+        }
         drop(bytes);
         let (copy, (lib, base)) = match open_copy(copy) {
             Ok(opened) => opened,
@@ -326,6 +344,19 @@ fn moved(copy: &PrivateCopy, place: &CopyPlace) -> Result<PrivateCopy, CopyError
     })?;
     PrivateCopy::create(&mut reader, "moved", place).map_err(CopyError::Load)
 }
+
+/// The exports the host calls, with what each must be.
+const EXPORTS: [(&str, &str); 3] = [
+    (
+        HS_DESCRIPTOR_SYMBOL,
+        "a function returning `const HsPluginDescriptor *`",
+    ),
+    (HS_GET_VERSION_SYMBOL, "a function returning `int`"),
+    (
+        HS_RUST_LAYOUT_SYMBOL,
+        "a function returning `const HsRustLayout *`",
+    ),
+];
 
 /// What loads a build again: see [`Library::origin`].
 #[derive(Clone, Debug)]

@@ -24,7 +24,7 @@ use super::report::{
 };
 use crate::error::{LinkError, SlotError};
 use crate::plugin::{CopyPlace, Library, LinkedPlugin, LoadOptions, Origin, TrustPolicy};
-use crate::vm::{Import, Program, VerifiedProgram, Vm, VmOptions};
+use crate::vm::{Import, MAX_SLOT, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
 #[derive(Clone, Debug, Default)]
@@ -64,6 +64,9 @@ pub(super) struct LibState {
     /// The build before the current one, for a rollback.
     pub(super) previous: Option<Previous>,
     pub(super) pin: Option<[u8; 32]>,
+    /// Bound as a whole ([`SlotTable::bind_library`]): it stays bound with
+    /// no slot, and serves every declared import it exports.
+    pub(super) whole: bool,
 }
 
 pub(super) struct Previous {
@@ -78,6 +81,17 @@ pub(super) struct Writer {
     pub(super) decls: BTreeMap<u32, Import>,
     pub(super) slots: BTreeMap<u32, Bound>,
     pub(super) libraries: HashMap<PathBuf, LibState>,
+}
+
+/// Which slots a transaction binds, besides those already bound to the
+/// library.
+#[derive(Clone, Copy)]
+pub(super) enum Assign<'a> {
+    /// These slots, each to the function named (by default its import's).
+    Slots(&'a [(u32, Option<&'a str>)]),
+    /// Every unbound declared import the library exports, now and at each
+    /// later reload.
+    Exported,
 }
 
 /// Where a transaction's build comes from.
@@ -151,6 +165,12 @@ impl SlotTable {
     /// Declares a slot. Declaring it again with the same import is allowed;
     /// with another, it is an error.
     pub fn declare(&self, import: &Import) -> Result<(), LinkError> {
+        if import.slot > MAX_SLOT {
+            return Err(LinkError::SlotTooLarge {
+                slot: import.slot,
+                max: MAX_SLOT,
+            });
+        }
         let mut w = self.inner.writer();
         match w.decls.get(&import.slot) {
             Some(existing) if existing == import => return Ok(()),
@@ -205,7 +225,27 @@ impl SlotTable {
         options: &ReloadOptions,
     ) -> Result<ReloadReport, SlotError> {
         let path = path.as_ref();
-        let result = self.inner.transact(path, slots, options, Source::File);
+        let result = self
+            .inner
+            .transact(path, Assign::Slots(slots), options, Source::File);
+        self.inner.notify(ReloadKind::Bind, path, &result);
+        result
+    }
+
+    /// Binds the library at `path` as a whole: every declared slot that is
+    /// not bound yet and whose import's name the library exports is bound
+    /// to that function, in one transaction; and so is, at each later
+    /// reload, any such slot declared meanwhile. The library stays bound
+    /// even while no slot uses it (typed handles find functions in it).
+    pub fn bind_library(
+        &self,
+        path: impl AsRef<Path>,
+        options: &ReloadOptions,
+    ) -> Result<ReloadReport, SlotError> {
+        let path = path.as_ref();
+        let result = self
+            .inner
+            .transact(path, Assign::Exported, options, Source::File);
         self.inner.notify(ReloadKind::Bind, path, &result);
         result
     }
@@ -220,9 +260,12 @@ impl SlotTable {
         slots: &[(u32, Option<&str>)],
         options: &ReloadOptions,
     ) -> Result<ReloadReport, SlotError> {
-        let result =
-            self.inner
-                .transact(Path::new("linked"), slots, options, Source::Linked(*plugin));
+        let result = self.inner.transact(
+            Path::new("linked"),
+            Assign::Slots(slots),
+            options,
+            Source::Linked(*plugin),
+        );
         let path = result
             .as_ref()
             .map_or_else(|_| PathBuf::from("linked"), |r| r.library.clone());
@@ -251,7 +294,9 @@ impl SlotTable {
         options: &ReloadOptions,
         kind: ReloadKind,
     ) -> Result<ReloadReport, SlotError> {
-        let result = self.inner.transact(path, &[], options, Source::File);
+        let result = self
+            .inner
+            .transact(path, Assign::Slots(&[]), options, Source::File);
         self.inner.notify(kind, path, &result);
         result
     }
@@ -264,7 +309,9 @@ impl SlotTable {
             allow_downgrade: true,
             ..ReloadOptions::default()
         };
-        let result = self.inner.transact(path, &[], &options, Source::Previous);
+        let result = self
+            .inner
+            .transact(path, Assign::Slots(&[]), &options, Source::Previous);
         self.inner.notify(ReloadKind::Rollback, path, &result);
         result
     }
@@ -432,7 +479,7 @@ impl SlotTable {
 impl Writer {
     pub(super) fn forget_unused_libraries(&mut self) {
         let used: Vec<PathBuf> = self.slots.values().map(|b| b.key.clone()).collect();
-        self.libraries.retain(|k, _| used.contains(k));
+        self.libraries.retain(|k, l| l.whole || used.contains(k));
     }
 
     /// The writer's state as a snapshot for readers.
@@ -496,10 +543,9 @@ impl Inner {
                 Err(e) => Err(crate::error::chain(e)),
             },
         };
-        match &event.outcome {
-            Ok(_) => log::info!("{event}"),
-            Err(_) => log::warn!("{event}"),
-        }
+        // Refusals are the caller's (or an observer's) to report; the log
+        // has them all at one level.
+        log::info!("{event}");
         self.observers.notify(&event);
     }
 }

@@ -17,9 +17,12 @@ use crate::vm::{Value, assemble, verify};
 use crate::{ReloadOptions, SlotError, SlotTable};
 
 /// Declares a linked plugin `ops` whose function `op (i32, i32) -> i32`
-/// computes `$op`, at version `1.$minor.0`.
+/// computes `$op`, at version `1.$minor.0`, with state hooks when given.
 macro_rules! linked_ops {
     ($module:ident, $minor:literal, |$a:ident, $b:ident| $op:expr) => {
+        linked_ops!($module, $minor, |$a, $b| $op, None, None);
+    };
+    ($module:ident, $minor:literal, |$a:ident, $b:ident| $op:expr, $save:expr, $load:expr) => {
         mod $module {
             use super::*;
 
@@ -58,9 +61,9 @@ macro_rules! linked_ops {
                 version: HsVersion::new(1, $minor, 0),
                 functions: FUNCTIONS.as_ptr().cast(),
                 function_count: 1,
-                state_version: 0,
-                save_state: None,
-                load_state: None,
+                state_version: 1,
+                save_state: $save,
+                load_state: $load,
             };
 
             unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
@@ -81,6 +84,39 @@ macro_rules! linked_ops {
 
 linked_ops!(add, 0, |a, b| a.wrapping_add(b));
 linked_ops!(mul, 1, |a, b| a.wrapping_mul(b));
+linked_ops!(
+    huge_state,
+    2,
+    |a, b| a.wrapping_sub(b),
+    Some(save_huge),
+    Some(load_any)
+);
+
+/// A 4-byte buffer passed as 2^40 bytes of state: the host must not read it.
+static FOUR: [u8; 4] = *b"abcd";
+
+unsafe extern "C" fn save_huge(ctx: *mut HsCallCtx) -> HsStatus {
+    // SAFETY: the host passes its context; the view is a broken plugin's
+    // lie, which the host must refuse without reading.
+    unsafe {
+        ((*ctx).return_bytes)(
+            ctx,
+            hotslot_plugin_api::HsBytes {
+                ptr: FOUR.as_ptr(),
+                len: 1 << 40,
+            },
+        )
+    };
+    HsStatus::OK
+}
+
+unsafe extern "C" fn load_any(
+    _: *mut HsCallCtx,
+    _: u32,
+    _: hotslot_plugin_api::HsBytes,
+) -> HsStatus {
+    HsStatus::OK
+}
 
 const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
 
@@ -196,4 +232,26 @@ fn vms_on_several_threads_call_through_rebinds_and_reclaims() {
     assert_eq!(calls.load(Ordering::Relaxed), 2 * ROUNDS as u64);
     assert!(table.wait_released(Duration::from_secs(60)));
     assert!(table.pending_releases().is_empty());
+}
+
+#[test]
+fn a_state_of_absurd_length_is_refused_unread_and_the_new_build_starts_fresh() {
+    let table = SlotTable::new().unwrap();
+    let mut vm = table.vm(program()).unwrap();
+    rebind(&table, &huge_state::PLUGIN_EXPORTS);
+    vm.run().unwrap();
+    assert_eq!(vm.stack(), [Value::I32(-1)]);
+    let report = table
+        .bind_linked(
+            &huge_state::PLUGIN_EXPORTS,
+            &[(0, None)],
+            &ReloadOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        report.state,
+        Some(crate::StateTransfer::SaveFailed {
+            message: "the plugin passed a view of 1099511627776 bytes (the host accepts at most 268435456)".into()
+        })
+    );
 }

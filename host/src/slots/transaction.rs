@@ -12,7 +12,7 @@ use semver::{Comparator, Op as ReqOp, Version, VersionReq};
 
 use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
-use super::table::{Bound, Inner, LibState, Previous, ReloadOptions, Source};
+use super::table::{Assign, Bound, Inner, LibState, Previous, ReloadOptions, Source};
 use crate::error::{LoadError, SlotError};
 use crate::plugin::{FunctionInfo, Library, LoadOptions, Origin};
 use crate::vm::Import;
@@ -24,10 +24,14 @@ impl Inner {
     pub(super) fn transact(
         &self,
         path: &Path,
-        assign: &[(u32, Option<&str>)],
+        assign: Assign<'_>,
         options: &ReloadOptions,
         source: Source,
     ) -> Result<ReloadReport, SlotError> {
+        let (assign, whole_bind) = match assign {
+            Assign::Slots(slots) => (slots, false),
+            Assign::Exported => (&[][..], true),
+        };
         let started = Instant::now();
         let load_error = |source: crate::error::LoadError| SlotError::Load {
             path: path.to_owned(),
@@ -71,12 +75,14 @@ impl Inner {
             let symbol = symbol.map_or_else(|| w.decls[&slot].name.clone(), str::to_owned);
             affected.insert(slot, symbol);
         }
-        if affected.is_empty() {
+        let state = w.libraries.get(&key);
+        // A library bound as a whole serves every import it exports.
+        let whole = whole_bind || state.is_some_and(|s| s.whole);
+        if affected.is_empty() && !whole {
             return Err(SlotError::NotBound { path: key });
         }
 
         // Load.
-        let state = w.libraries.get(&key);
         let pin = options.sha256.or(state.and_then(|s| s.pin));
         // What serves now, when only a change of content should reload.
         let serving = state
@@ -104,6 +110,13 @@ impl Inner {
             }
         };
         let library = Arc::new(library);
+        if whole {
+            for (slot, import) in &w.decls {
+                if !w.slots.contains_key(slot) && library.info().function(&import.name).is_some() {
+                    affected.entry(*slot).or_insert_with(|| import.name.clone());
+                }
+            }
+        }
 
         // Check every affected slot against its import.
         let mut bindings = Vec::with_capacity(affected.len());
@@ -169,6 +182,7 @@ impl Inner {
                 current: library,
                 previous,
                 pin,
+                whole,
             },
         );
         w.forget_unused_libraries();
@@ -316,10 +330,9 @@ fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
     let status = unsafe { (save.save)(CallCtx::as_abi(ctx_ptr)) };
     if status != HsStatus::OK || ctx.fault.is_some() {
         return Some(StateTransfer::SaveFailed {
-            message: if ctx.fault.is_some() {
-                "the plugin passed an invalid state buffer".into()
-            } else {
-                ctx.take_error()
+            message: match ctx.fault {
+                Some(f) => format!("the plugin passed {f}"),
+                None => ctx.take_error(),
             },
         });
     }

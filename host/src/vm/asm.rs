@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
-use super::program::{Const, Function, Import, Instr, Local, Program};
+use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
 use crate::error::{AsmError, AsmErrorKind};
 use crate::plugin::is_identifier;
 use crate::types::{Signature, ValType};
@@ -199,7 +199,19 @@ impl Assembler {
         match name {
             ".import" => {
                 let mut p = Parser::new(args, at);
-                let (slot, slot_at) = p.integer::<u32>("a slot number")?;
+                let (slot, slot_at) = p.integer::<u64>("a slot number")?;
+                let slot = u32::try_from(slot)
+                    .ok()
+                    .filter(|s| *s <= MAX_SLOT)
+                    .ok_or_else(|| {
+                        AsmError::new(
+                            slot_at,
+                            AsmErrorKind::SlotTooLarge {
+                                slot,
+                                max: MAX_SLOT,
+                            },
+                        )
+                    })?;
                 let (fname, name_at) = p.word("the function's name")?;
                 if !is_identifier(&fname) {
                     return Err(AsmError::new(

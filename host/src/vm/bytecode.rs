@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
-use super::program::{Const, Function, Import, Instr, Local, Program};
+use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::types::{Signature, ValType};
 
@@ -216,7 +216,20 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
     let n = r.count()?;
     let mut imports = Vec::with_capacity(n);
     for _ in 0..n {
-        let slot = r.u32()?;
+        let slot_at = r.at;
+        let slot = r.uv()?;
+        let slot = u32::try_from(slot)
+            .ok()
+            .filter(|s| *s <= MAX_SLOT)
+            .ok_or_else(|| {
+                r.error_at(
+                    slot_at,
+                    DecodeErrorKind::SlotTooLarge {
+                        slot,
+                        max: MAX_SLOT,
+                    },
+                )
+            })?;
         let name = r.str()?;
         let signature = r.signature()?;
         let req_at = r.at;

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use hotslot_plugin_api::{HsBytes, HsCallCtx, HsStr};
+use hotslot_plugin_api::{HS_MAX_STATE_LEN, HS_MAX_STR_LEN, HsBytes, HsCallCtx, HsStr};
 
 /// Strings the VM owns: native results, copied in by `return_str`.
 ///
@@ -86,6 +86,25 @@ pub(crate) enum CallbackFault {
     NullView,
     /// A string that is not UTF-8.
     NotUtf8,
+    /// A view longer than the host accepts.
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl std::fmt::Display for CallbackFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallbackFault::NullView => f.write_str("a null pointer with a non-zero length"),
+            CallbackFault::NotUtf8 => f.write_str("a string that is not UTF-8"),
+            CallbackFault::TooLong { len, max } => {
+                write!(f, "a view of {len} bytes (the host accepts at most {max})")
+            }
+        }
+    }
 }
 
 /// The context the host passes to every native call; `abi` is what the
@@ -155,17 +174,22 @@ impl CallCtx {
     }
 }
 
-/// Reads a view a plugin passed to a callback.
+/// Reads a view a plugin passed to a callback, of at most `max` bytes: a
+/// longer one is refused before a byte is read (a broken plugin may pair a
+/// small buffer with an absurd length).
 ///
 /// # Safety
 ///
 /// `ptr` is null or readable for `len` bytes for the duration of the call.
-unsafe fn view<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], CallbackFault> {
+unsafe fn view<'a>(ptr: *const u8, len: usize, max: usize) -> Result<&'a [u8], CallbackFault> {
     if len == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
         return Err(CallbackFault::NullView);
+    }
+    if len > max {
+        return Err(CallbackFault::TooLong { len, max });
     }
     // SAFETY: non-null; the caller guarantees `len` readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
@@ -188,7 +212,7 @@ unsafe extern "C" fn return_str(ctx: *mut HsCallCtx, s: HsStr) {
     let host = unsafe { host(ctx) };
     host.touched = true;
     // SAFETY: the ABI requires the view to be valid for the callback.
-    match unsafe { view(s.ptr, s.len) }.map(std::str::from_utf8) {
+    match unsafe { view(s.ptr, s.len, HS_MAX_STR_LEN) }.map(std::str::from_utf8) {
         Ok(Ok(text)) => host.result = Some(host.heap.alloc(text)),
         Ok(Err(_)) => {
             host.fault.get_or_insert(CallbackFault::NotUtf8);
@@ -206,9 +230,12 @@ unsafe extern "C" fn set_error(ctx: *mut HsCallCtx, message: HsStr) {
     host.has_error = true;
     host.error.clear();
     // SAFETY: the ABI requires the view to be valid for the callback.
-    match unsafe { view(message.ptr, message.len) } {
+    match unsafe { view(message.ptr, message.len, HS_MAX_STR_LEN) } {
         Ok(bytes) => host.error.push_str(&String::from_utf8_lossy(bytes)),
-        Err(_) => host.error.push_str("<the plugin passed a null message>"),
+        Err(f) => {
+            use std::fmt::Write;
+            let _ = write!(host.error, "<the plugin passed a message of {f}>");
+        }
     }
 }
 
@@ -217,7 +244,7 @@ unsafe extern "C" fn return_bytes(ctx: *mut HsCallCtx, state: HsBytes) {
     let host = unsafe { host(ctx) };
     host.touched = true;
     // SAFETY: the ABI requires the view to be valid for the callback.
-    match unsafe { view(state.ptr, state.len) } {
+    match unsafe { view(state.ptr, state.len, HS_MAX_STATE_LEN) } {
         Ok(bytes) => {
             host.bytes.clear();
             host.bytes.extend_from_slice(bytes);

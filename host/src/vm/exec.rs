@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
 
-use super::ctx::{CallCtx, CallbackFault};
+use super::ctx::CallCtx;
 use super::program::Program;
 use super::value::Value;
 use super::verify::{Op, RetKind, VerifiedProgram};
@@ -101,11 +101,20 @@ impl StaticNatives {
 
     /// Serves `slot` with `entry`, a function named `name` of signature `signature`.
     ///
+    /// # Panics
+    ///
+    /// When `slot` is larger than [`MAX_SLOT`](super::MAX_SLOT).
+    ///
     /// # Safety
     ///
     /// `entry` follows the ABI for `signature`: it reads its arguments and
     /// writes its result as those types.
     pub unsafe fn insert(&mut self, slot: u32, name: &str, signature: Signature, entry: HsEntry) {
+        assert!(
+            slot <= super::MAX_SLOT,
+            "slot {slot} is larger than {}",
+            super::MAX_SLOT
+        );
         let i = slot as usize;
         if self.entries.len() <= i {
             self.declared.resize_with(i + 1, || None);
@@ -1045,10 +1054,7 @@ fn finish_call(
         match (c.fault, ret) {
             (Some(f), _) => Err(Fault::BadCallback {
                 slot,
-                problem: match f {
-                    CallbackFault::NullView => "a null pointer with a non-zero length",
-                    CallbackFault::NotUtf8 => "a string that is not UTF-8",
-                },
+                problem: f.to_string(),
             }),
             (None, RetKind::Str) => c.result.map(Some).ok_or(Fault::NoStringResult { slot }),
             // A scalar function that also passed a string or a message:

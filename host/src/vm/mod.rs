@@ -19,7 +19,7 @@ pub use exec::{
     FrameState, FrameView, NativeCalls, Natives, StateError, StaticNatives, Status, Vm, VmOptions,
     VmState,
 };
-pub use program::{Const, Function, Import, Instr, Local, Program};
+pub use program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
 pub use value::Value;
 pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};
 

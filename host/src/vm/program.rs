@@ -38,6 +38,11 @@ impl Program {
     }
 }
 
+/// The largest slot number a program may declare. A slot table keeps one
+/// cell (16 bytes on 64-bit systems) per slot number up to the largest
+/// declared, so the limit bounds what a program can make a table allocate.
+pub const MAX_SLOT: u32 = 65_535;
+
 /// A program's declaration of a native function it calls through a slot:
 /// `.import 0 math_add (i32, i32) -> i32 ^1.0`.
 #[derive(Clone, PartialEq, Eq, Debug)]

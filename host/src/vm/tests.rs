@@ -121,6 +121,49 @@ unsafe extern "C" fn bad_utf8(
     HsStatus::OK
 }
 
+/// A 4-byte buffer passed as 2^40 bytes: the host must not read it.
+static FOUR: [u8; 4] = *b"abcd";
+const HUGE: usize = 1 << 40;
+
+unsafe extern "C" fn huge_str(
+    ctx: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
+    // SAFETY: the VM passes its context; the view is a broken plugin's lie,
+    // which the host must refuse without reading.
+    unsafe {
+        ((*ctx).return_str)(
+            ctx,
+            HsStr {
+                ptr: FOUR.as_ptr(),
+                len: HUGE,
+            },
+        )
+    };
+    HsStatus::OK
+}
+
+unsafe extern "C" fn huge_error(
+    ctx: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
+    // SAFETY: as for `huge_str`.
+    unsafe {
+        ((*ctx).set_error)(
+            ctx,
+            HsStr {
+                ptr: FOUR.as_ptr(),
+                len: HUGE,
+            },
+        )
+    };
+    HsStatus::ERROR
+}
+
 unsafe extern "C" fn no_string(
     _: *mut HsCallCtx,
     _: *const HsValue,
@@ -160,6 +203,18 @@ fn natives() -> StaticNatives {
             Signature::new([], Some(ValType::Str)),
             no_string,
         );
+        n.insert(
+            8,
+            "huge_str",
+            Signature::new([], Some(ValType::Str)),
+            huge_str,
+        );
+        n.insert(
+            9,
+            "huge_error",
+            Signature::new([], Some(ValType::I32)),
+            huge_error,
+        );
     }
     n
 }
@@ -173,6 +228,8 @@ const IMPORTS: &str = "
 .import 5 two_as_bool () -> bool
 .import 6 bad_utf8 () -> str
 .import 7 no_string () -> str
+.import 8 huge_str () -> str
+.import 9 huge_error () -> i32
 ";
 
 fn vm_with(src: &str, options: VmOptions) -> (Vm<StaticNatives>, Out) {
@@ -374,6 +431,18 @@ fn faults_name_pc_and_instruction() {
     let e = run("CALL_NATIVE 7\nHALT").unwrap_err();
     assert!(matches!(e.fault, Fault::NoStringResult { slot: 7 }), "{e}");
 
+    // Lengths past the host's limits are refused before a byte is read.
+    let e = run("CALL_NATIVE 8\nHALT").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pc 0 (`CALL_NATIVE 8`): the function in slot 8 passed a view of 1099511627776 bytes (the host accepts at most 16777216) to the host"
+    );
+    let e = run("CALL_NATIVE 9\nHALT").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pc 0 (`CALL_NATIVE 9`): `huge_error` (slot 9) returned an error: <the plugin passed a message of a view of 1099511627776 bytes (the host accepts at most 16777216)>"
+    );
+
     let e = run("CALL f\nHALT\n.func f () -> void\nCALL f\nRET\n.end").unwrap_err();
     assert!(matches!(e.fault, Fault::CallDepth { max: 32 }), "{e}");
 }
@@ -442,10 +511,10 @@ fn the_final_stack_is_visible() {
 
 #[test]
 fn linking_checks_every_import() {
-    let program = verify(assemble(".import 9 f () -> void\nHALT").unwrap()).unwrap();
+    let program = verify(assemble(".import 19 f () -> void\nHALT").unwrap()).unwrap();
     let e = Vm::new(Arc::new(program), natives()).err().unwrap();
     assert!(
-        matches!(e, crate::error::LinkError::Unserved { slot: 9 }),
+        matches!(e, crate::error::LinkError::Unserved { slot: 19 }),
         "{e}"
     );
     let program = verify(assemble(".import 0 add (i64, i64) -> i64\nHALT").unwrap()).unwrap();

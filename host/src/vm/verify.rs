@@ -12,7 +12,7 @@ use std::sync::Arc;
 use hotslot_plugin_api::{HS_MAX_PARAMS, HsStr};
 
 use super::disasm;
-use super::program::{Const, Instr, Program};
+use super::program::{Const, Instr, MAX_SLOT, Program};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::plugin::is_identifier;
 use crate::types::ValType;
@@ -317,6 +317,12 @@ fn decl_error(kind: VerifyErrorKind) -> VerifyError {
 
 fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), VerifyError> {
     for (i, import) in p.imports.iter().enumerate() {
+        if import.slot > MAX_SLOT {
+            return Err(decl_error(VerifyErrorKind::SlotTooLarge {
+                slot: import.slot,
+                max: MAX_SLOT,
+            }));
+        }
         if p.imports[..i].iter().any(|o| o.slot == import.slot) {
             return Err(decl_error(VerifyErrorKind::DuplicateSlot {
                 slot: import.slot,

@@ -1,0 +1,469 @@
+//! Every mistake a user or a broken build can make gets a clear error, and
+//! the process goes on or exits with a status a script can tell apart:
+//! slot numbers, paths that hold `@` or `#`, whole libraries, unbound
+//! imports, copy directories, snapshots, the REPL's input, logging, exit
+//! codes, and C functions that do not match their declaration.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use hotslot::vm::{Function, Import, Instr, Local, Program, encode};
+use hotslot::{Signature, ValType};
+use hotslot_tests::{built, hotslot, library_name, tempdir};
+
+fn example(name: &str) -> String {
+    built()
+        .root
+        .join("host/examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_huge_slot_number_is_an_error_at_its_line_or_offset_not_an_abort() {
+    let dir = tempdir();
+    for slot in ["4294967295", "50000000", "65536"] {
+        let prog = write(
+            dir.path(),
+            "huge.hsasm",
+            &format!(".import {slot} f () -> i32\nHALT\n"),
+        );
+        let (status, out, err) = hotslot(&["run", prog.to_str().unwrap()]);
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            format!(
+                "hotslot: `{}`: line 1, column 9: slot {slot} is larger than 65535, the largest slot number a program may import\n",
+                prog.display()
+            )
+        );
+    }
+    // The largest allowed is fine.
+    let prog = write(dir.path(), "max.hsasm", ".import 65535 f () -> i32\nHALT\n");
+    let (status, _, err) = hotslot(&["asm", prog.to_str().unwrap(), "-o", "/dev/null"]);
+    assert!(status.success(), "{err}");
+
+    // Bytecode: a program written by another tool, slot 4294967295.
+    let program = Program {
+        imports: vec![Import {
+            slot: u32::MAX,
+            name: "f".into(),
+            signature: Signature::new([], Some(ValType::I32)),
+            requirement: None,
+        }],
+        functions: vec![Function {
+            name: "main".into(),
+            params: Vec::new(),
+            ret: None,
+            locals: Vec::<Local>::new(),
+            start: 0,
+            end: 1,
+        }],
+        code: vec![Instr::Halt],
+    };
+    let hsbc = dir.path().join("huge.hsbc");
+    std::fs::write(&hsbc, encode(&program)).unwrap();
+    let (status, _, err) = hotslot(&["run", hsbc.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        err,
+        format!(
+            "hotslot: `{}`: byte 6: slot 4294967295 is larger than 65535, the largest slot number a program may import\n",
+            hsbc.display()
+        )
+    );
+}
+
+#[test]
+fn paths_holding_at_and_hash_bind_as_they_are() {
+    let b = built();
+    let dir = tempdir();
+    let odd = dir.path().join("v@2#beta");
+    std::fs::create_dir(&odd).unwrap();
+    let lib = odd.join(library_name("math_ops"));
+    std::fs::copy(b.c("math_ops"), &lib).unwrap();
+    let lib = lib.display().to_string();
+    let (status, out, err) =
+        hotslot(&["run", &example("math.hsasm"), "--bind", &format!("0={lib}")]);
+    assert!(status.success(), "{err}");
+    assert!(out.ends_with("Result: 15\n"), "{out}");
+
+    // With a symbol and a pin, given apart from the path.
+    let hash = hotslot::plugin::hex(&hotslot::plugin::file_sha256(Path::new(&lib)).unwrap());
+    let (status, out, err) = hotslot(&[
+        "run",
+        &example("math.hsasm"),
+        "--bind",
+        &format!("0={lib}"),
+        "--symbol",
+        "0=math_mul",
+        "--sha256",
+        &format!("0={hash}"),
+    ]);
+    assert!(status.success(), "{err}");
+    assert!(out.ends_with("Result: 50\n"), "{out}");
+    // And a wrong pin is refused.
+    let (status, _, err) = hotslot(&[
+        "run",
+        &example("math.hsasm"),
+        "--bind",
+        &format!("0={lib}"),
+        "--sha256",
+        &format!("0={}", "0".repeat(64)),
+    ]);
+    assert_eq!(status.code(), Some(3));
+    assert!(err.contains("has SHA-256"), "{err}");
+}
+
+#[test]
+fn a_whole_library_binds_every_import_it_exports_and_unbound_ones_are_named_first() {
+    let b = built();
+    let dir = tempdir();
+    let prog = write(
+        dir.path(),
+        "two.hsasm",
+        ".import 0 math_add (i32, i32) -> i32\n.import 1 math_mul (i32, i32) -> i32\n\
+         PUSH 2\nPUSH 3\nCALL_NATIVE 0\nPUSH 4\nCALL_NATIVE 1\nPRINT\nHALT\n",
+    );
+    let math = b.c("math_ops").display().to_string();
+    let (status, out, err) = hotslot(&["run", prog.to_str().unwrap(), "--lib", &math]);
+    assert!(status.success(), "{err}");
+    assert!(out.ends_with("Result: 20\n"), "{out}");
+
+    let clamp = write(
+        dir.path(),
+        "clamp.hsasm",
+        ".import 0 math_add (i32, i32) -> i32\n.import 1 clamp (i32) -> i32\n\
+         PUSH 2\nPUSH 3\nCALL_NATIVE 0\nPRINT\nPUSH 9\nCALL_NATIVE 1\nPRINT\nHALT\n",
+    );
+    let (status, out, err) = hotslot(&["run", clamp.to_str().unwrap(), "--lib", &math]);
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(out, "", "nothing ran");
+    assert_eq!(
+        err,
+        "hotslot: slot 1 (`clamp`) is not bound: add --bind 1=LIB or --lib LIB\n"
+    );
+}
+
+#[test]
+fn a_copy_directory_that_cannot_be_made_names_itself_and_the_reason() {
+    let dir = tempdir();
+    let file = write(dir.path(), "file", "");
+    let under = file.join("copies");
+    let math = built().c("math_ops").display().to_string();
+    let (status, _, err) = hotslot(&[
+        "run",
+        &example("math.hsasm"),
+        "--bind",
+        &format!("0={math}"),
+        "--copy-dir",
+        under.to_str().unwrap(),
+    ]);
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(
+        err,
+        format!(
+            "hotslot: cannot load `{math}`: cannot make the private copy of the library in the directory `{}`: Not a directory (os error 20)\n",
+            under.display()
+        )
+    );
+}
+
+#[test]
+fn the_copy_directory_option_says_what_readme_says() {
+    let (_, help, _) = hotslot(&["run", "--help"]);
+    assert!(
+        help.contains("--copy-dir <DIR>") && help.contains("instead of anonymous memory files"),
+        "{help}"
+    );
+    let readme = std::fs::read_to_string(built().root.join("README.md")).unwrap();
+    assert!(
+        readme.contains("`--copy-dir DIR`") && readme.contains("anonymous memory file"),
+        "README.md describes --copy-dir and the default"
+    );
+}
+
+/// Saves a snapshot of the seed's program after two steps.
+fn snapshot(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let lib = dir.join(library_name("math_ops"));
+    std::fs::copy(built().c("math_ops"), &lib).unwrap();
+    let prog = write(
+        dir,
+        "count.hsasm",
+        ".import 0 math_add (i32, i32) -> i32\n.local i i32\nPUSH 3\nSTORE i\n\
+         next: LOAD i\nLOAD i\nCALL_NATIVE 0\nPRINT\nLOAD i\nPUSH 1\nSUB\nDUP\nSTORE i\nJNZ next\nHALT\n",
+    );
+    let snap = dir.join("snap.json");
+    let (status, _, err) = hotslot(&[
+        "snapshot",
+        "save",
+        prog.to_str().unwrap(),
+        "--bind",
+        &format!("0={}", lib.display()),
+        "--steps",
+        "1",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    assert!(status.success(), "{err}");
+    let json = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    (snap, json)
+}
+
+#[test]
+fn a_snapshot_that_cannot_be_restored_is_refused_up_front_naming_the_snapshot() {
+    let dir = tempdir();
+    let (snap, json) = snapshot(dir.path());
+    let restore = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut j = json.clone();
+        edit(&mut j);
+        std::fs::write(&snap, serde_json::to_string(&j).unwrap()).unwrap();
+        hotslot(&["snapshot", "restore", snap.to_str().unwrap()])
+    };
+    let at = snap.display();
+    for (edit, message) in [
+        (
+            (&|j: &mut serde_json::Value| j["slots"][0]["sha256"] = "xyz".into())
+                as &dyn Fn(&mut serde_json::Value),
+            format!("snapshot `{at}`: the SHA-256 of slot 0 is `xyz`, not 64 hex digits"),
+        ),
+        (
+            &|j: &mut serde_json::Value| j["vm"]["status"] = "faulted".into(),
+            format!(
+                "snapshot `{at}`: the saved VM is `faulted`; only a ready, paused or halted VM can be restored"
+            ),
+        ),
+        (
+            &|j: &mut serde_json::Value| j["slots"] = serde_json::json!([]),
+            format!(
+                "snapshot `{at}`: the program imports slot 0 (`math_add`) but the snapshot binds no library to it"
+            ),
+        ),
+        (
+            &|j: &mut serde_json::Value| j["vm"]["frames"][0]["locals"] = serde_json::json!([]),
+            format!(
+                "snapshot `{at}`: the saved VM state does not fit the program: frame of `main` holds (), the program has (i32)"
+            ),
+        ),
+    ] {
+        let (status, out, err) = restore(edit);
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert_eq!(out, "", "nothing ran");
+        assert_eq!(err, format!("hotslot: {message}\n"));
+    }
+}
+
+/// Runs the REPL with `input` on stdin, then end of input; its stdout.
+fn repl(args: &[&str], input: &[u8]) -> String {
+    let mut child = Command::new(built().hotslot())
+        .arg("repl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_repl_reports_a_reload_as_a_reload_and_survives_bad_input() {
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("math_ops"));
+    std::fs::copy(built().c("math_ops"), &lib).unwrap();
+    let lib = lib.display().to_string();
+    // Bytes that are not UTF-8, then a reload of the bound library with the
+    // defaults, then a run; then a slot past the limit.
+    let mut input = b"\xff\xfe\n2\n\n\n\n1\n2\n\n\n4294967295\n1\n".to_vec();
+    input.extend_from_slice(b"6\n");
+    let out = repl(&["--bind", &format!("0={lib}")], &input);
+    assert!(
+        out.contains("[ERROR] the input is not UTF-8 text (byte 0 is not); type it again"),
+        "{out}"
+    );
+    // Option 2 on the library slot 0 serves is a reload; the bind at start
+    // and the refused bind of a slot not declared are binds.
+    let events: Vec<&str> = out
+        .lines()
+        // Prompts end without a newline: an event may follow one.
+        .filter_map(|l| l.split_once("[EVENT] ").map(|(_, e)| e))
+        .map(|e| e.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(events, ["bind", "reload", "bind"], "{out}");
+    assert!(
+        out.contains(&format!(
+            "[EVENT] reload {lib}: math_ops 1.0.0 (generation 1 -> 2)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("[REFUSED] slot 4294967295 is not declared (declared: 0)"),
+        "{out}"
+    );
+    let results = out.lines().filter(|l| l.starts_with("Result: ")).count();
+    assert_eq!(results, 2, "the session went on: {out}");
+}
+
+#[test]
+fn logging_follows_verbosity_and_rust_log() {
+    let math = built().c("math_ops").display().to_string();
+    let bind = format!("0={math}");
+    let (_, _, quiet) = hotslot(&["run", &example("math.hsasm"), "--bind", &bind]);
+    assert_eq!(quiet, "", "warnings only by default");
+    let (_, _, verbose) = hotslot(&["-v", "run", &example("math.hsasm"), "--bind", &bind]);
+    assert!(
+        verbose.starts_with(&format!(
+            "hotslot: info: bind {math}: math_ops 1.0.0 (generation "
+        )),
+        "{verbose}"
+    );
+    let out = Command::new(built().hotslot())
+        .args(["run", &example("math.hsasm"), "--bind", &bind])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("hotslot: info: bind "),
+        "RUST_LOG turns it on too"
+    );
+}
+
+#[test]
+fn exit_codes_tell_usage_refusal_fault_and_other_errors_apart() {
+    let dir = tempdir();
+    let math = built().c("math_ops").display().to_string();
+    let divide = write(
+        dir.path(),
+        "divide.hsasm",
+        "PUSH 1\nPUSH 0\nDIV\nPRINT\nHALT\n",
+    );
+    let missing = dir.path().join("missing.hsasm");
+    for (args, code) in [
+        (
+            vec![
+                "run",
+                &example("math.hsasm"),
+                "--bind",
+                &format!("0={math}"),
+            ],
+            0,
+        ),
+        (vec!["run", missing.to_str().unwrap()], 1),
+        (vec!["run", "--no-such-flag"], 2),
+        (
+            vec!["run", &example("math.hsasm"), "--bind", "0=/no/such/lib.so"],
+            3,
+        ),
+        (vec!["run", divide.to_str().unwrap()], 4),
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+        let (status, _, err) = hotslot(&args);
+        assert_eq!(status.code(), Some(code), "{args:?}: {err}");
+    }
+}
+
+/// Compiles `source` as a C plugin with the CI's flags; stderr on failure.
+fn compile_c(dir: &Path, name: &str, source: &str) -> Result<PathBuf, String> {
+    let src = write(dir, &format!("{name}.c"), source);
+    let out = dir.join(library_name(name));
+    let include = [
+        built().root.join("plugin-api/include"),
+        built().root.join("c-shim/include"),
+    ];
+    built()
+        .cc
+        .build(&src, &out, &[&include[0], &include[1]], &[])
+        .map(|()| out)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_c_function_that_does_not_match_its_declaration_does_not_compile() {
+    let dir = tempdir();
+    let e = compile_c(
+        dir.path(),
+        "half",
+        "#include \"hotslot_shim.h\"\n\
+         static double half(double x) { return x / 2; }\n\
+         HS_FUNCTION(i32, half, (i32), 1, 0, 0)\n\
+         HS_PLUGIN(\"half\", 1, 0, 0, half)\n\
+         HS_EXPORT int get_version(void) { return 1; }\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("HS_FUNCTION(i32, half, (i32), ...): the function `half` has other parameter or return types"),
+        "{e}"
+    );
+    let e = compile_c(
+        dir.path(),
+        "upper",
+        "#include \"hotslot_shim.h\"\n\
+         static HsStatus upper(HsCallCtx *ctx, HsValue *ret, int32_t x) { (void)ret; (void)x; return hs_return_cstr(ctx, \"\"); }\n\
+         HS_FUNCTION_CTX(str, upper, (str), 1, 0, 0)\n\
+         HS_PLUGIN(\"upper\", 1, 0, 0, upper)\n\
+         HS_EXPORT int get_version(void) { return 1; }\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("HS_FUNCTION_CTX(str, upper, (str), ...): the function `upper` has other parameter or return types"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_context_function_marks_ret_unused_and_a_table_lifts_the_function_limit() {
+    let dir = tempdir();
+    // 40 functions, more than HS_PLUGIN's 32, one returning a string
+    // without using `ret`, all under -Wall -Wextra -Werror -pedantic.
+    let mut src = String::from("#include \"hotslot_shim.h\"\n");
+    for i in 0..39 {
+        src.push_str(&format!(
+            "static int32_t f{i}(int32_t x) {{ return x + {i}; }}\nHS_FUNCTION(i32, f{i}, (i32), 1, 0, 0)\n"
+        ));
+    }
+    src.push_str(
+        "static HsStatus hello(HsCallCtx *ctx, HsValue *ret) { HS_UNUSED(ret); return hs_return_cstr(ctx, \"hello\"); }\n\
+         HS_FUNCTION_CTX(str, hello, (void), 1, 0, 0)\n\
+         static const HsFunctionDescriptor *const functions[] = {\n",
+    );
+    for i in 0..39 {
+        src.push_str(&format!("    HS_FN(f{i}),\n"));
+    }
+    src.push_str(
+        "    HS_FN(hello),\n};\nHS_PLUGIN_TABLE(\"many\", 1, 0, 0, functions)\n\
+         HS_EXPORT int get_version(void) { return 1; }\n",
+    );
+    let lib = compile_c(dir.path(), "many", &src).unwrap();
+    let library =
+        hotslot::plugin::Library::open(&lib, &hotslot::plugin::LoadOptions::default()).unwrap();
+    assert_eq!(library.info().functions.len(), 40);
+    let prog = write(
+        dir.path(),
+        "many.hsasm",
+        ".import 0 f38 (i32) -> i32\n.import 1 hello () -> str\nPUSH 4\nCALL_NATIVE 0\nPRINT\nCALL_NATIVE 1\nPRINT\nHALT\n",
+    );
+    let (status, out, err) = hotslot(&[
+        "run",
+        prog.to_str().unwrap(),
+        "--lib",
+        lib.to_str().unwrap(),
+    ]);
+    assert!(status.success(), "{err}");
+    assert_eq!(out, "Result: 42\nResult: hello\n");
+}
