@@ -235,6 +235,25 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
     assert!(matches!(e, LoadError::Layout { .. }), "{e}");
     still_answers(&mut vm);
 
+    // Exports that are variables, and a build for another machine: refused
+    // before anything of theirs runs.
+    for (fixture, symbol) in [
+        ("data_descriptor", "hotslot_plugin"),
+        ("data_get_version", "get_version"),
+    ] {
+        let e = load_error(refuse(Some(&std::fs::read(built().c(fixture)).unwrap())));
+        assert!(
+            matches!(&e, LoadError::NotAFunction { symbol: s, found: "a data symbol", .. } if *s == symbol),
+            "{fixture}: {e}"
+        );
+        still_answers(&mut vm);
+    }
+    let mut foreign = good.clone();
+    foreign[18..20].copy_from_slice(&183u16.to_le_bytes());
+    let e = load_error(refuse(Some(&foreign)));
+    assert!(matches!(e, LoadError::Architecture { .. }), "{e}");
+    still_answers(&mut vm);
+
     // The good build comes back.
     std::fs::write(&lib, &good).unwrap();
     table.reload(&lib).unwrap();
