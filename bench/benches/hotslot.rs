@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hotslot::cbuild::CCompiler;
-use hotslot::plugin::{Library, LoadOptions, retained_libraries};
+use hotslot::plugin::retained_libraries;
 use hotslot::vm::{NativeCalls, Natives, Program, StaticNatives, Vm, assemble, verify};
 use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
@@ -435,7 +435,7 @@ fn calls(p: &Plugins, r: &mut Report) {
             &p.rust,
         ),
     ] {
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_bench::table();
         let mut vm = slot_vm(&table, &program, lib);
         all.push(candidate(key, label, move || {
             let _keep = &table;
@@ -446,8 +446,8 @@ fn calls(p: &Plugins, r: &mut Report) {
     // (b) no slot: the C and Rust functions linked into the binary, and the
     // very function the slot calls (the dlopen'd C build) called directly.
     let i32x2 = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
-    let dlopened = Library::open(&p.c, &LoadOptions::default()).unwrap();
-    let dlopened_entry = dlopened.info().function("math_add").unwrap().entry.0;
+    let dlopened = hotslot_bench::open(&p.c);
+    let dlopened_entry = dlopened.entry("math_add").unwrap().as_raw();
     let keep = Arc::new(dlopened);
     for (key, label, entry) in [
         (
@@ -479,8 +479,8 @@ fn calls(p: &Plugins, r: &mut Report) {
 
     // (c) the floor: a Rust loop calling the dlopen'd entry point, and the
     // plain C function under it.
-    let lib = Library::open(&p.c, &LoadOptions::default()).unwrap();
-    let entry = lib.info().function("math_add").unwrap().entry.0;
+    let lib = hotslot_bench::open(&p.c);
+    let entry = lib.entry("math_add").unwrap().as_raw();
     all.push(candidate(
         "raw_entry",
         "(c) Rust loop, dlopen'd C entry point via fn pointer",
@@ -671,7 +671,7 @@ fn reloads(p: &Plugins, r: &mut Report) {
     for (key, lib_src, label) in libs {
         let lib = p.dir.join(library_name(&format!("swap_{key}")));
         std::fs::copy(lib_src, &lib).unwrap();
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_bench::table();
         let program = Arc::new(verify(assemble(&loop_program(1)).unwrap()).unwrap());
         let _vm = slot_vm(&table, &program, &lib);
         let mut reload = Vec::with_capacity(RELOADS);
@@ -760,7 +760,7 @@ fn throughput(p: &Plugins, r: &mut Report) {
     );
     let lib = p.dir.join(library_name("throughput"));
     std::fs::copy(&p.c, &lib).unwrap();
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_bench::table();
     let program = Arc::new(verify(assemble(&loop_program(100_000)).unwrap()).unwrap());
     table.declare_program(program.program()).unwrap();
     table.bind(0, &lib, None).unwrap();
@@ -874,7 +874,7 @@ fn memory(p: &Plugins, r: &mut Report) {
         let cycles = cycles_of(key);
         let lib = p.dir.join(library_name(&format!("cycles_{key}")));
         std::fs::copy(src, &lib).unwrap();
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_bench::table();
         let program = Arc::new(verify(assemble(program).unwrap()).unwrap());
         let mut vm = slot_vm(&table, &program, &lib);
         // Warm up allocator and loader caches.
@@ -915,7 +915,7 @@ fn watch_latency(p: &Plugins, r: &mut Report) {
     );
     let lib = p.dir.join(library_name("watched"));
     std::fs::copy(&p.c, &lib).unwrap();
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_bench::table();
     let program = Arc::new(
         verify(
             assemble(".import 0 math_add (i32, i32) -> i32\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nHALT")

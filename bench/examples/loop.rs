@@ -13,9 +13,8 @@
 
 use std::sync::Arc;
 
-use hotslot::plugin::{Library, LoadOptions};
 use hotslot::vm::{StaticNatives, Vm, assemble, verify};
-use hotslot::{Signature, SlotTable, ValType};
+use hotslot::{Signature, ValType};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -30,14 +29,14 @@ fn main() {
     let program = Arc::new(verify(assemble(&src).unwrap()).unwrap());
     match mode.as_str() {
         "slot" => {
-            let table = SlotTable::new().unwrap();
+            let table = hotslot_bench::table();
             let mut vm = table.vm(program).unwrap();
             table.bind(0, &plugin, None).unwrap();
             vm.run().unwrap();
         }
         "noslot" => {
-            let lib = Library::open(plugin.as_ref(), &LoadOptions::default()).unwrap();
-            let entry = lib.info().function("math_add").unwrap().entry.0;
+            let lib = hotslot_bench::open(plugin.as_ref());
+            let entry = lib.entry("math_add").unwrap().as_raw();
             let mut natives = StaticNatives::new();
             let sig = Signature::new([ValType::I32, ValType::I32], Some(ValType::I32));
             // SAFETY: the plugin's checked descriptor says `math_add` is

@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use hotslot::SlotTable;
 use hotslot::vm::{assemble, verify};
 
 fn main() {
@@ -23,7 +22,7 @@ fn main() {
         .map_or(10_000, |n| n.parse().expect("COUNT is a number"));
     let program =
         Arc::new(verify(assemble(".import 0 math_add (i32, i32) -> i32\nHALT").unwrap()).unwrap());
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_bench::table();
     let _vm = table.vm(program).unwrap();
     table.bind(0, &plugin, None).unwrap();
     for _ in 0..count {

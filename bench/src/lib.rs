@@ -30,3 +30,16 @@ pub fn static_c_math_add(a: i32, b: i32) -> i32 {
 pub fn static_rust_entry() -> HsEntry {
     hotslot_bench_quiet_math::math_add::entry
 }
+
+/// A slot table for the benchmark.
+pub fn table() -> hotslot::SlotTable {
+    // SAFETY: the benchmark loads only this project's plugins, built for it.
+    unsafe { hotslot::SlotTable::new() }.expect("a slot table")
+}
+
+/// Loads one of the benchmark's plugins.
+pub fn open(path: &std::path::Path) -> hotslot::plugin::Library {
+    // SAFETY: as for `table`.
+    unsafe { hotslot::plugin::Library::open(path, &hotslot::plugin::LoadOptions::default()) }
+        .expect("the plugin loads")
+}

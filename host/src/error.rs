@@ -323,9 +323,9 @@ pub enum LoadError {
         /// The path.
         path: PathBuf,
         /// The pinned hash.
-        expected: String,
+        expected: crate::plugin::Sha256,
         /// The file's hash.
-        found: String,
+        found: crate::plugin::Sha256,
     },
 }
 

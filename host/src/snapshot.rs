@@ -16,9 +16,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{SlotError, chain};
-use crate::plugin::{hex, parse_sha256};
+use crate::plugin::Sha256;
 use crate::vm::{FrameState, Status, Value, Vm, VmState, assemble, disassemble, verify};
-use crate::{ReloadOptions, SlotReader, SlotTable, TableOptions};
+use crate::{ReloadOptions, SlotReader, SlotTable};
 
 /// The format name in every snapshot file.
 pub const FORMAT: &str = "hotslot-snapshot";
@@ -218,7 +218,7 @@ impl Snapshot {
                     library: b.library,
                     symbol: b.function,
                     function_version: b.version.to_string(),
-                    sha256: hex(&sha256),
+                    sha256: sha256.to_string(),
                 })
             })
             .collect::<Result<_, SnapshotError>>()?;
@@ -314,7 +314,7 @@ impl Snapshot {
             if program.program().import(s.slot).is_none() {
                 return Err(SnapshotError::NotImported { slot: s.slot });
             }
-            let hash = parse_sha256(&s.sha256).ok_or_else(|| SnapshotError::Hash {
+            let hash: Sha256 = s.sha256.parse().map_err(|_| SnapshotError::Hash {
                 slot: s.slot,
                 found: s.sha256.clone(),
             })?;
@@ -359,22 +359,17 @@ impl Snapshot {
         })
     }
 
-    /// Rebuilds the table and the VM in this process: the program, each
-    /// binding (its library's hash pinned, its function's version checked),
-    /// then the VM's state. All of it, or an error and nothing.
-    pub fn restore(
-        &self,
-        options: TableOptions,
-    ) -> Result<(SlotTable, Vm<SlotReader>), SnapshotError> {
+    /// Rebuilds the VM in this process, its slots bound in `table` (a new
+    /// one: the snapshot's program declares its slots there): the program,
+    /// each binding (its library's hash pinned, its function's version
+    /// checked), then the VM's state. All of it, or an error and nothing
+    /// bound.
+    pub fn restore(&self, table: &SlotTable) -> Result<Vm<SlotReader>, SnapshotError> {
         let Checked {
             program,
             hashes,
             state,
         } = self.check()?;
-        let table = SlotTable::with_options(options).map_err(|source| SnapshotError::Io {
-            path: PathBuf::from("<slot table>"),
-            source,
-        })?;
         let mut vm = table
             .vm(Arc::clone(&program))
             .map_err(|e| SnapshotError::Program(chain(&e)))?;
@@ -418,14 +413,14 @@ impl Snapshot {
                 }
             }
         }
-        Ok((table, vm))
+        Ok(vm)
     }
 }
 
 /// A snapshot's parts, checked.
 struct Checked {
     program: Arc<crate::vm::VerifiedProgram>,
-    hashes: BTreeMap<u32, [u8; 32]>,
+    hashes: BTreeMap<u32, Sha256>,
     state: VmState,
 }
 

@@ -7,7 +7,7 @@ use hotslot::{AbiError, LoadError, NameError};
 use hotslot_tests::{BROKEN, built, hotslot};
 
 fn load(path: &std::path::Path) -> Result<Library, LoadError> {
-    Library::open(path, &LoadOptions::default())
+    hotslot_tests::open(path, &LoadOptions::default())
 }
 
 #[test]

@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use hotslot::plugin::{CopyPlace, file_sha256};
+use hotslot::plugin::{CopyPlace, Sha256};
 use hotslot::vm::{Value, assemble, verify};
-use hotslot::{ReloadOptions, SlotTable, TableOptions};
+use hotslot::{ReloadOptions, TableOptions};
 use hotslot_tests::{built, library_name, tempdir};
 
 /// Starts `hotslot run --watch` on the seed's program with `lib` in slot 0
@@ -133,11 +133,10 @@ fn copies_in_a_directory_go_on_sigint_and_sigterm_and_are_swept_after_sigkill() 
     signal(&child, libc::SIGKILL);
     child.wait().unwrap();
     assert_eq!(entries(&copies), std::slice::from_ref(&dead));
-    let table = SlotTable::with_options(TableOptions {
+    let table = hotslot_tests::table_with(TableOptions {
         copies: CopyPlace::Dir(copies.clone()),
         ..TableOptions::default()
-    })
-    .unwrap();
+    });
     let program = verify(assemble(".import 0 math_add (i32, i32) -> i32\nHALT").unwrap()).unwrap();
     table.declare_program(program.program()).unwrap();
     table.bind(0, &lib, None).unwrap();
@@ -258,7 +257,7 @@ fn a_pinned_build_is_the_build_that_runs_whatever_else_writes_meanwhile() {
     built().build_c("tests/fixtures/c/adder.c", &good, &[]);
     let evil = dir.path().join(library_name("evil"));
     built().build_c("tests/fixtures/c/adder.c", &evil, &["OP(a,b)=((a)*(b))"]);
-    let pin = file_sha256(&good).unwrap();
+    let pin = Sha256::of_file(&good).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let attempts = Arc::new(AtomicU64::new(0));
@@ -297,7 +296,7 @@ fn a_pinned_build_is_the_build_that_runs_whatever_else_writes_meanwhile() {
     };
     let mut loaded = 0;
     for round in 0..300 {
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_tests::table();
         let mut vm = table.vm(Arc::clone(&program)).unwrap();
         if !check(table.bind_with(0, &good, None, &options)) {
             continue;

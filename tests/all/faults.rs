@@ -31,7 +31,7 @@ fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
         return;
     }
     let b = built();
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let src = "
         .import 0 boom (i32) -> i32
         .import 1 divide (i32, i32) -> i32
@@ -124,7 +124,7 @@ fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
 
 #[test]
 fn a_c_error_status_gives_a_typed_error() {
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table
         .vm(program(
             ".import 0 c_div (i64, i64) -> i64\nPUSH i64 1\nPUSH i64 0\nCALL_NATIVE 0\nHALT",
@@ -156,7 +156,7 @@ fn serving() -> (
     let dir = tempdir();
     let lib = dir.path().join(library_name("plugin"));
     std::fs::copy(built().c("broken_none"), &lib).unwrap();
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let vm = table
         .vm(program(
             ".import 0 add (i32, i32) -> i32\nPUSH 2\nPUSH 3\nCALL_NATIVE 0\nHALT",
@@ -262,8 +262,7 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
 
 #[test]
 fn a_descriptor_that_changes_between_reads_is_refused() {
-    let e = hotslot::plugin::Library::open(&built().broken("UNSTABLE"), &Default::default())
-        .unwrap_err();
+    let e = hotslot_tests::open(&built().broken("UNSTABLE"), &Default::default()).unwrap_err();
     assert!(matches!(e, LoadError::Unstable { .. }), "{e}");
     assert!(e.to_string().contains("`add` (i32, i32) -> i32 1."), "{e}");
 }
@@ -324,7 +323,7 @@ fn the_trust_checks_refuse_before_opening() {
     let dir = tempdir();
     let marker = dir.path().join("opened");
     let lib = constructor(dir.path(), &marker);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let _vm = table
         .vm(program(".import 0 op (i32, i32) -> i32\nHALT"))
         .unwrap();
@@ -359,7 +358,7 @@ fn the_trust_checks_refuse_before_opening() {
 
     // A pinned hash that does not match.
     let wrong = ReloadOptions {
-        sha256: Some([7; 32]),
+        sha256: Some(hotslot::plugin::Sha256([7; 32])),
         ..ReloadOptions::default()
     };
     let e = load_error(table.bind_with(0, &lib, None, &wrong).unwrap_err());
@@ -394,14 +393,12 @@ fn untrusted_paths_load_when_explicitly_allowed() {
     let marker = dir.path().join("opened");
     let lib = constructor(dir.path(), &marker);
     std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let table = SlotTable::with_options(hotslot::TableOptions {
+    let table = hotslot_tests::table_with(hotslot::TableOptions {
         trust: hotslot::plugin::TrustPolicy {
             allow_untrusted_paths: true,
-            sha256: None,
         },
         ..Default::default()
-    })
-    .unwrap();
+    });
     let _vm = table
         .vm(program(".import 0 op (i32, i32) -> i32\nHALT"))
         .unwrap();
@@ -409,8 +406,8 @@ fn untrusted_paths_load_when_explicitly_allowed() {
     assert!(marker.exists(), "the allowed library was not opened");
 }
 
-fn sha256(path: &Path) -> [u8; 32] {
-    hotslot::plugin::file_sha256(path).unwrap()
+fn sha256(path: &Path) -> hotslot::plugin::Sha256 {
+    hotslot::plugin::Sha256::of_file(path).unwrap()
 }
 
 #[test]

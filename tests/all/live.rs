@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotslot::vm::{Value, assemble, verify};
-use hotslot::{ReloadKind, SlotTable, StateTransfer, WatchOptions};
+use hotslot::{ReloadKind, StateTransfer, WatchOptions};
 use hotslot_tests::{built, hotslot, library_name, tempdir};
 
 fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
@@ -36,7 +36,7 @@ const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATI
 fn watch_mode_reloads_a_rebuilt_plugin_with_no_command() {
     let dir = tempdir();
     let lib = dir.path().join(library_name("live"));
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table.vm(program(CALL_OP)).unwrap();
     built().build_c("tests/fixtures/c/adder.c", &lib, &[]);
     table.bind(0, &lib, None).unwrap();
@@ -163,7 +163,7 @@ fn a_counter_survives_a_reload_in_rust_and_in_c() {
         let dir = tempdir();
         let lib = dir.path().join(library_name("counter"));
         install(&source, &lib);
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_tests::table();
         let mut vm = table
             .vm(program(".import 0 count () -> i64\nCALL_NATIVE 0\nHALT"))
             .unwrap();
@@ -194,7 +194,7 @@ fn a_state_the_new_build_does_not_accept_is_reported_and_it_starts_fresh() {
     let dir = tempdir();
     let lib = dir.path().join(library_name("counter"));
     install(&b.rust("hotslot-counter"), &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table
         .vm(program(".import 0 count () -> i64\nCALL_NATIVE 0\nHALT"))
         .unwrap();
@@ -222,7 +222,7 @@ fn a_rollback_restores_the_previous_build() {
     let mul = adder(dir.path(), "mul", &["OP(a,b)=((a)*(b))", "FN_MINOR=1"]);
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table.vm(program(CALL_OP)).unwrap();
     let events = table.subscribe();
     let e = table.rollback(&lib).unwrap_err();
@@ -267,7 +267,7 @@ fn reload_events_say_what_swapped_and_why_a_reload_was_refused() {
     let wide = adder(dir.path(), "wide", &["WIDE"]);
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let _vm = table.vm(program(CALL_OP)).unwrap();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);

@@ -98,7 +98,7 @@ fn paths_holding_at_and_hash_bind_as_they_are() {
     assert!(out.ends_with("Result: 15\n"), "{out}");
 
     // With a symbol and a pin, given apart from the path.
-    let hash = hotslot::plugin::hex(&hotslot::plugin::file_sha256(Path::new(&lib)).unwrap());
+    let hash = hotslot::plugin::Sha256::of_file(Path::new(&lib)).unwrap();
     let (status, out, err) = hotslot(&[
         "run",
         &example("math.hsasm"),
@@ -450,8 +450,7 @@ fn a_context_function_marks_ret_unused_and_a_table_lifts_the_function_limit() {
          HS_EXPORT int get_version(void) { return 1; }\n",
     );
     let lib = compile_c(dir.path(), "many", &src).unwrap();
-    let library =
-        hotslot::plugin::Library::open(&lib, &hotslot::plugin::LoadOptions::default()).unwrap();
+    let library = hotslot_tests::open(&lib, &hotslot::plugin::LoadOptions::default()).unwrap();
     assert_eq!(library.info().functions.len(), 40);
     let prog = write(
         dir.path(),

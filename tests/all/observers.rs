@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use hotslot::vm::{Value, assemble, verify};
-use hotslot::{ReloadKind, SlotTable, WatchOptions};
+use hotslot::{ReloadKind, WatchOptions};
 use hotslot_tests::{built, library_name, tempdir};
 
 fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
@@ -55,7 +55,7 @@ fn an_observer_may_roll_back_subscribe_and_observe_the_table_it_observes() {
         let mul = adder(dir.path(), "mul", &["OP(a,b)=((a)*(b))", "FN_MINOR=1"]);
         let lib = dir.path().join(library_name("live"));
         install(&add, &lib);
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_tests::table();
         let program = Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap());
         let mut vm = table.vm(program).unwrap();
 
@@ -110,7 +110,7 @@ fn a_panicking_observer_is_removed_and_the_others_still_hear_every_event() {
     let add = adder(dir.path(), "add", &[]);
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let _vm = table
         .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
         .unwrap();
@@ -139,7 +139,7 @@ fn watch_mode_goes_on_after_an_observer_panics() {
     let dir = tempdir();
     let lib = dir.path().join(library_name("live"));
     built().build_c("tests/fixtures/c/adder.c", &lib, &[]);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table
         .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
         .unwrap();

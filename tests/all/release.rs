@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hotslot::SlotTable;
 use hotslot::vm::{Value, assemble, verify};
 use hotslot_tests::{built, is_mapped, library_name, tempdir};
 
@@ -50,7 +49,7 @@ fn no_call_runs_in_a_closed_build_under_reload_and_reclaim_storms() {
     );
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let program = Arc::new(
         verify(
             assemble(".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT")
@@ -143,7 +142,7 @@ fn a_run_that_unwinds_does_not_keep_its_build_from_being_released() {
     let mul = adder(dir.path(), "mul", &["OP(a,b)=((a)*(b))"]);
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let program = Arc::new(
         verify(
             assemble(".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nPRINT\nHALT")
@@ -177,7 +176,7 @@ fn a_long_call_keeps_only_its_own_build_while_many_are_published() {
     let add = adder(dir.path(), "add", &[]);
     let lib = dir.path().join(library_name("live"));
     install(&hold, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let program = Arc::new(
         verify(
             assemble(".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT")

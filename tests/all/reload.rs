@@ -51,7 +51,7 @@ fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
 
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table.vm(program(CALL_OP)).unwrap();
     table.bind(0, &lib, None).unwrap();
     assert_eq!(result(&mut vm), 13);
@@ -107,7 +107,7 @@ fn a_reload_swaps_the_function_and_a_refused_one_keeps_it() {
 fn an_import_requirement_is_enforced() {
     let dir = tempdir();
     let lib = adder(dir.path(), "v1", &[]);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let _vm = table
         .vm(program(".import 0 op (i32, i32) -> i32 ^1.1\nHALT"))
         .unwrap();
@@ -134,7 +134,7 @@ fn all_slots_of_a_library_swap_together_or_none_do() {
     let dir = tempdir();
     let lib = dir.path().join(library_name("math"));
     install(&b.c("math_ops"), &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let two = ".import 0 math_add (i32, i32) -> i32\n.import 1 math_mul (i32, i32) -> i32\nHALT";
     let _vm = table.vm(program(two)).unwrap();
     table.bind(0, &lib, None).unwrap();
@@ -172,7 +172,7 @@ fn a_rebuilt_rust_plugin_reloads_too() {
 
     let lib = dir.path().join(library_name("versioned"));
     install(&v1, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table.vm(program(CALL_OP)).unwrap();
     table.bind(0, &lib, None).unwrap();
     assert_eq!(result(&mut vm), 13);
@@ -188,7 +188,7 @@ fn four_threads_call_through_a_thousand_reloads() {
     let mul = adder(dir.path(), "mul", &[MUL]);
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let program = program(
         "
         .import 0 op (i32, i32) -> i32
@@ -266,7 +266,7 @@ fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
     let mul = adder(dir.path(), "mul", &[MUL, "FN_MINOR=1"]);
     let lib = dir.path().join(library_name("live"));
     install(&hold, &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let program = program(CALL_OP);
     table.declare_program(program.program()).unwrap();
     table.bind(0, &lib, None).unwrap();
@@ -324,7 +324,7 @@ fn a_library_the_system_keeps_mapped_is_shown_as_retained() {
     let dir = tempdir();
     let lib = dir.path().join(library_name("tls"));
     install(&b.rust("hotslot-fixture-tls-pin"), &lib);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let program = program(".import 0 remember (i32) -> i32\nPUSH 1\nCALL_NATIVE 0\nHALT");
     let mut vm = table.vm(Arc::clone(&program)).unwrap();
     table.bind(0, &lib, None).unwrap();
@@ -358,7 +358,7 @@ fn a_retained_build_never_answers_for_a_later_load() {
     let (release, wait) = std::sync::mpsc::channel::<()>();
     let (ran, done) = std::sync::mpsc::channel();
     let keeper = {
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_tests::table();
         let mut vm = table
             .vm(program(
                 ".import 0 remember (i32) -> i32\nPUSH 1\nCALL_NATIVE 0\nHALT",
@@ -385,7 +385,7 @@ fn a_retained_build_never_answers_for_a_later_load() {
     // Every later load, whatever name the loader gives it, runs its own
     // code: not the retained build's.
     for i in 0..50 {
-        let table = SlotTable::new().unwrap();
+        let table = hotslot_tests::table();
         let mut vm = table.vm(program(CALL_OP)).unwrap();
         table
             .bind(0, &adder, None)

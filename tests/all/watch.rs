@@ -8,7 +8,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use hotslot::vm::{Value, assemble, verify};
-use hotslot::{ReloadEvent, ReloadKind, SlotTable, WatchOptions};
+use hotslot::{ReloadEvent, ReloadKind, WatchOptions};
 use hotslot_tests::{built, library_name, tempdir};
 
 /// How long a change must be followed by silence for a count to be final.
@@ -57,7 +57,7 @@ fn one_rebuild_gives_one_reload_and_reads_touches_and_attributes_give_none() {
     let dir = tempdir();
     let lib = dir.path().join(library_name("live"));
     build(&lib, &[]);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table
         .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
         .unwrap();
@@ -123,7 +123,7 @@ fn a_burst_of_writes_and_a_write_then_rename_are_one_reload_each() {
     build(&sub, &["OP(a,b)=((a)-(b))", "FN_MINOR=1"]);
     let mul = dir.path().join(library_name("mul"));
     build(&mul, &["OP(a,b)=((a)*(b))", "FN_MINOR=2"]);
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table
         .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
         .unwrap();
@@ -164,7 +164,7 @@ fn a_symlink_deploy_is_followed_and_the_binding_keeps_the_path_as_given() {
     let current = dir.path().join("current.so");
     std::os::unix::fs::symlink("v1/lib.so", &current).unwrap();
 
-    let table = SlotTable::new().unwrap();
+    let table = hotslot_tests::table();
     let mut vm = table
         .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
         .unwrap();

@@ -245,3 +245,26 @@ pub fn in_own_process(name: &str) -> bool {
     assert!(status.success(), "`{name}` failed in its own process");
     false
 }
+
+/// A slot table for the tests, with default options.
+pub fn table() -> hotslot::SlotTable {
+    table_with(hotslot::TableOptions::default())
+}
+
+/// A slot table for the tests.
+pub fn table_with(options: hotslot::TableOptions) -> hotslot::SlotTable {
+    // SAFETY: the tests load only this project's plugins and fixtures,
+    // built by this run. The deliberately broken ones break the descriptor's
+    // rules, which the checks refuse before any plugin function is called;
+    // none corrupts the process.
+    unsafe { hotslot::SlotTable::with_options(options) }.expect("a slot table")
+}
+
+/// Loads a library for the tests: as `hotslot::plugin::Library::open`.
+pub fn open(
+    path: &Path,
+    options: &hotslot::plugin::LoadOptions,
+) -> Result<hotslot::plugin::Library, hotslot::LoadError> {
+    // SAFETY: as for `table_with`.
+    unsafe { hotslot::plugin::Library::open(path, options) }
+}

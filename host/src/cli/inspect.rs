@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hotslot::plugin::{Library, LoadOptions, PluginKind, hex};
+use hotslot::plugin::{Library, LoadOptions, PluginKind};
 
 use super::CmdResult;
 
@@ -17,7 +17,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let lib = Library::open(&args.library, &LoadOptions::default())?;
+    // SAFETY: the user asks for this library to be loaded and described; its
+    // code runs as a program's would (see `LoadArgs::table`).
+    let lib = unsafe { Library::open(&args.library, &LoadOptions::default()) }?;
     let info = lib.info();
     if args.json {
         let functions: Vec<_> = info
@@ -47,9 +49,9 @@ pub fn run(args: Args) -> CmdResult {
     println!("plugin    {} {}", info.name, info.version);
     println!("abi       {} ({kind})", info.abi);
     println!("file      {}", lib.source().display());
-    println!("sha256    {}", hex(&lib.sha256()?));
-    if let Some(state) = &info.state {
-        println!("state     version {}", state.version);
+    println!("sha256    {}", lib.sha256()?);
+    if let Some(version) = info.state_version() {
+        println!("state     version {version}");
     }
     println!("functions {}", info.functions.len());
     let width = info

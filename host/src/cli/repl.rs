@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use hotslot::plugin::{hex, retained_libraries};
+use hotslot::plugin::retained_libraries;
 use hotslot::snapshot::{Snapshot, SnapshotError};
 use hotslot::vm::{VerifiedProgram, Vm, assemble, disassemble, verify};
 use hotslot::{ReloadOptions, SlotReader, SlotTable, WatchOptions, Watcher};
@@ -289,12 +289,19 @@ impl Repl {
     /// everything in the snapshot still matches.
     fn restore_snapshot(&mut self, input: &mut impl BufRead) -> Option<()> {
         let path = PathBuf::from(ask(input, "Snapshot file", "hotslot-snapshot.json")?);
+        let table = match self.load.table() {
+            Ok(t) => t,
+            Err(e) => {
+                println!("[ERROR] {e}");
+                return Some(());
+            }
+        };
         let restored = Snapshot::load(&path).and_then(|s| {
-            let options = self.load.table_options();
-            s.restore(options).map_err(|e| SnapshotError::InFile {
+            let vm = s.restore(&table).map_err(|e| SnapshotError::InFile {
                 path: path.clone(),
                 source: Box::new(e),
-            })
+            })?;
+            Ok((table, vm))
         });
         match restored {
             Ok((table, vm)) => {
@@ -364,7 +371,7 @@ impl Repl {
                     b.library.display(),
                     b.generation,
                     b.sha256
-                        .map_or("unknown".into(), |h| hex(&h)[..12].to_owned())
+                        .map_or("unknown".into(), |h| h.to_string()[..12].to_owned())
                 ),
                 None => println!("      unbound"),
             }

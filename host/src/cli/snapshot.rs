@@ -75,13 +75,13 @@ fn save(args: SaveArgs) -> CmdResult {
 
 fn restore(args: RestoreArgs) -> CmdResult {
     let snapshot = Snapshot::load(&args.snapshot)?;
-    let (_table, mut vm) =
-        snapshot
-            .restore(args.load.table_options())
-            .map_err(|e| SnapshotError::InFile {
-                path: args.snapshot.clone(),
-                source: Box::new(e),
-            })?;
+    let table = args.load.table()?;
+    let mut vm = snapshot
+        .restore(&table)
+        .map_err(|e| SnapshotError::InFile {
+            path: args.snapshot.clone(),
+            source: Box::new(e),
+        })?;
     let status = vm.resume(args.steps)?;
     if status == Status::Paused
         && let Some(out) = &args.output

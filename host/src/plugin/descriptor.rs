@@ -29,11 +29,19 @@ pub struct PluginInfo {
     pub abi: AbiVersion,
     /// The exported functions, in descriptor order.
     pub functions: Vec<FunctionInfo>,
-    /// The state hooks, when the plugin has both.
-    pub state: Option<StateHooks>,
+    /// The state hooks, when the plugin has both; their entry points are
+    /// the library's, so they stay inside the crate, which keeps the
+    /// library loaded while it uses them.
+    pub(crate) state: Option<StateHooks>,
 }
 
 impl PluginInfo {
+    /// The version of the state format, when the plugin carries its state
+    /// across reloads (it has both hooks).
+    pub fn state_version(&self) -> Option<u32> {
+        self.state.map(|s| s.version)
+    }
+
     /// The function named `name`.
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
         self.functions.iter().find(|f| f.name == name)
@@ -49,13 +57,14 @@ pub struct FunctionInfo {
     pub signature: Signature,
     /// Its own version.
     pub version: Version,
-    /// Its entry point.
-    pub entry: Entry,
+    /// Its entry point: valid while the library is loaded, so it stays
+    /// inside the crate (see [`Library::entry`](super::Library::entry)).
+    pub(crate) entry: Entry,
 }
 
 /// A native entry point, compared by address.
 #[derive(Clone, Copy)]
-pub struct Entry(pub HsEntry);
+pub(crate) struct Entry(pub(crate) HsEntry);
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Entry) -> bool {
@@ -70,14 +79,14 @@ impl fmt::Debug for Entry {
 }
 
 /// Hook that saves a plugin's state.
-pub type SaveHook = unsafe extern "C" fn(ctx: *mut HsCallCtx) -> HsStatus;
+pub(crate) type SaveHook = unsafe extern "C" fn(ctx: *mut HsCallCtx) -> HsStatus;
 /// Hook that restores a plugin's state.
-pub type LoadHook =
+pub(crate) type LoadHook =
     unsafe extern "C" fn(ctx: *mut HsCallCtx, version: u32, state: HsBytes) -> HsStatus;
 
 /// A plugin's hooks to carry its state across a reload.
 #[derive(Clone, Copy)]
-pub struct StateHooks {
+pub(crate) struct StateHooks {
     /// Version of the state format.
     pub version: u32,
     /// Saves the state.

@@ -9,12 +9,11 @@ use hotslot_plugin_api::{
     HS_DESCRIPTOR_SYMBOL, HS_GET_VERSION_SYMBOL, HS_RUST_LAYOUT_SYMBOL, HsPluginDescriptor,
     HsRustLayout,
 };
-use sha2::{Digest, Sha256};
 
 use super::copy::{CopyPlace, PrivateCopy};
 use super::descriptor::{self, PluginInfo};
 use super::layout;
-use super::trust::{TrustPolicy, hex};
+use super::trust::{Sha256, TrustPolicy};
 use crate::error::LoadError;
 
 /// How to load a library.
@@ -22,8 +21,11 @@ use crate::error::LoadError;
 pub struct LoadOptions {
     /// Where the private copy goes.
     pub copies: CopyPlace,
-    /// What the file must satisfy before it is opened.
+    /// Where the file may come from.
     pub trust: TrustPolicy,
+    /// What the file must be: the SHA-256 of its content, checked on the
+    /// sealed private copy that is then opened.
+    pub pin: Option<Sha256>,
 }
 
 /// Whether a plugin was written in Rust (it exports its layout) or not.
@@ -50,7 +52,7 @@ pub struct Library {
     source: PathBuf,
     /// The private copy; `None` for a linked plugin, and while dropping.
     copy: Option<Arc<PrivateCopy>>,
-    sha256: OnceLock<[u8; 32]>,
+    sha256: OnceLock<Sha256>,
     info: PluginInfo,
     kind: PluginKind,
     /// The opened library and how the dynamic loader lists it; `None` for
@@ -76,55 +78,76 @@ static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 impl Library {
     /// Loads the plugin at `path` with every check: the trust policy, a
     /// private copy of the file, then on that copy its hash when one is
-    /// pinned, the ELF structure, the dynamic loader, the descriptor's head,
-    /// the layout (Rust plugins), the whole descriptor, and `get_version`.
-    pub fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
+    /// pinned, the machine it was built for, the ELF structure, the
+    /// exports' kinds, the dynamic loader, the descriptor's head, the layout
+    /// (Rust plugins), the whole descriptor, and `get_version`.
+    ///
+    /// # Safety
+    ///
+    /// Loading a library runs its code in this process: its initializers
+    /// when it is opened, its exports during the checks, its functions on
+    /// every call. The checks find mistakes (a stale build, a wrong
+    /// signature, a broken descriptor); none can find out what native code
+    /// does. The caller vouches that the file the trust policy admits (and,
+    /// when pinned, that exact content) is a hotslot plugin whose code is
+    /// sound: it keeps the ABI's promises and does not corrupt this process.
+    pub unsafe fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
         let (source, mut file) = open_trusted(path, options)?;
         let copy = PrivateCopy::create(&mut file, stem(&source), &options.copies)?;
         drop(file);
-        Library::from_copy(source, copy, options, None)
+        // SAFETY: forwarded to the caller.
+        unsafe { Library::from_copy(source, copy, options, None) }
             .map(|l| l.expect("loaded when no hash is to be skipped"))
     }
 
     /// As [`Library::open`], unless the file's content has the SHA-256
     /// `current` (the build serving now): then nothing is loaded.
-    pub fn open_if_changed(
+    ///
+    /// # Safety
+    ///
+    /// As for [`Library::open`].
+    pub unsafe fn open_if_changed(
         path: &Path,
         options: &LoadOptions,
-        current: [u8; 32],
+        current: Sha256,
     ) -> Result<Option<Library>, LoadError> {
         let (source, mut file) = open_trusted(path, options)?;
         let copy = PrivateCopy::create(&mut file, stem(&source), &options.copies)?;
         drop(file);
-        Library::from_copy(source, copy, options, Some(current))
+        // SAFETY: forwarded to the caller.
+        unsafe { Library::from_copy(source, copy, options, Some(current)) }
     }
 
     /// Loads `copy`, made from `source`: every check from the hash on, on
     /// the copy's own bytes. `None` when those bytes have the SHA-256
     /// `unless`.
-    fn from_copy(
+    ///
+    /// # Safety
+    ///
+    /// As for [`Library::open`].
+    unsafe fn from_copy(
         source: PathBuf,
         copy: PrivateCopy,
         options: &LoadOptions,
-        unless: Option<[u8; 32]>,
+        unless: Option<Sha256>,
     ) -> Result<Option<Library>, LoadError> {
         let bytes = copy.bytes().map_err(|e| LoadError::Copy {
             place: format!("`{}`", copy.name()),
             source: e,
         })?;
         let sha256 = OnceLock::new();
-        if options.trust.sha256.is_some() || unless.is_some() {
-            let found: [u8; 32] = Sha256::digest(&bytes[..]).into();
+        if options.pin.is_some() || unless.is_some() {
+            let found = Sha256::of(&bytes);
             if unless == Some(found) {
                 return Ok(None);
             }
-            if let Some(expected) = options.trust.sha256
+            if let Some(expected) = options.pin
                 && expected != found
             {
                 return Err(LoadError::HashMismatch {
                     path: source,
-                    expected: hex(&expected),
-                    found: hex(&found),
+                    expected,
+                    found,
                 });
             }
             let _ = sha256.set(found);
@@ -249,7 +272,7 @@ impl Library {
     /// SHA-256 of the file's content as loaded: computed when the load had
     /// a pinned hash, otherwise on first request from the private copy
     /// (which lives as long as this build). A linked plugin has no file.
-    pub fn sha256(&self) -> std::io::Result<[u8; 32]> {
+    pub fn sha256(&self) -> std::io::Result<Sha256> {
         if let Some(h) = self.sha256.get() {
             return Ok(*h);
         }
@@ -259,13 +282,22 @@ impl Library {
                 "a plugin linked into the host has no file to hash",
             ));
         };
-        let h: [u8; 32] = Sha256::digest(&copy.bytes()?[..]).into();
+        let h = Sha256::of(&copy.bytes()?);
         Ok(*self.sha256.get_or_init(|| h))
     }
 
     /// What the descriptor says.
     pub fn info(&self) -> &PluginInfo {
         &self.info
+    }
+
+    /// The entry point of the function named `name`, which can be used
+    /// while this build is (it borrows it).
+    pub fn entry(&self, name: &str) -> Option<EntryPoint<'_>> {
+        self.info.function(name).map(|f| EntryPoint {
+            entry: f.entry.0,
+            _library: std::marker::PhantomData,
+        })
     }
 
     /// Rust or C.
@@ -345,6 +377,28 @@ fn moved(copy: &PrivateCopy, place: &CopyPlace) -> Result<PrivateCopy, CopyError
     PrivateCopy::create(&mut reader, "moved", place).map_err(CopyError::Load)
 }
 
+/// A function's entry point, borrowed from its [`Library`] (as
+/// libloading's `Symbol<'lib, T>` is): it cannot outlive the build.
+#[derive(Clone, Copy)]
+pub struct EntryPoint<'lib> {
+    entry: hotslot_plugin_api::HsEntry,
+    _library: std::marker::PhantomData<&'lib Library>,
+}
+
+impl EntryPoint<'_> {
+    /// The raw entry point, for a caller that keeps the library loaded for
+    /// as long as it uses it (the lifetime no longer says so).
+    pub fn as_raw(&self) -> hotslot_plugin_api::HsEntry {
+        self.entry
+    }
+}
+
+impl std::fmt::Debug for EntryPoint<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EntryPoint({:#x})", self.entry as usize)
+    }
+}
+
 /// The exports the host calls, with what each must be.
 const EXPORTS: [(&str, &str); 3] = [
     (
@@ -375,7 +429,8 @@ pub enum Origin {
 impl Origin {
     /// Loads the build again, as a new generation from a new copy of the
     /// same bytes, through every check but the file's trust and hash, which
-    /// the first load checked (the copy is the host's own).
+    /// the first load checked (the copy is the host's own). Safe: the first
+    /// load, or `LinkedPlugin::new`, was where the code was vouched for.
     pub fn load(&self, options: &LoadOptions) -> Result<Library, LoadError> {
         match self {
             Origin::Copy { source, copy } => {
@@ -385,13 +440,12 @@ impl Origin {
                 })?;
                 let copy = PrivateCopy::create(&mut reader, stem(source), &options.copies)?;
                 let options = LoadOptions {
-                    trust: TrustPolicy {
-                        sha256: None,
-                        ..options.trust.clone()
-                    },
+                    pin: None,
                     ..options.clone()
                 };
-                Library::from_copy(source.clone(), copy, &options, None)
+                // SAFETY: the same bytes as the build `copy` was made for,
+                // which was loaded under `Library::open`'s contract.
+                unsafe { Library::from_copy(source.clone(), copy, &options, None) }
                     .map(|l| l.expect("loaded when no hash is to be skipped"))
             }
             Origin::Linked(plugin) => Library::linked(plugin),
@@ -808,10 +862,4 @@ fn loader_message(e: &libloading::Error, shadow: &Path) -> String {
         Some(rest) => rest.to_owned(),
         None => s,
     }
-}
-
-/// SHA-256 of a file's content, as the loader computes it: the value to pin
-/// with `ReloadOptions::sha256` or `--bind SLOT=LIB@SHA256`.
-pub fn file_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
-    Ok(Sha256::digest(fs::read(path)?).into())
 }

@@ -9,14 +9,13 @@ mod trust;
 
 pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
 pub use descriptor::{
-    Entry, FunctionInfo, Header, LoadHook, PluginInfo, SaveHook, StateHooks, is_identifier,
-    read_descriptor, read_header, tag_name,
+    FunctionInfo, Header, PluginInfo, is_identifier, read_descriptor, read_header, tag_name,
 };
 pub use library::{
-    Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained, file_sha256,
+    EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained,
     retained_libraries,
 };
-pub use trust::{TrustPolicy, hex, parse_sha256};
+pub use trust::{BadSha256, Sha256, TrustPolicy};
 
 /// The structural check the loader makes on a library file before the
 /// dynamic loader maps it: every table and segment the ELF headers name lies

@@ -4,20 +4,19 @@
 //! so nothing checked after opening can protect against a hostile file.
 //! What can be checked before is who could have put the file there.
 
+use std::fmt;
 use std::path::Path;
 
 use crate::error::TrustError;
 
-/// What the loader requires of a file before opening it.
+/// Where a library file may come from: what the loader requires of its
+/// path before opening it. (What a file must *be* is pinned per load, with
+/// a [`Sha256`].)
 #[derive(Clone, Debug, Default)]
 pub struct TrustPolicy {
     /// Accept a file, or a directory above it, that other users can write to
     /// or that belongs to another user. Off by default.
     pub allow_untrusted_paths: bool,
-    /// Accept only a file with this SHA-256 content hash, checked on the
-    /// private copy that is then opened, so the file cannot change between
-    /// the check and the load.
-    pub sha256: Option<[u8; 32]>,
 }
 
 impl TrustPolicy {
@@ -81,28 +80,65 @@ fn check_unix(_: &Path) -> Result<(), TrustError> {
     Ok(())
 }
 
-/// Parses a SHA-256 hash written as 64 hex digits.
-pub fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
-    let hex = hex.trim();
-    if hex.len() != 64 {
-        return None;
+/// The SHA-256 of a library file's content: what a load can be pinned to.
+/// Written (and parsed) as 64 hex digits.
+///
+/// ```
+/// use hotslot::plugin::Sha256;
+/// let h: Sha256 = "ab".repeat(32).parse().unwrap();
+/// assert_eq!(h.to_string(), "ab".repeat(32));
+/// assert!("abc".parse::<Sha256>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sha256(pub [u8; 32]);
+
+impl Sha256 {
+    /// The hash of `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        use sha2::Digest;
+        Sha256(sha2::Sha256::digest(bytes).into())
     }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+
+    /// The hash of the file at `path`, as the loader computes it: the value
+    /// to pin a load of that file to.
+    pub fn of_file(path: &Path) -> std::io::Result<Sha256> {
+        Ok(Sha256::of(&std::fs::read(path)?))
     }
-    Some(out)
 }
 
-/// Writes a hash as 64 lowercase hex digits.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256({self})")
+    }
+}
+
+/// Text that is not 64 hex digits, where a SHA-256 was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a SHA-256 (64 hex digits)")]
+pub struct BadSha256(pub String);
+
+impl std::str::FromStr for Sha256 {
+    type Err = BadSha256;
+
+    fn from_str(text: &str) -> Result<Sha256, BadSha256> {
+        let hex = text.trim();
+        let bad = || BadSha256(text.to_owned());
+        if hex.len() != 64 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            let pair = hex.get(2 * i..2 * i + 2).ok_or_else(bad)?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+        }
+        Ok(Sha256(out))
+    }
 }
 
 #[cfg(test)]
@@ -111,9 +147,17 @@ mod tests {
 
     #[test]
     fn hashes_round_trip() {
-        let h = [0xab; 32];
-        assert_eq!(parse_sha256(&hex(&h)), Some(h));
-        assert_eq!(parse_sha256("abc"), None);
-        assert_eq!(parse_sha256(&"g".repeat(64)), None);
+        let h = Sha256([0xab; 32]);
+        assert_eq!(h.to_string().parse::<Sha256>(), Ok(h));
+        assert_eq!("abc".parse::<Sha256>(), Err(BadSha256("abc".into())));
+        assert!("g".repeat(64).parse::<Sha256>().is_err());
+        assert!(
+            "é".repeat(32).parse::<Sha256>().is_err(),
+            "not a char boundary"
+        );
+        assert_eq!(
+            Sha256::of(b"").to_string(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use semver::Version;
 
-use crate::plugin::PluginKind;
+use crate::plugin::{PluginKind, Sha256};
 use crate::vm::Import;
 
 /// What a bind, reload or rollback changed.
@@ -203,7 +203,7 @@ pub struct BoundInfo {
     pub generation: u64,
     /// SHA-256 of the build's file (`None` if its private copy could not be
     /// read to compute it).
-    pub sha256: Option<[u8; 32]>,
+    pub sha256: Option<Sha256>,
     /// The private copy the build was loaded from, as listings name it
     /// (see [`PrivateCopy::name`](crate::plugin::PrivateCopy::name); `None`
     /// for a plugin linked into the host).
@@ -225,7 +225,7 @@ pub struct LibraryInfo {
     pub kind: PluginKind,
     /// SHA-256 of the build serving now (`None` if its private copy could
     /// not be read to compute it).
-    pub sha256: Option<[u8; 32]>,
+    pub sha256: Option<Sha256>,
     /// Whether its content hash is pinned.
     pub pinned: bool,
     /// The build a rollback returns to: its generation and plugin version.

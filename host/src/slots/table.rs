@@ -23,7 +23,7 @@ use super::report::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
 };
 use crate::error::{LinkError, SlotError};
-use crate::plugin::{CopyPlace, Library, LinkedPlugin, LoadOptions, Origin, TrustPolicy};
+use crate::plugin::{CopyPlace, Library, LinkedPlugin, LoadOptions, Origin, Sha256, TrustPolicy};
 use crate::vm::{Import, MAX_SLOT, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
@@ -42,9 +42,10 @@ pub struct ReloadOptions {
     /// Accept a build whose function versions are lower than the running
     /// ones (a rollback does).
     pub allow_downgrade: bool,
-    /// Accept only a file with this SHA-256; it stays pinned for later
-    /// reloads of the library until another pin replaces it.
-    pub sha256: Option<[u8; 32]>,
+    /// Accept only a file with this SHA-256 (checked on the sealed private
+    /// copy that is then loaded); it stays pinned for later reloads of the
+    /// library until another pin replaces it.
+    pub sha256: Option<Sha256>,
     /// Load nothing when the file holds the same bytes as the build that
     /// serves (the report says it is unchanged). Watch mode asks for this.
     pub if_changed: bool,
@@ -63,7 +64,7 @@ pub(super) struct LibState {
     pub(super) current: Arc<Library>,
     /// The build before the current one, for a rollback.
     pub(super) previous: Option<Previous>,
-    pub(super) pin: Option<[u8; 32]>,
+    pub(super) pin: Option<Sha256>,
     /// Bound as a whole ([`SlotTable::bind_library`]): it stays bound with
     /// no slot, and serves every declared import it exports.
     pub(super) whole: bool,
@@ -116,6 +117,20 @@ pub(super) struct Inner {
 /// Slots shared by any number of VMs on any threads, each bound to a
 /// function of a plugin library, swapped only after every check passes.
 ///
+/// # The safety model
+///
+/// A table loads library files into this process (when a slot or a library
+/// is bound, reloaded, rolled back, restored, or reloaded by watch mode),
+/// and loading a library runs its code. The checks find mistakes: a stale
+/// build, another signature, a broken descriptor, a build for another
+/// machine. No check can find out what native code does. So creating a
+/// table is where its user vouches for the code it will load, and is
+/// `unsafe` (as libloading's `Library::new` is): the user states, once, that
+/// the files its trust policy admits are sound hotslot plugins. Everything
+/// the table does afterwards is safe. (Making every bind and reload
+/// `unsafe` instead would state the same thing many times, and watch mode
+/// reloads without a caller.)
+///
 /// A VM reads a slot with one atomic load of the current snapshot; a
 /// reload builds a new snapshot and publishes it in one store, so a call
 /// never sees a half-swapped table, and all slots bound to one library
@@ -136,12 +151,25 @@ impl fmt::Debug for SlotTable {
 
 impl SlotTable {
     /// A table with default options.
-    pub fn new() -> std::io::Result<SlotTable> {
-        SlotTable::with_options(TableOptions::default())
+    ///
+    /// # Safety
+    ///
+    /// As for [`SlotTable::with_options`].
+    pub unsafe fn new() -> std::io::Result<SlotTable> {
+        // SAFETY: forwarded to the caller.
+        unsafe { SlotTable::with_options(TableOptions::default()) }
     }
 
     /// A table with `options`.
-    pub fn with_options(options: TableOptions) -> std::io::Result<SlotTable> {
+    ///
+    /// # Safety
+    ///
+    /// Every library file this table is asked to load, and that
+    /// `options.trust` admits, is a hotslot plugin whose code is sound: it
+    /// keeps the ABI's promises and does not corrupt this process (see the
+    /// type's safety model). Plugins linked into the host are vouched for by
+    /// [`LinkedPlugin::new`] already.
+    pub unsafe fn with_options(options: TableOptions) -> std::io::Result<SlotTable> {
         let inner = Arc::new(Inner {
             published: Published::new(Box::new(Snapshot {
                 cells: Box::new([]),
@@ -513,6 +541,7 @@ impl Inner {
         LoadOptions {
             copies: self.options.copies.clone(),
             trust: self.options.trust.clone(),
+            pin: None,
         }
     }
 

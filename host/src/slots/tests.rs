@@ -123,6 +123,13 @@ const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATI
 /// Fewer rounds under Miri, which interprets every instruction.
 const ROUNDS: usize = if cfg!(miri) { 4 } else { 300 };
 
+/// A table that binds only the plugins linked into this test binary.
+fn table() -> SlotTable {
+    // SAFETY: no library file is loaded: only the linked plugins above,
+    // vouched for by `LinkedPlugin::new`.
+    unsafe { SlotTable::new() }.unwrap()
+}
+
 fn program() -> Arc<crate::vm::VerifiedProgram> {
     Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap())
 }
@@ -137,7 +144,7 @@ fn rebind(table: &SlotTable, plugin: &LinkedPlugin) {
 
 #[test]
 fn a_linked_plugin_binds_reloads_and_rolls_back_with_the_usual_checks() {
-    let table = SlotTable::new().unwrap();
+    let table = table();
     let mut vm = table.vm(program()).unwrap();
     let report = table
         .bind_linked(
@@ -182,7 +189,7 @@ fn a_linked_plugin_binds_reloads_and_rolls_back_with_the_usual_checks() {
 
 #[test]
 fn vms_on_several_threads_call_through_rebinds_and_reclaims() {
-    let table = SlotTable::new().unwrap();
+    let table = table();
     let program = program();
     table.declare_program(program.program()).unwrap();
     rebind(&table, &add::PLUGIN_EXPORTS);
@@ -236,7 +243,7 @@ fn vms_on_several_threads_call_through_rebinds_and_reclaims() {
 
 #[test]
 fn a_state_of_absurd_length_is_refused_unread_and_the_new_build_starts_fresh() {
-    let table = SlotTable::new().unwrap();
+    let table = table();
     let mut vm = table.vm(program()).unwrap();
     rebind(&table, &huge_state::PLUGIN_EXPORTS);
     vm.run().unwrap();

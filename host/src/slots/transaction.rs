@@ -14,7 +14,7 @@ use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
 use super::table::{Assign, Bound, Inner, LibState, Previous, ReloadOptions, Source};
 use crate::error::{LoadError, SlotError};
-use crate::plugin::{FunctionInfo, Library, LoadOptions, Origin};
+use crate::plugin::{FunctionInfo, Library, LoadOptions, Origin, Sha256};
 use crate::vm::Import;
 use crate::vm::ctx::CallCtx;
 
@@ -93,7 +93,7 @@ impl Inner {
             None => {
                 let build = load_build(&source, &key, state, serving.map(|s| s.0), || {
                     let mut load = self.load_options();
-                    load.trust.sha256 = pin;
+                    load.pin = pin;
                     load
                 })
                 .map_err(|e| match e {
@@ -222,7 +222,7 @@ fn load_build(
     source: &Source,
     key: &Path,
     state: Option<&LibState>,
-    unless: Option<[u8; 32]>,
+    unless: Option<Sha256>,
     load: impl FnOnce() -> LoadOptions,
 ) -> Result<Option<Library>, BuildError> {
     let origin = match (source, state) {
@@ -231,9 +231,13 @@ fn load_build(
         (Source::File, Some(s)) if s.current.is_linked() => s.current.origin(),
         (Source::File, _) => {
             let load = load();
-            return match unless {
-                Some(current) => Library::open_if_changed(key, &load, current),
-                None => Library::open(key, &load).map(Some),
+            // SAFETY: this table's files are vouched for by its creator
+            // (`SlotTable::with_options`' contract).
+            return unsafe {
+                match unless {
+                    Some(current) => Library::open_if_changed(key, &load, current),
+                    None => Library::open(key, &load).map(Some),
+                }
             }
             .map_err(BuildError::Load);
         }

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
+use super::isa::for_each_instr;
 use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
 use crate::error::{AsmError, AsmErrorKind};
 use crate::plugin::is_identifier;
@@ -77,11 +78,13 @@ impl AsmError {
 }
 
 /// An instruction whose operand may still be a name.
+/// An instruction whose operand names something defined later: a label,
+/// a function, an import.
 enum Pending {
     Done(Instr),
     Jump(fn(u32) -> Instr, String),
-    Call(String),
-    Native(String),
+    Call(fn(u32) -> Instr, String),
+    Native(fn(u32) -> Instr, String),
 }
 
 struct FnBuild {
@@ -339,68 +342,45 @@ impl Assembler {
     fn instruction(&mut self, word: &str, at: Pos, args: &[Token]) -> Result<Pending, AsmError> {
         let mut p = Parser::new(args, at);
         let upper = word.to_ascii_uppercase();
-        let simple = match upper.as_str() {
-            "NOP" => Some(Instr::Nop),
-            "HALT" => Some(Instr::Halt),
-            "PRINT" => Some(Instr::Print),
-            "POP" => Some(Instr::Pop),
-            "DUP" => Some(Instr::Dup),
-            "SWAP" => Some(Instr::Swap),
-            "ADD" => Some(Instr::Add),
-            "SUB" => Some(Instr::Sub),
-            "MUL" => Some(Instr::Mul),
-            "DIV" => Some(Instr::Div),
-            "MOD" => Some(Instr::Mod),
-            "NEG" => Some(Instr::Neg),
-            "NOT" => Some(Instr::Not),
-            "EQ" => Some(Instr::Eq),
-            "NE" => Some(Instr::Ne),
-            "LT" => Some(Instr::Lt),
-            "LE" => Some(Instr::Le),
-            "GT" => Some(Instr::Gt),
-            "GE" => Some(Instr::Ge),
-            "RET" => Some(Instr::Ret),
-            _ => None,
-        };
-        let pending = if let Some(i) = simple {
-            Pending::Done(i)
-        } else {
-            match upper.as_str() {
-                "PUSH" => Pending::Done(Instr::Push(p.constant()?)),
-                "LOAD" | "STORE" => {
-                    let index = self.local_operand(&mut p)?;
-                    Pending::Done(if upper == "LOAD" {
-                        Instr::Load(index)
-                    } else {
-                        Instr::Store(index)
-                    })
-                }
-                "JMP" | "JZ" | "JNZ" => {
-                    let (label, _) = p.word("a label")?;
-                    let make: fn(u32) -> Instr = match upper.as_str() {
-                        "JMP" => Instr::Jmp,
-                        "JZ" => Instr::Jz,
-                        _ => Instr::Jnz,
-                    };
-                    Pending::Jump(make, label)
-                }
-                "CALL" => Pending::Call(p.word("a function name")?.0),
-                "CALL_NATIVE" => match p.peek() {
-                    Some(Tok::Word(w)) if w.starts_with(|c: char| c.is_ascii_digit()) => {
-                        Pending::Done(Instr::CallNative(p.integer::<u32>("a slot number")?.0))
+        macro_rules! parse {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+                match upper.as_str() {
+                    $($mnemonic => parse!(@ $kind $variant),)*
+                    _ => {
+                        return Err(AsmError::new(
+                            at,
+                            AsmErrorKind::UnknownInstruction {
+                                name: word.to_owned(),
+                            },
+                        ));
                     }
-                    _ => Pending::Native(p.word("a slot number or an import's name")?.0),
-                },
-                _ => {
-                    return Err(AsmError::new(
-                        at,
-                        AsmErrorKind::UnknownInstruction {
-                            name: word.to_owned(),
-                        },
-                    ));
                 }
-            }
-        };
+            };
+            (@ none $variant:ident) => {
+                Pending::Done(Instr::$variant)
+            };
+            (@ constant $variant:ident) => {
+                Pending::Done(Instr::$variant(p.constant()?))
+            };
+            (@ local $variant:ident) => {
+                Pending::Done(Instr::$variant(self.local_operand(&mut p)?))
+            };
+            (@ label $variant:ident) => {
+                Pending::Jump(Instr::$variant, p.word("a label")?.0)
+            };
+            (@ function $variant:ident) => {
+                Pending::Call(Instr::$variant, p.word("a function name")?.0)
+            };
+            (@ slot $variant:ident) => {
+                match p.peek() {
+                    Some(Tok::Word(w)) if w.starts_with(|c: char| c.is_ascii_digit()) => {
+                        Pending::Done(Instr::$variant(p.integer::<u32>("a slot number")?.0))
+                    }
+                    _ => Pending::Native(Instr::$variant, p.word("a slot number or an import's name")?.0),
+                }
+            };
+        }
+        let pending = for_each_instr!(parse);
         p.done()?;
         Ok(pending)
     }
@@ -457,10 +437,10 @@ impl Assembler {
                         })?;
                         make(starts[lf] + li as u32)
                     }
-                    Pending::Call(name) => Instr::Call(*fn_index.get(&name).ok_or_else(|| {
+                    Pending::Call(make, name) => make(*fn_index.get(&name).ok_or_else(|| {
                         AsmError::new(at, AsmErrorKind::UnknownFunction { name: name.clone() })
                     })?),
-                    Pending::Native(name) => Instr::CallNative(
+                    Pending::Native(make, name) => make(
                         self.imports
                             .iter()
                             .find(|i| i.name == name)

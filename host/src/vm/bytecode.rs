@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
+use super::isa::for_each_instr;
 use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::types::{Signature, ValType};
@@ -25,40 +26,13 @@ pub const MAGIC: &[u8; 4] = b"HSBC";
 /// The format version this host writes and reads.
 pub const VERSION: u8 = 1;
 
-mod op {
-    pub const NOP: u8 = 0x00;
-    pub const HALT: u8 = 0x01;
-    pub const PRINT: u8 = 0x02;
-    pub const POP: u8 = 0x03;
-    pub const DUP: u8 = 0x04;
-    pub const SWAP: u8 = 0x05;
-    pub const ADD: u8 = 0x10;
-    pub const SUB: u8 = 0x11;
-    pub const MUL: u8 = 0x12;
-    pub const DIV: u8 = 0x13;
-    pub const MOD: u8 = 0x14;
-    pub const NEG: u8 = 0x15;
-    pub const NOT: u8 = 0x16;
-    pub const EQ: u8 = 0x18;
-    pub const NE: u8 = 0x19;
-    pub const LT: u8 = 0x1a;
-    pub const LE: u8 = 0x1b;
-    pub const GT: u8 = 0x1c;
-    pub const GE: u8 = 0x1d;
-    pub const PUSH_I32: u8 = 0x20;
-    pub const PUSH_I64: u8 = 0x21;
-    pub const PUSH_F64: u8 = 0x22;
-    pub const PUSH_TRUE: u8 = 0x23;
-    pub const PUSH_FALSE: u8 = 0x24;
-    pub const PUSH_STR: u8 = 0x25;
-    pub const LOAD: u8 = 0x30;
-    pub const STORE: u8 = 0x31;
-    pub const JMP: u8 = 0x40;
-    pub const JZ: u8 = 0x41;
-    pub const JNZ: u8 = 0x42;
-    pub const CALL: u8 = 0x50;
-    pub const RET: u8 = 0x51;
-    pub const CALL_NATIVE: u8 = 0x52;
+/// The constant opcodes after `PUSH`'s own, one per constant type.
+mod push {
+    pub const I64: u8 = 1;
+    pub const F64: u8 = 2;
+    pub const TRUE: u8 = 3;
+    pub const FALSE: u8 = 4;
+    pub const STR: u8 = 5;
 }
 
 /// Writes `program` in the binary form.
@@ -128,71 +102,51 @@ impl Writer {
     }
 
     fn instr(&mut self, instr: &Instr) {
-        let simple = match instr {
-            Instr::Nop => op::NOP,
-            Instr::Halt => op::HALT,
-            Instr::Print => op::PRINT,
-            Instr::Pop => op::POP,
-            Instr::Dup => op::DUP,
-            Instr::Swap => op::SWAP,
-            Instr::Add => op::ADD,
-            Instr::Sub => op::SUB,
-            Instr::Mul => op::MUL,
-            Instr::Div => op::DIV,
-            Instr::Mod => op::MOD,
-            Instr::Neg => op::NEG,
-            Instr::Not => op::NOT,
-            Instr::Eq => op::EQ,
-            Instr::Ne => op::NE,
-            Instr::Lt => op::LT,
-            Instr::Le => op::LE,
-            Instr::Gt => op::GT,
-            Instr::Ge => op::GE,
-            Instr::Ret => op::RET,
-            Instr::Push(c) => {
-                match c {
-                    Const::I32(v) => {
-                        self.0.push(op::PUSH_I32);
-                        self.sv((*v).into());
-                    }
-                    Const::I64(v) => {
-                        self.0.push(op::PUSH_I64);
-                        self.sv(*v);
-                    }
-                    Const::F64(v) => {
-                        self.0.push(op::PUSH_F64);
-                        self.0.extend_from_slice(&v.to_le_bytes());
-                    }
-                    Const::Bool(true) => self.0.push(op::PUSH_TRUE),
-                    Const::Bool(false) => self.0.push(op::PUSH_FALSE),
-                    Const::Str(s) => {
-                        self.0.push(op::PUSH_STR);
-                        self.str(s);
-                    }
+        macro_rules! encode {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+                match instr {
+                    $(Instr::$variant { .. } => encode!(@ $kind $variant $opcode),)*
                 }
-                return;
-            }
-            Instr::Load(n)
-            | Instr::Store(n)
-            | Instr::Jmp(n)
-            | Instr::Jz(n)
-            | Instr::Jnz(n)
-            | Instr::Call(n)
-            | Instr::CallNative(n) => {
-                self.0.push(match instr {
-                    Instr::Load(_) => op::LOAD,
-                    Instr::Store(_) => op::STORE,
-                    Instr::Jmp(_) => op::JMP,
-                    Instr::Jz(_) => op::JZ,
-                    Instr::Jnz(_) => op::JNZ,
-                    Instr::Call(_) => op::CALL,
-                    _ => op::CALL_NATIVE,
-                });
+            };
+            (@ none $variant:ident $opcode:literal) => {
+                self.0.push($opcode)
+            };
+            (@ constant $variant:ident $opcode:literal) => {{
+                let Instr::$variant(c) = instr else { unreachable!() };
+                self.constant($opcode, c)
+            }};
+            (@ $kind:ident $variant:ident $opcode:literal) => {{
+                let Instr::$variant(n) = instr else { unreachable!() };
+                self.0.push($opcode);
                 self.uv((*n).into());
-                return;
+            }};
+        }
+        for_each_instr!(encode)
+    }
+
+    /// A constant after the opcode `base` of its instruction: the
+    /// constant's type picks the opcode.
+    fn constant(&mut self, base: u8, c: &Const) {
+        match c {
+            Const::I32(v) => {
+                self.0.push(base);
+                self.sv((*v).into());
             }
-        };
-        self.0.push(simple);
+            Const::I64(v) => {
+                self.0.push(base + push::I64);
+                self.sv(*v);
+            }
+            Const::F64(v) => {
+                self.0.push(base + push::F64);
+                self.0.extend_from_slice(&v.to_le_bytes());
+            }
+            Const::Bool(true) => self.0.push(base + push::TRUE),
+            Const::Bool(false) => self.0.push(base + push::FALSE),
+            Const::Str(s) => {
+                self.0.push(base + push::STR);
+                self.str(s);
+            }
+        }
     }
 }
 
@@ -414,31 +368,48 @@ impl Reader<'_> {
     fn instr(&mut self) -> Result<Instr, DecodeError> {
         let at = self.at;
         let opcode = self.u8()?;
-        Ok(match opcode {
-            op::NOP => Instr::Nop,
-            op::HALT => Instr::Halt,
-            op::PRINT => Instr::Print,
-            op::POP => Instr::Pop,
-            op::DUP => Instr::Dup,
-            op::SWAP => Instr::Swap,
-            op::ADD => Instr::Add,
-            op::SUB => Instr::Sub,
-            op::MUL => Instr::Mul,
-            op::DIV => Instr::Div,
-            op::MOD => Instr::Mod,
-            op::NEG => Instr::Neg,
-            op::NOT => Instr::Not,
-            op::EQ => Instr::Eq,
-            op::NE => Instr::Ne,
-            op::LT => Instr::Lt,
-            op::LE => Instr::Le,
-            op::GT => Instr::Gt,
-            op::GE => Instr::Ge,
-            op::RET => Instr::Ret,
-            op::PUSH_I32 => {
+        macro_rules! decode {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+                $(if let Some(i) = decode!(@ $kind $variant $opcode) {
+                    return Ok(i);
+                })*
+            };
+            (@ none $variant:ident $opcode:literal) => {
+                (opcode == $opcode).then_some(Instr::$variant)
+            };
+            (@ constant $variant:ident $opcode:literal) => {
+                match opcode.checked_sub($opcode) {
+                    Some(kind @ 0..=push::STR) => Some(Instr::$variant(self.constant(kind)?)),
+                    _ => None,
+                }
+            };
+            (@ $kind:ident $variant:ident $opcode:literal) => {
+                if opcode == $opcode {
+                    Some(Instr::$variant(self.u32()?))
+                } else {
+                    None
+                }
+            };
+        }
+        for_each_instr!(decode);
+        Err(self.error_at(at, DecodeErrorKind::BadOpcode { opcode }))
+    }
+
+    /// A constant whose type is `kind` (0 for `i32`, then `push::*`).
+    fn constant(&mut self, kind: u8) -> Result<Const, DecodeError> {
+        Ok(match kind {
+            push::I64 => Const::I64(self.sv()?),
+            push::F64 => {
+                let b: [u8; 8] = self.take(8)?.try_into().expect("took 8 bytes");
+                Const::F64(f64::from_le_bytes(b))
+            }
+            push::TRUE => Const::Bool(true),
+            push::FALSE => Const::Bool(false),
+            push::STR => Const::Str(Arc::from(self.str()?)),
+            _ => {
                 let v_at = self.at;
                 let v = self.sv()?;
-                Instr::Push(Const::I32(i32::try_from(v).map_err(|_| {
+                Const::I32(i32::try_from(v).map_err(|_| {
                     self.error_at(
                         v_at,
                         DecodeErrorKind::OutOfRange {
@@ -446,24 +417,8 @@ impl Reader<'_> {
                             ty: "i32",
                         },
                     )
-                })?))
+                })?)
             }
-            op::PUSH_I64 => Instr::Push(Const::I64(self.sv()?)),
-            op::PUSH_F64 => {
-                let b: [u8; 8] = self.take(8)?.try_into().expect("took 8 bytes");
-                Instr::Push(Const::F64(f64::from_le_bytes(b)))
-            }
-            op::PUSH_TRUE => Instr::Push(Const::Bool(true)),
-            op::PUSH_FALSE => Instr::Push(Const::Bool(false)),
-            op::PUSH_STR => Instr::Push(Const::Str(Arc::from(self.str()?))),
-            op::LOAD => Instr::Load(self.u32()?),
-            op::STORE => Instr::Store(self.u32()?),
-            op::JMP => Instr::Jmp(self.u32()?),
-            op::JZ => Instr::Jz(self.u32()?),
-            op::JNZ => Instr::Jnz(self.u32()?),
-            op::CALL => Instr::Call(self.u32()?),
-            op::CALL_NATIVE => Instr::CallNative(self.u32()?),
-            _ => return Err(self.error_at(at, DecodeErrorKind::BadOpcode { opcode })),
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::isa::for_each_instr;
 use super::program::{Const, Function, Instr, Program};
 
 /// Writes `program` as assembly text. Jump targets get labels `L<pc>`.
@@ -57,20 +58,43 @@ pub fn disassemble(program: &Program) -> String {
 /// the program has them.
 pub fn instruction(program: &Program, function: &Function, instr: &Instr) -> String {
     let m = instr.mnemonic();
-    match instr {
-        Instr::Push(c) => format!("{m} {}", constant(c)),
-        Instr::Load(n) | Instr::Store(n) => match function.locals.get(*n as usize) {
-            Some(l) => format!("{m} {}", l.name),
-            None => format!("{m} {n}"),
-        },
-        Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => format!("{m} L{t}"),
-        Instr::Call(f) => match program.functions.get(*f as usize) {
-            Some(f) => format!("{m} {}", f.name),
-            None => format!("{m} <function {f}>"),
-        },
-        Instr::CallNative(slot) => format!("{m} {slot}"),
-        _ => m.to_owned(),
+    macro_rules! write {
+        ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+            match instr {
+                $(Instr::$variant { .. } => write!(@ $kind $variant),)*
+            }
+        };
+        (@ none $variant:ident) => {
+            m.to_owned()
+        };
+        (@ constant $variant:ident) => {{
+            let Instr::$variant(c) = instr else { unreachable!() };
+            format!("{m} {}", constant(c))
+        }};
+        (@ local $variant:ident) => {{
+            let Instr::$variant(n) = instr else { unreachable!() };
+            match function.locals.get(*n as usize) {
+                Some(l) => format!("{m} {}", l.name),
+                None => format!("{m} {n}"),
+            }
+        }};
+        (@ label $variant:ident) => {{
+            let Instr::$variant(t) = instr else { unreachable!() };
+            format!("{m} L{t}")
+        }};
+        (@ function $variant:ident) => {{
+            let Instr::$variant(f) = instr else { unreachable!() };
+            match program.functions.get(*f as usize) {
+                Some(f) => format!("{m} {}", f.name),
+                None => format!("{m} <function {f}>"),
+            }
+        }};
+        (@ slot $variant:ident) => {{
+            let Instr::$variant(slot) = instr else { unreachable!() };
+            format!("{m} {slot}")
+        }};
     }
+    for_each_instr!(write)
 }
 
 /// A constant as assembly text.

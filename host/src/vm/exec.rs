@@ -8,9 +8,10 @@ use std::sync::Arc;
 use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
 
 use super::ctx::CallCtx;
+use super::lower::{Op, RetKind};
 use super::program::Program;
 use super::value::Value;
-use super::verify::{Op, RetKind, VerifiedProgram};
+use super::verify::VerifiedProgram;
 use crate::error::{Fault, LinkError, VmError};
 use crate::types::{Signature, ValType};
 
@@ -600,7 +601,7 @@ impl Machine {
         mut fuel: u64,
     ) -> Result<Status, VmError> {
         let program = Arc::clone(&self.program);
-        let code: *const Op = program.ops.as_ptr();
+        let code: *const Op = program.code.ops.as_ptr();
         let bottom: *mut HsValue = self.stack.as_mut_ptr();
         let capacity = self.stack.len();
         let ctx: *mut CallCtx = &raw mut self.ctx;
@@ -757,7 +758,7 @@ impl Machine {
                 &Op::PushBool(v) => push_as!(boolean, v),
                 &Op::PushStr(i) => {
                     // SAFETY: the verifier only emits indices into `str_views`.
-                    let s = unsafe { program.str_views.get_unchecked(i as usize) };
+                    let s = unsafe { program.code.str_views.get_unchecked(i as usize) };
                     push!(HsValue { str: s.0 });
                 }
                 Op::Pop => sp = top!(1),

@@ -6,6 +6,8 @@ mod bytecode;
 pub(crate) mod ctx;
 mod disasm;
 mod exec;
+mod isa;
+mod lower;
 mod program;
 mod value;
 mod verify;

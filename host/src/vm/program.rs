@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
+use super::isa::{define_instr, for_each_instr};
 use crate::types::{Signature, ValType};
 
 /// A program: what the assembler and the bytecode decoder produce and the
@@ -144,113 +145,31 @@ impl PartialEq for Const {
     }
 }
 
-/// One instruction, as written; the verifier specializes each by type.
-#[derive(Clone, PartialEq, Debug)]
-pub enum Instr {
-    /// Does nothing.
-    Nop,
-    /// Stops the program.
-    Halt,
-    /// Pops a value and prints `Result: <value>`.
-    Print,
-    /// Pushes a constant.
-    Push(Const),
-    /// Drops the top value.
-    Pop,
-    /// Duplicates the top value.
-    Dup,
-    /// Swaps the two top values.
-    Swap,
-    /// `a b -> a+b` (integers wrap).
-    Add,
-    /// `a b -> a-b` (integers wrap).
-    Sub,
-    /// `a b -> a*b` (integers wrap).
-    Mul,
-    /// `a b -> a/b`; integer division by zero or overflow faults.
-    Div,
-    /// `a b -> a%b`; as for `Div`.
-    Mod,
-    /// `a -> -a` (integers wrap).
-    Neg,
-    /// `bool -> !bool`.
-    Not,
-    /// `a b -> a==b`.
-    Eq,
-    /// `a b -> a!=b`.
-    Ne,
-    /// `a b -> a<b` (not for `bool`).
-    Lt,
-    /// `a b -> a<=b` (not for `bool`).
-    Le,
-    /// `a b -> a>b` (not for `bool`).
-    Gt,
-    /// `a b -> a>=b` (not for `bool`).
-    Ge,
-    /// Pushes local `n`.
-    Load(u32),
-    /// Pops into local `n`.
-    Store(u32),
-    /// Jumps to `pc`.
-    Jmp(u32),
-    /// Pops an `i32` or `bool`; jumps when it is zero or false.
-    Jz(u32),
-    /// Pops an `i32` or `bool`; jumps when it is not zero or true.
-    Jnz(u32),
-    /// Calls bytecode function `n`: pops its arguments, pushes its result.
-    Call(u32),
-    /// Returns from the current function; from `main`, stops the program.
-    Ret,
-    /// Calls the native function bound to slot `n`: pops its arguments,
-    /// pushes its result.
-    CallNative(u32),
-}
+for_each_instr!(define_instr);
 
 impl Instr {
-    /// The mnemonic.
-    pub fn mnemonic(&self) -> &'static str {
-        match self {
-            Instr::Nop => "NOP",
-            Instr::Halt => "HALT",
-            Instr::Print => "PRINT",
-            Instr::Push(_) => "PUSH",
-            Instr::Pop => "POP",
-            Instr::Dup => "DUP",
-            Instr::Swap => "SWAP",
-            Instr::Add => "ADD",
-            Instr::Sub => "SUB",
-            Instr::Mul => "MUL",
-            Instr::Div => "DIV",
-            Instr::Mod => "MOD",
-            Instr::Neg => "NEG",
-            Instr::Not => "NOT",
-            Instr::Eq => "EQ",
-            Instr::Ne => "NE",
-            Instr::Lt => "LT",
-            Instr::Le => "LE",
-            Instr::Gt => "GT",
-            Instr::Ge => "GE",
-            Instr::Load(_) => "LOAD",
-            Instr::Store(_) => "STORE",
-            Instr::Jmp(_) => "JMP",
-            Instr::Jz(_) => "JZ",
-            Instr::Jnz(_) => "JNZ",
-            Instr::Call(_) => "CALL",
-            Instr::Ret => "RET",
-            Instr::CallNative(_) => "CALL_NATIVE",
-        }
-    }
-
     /// Whether execution never continues to the next instruction.
     pub fn ends_block(&self) -> bool {
         matches!(self, Instr::Jmp(_) | Instr::Ret | Instr::Halt)
     }
 
-    /// The jump target, for jumps.
+    /// The jump target, for jumps (the instructions whose operand is a
+    /// label).
     pub fn target(&self) -> Option<u32> {
-        match self {
-            Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => Some(*t),
-            _ => None,
+        macro_rules! target {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+                match self {
+                    $(Instr::$variant { .. } => target!(@ $kind $variant),)*
+                }
+            };
+            (@ label $variant:ident) => {{
+                let Instr::$variant(t) = self else { unreachable!() };
+                Some(*t)
+            }};
+            (@ $kind:ident $variant:ident) => {
+                None
+            };
         }
+        for_each_instr!(target)
     }
 }

@@ -7,12 +7,11 @@
 //! its own function; every `CALL_NATIVE` must match its import; no function
 //! may fall off its end or grow its stack past the limit.
 
-use std::sync::Arc;
-
-use hotslot_plugin_api::{HS_MAX_PARAMS, HsStr};
+use hotslot_plugin_api::HS_MAX_PARAMS;
 
 use super::disasm;
-use super::program::{Const, Instr, MAX_SLOT, Program};
+use super::lower::{Code, lower};
+use super::program::{Instr, MAX_SLOT, Program};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::plugin::is_identifier;
 use crate::types::ValType;
@@ -42,24 +41,12 @@ impl Default for VerifyOptions {
 #[derive(Debug)]
 pub struct VerifiedProgram {
     pub(crate) program: Program,
-    pub(crate) ops: Box<[Op]>,
-    /// String constants, kept alive for the views in `str_views`.
-    _strings: Box<[Arc<str>]>,
-    pub(crate) str_views: Box<[StrConst]>,
+    /// The executable form.
+    pub(crate) code: Code,
     pub(crate) funcs: Box<[FuncInfo]>,
     /// Operand stack types before each instruction; `None` where unreachable.
     pub(crate) types_at: Box<[Option<Box<[ValType]>>]>,
 }
-
-/// A view of a string constant owned by the program.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct StrConst(pub(crate) HsStr);
-
-// SAFETY: a `StrConst` views an `Arc<str>` the program owns and never
-// changes, so reading it from any thread is reading immutable data.
-unsafe impl Send for StrConst {}
-// SAFETY: as above.
-unsafe impl Sync for StrConst {}
 
 /// What the VM needs of a function at run time.
 #[derive(Clone, Debug)]
@@ -92,172 +79,7 @@ impl VerifiedProgram {
     }
 }
 
-/// How a native call's result is read back.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum RetKind {
-    Void,
-    /// `i32`: four bytes of the result slot.
-    I32,
-    /// `i64` or `f64`: eight bytes of the result slot.
-    Wide,
-    /// Read as "not zero", whatever byte the plugin wrote.
-    Bool,
-    /// Passed through the context's `return_str`.
-    Str,
-}
-
-/// One specialized instruction.
-#[derive(Clone, Copy, PartialEq, Debug)]
-pub(crate) enum Op {
-    Nop,
-    Halt,
-    /// Never reached: the verifier found no path to it.
-    Unreachable,
-    PushI32(i32),
-    PushI64(i64),
-    PushF64(f64),
-    PushBool(bool),
-    PushStr(u32),
-    Pop,
-    // Copies of a value move exactly its bytes (1, 4, 8 or 16), the width
-    // it was written with, so the CPU can forward the store to the load.
-    Dup1,
-    Dup4,
-    Dup8,
-    Dup16,
-    Swap,
-    AddI32,
-    AddI64,
-    AddF64,
-    SubI32,
-    SubI64,
-    SubF64,
-    MulI32,
-    MulI64,
-    MulF64,
-    DivI32,
-    DivI64,
-    DivF64,
-    ModI32,
-    ModI64,
-    ModF64,
-    NegI32,
-    NegI64,
-    NegF64,
-    Not,
-    EqI32,
-    EqI64,
-    EqF64,
-    EqBool,
-    EqStr,
-    NeI32,
-    NeI64,
-    NeF64,
-    NeBool,
-    NeStr,
-    LtI32,
-    LtI64,
-    LtF64,
-    LtStr,
-    LeI32,
-    LeI64,
-    LeF64,
-    LeStr,
-    GtI32,
-    GtI64,
-    GtF64,
-    GtStr,
-    GeI32,
-    GeI64,
-    GeF64,
-    GeStr,
-    Load1(u32),
-    Load4(u32),
-    Load8(u32),
-    Load16(u32),
-    Store1(u32),
-    Store4(u32),
-    Store8(u32),
-    Store16(u32),
-    Jmp(u32),
-    JzI32(u32),
-    JzBool(u32),
-    JnzI32(u32),
-    JnzBool(u32),
-    Call(u32),
-    Ret,
-    CallNative {
-        slot: u32,
-        nargs: u32,
-        ret: RetKind,
-    },
-    // Superinstructions: an instruction and the one after it, fused where
-    // the first falls through to the second. The second keeps its own op,
-    // for jumps that land on it.
-    /// `PUSH a; PUSH b` (i32).
-    Push2I32(i32, i32),
-    /// `PUSH k; ADD` (i32).
-    AddImmI32(i32),
-    /// `PUSH k; SUB` (i32).
-    SubImmI32(i32),
-    /// `PUSH k; ADD` (i64).
-    AddImmI64(i64),
-    /// `PUSH k; SUB` (i64).
-    SubImmI64(i64),
-    /// `DUP; JNZ t` (i32): jump when the top is not zero, keeping it.
-    JnzKeepI32(u32),
-    /// `DUP; JZ t` (i32): jump when the top is zero, keeping it.
-    JzKeepI32(u32),
-    /// `CALL_NATIVE s; POP`: call and drop the result.
-    CallNativeDrop {
-        slot: u32,
-        nargs: u32,
-        ret: RetKind,
-    },
-    Print(ValType),
-}
-
-/// How many bytes of a value's slot its type uses.
-#[derive(Clone, Copy)]
-enum Width {
-    B1,
-    B4,
-    B8,
-    B16,
-}
-
-fn width(t: ValType) -> Width {
-    match t {
-        ValType::Bool => Width::B1,
-        ValType::I32 => Width::B4,
-        ValType::I64 | ValType::F64 => Width::B8,
-        ValType::Str => Width::B16,
-    }
-}
-
-/// Fuses each instruction with the next where a superinstruction does both.
-/// Only the op of the first changes; the second stays for jumps into it.
-/// Sound across function boundaries too: a function's last instruction
-/// never falls through, and none of the fused firsts is one that doesn't.
-fn fuse(ops: &mut [Op]) {
-    for i in 0..ops.len().saturating_sub(1) {
-        let fused = match (ops[i], ops[i + 1]) {
-            (Op::PushI32(a), Op::PushI32(b)) => Op::Push2I32(a, b),
-            (Op::PushI32(k), Op::AddI32) => Op::AddImmI32(k),
-            (Op::PushI32(k), Op::SubI32) => Op::SubImmI32(k),
-            (Op::PushI64(k), Op::AddI64) => Op::AddImmI64(k),
-            (Op::PushI64(k), Op::SubI64) => Op::SubImmI64(k),
-            (Op::Dup4, Op::JnzI32(t)) => Op::JnzKeepI32(t),
-            (Op::Dup4, Op::JzI32(t)) => Op::JzKeepI32(t),
-            (Op::CallNative { slot, nargs, ret }, Op::Pop) => {
-                Op::CallNativeDrop { slot, nargs, ret }
-            }
-            _ => continue,
-        };
-        ops[i] = fused;
-    }
-}
-
+/// Verifies `program` with the default limits.
 /// Verifies `program` with the default limits.
 pub fn verify(program: Program) -> Result<VerifiedProgram, VerifyError> {
     verify_with(program, VerifyOptions::default())
@@ -270,9 +92,7 @@ pub fn verify_with(
 ) -> Result<VerifiedProgram, VerifyError> {
     check_declarations(&program, &options)?;
     let n = program.code.len();
-    let mut ops = vec![Op::Unreachable; n];
     let mut types_at: Vec<Option<Box<[ValType]>>> = vec![None; n];
-    let mut strings: Vec<Arc<str>> = Vec::new();
     let mut funcs = Vec::with_capacity(program.functions.len());
     for (fi, f) in program.functions.iter().enumerate() {
         let mut v = FnVerifier {
@@ -280,8 +100,6 @@ pub fn verify_with(
             fi,
             options: &options,
             types_at: &mut types_at,
-            ops: &mut ops,
-            strings: &mut strings,
             max_depth: 0,
         };
         v.run()?;
@@ -292,16 +110,10 @@ pub fn verify_with(
             max_depth: v.max_depth as u32,
         });
     }
-    fuse(&mut ops);
-    let str_views = strings
-        .iter()
-        .map(|s| StrConst(HsStr::from_str(s)))
-        .collect();
+    let code = lower(&program, &types_at);
     Ok(VerifiedProgram {
         program,
-        ops: ops.into(),
-        _strings: strings.into(),
-        str_views,
+        code,
         funcs: funcs.into(),
         types_at: types_at.into(),
     })
@@ -407,8 +219,6 @@ struct FnVerifier<'a> {
     fi: usize,
     options: &'a VerifyOptions,
     types_at: &'a mut Vec<Option<Box<[ValType]>>>,
-    ops: &'a mut Vec<Op>,
-    strings: &'a mut Vec<Arc<str>>,
     max_depth: usize,
 }
 
@@ -421,8 +231,7 @@ impl FnVerifier<'_> {
             let stack = self.types_at[pc as usize]
                 .clone()
                 .expect("queued pcs have a state");
-            let (op, after, succs) = self.step(pc, stack.into_vec())?;
-            self.ops[pc as usize] = op;
+            let (after, succs) = self.step(pc, stack.into_vec())?;
             for succ in succs.into_iter().flatten() {
                 match &self.types_at[succ as usize] {
                     None => {
@@ -501,14 +310,13 @@ impl FnVerifier<'_> {
         Ok(stack[stack.len() - 1])
     }
 
-    /// Applies the instruction at `pc` to `stack`: its specialized op, the
-    /// stack after it, and where execution continues.
-    #[expect(clippy::type_complexity, reason = "a private helper's tuple")]
+    /// Applies the instruction at `pc` to `stack`: the stack after it, and
+    /// where execution continues.
     fn step(
         &mut self,
         pc: u32,
         mut s: Vec<ValType>,
-    ) -> Result<(Op, Vec<ValType>, [Option<u32>; 2]), VerifyError> {
+    ) -> Result<(Vec<ValType>, [Option<u32>; 2]), VerifyError> {
         use ValType::*;
         let f = &self.program.functions[self.fi];
         let instr = &self.program.code[pc as usize];
@@ -521,93 +329,36 @@ impl FnVerifier<'_> {
                 Err(v.error(pc, VerifyErrorKind::NotNumeric { found: t }))
             }
         };
-        let op = match instr {
-            Instr::Nop => Op::Nop,
-            Instr::Halt => {
-                succ = [None, None];
-                Op::Halt
-            }
-            Instr::Print => {
-                let t = self.top(pc, &s, 1)?;
-                s.pop();
-                Op::Print(t)
-            }
-            Instr::Push(c) => {
-                s.push(c.ty());
-                match c {
-                    Const::I32(v) => Op::PushI32(*v),
-                    Const::I64(v) => Op::PushI64(*v),
-                    Const::F64(v) => Op::PushF64(*v),
-                    Const::Bool(v) => Op::PushBool(*v),
-                    Const::Str(text) => {
-                        let index = match self
-                            .strings
-                            .iter()
-                            .position(|x| Arc::ptr_eq(x, text) || x == text)
-                        {
-                            Some(i) => i,
-                            None => {
-                                self.strings.push(Arc::clone(text));
-                                self.strings.len() - 1
-                            }
-                        };
-                        Op::PushStr(index as u32)
-                    }
-                }
-            }
-            Instr::Pop => {
+        match instr {
+            Instr::Nop => {}
+            Instr::Halt => succ = [None, None],
+            Instr::Print | Instr::Pop => {
                 self.top(pc, &s, 1)?;
                 s.pop();
-                Op::Pop
             }
+            Instr::Push(c) => s.push(c.ty()),
             Instr::Dup => {
                 let t = self.top(pc, &s, 1)?;
                 s.push(t);
-                match width(t) {
-                    Width::B1 => Op::Dup1,
-                    Width::B4 => Op::Dup4,
-                    Width::B8 => Op::Dup8,
-                    Width::B16 => Op::Dup16,
-                }
             }
             Instr::Swap => {
                 self.top(pc, &s, 2)?;
                 let n = s.len();
                 s.swap(n - 1, n - 2);
-                Op::Swap
             }
             Instr::Add | Instr::Sub | Instr::Mul | Instr::Div | Instr::Mod => {
                 let t = self.top(pc, &s, 2)?;
                 numeric(self, pc, t)?;
                 self.pop(pc, &mut s, &[t, t])?;
                 s.push(t);
-                let k = match t {
-                    I32 => 0,
-                    I64 => 1,
-                    _ => 2,
-                };
-                let table: [Op; 3] = match instr {
-                    Instr::Add => [Op::AddI32, Op::AddI64, Op::AddF64],
-                    Instr::Sub => [Op::SubI32, Op::SubI64, Op::SubF64],
-                    Instr::Mul => [Op::MulI32, Op::MulI64, Op::MulF64],
-                    Instr::Div => [Op::DivI32, Op::DivI64, Op::DivF64],
-                    _ => [Op::ModI32, Op::ModI64, Op::ModF64],
-                };
-                table[k]
             }
             Instr::Neg => {
                 let t = self.top(pc, &s, 1)?;
                 numeric(self, pc, t)?;
-                match t {
-                    I32 => Op::NegI32,
-                    I64 => Op::NegI64,
-                    _ => Op::NegF64,
-                }
             }
             Instr::Not => {
                 self.pop(pc, &mut s, &[Bool])?;
                 s.push(Bool);
-                Op::Not
             }
             Instr::Eq | Instr::Ne | Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge => {
                 let t = self.top(pc, &s, 2)?;
@@ -617,22 +368,6 @@ impl FnVerifier<'_> {
                 if ordered && t == Bool {
                     return Err(self.error(pc, VerifyErrorKind::NotOrdered));
                 }
-                let k = match t {
-                    I32 => 0,
-                    I64 => 1,
-                    F64 => 2,
-                    Bool => 3,
-                    Str => 4,
-                };
-                let table: [Op; 5] = match instr {
-                    Instr::Eq => [Op::EqI32, Op::EqI64, Op::EqF64, Op::EqBool, Op::EqStr],
-                    Instr::Ne => [Op::NeI32, Op::NeI64, Op::NeF64, Op::NeBool, Op::NeStr],
-                    Instr::Lt => [Op::LtI32, Op::LtI64, Op::LtF64, Op::Unreachable, Op::LtStr],
-                    Instr::Le => [Op::LeI32, Op::LeI64, Op::LeF64, Op::Unreachable, Op::LeStr],
-                    Instr::Gt => [Op::GtI32, Op::GtI64, Op::GtF64, Op::Unreachable, Op::GtStr],
-                    _ => [Op::GeI32, Op::GeI64, Op::GeF64, Op::Unreachable, Op::GeStr],
-                };
-                table[k]
             }
             Instr::Load(n) | Instr::Store(n) => {
                 let Some(local) = f.locals.get(*n as usize) else {
@@ -644,23 +379,10 @@ impl FnVerifier<'_> {
                         },
                     ));
                 };
-                let w = width(local.ty);
                 if matches!(instr, Instr::Load(_)) {
                     s.push(local.ty);
-                    match w {
-                        Width::B1 => Op::Load1(*n),
-                        Width::B4 => Op::Load4(*n),
-                        Width::B8 => Op::Load8(*n),
-                        Width::B16 => Op::Load16(*n),
-                    }
                 } else {
                     self.pop(pc, &mut s, &[local.ty])?;
-                    match w {
-                        Width::B1 => Op::Store1(*n),
-                        Width::B4 => Op::Store4(*n),
-                        Width::B8 => Op::Store8(*n),
-                        Width::B16 => Op::Store16(*n),
-                    }
                 }
             }
             Instr::Jmp(t) | Instr::Jz(t) | Instr::Jnz(t) => {
@@ -675,25 +397,15 @@ impl FnVerifier<'_> {
                         },
                     ));
                 }
-                match instr {
-                    Instr::Jmp(_) => {
-                        succ = [Some(*t), None];
-                        Op::Jmp(*t)
+                if matches!(instr, Instr::Jmp(_)) {
+                    succ = [Some(*t), None];
+                } else {
+                    let c = self.top(pc, &s, 1)?;
+                    if !matches!(c, I32 | Bool) {
+                        return Err(self.error(pc, VerifyErrorKind::BadCondition { found: c }));
                     }
-                    _ => {
-                        let c = self.top(pc, &s, 1)?;
-                        if !matches!(c, I32 | Bool) {
-                            return Err(self.error(pc, VerifyErrorKind::BadCondition { found: c }));
-                        }
-                        s.pop();
-                        succ = [Some(next), Some(*t)];
-                        match (instr, c) {
-                            (Instr::Jz(_), I32) => Op::JzI32(*t),
-                            (Instr::Jz(_), _) => Op::JzBool(*t),
-                            (_, I32) => Op::JnzI32(*t),
-                            _ => Op::JnzBool(*t),
-                        }
-                    }
+                    s.pop();
+                    succ = [Some(next), Some(*t)];
                 }
             }
             Instr::Call(callee) => {
@@ -705,7 +417,6 @@ impl FnVerifier<'_> {
                 }
                 self.pop(pc, &mut s, &g.params)?;
                 s.extend(g.ret);
-                Op::Call(*callee)
             }
             Instr::CallNative(slot) => {
                 let Some(import) = self.program.import(*slot) else {
@@ -713,17 +424,6 @@ impl FnVerifier<'_> {
                 };
                 self.pop(pc, &mut s, &import.signature.params)?;
                 s.extend(import.signature.ret);
-                Op::CallNative {
-                    slot: *slot,
-                    nargs: import.signature.params.len() as u32,
-                    ret: match import.signature.ret {
-                        None => RetKind::Void,
-                        Some(Bool) => RetKind::Bool,
-                        Some(Str) => RetKind::Str,
-                        Some(I32) => RetKind::I32,
-                        Some(I64 | F64) => RetKind::Wide,
-                    },
-                }
             }
             Instr::Ret => {
                 let expected: Vec<ValType> = f.ret.into_iter().collect();
@@ -731,9 +431,8 @@ impl FnVerifier<'_> {
                     return Err(self.error(pc, VerifyErrorKind::Return { expected, found: s }));
                 }
                 succ = [None, None];
-                Op::Ret
             }
-        };
+        }
         if s.len() > self.options.max_stack {
             return Err(self.error(
                 pc,
@@ -751,7 +450,7 @@ impl FnVerifier<'_> {
                 },
             ));
         }
-        Ok((op, s, succ))
+        Ok((s, succ))
     }
 }
 
@@ -759,6 +458,7 @@ impl FnVerifier<'_> {
 mod tests {
     use super::*;
     use crate::vm::asm::assemble;
+    use crate::vm::lower::{Op, RetKind};
 
     fn check(src: &str) -> Result<VerifiedProgram, VerifyError> {
         verify(assemble(src).expect("the test program assembles"))
@@ -775,7 +475,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            v.ops[2],
+            v.code.ops[2],
             Op::CallNative {
                 slot: 0,
                 nargs: 2,
@@ -791,9 +491,9 @@ mod tests {
         let v =
             check("PUSH i64 1\nPUSH i64 2\nADD\nPUSH f64 1\nPUSH f64 2\nLT\nJZ e\ne: POP\nHALT")
                 .unwrap();
-        assert_eq!(v.ops[2], Op::AddI64);
-        assert_eq!(v.ops[5], Op::LtF64);
-        assert_eq!(v.ops[6], Op::JzBool(7));
+        assert_eq!(v.code.ops[2], Op::AddI64);
+        assert_eq!(v.code.ops[5], Op::LtF64);
+        assert_eq!(v.code.ops[6], Op::JzBool(7));
     }
 
     #[test]
@@ -974,7 +674,7 @@ mod tests {
     #[test]
     fn unreachable_code_is_allowed_and_trapped() {
         let v = check("JMP e\nPOP\ne: HALT").unwrap();
-        assert_eq!(v.ops[1], Op::Unreachable);
+        assert_eq!(v.code.ops[1], Op::Unreachable);
         assert_eq!(v.stack_types(1), None);
     }
 }
