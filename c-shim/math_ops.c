@@ -30,7 +30,7 @@ EXPORT int get_version(void) {
 }
 
 /*
- * hotslot declarations: the seed's functions above are unchanged. The
+ * hotslot declarations: the plain C functions above are unchanged. The
  * descriptor tells the host each function's signature and version; the
  * plugin's major version must equal what get_version() returns.
  *

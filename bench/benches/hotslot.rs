@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hotslot::cbuild::CCompiler;
 use hotslot::plugin::retained_libraries;
 use hotslot::vm::{NativeCalls, Natives, Program, StaticNatives, Vm, assemble, verify};
 use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
+use hotslot_cbuild::CCompiler;
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
 
 /// Calls per loop measurement.

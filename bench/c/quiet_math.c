@@ -1,5 +1,5 @@
 /*
- * quiet_math.c: the seed's math_add without its print, for the
+ * quiet_math.c: math_ops.c's math_add without its print, for the
  * benchmarks. Built as a plugin at run time, and linked statically into the
  * benchmark binary (build.rs) for the comparison without a slot.
  */

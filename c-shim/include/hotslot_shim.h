@@ -42,7 +42,7 @@
  * functions...) also declares hooks that carry the plugin's state across a
  * reload (see HsPluginDescriptor).
  *
- * Every plugin also defines `get_version`, the seed's version function: it
+ * Every plugin also defines `get_version`, its version function: it
  * returns the plugin's major version.
  *
  * Arguments (strings included) are borrowed from the host for the duration

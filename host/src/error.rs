@@ -1,4 +1,6 @@
-//! Every error the host reports, one enum per area.
+//! Every error the library reports, one enum per area. (The snapshot
+//! format's, `snapshot::SnapshotError`, is with the optional `snapshot`
+//! module; the command line's are in the binary.)
 //!
 //! Each variant names what was expected and what was found. Messages are
 //! lowercase without a trailing period; a wrapped cause is reachable through
@@ -1107,6 +1109,44 @@ pub enum Fault {
     /// Code the verifier found unreachable was reached.
     #[error("unreachable code was executed")]
     Unreachable,
+}
+
+/// A state that does not fit the VM's program.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A faulted VM cannot be restored.
+    #[error("a faulted run cannot be restored")]
+    Faulted,
+    /// The frames are not a call chain of this program stopped at that pc.
+    #[error(
+        "frames of functions {functions:?} stopped at pc {pc} are not a call chain of the program \
+         (expected the entry function, then each callee at a `CALL` of its caller)"
+    )]
+    Frames {
+        /// The function of each frame, by index, outermost first.
+        functions: Vec<u32>,
+        /// The state's pc.
+        pc: u32,
+    },
+    /// A frame's values have other types than the program gives them there.
+    #[error("frame of `{function}` holds {}, the program has {}", TypeList(.found), TypeList(.expected))]
+    Types {
+        /// The function.
+        function: String,
+        /// The types the program gives.
+        expected: Vec<ValType>,
+        /// The types of the values.
+        found: Vec<ValType>,
+    },
+    /// More values than the stack holds.
+    #[error("the state needs {needed} stack values, the VM holds {capacity}")]
+    TooLarge {
+        /// Values the state's frames need, at their deepest.
+        needed: usize,
+        /// The VM's stack capacity.
+        capacity: usize,
+    },
 }
 
 /// An error and its causes on one line: `what: why: root cause`.

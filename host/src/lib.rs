@@ -3,10 +3,10 @@
 
 #![deny(missing_docs)]
 
-pub mod cbuild;
 mod error;
 pub mod plugin;
 mod slots;
+#[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod sync;
 mod types;
@@ -18,7 +18,8 @@ pub use error::{
 };
 pub use slots::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions, ReloadReport,
-    SlotCalls, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions, WatchOptions,
-    Watcher,
+    SlotCalls, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
 };
+#[cfg(feature = "watch")]
+pub use slots::{WatchOptions, Watcher};
 pub use types::{Signature, SignatureParseError, UnknownTag, ValType};

@@ -1,5 +1,5 @@
 //! The `hotslot` command line: inspect plugins, run and debug programs, and
-//! the seed's hot-reload demo in one process.
+//! a demo of hot reload in one process.
 
 mod cli;
 

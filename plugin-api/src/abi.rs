@@ -40,7 +40,7 @@ pub const HS_MAX_STATE_LEN: usize = 256 << 20;
 
 /// Name of the symbol every plugin exports: `const HsPluginDescriptor *hotslot_plugin(void)`.
 pub const HS_DESCRIPTOR_SYMBOL: &str = "hotslot_plugin";
-/// Name of the seed's version function every plugin exports: `int get_version(void)`.
+/// Name of the version function every plugin exports: `int get_version(void)`.
 ///
 /// It returns the plugin's major version, which must equal
 /// `HsPluginDescriptor::version.major`.

@@ -1,10 +1,8 @@
 //! Writing plugins in Rust: the types a native function may take and return,
 //! and the machinery behind [`plugin!`](crate::plugin).
 
-use std::any::Any;
 use std::fmt::Display;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::abi::{HsBytes, HsCallCtx, HsStatus, HsStr, HsType, HsValue};
 
@@ -179,20 +177,9 @@ impl Output<'_> {
         HsStatus::ERROR
     }
 
-    fn message(&mut self, message: &str) {
+    pub(crate) fn message(&mut self, message: &str) {
         // SAFETY: as for `set_str`.
         unsafe { ((*self.ctx).set_error)(self.ctx, HsStr::from_str(message)) }
-    }
-}
-
-/// The message of a panic payload, as `std` would print it.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "Box<dyn Any>"
     }
 }
 
@@ -205,97 +192,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 pub fn install_quiet_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-}
-
-/// Runs one native call with every panic caught and reported as
-/// `HS_STATUS_PANIC`: no unwind ever leaves the plugin.
-///
-/// # Safety
-///
-/// `ctx` and `ret` are the valid pointers of the current call.
-#[doc(hidden)]
-pub unsafe fn guarded(
-    ctx: *mut HsCallCtx,
-    ret: *mut HsValue,
-    f: impl FnOnce(&mut Output<'_>) -> HsStatus,
-) -> HsStatus {
-    // SAFETY: forwarded to the caller.
-    let mut out = unsafe { Output::new(ctx, ret) };
-    match catch_unwind(AssertUnwindSafe(|| f(&mut out))) {
-        Ok(status) => status,
-        Err(payload) => {
-            out.message(panic_message(&*payload));
-            // A payload whose destructor panics must not unwind out either.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            HsStatus::PANIC
-        }
-    }
-}
-
-/// The argument slice of a call, checked against the expected count.
-///
-/// # Safety
-///
-/// `args` points to `nargs` values (or `nargs` is 0).
-#[doc(hidden)]
-pub unsafe fn args<'a>(
-    args: *const HsValue,
-    nargs: usize,
-    expected: usize,
-    name: &str,
-    out: &mut Output<'_>,
-) -> Result<&'a [HsValue], HsStatus> {
-    if nargs != expected {
-        return Err(out.error(&format!(
-            "`{name}` takes {expected} arguments, the host passed {nargs}"
-        )));
-    }
-    if nargs == 0 {
-        return Ok(&[]);
-    }
-    // SAFETY: the caller guarantees `args` points to `nargs` values.
-    Ok(unsafe { std::slice::from_raw_parts(args, nargs) })
-}
-
-/// Runs a `save_state` hook under the same panic guard as a call.
-///
-/// # Safety
-///
-/// `ctx` is the valid context of the current call.
-#[doc(hidden)]
-pub unsafe fn save_state(ctx: *mut HsCallCtx, save: fn() -> Vec<u8>) -> HsStatus {
-    let mut unused = HsValue::ZERO;
-    // SAFETY: `ctx` is valid (caller), `unused` lives across the call.
-    unsafe {
-        guarded(ctx, &mut unused, |out| {
-            out.set_bytes(&save());
-            HsStatus::OK
-        })
-    }
-}
-
-/// Runs a `load_state` hook under the same panic guard as a call.
-///
-/// # Safety
-///
-/// `ctx` is the valid context of the current call and `state` a valid view.
-#[doc(hidden)]
-pub unsafe fn load_state(
-    ctx: *mut HsCallCtx,
-    version: u32,
-    state: HsBytes,
-    load: fn(u32, &[u8]) -> Result<(), String>,
-) -> HsStatus {
-    let mut unused = HsValue::ZERO;
-    // SAFETY: `ctx` is valid and `state` a valid view (caller).
-    unsafe {
-        guarded(ctx, &mut unused, |out| {
-            match load(version, state.as_slice()) {
-                Ok(()) => HsStatus::OK,
-                Err(e) => out.error(&e),
-            }
-        })
-    }
 }
 
 /// Declares a Rust plugin: its name and version, and the typed functions it
@@ -421,7 +317,7 @@ macro_rules! __plugin_emit {
             &__HOTSLOT_DESCRIPTOR
         }
 
-        /// The plugin's major version (the seed's version function).
+        /// The plugin's major version (which the host checks against the descriptor).
         #[unsafe(no_mangle)]
         pub extern "C" fn get_version() -> i32 {
             $crate::HsVersion::parse($version).major as i32
@@ -462,7 +358,7 @@ macro_rules! __state_hook {
     (save $f:path) => {{
         unsafe extern "C" fn __hotslot_save_state(ctx: *mut $crate::HsCallCtx) -> $crate::HsStatus {
             // SAFETY: the host passes the valid context of this call.
-            unsafe { $crate::author::save_state(ctx, $f) }
+            unsafe { $crate::__private::save_state(ctx, $f) }
         }
         Some(__hotslot_save_state)
     }};
@@ -473,7 +369,7 @@ macro_rules! __state_hook {
             state: $crate::HsBytes,
         ) -> $crate::HsStatus {
             // SAFETY: the host passes the valid context and a valid view.
-            unsafe { $crate::author::load_state(ctx, version, state, $f) }
+            unsafe { $crate::__private::load_state(ctx, version, state, $f) }
         }
         Some(__hotslot_load_state)
     }};
@@ -557,8 +453,8 @@ macro_rules! __plugin_function {
             ) -> $crate::HsStatus {
                 // SAFETY: the host passes the valid pointers of this call.
                 unsafe {
-                    $crate::author::guarded(ctx, ret, |out| {
-                        let args = match $crate::author::args(args, nargs, ARGC, NAME, out) {
+                    $crate::__private::guarded(ctx, ret, |out| {
+                        let args = match $crate::__private::args(args, nargs, ARGC, NAME, out) {
                             Ok(a) => a,
                             Err(status) => return status,
                         };

@@ -73,7 +73,5 @@ pub use abi::{
 
 /// Items the macros expand to; not part of the API.
 #[doc(hidden)]
-pub mod __private {
-    pub use abi_stable::StableAbi;
-    pub use abi_stable::library::AbiHeader;
-}
+#[path = "private.rs"]
+pub mod __private;

@@ -53,7 +53,7 @@ fn the_demo_shows_15_then_50_then_a_refused_reload_in_one_process() {
 }
 
 #[test]
-fn the_seed_program_and_the_examples_run() {
+fn the_example_programs_run() {
     let b = built();
     let math = b.c("math_ops").display().to_string();
     let (status, out, err) = hotslot(&[

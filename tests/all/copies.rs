@@ -15,7 +15,7 @@ use hotslot::vm::{Value, assemble, verify};
 use hotslot::{ReloadOptions, TableOptions};
 use hotslot_tests::{built, library_name, tempdir};
 
-/// Starts `hotslot run --watch` on the seed's program with `lib` in slot 0
+/// Starts `hotslot run --watch` on `math.hsasm` with `lib` in slot 0
 /// and waits until it has printed its first result.
 fn run_watch(lib: &Path, extra: &[&str]) -> Child {
     let mut child = Command::new(built().hotslot())

@@ -129,7 +129,7 @@ fn the_repl_in_watch_mode_sees_a_rebuild_without_a_command() {
     let src = dir.path().join("math_ops.c");
     std::fs::write(
         &src,
-        hotslot::cbuild::MATH_OPS_C
+        hotslot_cbuild::MATH_OPS_C
             .replace("return a + b;", "return a * b;")
             .replace(
                 "HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)",

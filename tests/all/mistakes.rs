@@ -192,7 +192,7 @@ fn the_copy_directory_option_says_what_readme_says() {
     );
 }
 
-/// Saves a snapshot of the seed's program after two steps.
+/// Saves a snapshot of a counting program after one step.
 fn snapshot(dir: &Path) -> (PathBuf, serde_json::Value) {
     let lib = dir.join(library_name("math_ops"));
     std::fs::copy(built().c("math_ops"), &lib).unwrap();

@@ -262,7 +262,7 @@ fn run_watch_reloads_once_per_rebuild_and_sleeps_while_idle() {
     let src = dir.path().join("math_ops.c");
     std::fs::write(
         &src,
-        hotslot::cbuild::MATH_OPS_C
+        hotslot_cbuild::MATH_OPS_C
             .replace("return a + b;", "return a * b;")
             .replace(
                 "HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)",

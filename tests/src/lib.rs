@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use hotslot::cbuild::CCompiler;
+use hotslot_cbuild::CCompiler;
 
 /// The loader's error inside a refused bind or reload; any other refusal
 /// fails the test, naming it.

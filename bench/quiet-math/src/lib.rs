@@ -1,4 +1,4 @@
-//! The seed's `math_add` without its print: the benchmarks measure calls,
+//! `math_add` of math_ops without its print: the benchmarks measure calls,
 //! and printing would measure the terminal. The same source serves as a
 //! plugin (cdylib) and linked into the benchmark (rlib) for the
 //! statically linked comparison.

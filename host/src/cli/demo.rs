@@ -1,7 +1,7 @@
-//! `hotslot demo`: the seed's automated hot-reload demo, in one process.
+//! `hotslot demo`: hot reload shown end to end, in one process.
 //!
-//! Builds the C `math_ops` plugin from the seed's source with the system's
-//! C compiler, runs the seed's program (15), edits the source so `math_add`
+//! Builds the C `math_ops` plugin (`c-shim/math_ops.c`) with the system's
+//! C compiler, runs `math.hsasm` (10 + 5: 15), edits the source so `math_add`
 //! multiplies and its version rises, rebuilds and reloads (50), then tries
 //! two reloads that must be refused (a signature change and a major version
 //! bump) and shows the old function still answering. Everything happens in
@@ -12,11 +12,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use hotslot::SlotTable;
-use hotslot::cbuild::{self, CCompiler};
 use hotslot::vm::{assemble, verify};
+use hotslot_cbuild::{self as cbuild, CCompiler};
 
 use super::CmdResult;
-use super::repl::SEED_PROGRAM;
+use super::repl::MATH_PROGRAM;
 
 #[derive(clap::Args)]
 pub struct Args {}
@@ -29,9 +29,9 @@ pub fn run(_: Args) -> CmdResult {
     cbuild::write_headers(dir.path())?;
     std::fs::write(&src, cbuild::MATH_OPS_C)?;
 
-    step("1. Build the seed's math_ops.c and run the seed's program");
+    step("1. Build math_ops.c and run a program that calls math_add(10, 5)");
     build(&cc, &src, &lib, dir.path())?;
-    let program = Arc::new(verify(assemble(SEED_PROGRAM)?)?);
+    let program = Arc::new(verify(assemble(MATH_PROGRAM)?)?);
     // SAFETY: the demo loads only the library it builds from the project's
     // own math_ops.c and its edits.
     let table = unsafe { SlotTable::new() }?;

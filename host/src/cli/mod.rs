@@ -35,11 +35,11 @@ struct Cli {
 enum Command {
     /// Open a plugin library with every check and describe it.
     Inspect(inspect::Args),
-    /// The seed's hot-reload demo in one process: build, run (15), edit, rebuild, reload (50), refused reloads.
+    /// Hot reload end to end, in one process: build a C plugin, run (15), edit, rebuild, reload (50), two refused reloads.
     Demo(demo::Args),
     /// Run a program with its slots bound to plugin functions.
     Run(run::Args),
-    /// The seed's interactive menu: run, reload, view program and slots.
+    /// An interactive menu: run the program, load or reload a library, view the program and the slots, roll back, snapshots.
     Repl(repl::Args),
     /// Save a VM and its bindings to a file, or restore one in this process.
     #[command(subcommand)]

@@ -1,4 +1,4 @@
-//! `hotslot repl [PROGRAM] [--bind ...]`: the seed's interactive menu.
+//! `hotslot repl [PROGRAM] [--bind ...]`: an interactive menu over a VM and its slots.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -13,12 +13,12 @@ use hotslot::{ReloadOptions, SlotReader, SlotTable, WatchOptions, Watcher};
 use super::CmdResult;
 use super::common::{Bindings, LoadArgs, load_program};
 
-/// The seed's program, run when no program is given.
-pub const SEED_PROGRAM: &str = include_str!("../../examples/math.hsasm");
+/// `host/examples/math.hsasm`, run when no program is given.
+pub const MATH_PROGRAM: &str = include_str!("../../examples/math.hsasm");
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The program (default: the seed's `PUSH 10, PUSH 5, CALL_NATIVE 0, PRINT, HALT`).
+    /// The program (default: `PUSH 10, PUSH 5, CALL_NATIVE 0 (math_add), PRINT, HALT`).
     program: Option<PathBuf>,
     #[command(flatten)]
     bindings: Bindings,
@@ -45,8 +45,8 @@ pub fn run(args: Args) -> CmdResult {
     let (program, program_name) = match &args.program {
         Some(p) => (load_program(p)?, p.display().to_string()),
         None => {
-            let p = verify(assemble(SEED_PROGRAM)?)?;
-            (Arc::new(p), "the seed's program".to_owned())
+            let p = verify(assemble(MATH_PROGRAM)?)?;
+            (Arc::new(p), "math.hsasm (10 + 5 through slot 0)".to_owned())
         }
     };
     let table = args.bindings.load.table()?;

@@ -550,7 +550,7 @@ impl Exports {
         // against its limit before reading.
         let info = unsafe { descriptor::read_descriptor(ptr)? };
 
-        // The seed's version function must agree with the descriptor, and
+        // The version function must agree with the descriptor, and
         // neither may change between two reads.
         // SAFETY: `get_version` takes no arguments.
         let first = unsafe { (self.get_version)() };

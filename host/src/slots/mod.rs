@@ -15,6 +15,7 @@ mod reader;
 mod report;
 mod table;
 mod transaction;
+#[cfg(feature = "watch")]
 mod watch;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use report::{
     StateTransfer, Swap,
 };
 pub use table::{ReloadOptions, SlotTable, TableOptions};
+#[cfg(feature = "watch")]
 pub use watch::{WatchOptions, Watcher};
 
 /// Locks `m`, ignoring poisoning: the table's state behind each lock is

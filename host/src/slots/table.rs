@@ -475,6 +475,7 @@ impl SlotTable {
     }
 
     /// Adds an observer that answers whether it still wants events.
+    #[cfg(feature = "watch")]
     pub(super) fn observe(&self, observer: Arc<super::observers::Observer>) {
         self.inner.observers.add(observer);
     }

@@ -1,7 +1,7 @@
 //! The assembler: `.hsasm` text to a [`Program`].
 //!
 //! ```text
-//! ; the seed's program
+//! ; 10 + 5 through a native function
 //! .import 0 math_add (i32, i32) -> i32 ^1.0
 //!
 //!     PUSH 10
@@ -864,7 +864,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_program() {
+    fn the_math_program() {
         let p = assemble(
             ".import 0 math_add (i32, i32) -> i32 ^1.0\n  PUSH 10\n  PUSH 5\n  CALL_NATIVE 0\n  PRINT\n  HALT\n",
         )

@@ -12,7 +12,7 @@ use super::lower::{Op, RetKind};
 use super::program::Program;
 use super::value::Value;
 use super::verify::VerifiedProgram;
-use crate::error::{Fault, LinkError, VmError};
+use crate::error::{Fault, LinkError, StateError, VmError};
 use crate::types::{Signature, ValType};
 
 /// Where a VM's `CALL_NATIVE`s go: a [`SlotTable`](crate::SlotTable)'s
@@ -1156,44 +1156,6 @@ pub struct FrameState {
     pub locals: Vec<Value>,
     /// Its operand stack, bottom first.
     pub operands: Vec<Value>,
-}
-
-/// A state that does not fit the VM's program.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StateError {
-    /// A faulted VM cannot be restored.
-    #[error("a faulted run cannot be restored")]
-    Faulted,
-    /// The frames are not a call chain of this program stopped at that pc.
-    #[error(
-        "frames of functions {functions:?} stopped at pc {pc} are not a call chain of the program \
-         (expected the entry function, then each callee at a `CALL` of its caller)"
-    )]
-    Frames {
-        /// The function of each frame, by index, outermost first.
-        functions: Vec<u32>,
-        /// The state's pc.
-        pc: u32,
-    },
-    /// A frame's values have other types than the program gives them there.
-    #[error("frame of `{function}` holds {}, the program has {}", crate::error::TypeList(.found), crate::error::TypeList(.expected))]
-    Types {
-        /// The function.
-        function: String,
-        /// The types the program gives.
-        expected: Vec<ValType>,
-        /// The types of the values.
-        found: Vec<ValType>,
-    },
-    /// More values than the stack holds.
-    #[error("the state needs {needed} stack values, the VM holds {capacity}")]
-    TooLarge {
-        /// Values the state's frames need, at their deepest.
-        needed: usize,
-        /// The VM's stack capacity.
-        capacity: usize,
-    },
 }
 
 /// One frame's values, for inspection.

@@ -12,14 +12,16 @@ mod program;
 mod value;
 mod verify;
 
+pub use crate::error::StateError;
 pub use asm::assemble;
+#[cfg(feature = "snapshot")]
 pub(crate) use asm::parse_float as parse_float_text;
 pub use bytecode::{decode, encode};
 pub use disasm::disassemble;
+#[cfg(feature = "snapshot")]
 pub(crate) use disasm::float as float_text;
 pub use exec::{
-    FrameState, FrameView, NativeCalls, Natives, StateError, StaticNatives, Status, Vm, VmOptions,
-    VmState,
+    FrameState, FrameView, NativeCalls, Natives, StaticNatives, Status, Vm, VmOptions, VmState,
 };
 pub use program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
 pub use value::Value;

@@ -255,7 +255,7 @@ fn run(src: &str) -> Result<String, crate::error::VmError> {
 }
 
 #[test]
-fn the_seed_program_prints_15() {
+fn the_math_program_prints_15() {
     assert_eq!(
         run("PUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap(),
         "Result: 15\n"

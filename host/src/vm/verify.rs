@@ -469,7 +469,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_program_verifies() {
+    fn the_math_program_verifies() {
         let v = check(
             ".import 0 math_add (i32, i32) -> i32\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT",
         )

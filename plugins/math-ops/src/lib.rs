@@ -1,4 +1,4 @@
-//! The Rust twin of the seed's `math_ops` plugin (`c-shim/math_ops.c`): the
+//! The Rust twin of the C `math_ops` plugin (`c-shim/math_ops.c`): the
 //! same functions with the same names, signatures and versions, so that
 //! either build can serve the same slots.
 //!
@@ -9,7 +9,7 @@ hotslot_plugin_api::plugin! {
     name = "math_ops";
     version = "1.0.0";
 
-    /// Adds two integers, announcing the call as the seed's plugin does.
+    /// Adds two integers, announcing the call as the C plugin does.
     pub fn math_add(a: i32, b: i32) -> i32 {
         println!("[NATIVE] math_add({a}, {b}) called");
         a.wrapping_add(b)
