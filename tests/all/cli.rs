@@ -1,20 +1,7 @@
 //! The command line: the demo end to end, the example programs through
 //! `hotslot run`, the REPL's menu (and its end of input), and errors.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use hotslot_tests::{built, hotslot};
-
-fn example(name: &str) -> String {
-    built()
-        .root
-        .join("host/examples")
-        .join(name)
-        .display()
-        .to_string()
-}
+use hotslot_tests::{built, example, hotslot, repl};
 
 #[test]
 fn the_demo_shows_15_then_50_then_a_refused_reload_in_one_process() {
@@ -167,36 +154,6 @@ fn asm_and_disasm_round_trip_through_bytecode() {
         let (_, out, _) = hotslot(&["run", program, "--bind", &format!("0={math}")]);
         assert!(out.ends_with("Result: 55\n"), "{program}: {out}");
     }
-}
-
-/// Runs the REPL with `input` on stdin, then end of input.
-fn repl(args: &[&str], input: &str) -> String {
-    let mut child = Command::new(built().hotslot())
-        .arg("repl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let started = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "the REPL must stop at end of input"
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

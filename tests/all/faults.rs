@@ -5,15 +5,10 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use hotslot::vm::{Value, assemble, verify};
+use hotslot::vm::Value;
 use hotslot::{AbiError, Fault, LoadError, ReloadOptions, SlotError, SlotTable, TrustError};
-use hotslot_tests::{BROKEN, built, library_name, load_error, tempdir};
-
-fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
-    Arc::new(verify(assemble(src).unwrap()).unwrap())
-}
+use hotslot_tests::{BROKEN, built, library_name, load_error, program, tempdir};
 
 /// Resident memory of this process, in KiB.
 fn rss_kib() -> u64 {

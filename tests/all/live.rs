@@ -1,36 +1,15 @@
 //! Live development: watch mode, state carried across reloads, rollback,
 //! reload events, and snapshots restored in another process.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotslot::vm::{Value, assemble, verify};
+use hotslot::vm::Value;
 use hotslot::{ReloadKind, StateTransfer, WatchOptions};
-use hotslot_tests::{built, hotslot, library_name, tempdir};
-
-fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
-    Arc::new(verify(assemble(src).unwrap()).unwrap())
-}
-
-fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
-    let out = dir.join(library_name(name));
-    built().build_c("tests/fixtures/c/adder.c", &out, defines);
-    out
-}
-
-fn install(src: &Path, dst: &Path) {
-    let tmp = dst.with_extension("tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dst).unwrap();
-}
-
-fn top(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> Value {
-    vm.run().unwrap();
-    vm.stack().pop().unwrap()
-}
-
-const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
+use hotslot_tests::{
+    CALL_OP, adder, built, hotslot, install, library_name, program, rebuild_math_ops_multiplying,
+    tempdir, top,
+};
 
 #[test]
 fn watch_mode_reloads_a_rebuilt_plugin_with_no_command() {
@@ -126,25 +105,7 @@ fn the_repl_in_watch_mode_sees_a_rebuild_without_a_command() {
     writeln!(stdin, "1").unwrap();
     wait_for("Result: 15");
     // Rebuild math_ops.c so that math_add multiplies, as the demo does.
-    let src = dir.path().join("math_ops.c");
-    std::fs::write(
-        &src,
-        hotslot_cbuild::MATH_OPS_C
-            .replace("return a + b;", "return a * b;")
-            .replace(
-                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)",
-                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
-            ),
-    )
-    .unwrap();
-    let include = [
-        built().root.join("plugin-api/include"),
-        built().root.join("c-shim/include"),
-    ];
-    built()
-        .cc
-        .build(&src, &lib, &[&include[0], &include[1]], &[])
-        .unwrap();
+    rebuild_math_ops_multiplying(dir.path(), &lib);
     let event = wait_for("[EVENT] watch reload");
     assert!(
         event.contains("`math_add` 1.0.0 -> 1.1.0"),

@@ -4,22 +4,12 @@
 //! imports, copy directories, snapshots, the REPL's input, logging, exit
 //! codes, and C functions that do not match their declaration.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use hotslot::vm::{Function, Import, Instr, Local, Program, encode};
 use hotslot::{Signature, ValType};
-use hotslot_tests::{built, hotslot, library_name, tempdir};
-
-fn example(name: &str) -> String {
-    built()
-        .root
-        .join("host/examples")
-        .join(name)
-        .display()
-        .to_string()
-}
+use hotslot_tests::{built, example, hotslot, library_name, repl, tempdir};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -260,26 +250,6 @@ fn a_snapshot_that_cannot_be_restored_is_refused_up_front_naming_the_snapshot() 
         assert_eq!(out, "", "nothing ran");
         assert_eq!(err, format!("hotslot: {message}\n"));
     }
-}
-
-/// Runs the REPL with `input` on stdin, then end of input; its stdout.
-fn repl(args: &[&str], input: &[u8]) -> String {
-    let mut child = Command::new(built().hotslot())
-        .arg("repl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

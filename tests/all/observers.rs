@@ -1,33 +1,13 @@
 //! Observers of reload events: they may use the table they observe, and a
 //! panicking one cannot break a reload, the other observers or watch mode.
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use hotslot::vm::{Value, assemble, verify};
+use hotslot::vm::Value;
 use hotslot::{ReloadKind, WatchOptions};
-use hotslot_tests::{built, library_name, tempdir};
-
-fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
-    let out = dir.join(library_name(name));
-    built().build_c("tests/fixtures/c/adder.c", &out, defines);
-    out
-}
-
-fn install(src: &Path, dst: &Path) {
-    let tmp = dst.with_extension("tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dst).unwrap();
-}
-
-const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
-
-fn result(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> Value {
-    vm.run().unwrap();
-    vm.stack().pop().unwrap()
-}
+use hotslot_tests::{CALL_OP, adder, built, install, library_name, program, tempdir, top};
 
 /// Runs `f` on another thread and fails if it has not finished within a
 /// minute: a deadlock fails the test instead of hanging the suite.
@@ -56,8 +36,7 @@ fn an_observer_may_roll_back_subscribe_and_observe_the_table_it_observes() {
         let lib = dir.path().join(library_name("live"));
         install(&add, &lib);
         let table = hotslot_tests::table();
-        let program = Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap());
-        let mut vm = table.vm(program).unwrap();
+        let mut vm = table.vm(program(CALL_OP)).unwrap();
 
         // Auto-rollback: a refused reload sends the library back to its
         // previous build. The observer also subscribes and adds an
@@ -83,10 +62,10 @@ fn an_observer_may_roll_back_subscribe_and_observe_the_table_it_observes() {
         table.bind(0, &lib, None).unwrap();
         install(&mul, &lib);
         table.reload(&lib).unwrap();
-        assert_eq!(result(&mut vm), Value::I32(42));
+        assert_eq!(top(&mut vm), Value::I32(42));
         install(&adder(dir.path(), "wide", &["WIDE", "FN_MINOR=2"]), &lib);
         table.reload(&lib).unwrap_err();
-        assert_eq!(result(&mut vm), Value::I32(13), "rolled back to `add`");
+        assert_eq!(top(&mut vm), Value::I32(13), "rolled back to `add`");
         assert_eq!(
             *kinds.lock().unwrap(),
             [
@@ -111,9 +90,7 @@ fn a_panicking_observer_is_removed_and_the_others_still_hear_every_event() {
     let lib = dir.path().join(library_name("live"));
     install(&add, &lib);
     let table = hotslot_tests::table();
-    let _vm = table
-        .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
-        .unwrap();
+    let _vm = table.vm(program(CALL_OP)).unwrap();
     let panics = Arc::new(AtomicUsize::new(0));
     let p = Arc::clone(&panics);
     table.on_event(move |_| {
@@ -140,9 +117,7 @@ fn watch_mode_goes_on_after_an_observer_panics() {
     let lib = dir.path().join(library_name("live"));
     built().build_c("tests/fixtures/c/adder.c", &lib, &[]);
     let table = hotslot_tests::table();
-    let mut vm = table
-        .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
-        .unwrap();
+    let mut vm = table.vm(program(CALL_OP)).unwrap();
     table.bind(0, &lib, None).unwrap();
     table.on_event(|_| panic!("an observer's bug"));
     let events = table.subscribe();
@@ -158,6 +133,6 @@ fn watch_mode_goes_on_after_an_observer_panics() {
             .expect("the watch thread saw the rebuild");
         assert_eq!(event.kind, ReloadKind::Watch);
         assert!(event.outcome.is_ok(), "{event}");
-        assert_eq!(result(&mut vm), Value::I32(expected));
+        assert_eq!(top(&mut vm), Value::I32(expected));
     }
 }

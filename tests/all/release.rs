@@ -2,25 +2,12 @@
 //! left running in a build that was closed, whatever the readers, writers
 //! and reclaimers are doing when it happens.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hotslot::vm::{Value, assemble, verify};
-use hotslot_tests::{built, is_mapped, library_name, tempdir};
-
-fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
-    let out = dir.join(library_name(name));
-    built().build_c("tests/fixtures/c/adder.c", &out, defines);
-    out
-}
-
-fn install(src: &Path, dst: &Path) {
-    let tmp = dst.with_extension("tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dst).unwrap();
-}
+use hotslot_tests::{adder, install, is_mapped, library_name, tempdir};
 
 /// How long the stress test runs: `HOTSLOT_STRESS_SECS`, 10 s by default.
 fn stress_duration() -> Duration {

@@ -1,36 +1,17 @@
 //! Hot-swappable slots: checked reloads, transactions over all slots of a
 //! library, calls in flight during reloads, retained generations.
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use hotslot::vm::{Status, Value, assemble, verify};
+use hotslot::vm::{Status, Value};
 use hotslot::{LoadError, ReloadOptions, SlotError, SlotTable};
-use hotslot_tests::{built, is_mapped, library_name, load_error, tempdir};
-
-/// Builds `tests/fixtures/c/adder.c` with `defines` into `dir`.
-fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
-    let out = dir.join(library_name(name));
-    built().build_c("tests/fixtures/c/adder.c", &out, defines);
-    out
-}
+use hotslot_tests::{
+    CALL_OP, adder, built, install, is_mapped, library_name, load_error, program, tempdir,
+};
 
 const MUL: &str = "OP(a,b)=((a)*(b))";
-
-/// Replaces `dst` with `src` the way a build does: write aside, rename.
-fn install(src: &Path, dst: &Path) {
-    let tmp = dst.with_extension("tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dst).unwrap();
-}
-
-fn program(src: &str) -> Arc<hotslot::vm::VerifiedProgram> {
-    Arc::new(verify(assemble(src).unwrap()).unwrap())
-}
-
-const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
 
 fn result(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> i32 {
     vm.run().unwrap();

@@ -4,25 +4,20 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hotslot::vm::{Value, assemble, verify};
+use hotslot::vm::Value;
 use hotslot::{ReloadEvent, ReloadKind, WatchOptions};
-use hotslot_tests::{built, library_name, tempdir};
+use hotslot_tests::{
+    CALL_OP, built, library_name, program, rebuild_math_ops_multiplying, tempdir, top,
+};
 
 /// How long a change must be followed by silence for a count to be final.
 const WINDOW: Duration = Duration::from_secs(2);
 
-const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
-
 fn build(out: &Path, defines: &[&str]) {
     built().build_c("tests/fixtures/c/adder.c", out, defines);
-}
-
-fn result(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> Value {
-    vm.run().unwrap();
-    vm.stack().pop().unwrap()
 }
 
 /// Every event until none has come for `WINDOW` (waiting up to 20 s for the
@@ -58,9 +53,7 @@ fn one_rebuild_gives_one_reload_and_reads_touches_and_attributes_give_none() {
     let lib = dir.path().join(library_name("live"));
     build(&lib, &[]);
     let table = hotslot_tests::table();
-    let mut vm = table
-        .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
-        .unwrap();
+    let mut vm = table.vm(program(CALL_OP)).unwrap();
     table.bind(0, &lib, None).unwrap();
     let events = table.subscribe();
     let _watcher = table.watch(WatchOptions::default()).unwrap();
@@ -69,7 +62,7 @@ fn one_rebuild_gives_one_reload_and_reads_touches_and_attributes_give_none() {
     // The compiler writes the library in place, as `cc -o` does.
     build(&lib, &["OP(a,b)=((a)*(b))", "FN_MINOR=1"]);
     assert_eq!(summary(&events_until_quiet(&events, true)), [RELOADED]);
-    assert_eq!(result(&mut vm), Value::I32(42));
+    assert_eq!(top(&mut vm), Value::I32(42));
     let after_rebuild = generation();
 
     // Reading the file (as every reload does) is no change.
@@ -111,7 +104,7 @@ fn one_rebuild_gives_one_reload_and_reads_touches_and_attributes_give_none() {
         )
     );
     assert_eq!(generation(), after_rebuild);
-    assert_eq!(result(&mut vm), Value::I32(42));
+    assert_eq!(top(&mut vm), Value::I32(42));
 }
 
 #[test]
@@ -124,9 +117,7 @@ fn a_burst_of_writes_and_a_write_then_rename_are_one_reload_each() {
     let mul = dir.path().join(library_name("mul"));
     build(&mul, &["OP(a,b)=((a)*(b))", "FN_MINOR=2"]);
     let table = hotslot_tests::table();
-    let mut vm = table
-        .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
-        .unwrap();
+    let mut vm = table.vm(program(CALL_OP)).unwrap();
     table.bind(0, &lib, None).unwrap();
     let events = table.subscribe();
     let _watcher = table.watch(WatchOptions::default()).unwrap();
@@ -142,14 +133,14 @@ fn a_burst_of_writes_and_a_write_then_rename_are_one_reload_each() {
     }
     drop(out);
     assert_eq!(summary(&events_until_quiet(&events, true)), [RELOADED]);
-    assert_eq!(result(&mut vm), Value::I32(-1));
+    assert_eq!(top(&mut vm), Value::I32(-1));
 
     // Written aside, then renamed over the library.
     let aside = dir.path().join("live.tmp");
     std::fs::copy(&mul, &aside).unwrap();
     std::fs::rename(&aside, &lib).unwrap();
     assert_eq!(summary(&events_until_quiet(&events, true)), [RELOADED]);
-    assert_eq!(result(&mut vm), Value::I32(42));
+    assert_eq!(top(&mut vm), Value::I32(42));
 }
 
 #[cfg(unix)]
@@ -165,9 +156,7 @@ fn a_symlink_deploy_is_followed_and_the_binding_keeps_the_path_as_given() {
     std::os::unix::fs::symlink("v1/lib.so", &current).unwrap();
 
     let table = hotslot_tests::table();
-    let mut vm = table
-        .vm(Arc::new(verify(assemble(CALL_OP).unwrap()).unwrap()))
-        .unwrap();
+    let mut vm = table.vm(program(CALL_OP)).unwrap();
     table.bind(0, &current, None).unwrap();
     assert_eq!(
         table.libraries()[0].path,
@@ -184,7 +173,7 @@ fn a_symlink_deploy_is_followed_and_the_binding_keeps_the_path_as_given() {
     let deployed = events_until_quiet(&events, true);
     assert_eq!(summary(&deployed), [RELOADED]);
     assert_eq!(deployed[0].library, current);
-    assert_eq!(result(&mut vm), Value::I32(42));
+    assert_eq!(top(&mut vm), Value::I32(42));
 
     // A reload by the path as bound works, whatever it points to now.
     let report = table.reload(&current).unwrap();
@@ -198,7 +187,7 @@ fn a_symlink_deploy_is_followed_and_the_binding_keeps_the_path_as_given() {
     // A rebuild of the file the link points to now is a change too.
     build(&v2.join("lib.so"), &["OP(a,b)=((a)-(b))", "FN_MINOR=2"]);
     assert_eq!(summary(&events_until_quiet(&events, true)), [RELOADED]);
-    assert_eq!(result(&mut vm), Value::I32(-1));
+    assert_eq!(top(&mut vm), Value::I32(-1));
 }
 
 /// CPU time (user + system, in clock ticks) a process has used.
@@ -259,25 +248,7 @@ fn run_watch_reloads_once_per_rebuild_and_sleeps_while_idle() {
     assert_eq!(cpu_ticks(child.id()), before, "an idle watcher sleeps");
 
     // One rebuild: one reload, one run.
-    let src = dir.path().join("math_ops.c");
-    std::fs::write(
-        &src,
-        hotslot_cbuild::MATH_OPS_C
-            .replace("return a + b;", "return a * b;")
-            .replace(
-                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)",
-                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
-            ),
-    )
-    .unwrap();
-    let include = [
-        built().root.join("plugin-api/include"),
-        built().root.join("c-shim/include"),
-    ];
-    built()
-        .cc
-        .build(&src, &lib, &[&include[0], &include[1]], &[])
-        .unwrap();
+    rebuild_math_ops_multiplying(dir.path(), &lib);
     let started = Instant::now();
     let mut seen = vec![next(Duration::from_secs(20)).expect("a reload")];
     while let Some(line) = next(WINDOW) {

@@ -268,3 +268,99 @@ pub fn open(
     // SAFETY: as for `table_with`.
     unsafe { hotslot::plugin::Library::open(path, options) }
 }
+
+/// A program that calls `op (i32, i32) -> i32` in slot 0 with 6 and 7.
+pub const CALL_OP: &str = ".import 0 op (i32, i32) -> i32\nPUSH 6\nPUSH 7\nCALL_NATIVE 0\nHALT";
+
+/// Assembles and verifies `src`.
+pub fn program(src: &str) -> std::sync::Arc<hotslot::vm::VerifiedProgram> {
+    let program = hotslot::vm::assemble(src).expect("the test program assembles");
+    std::sync::Arc::new(hotslot::vm::verify(program).expect("the test program verifies"))
+}
+
+/// Runs `vm` from the start; the value it leaves on top of its stack.
+pub fn top(vm: &mut hotslot::vm::Vm<hotslot::SlotReader>) -> hotslot::vm::Value {
+    vm.run().expect("the run succeeds");
+    vm.stack().pop().expect("a result on the stack")
+}
+
+/// Builds `tests/fixtures/c/adder.c` with `defines` into `dir`, as the
+/// library `name`.
+pub fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
+    let out = dir.join(library_name(name));
+    built().build_c("tests/fixtures/c/adder.c", &out, defines);
+    out
+}
+
+/// Replaces `dst` with `src` the way a build does: written aside, then
+/// renamed over it.
+pub fn install(src: &Path, dst: &Path) {
+    let tmp = dst.with_extension("tmp");
+    std::fs::copy(src, &tmp).expect("the build is copied aside");
+    std::fs::rename(&tmp, dst).expect("the build is renamed over the library");
+}
+
+/// Rebuilds `c-shim/math_ops.c` into `lib` with `math_add` multiplying and
+/// its version 1.1.0, as the demo edits it.
+pub fn rebuild_math_ops_multiplying(dir: &Path, lib: &Path) {
+    let src = dir.join("math_ops.c");
+    std::fs::write(
+        &src,
+        hotslot_cbuild::MATH_OPS_C
+            .replace("return a + b;", "return a * b;")
+            .replace(
+                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)",
+                "HS_FUNCTION(i32, math_add, (i32, i32), 1, 1, 0)",
+            ),
+    )
+    .expect("the edited source is written");
+    let root = &built().root;
+    let include = [root.join("plugin-api/include"), root.join("c-shim/include")];
+    built()
+        .cc
+        .build(&src, lib, &[&include[0], &include[1]], &[])
+        .expect("the edited math_ops.c builds");
+}
+
+/// Runs `hotslot repl` with `args` and `input` on stdin, then end of
+/// input; its standard output. It must end by itself (within 20 s),
+/// successfully.
+pub fn repl(args: &[&str], input: impl AsRef<[u8]>) -> String {
+    use std::io::Write;
+    let mut child = Command::new(built().hotslot())
+        .arg("repl")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hotslot runs");
+    child
+        .stdin
+        .take()
+        .expect("a stdin")
+        .write_all(input.as_ref())
+        .expect("the input is written");
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().expect("the REPL ends");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the REPL must stop at end of input"
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// The path of an example program in `host/examples`, as text.
+pub fn example(name: &str) -> String {
+    built()
+        .root
+        .join("host/examples")
+        .join(name)
+        .display()
+        .to_string()
+}
