@@ -411,7 +411,7 @@ pub enum SlotError {
         declared: Vec<u32>,
     },
     /// The library does not export the function a slot asks for.
-    #[error("slot {slot}: `{path}` has no function `{function}`{}", available_list(.available))]
+    #[error("{}: `{path}` has no function `{function}`{}", SlotName(*.slot), available_list(.available))]
     FunctionMissing {
         /// The slot.
         slot: u32,
@@ -423,7 +423,7 @@ pub enum SlotError {
         available: Vec<String>,
     },
     /// The function's signature differs from the slot's import.
-    #[error("slot {slot}: signature mismatch for `{function}`: expected {expected}, found {found}")]
+    #[error("{}: signature mismatch for `{function}`: expected {expected}, found {found}", SlotName(*.slot))]
     Signature {
         /// The slot.
         slot: u32,
@@ -435,7 +435,7 @@ pub enum SlotError {
         found: Signature,
     },
     /// The function's version does not satisfy the slot's requirement.
-    #[error("slot {slot}: `{function}` {found} does not satisfy {expected}{}", requirement_origin(.from_running))]
+    #[error("{}: `{function}` {found} does not satisfy {expected}{}", SlotName(*.slot), requirement_origin(.from_running))]
     Version {
         /// The slot.
         slot: u32,
@@ -451,7 +451,8 @@ pub enum SlotError {
     },
     /// The reload would lower a function's version.
     #[error(
-        "slot {slot}: `{function}` {found} is older than the running {running}; ask for a downgrade (rollback) to allow it"
+        "{}: `{function}` {found} is older than the running {running}; ask for a downgrade (rollback) to allow it",
+        SlotName(*.slot)
     )]
     Downgrade {
         /// The slot.
@@ -469,12 +470,55 @@ pub enum SlotError {
         /// The library.
         path: PathBuf,
     },
+    /// No bound library exports the function a typed handle asks for.
+    #[error("no bound library exports `{function}`{}", bound_list(.libraries))]
+    FunctionNotFound {
+        /// The function.
+        function: String,
+        /// The libraries bound.
+        libraries: Vec<PathBuf>,
+    },
+    /// Several bound libraries export the function a typed handle asks
+    /// for, and none was named.
+    #[error("`{function}` is exported by several bound libraries ({}); name one (`FunctionOptions::library`)", paths(.libraries))]
+    Ambiguous {
+        /// The function.
+        function: String,
+        /// The libraries that export it.
+        libraries: Vec<PathBuf>,
+    },
     /// There is no earlier build to roll back to.
     #[error("`{path}` has no previous build to roll back to")]
     NoPrevious {
         /// The library.
         path: PathBuf,
     },
+}
+
+/// A slot as errors name it: `slot 3`, or `typed handle 0` for the slots
+/// past `MAX_SLOT` that serve the host's typed handles.
+pub(crate) struct SlotName(pub u32);
+
+impl std::fmt::Display for SlotName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.checked_sub(crate::slots::HANDLE_BASE) {
+            Some(handle) => write!(f, "typed handle {handle}"),
+            None => write!(f, "slot {}", self.0),
+        }
+    }
+}
+
+fn paths(paths: &[PathBuf]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    list.join(", ")
+}
+
+fn bound_list(libraries: &[PathBuf]) -> String {
+    if libraries.is_empty() {
+        " (no library is bound)".into()
+    } else {
+        format!(" (bound: {})", paths(libraries))
+    }
 }
 
 fn declared_list(declared: &[u32]) -> String {
@@ -1016,6 +1060,50 @@ pub enum LinkError {
         existing: String,
         /// The program's.
         requested: String,
+    },
+}
+
+/// A call through a typed handle that did not return a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The plugin function returned an error.
+    #[error("`{function}` returned an error: {message}")]
+    Native {
+        /// The function.
+        function: String,
+        /// Its message.
+        message: String,
+    },
+    /// The plugin function panicked; the plugin caught the panic.
+    #[error("plugin panicked in `{function}`: {message}")]
+    Panic {
+        /// The function.
+        function: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The plugin function returned a status the ABI does not define.
+    #[error("`{function}` returned unknown status {status}")]
+    BadStatus {
+        /// The function.
+        function: String,
+        /// The status.
+        status: i32,
+    },
+    /// The plugin function passed something invalid to a callback.
+    #[error("`{function}` passed {problem} to the host")]
+    BadCallback {
+        /// The function.
+        function: String,
+        /// What it passed.
+        problem: String,
+    },
+    /// A function returning `str` succeeded without giving one.
+    #[error("`{function}` returned no string")]
+    NoStringResult {
+        /// The function.
+        function: String,
     },
 }
 

@@ -4,11 +4,13 @@
 //! - `table.rs`: [`SlotTable`], the façade, and the writers' state;
 //! - `transaction.rs`: one bind, reload or rollback: load, check every slot,
 //!   carry the plugin's state, publish;
-//! - `reader.rs`: the call path, [`SlotReader`];
+//! - `reader.rs`: the VM's call path, [`SlotReader`];
+//! - `handle.rs`: the host's call path, [`TypedFunc`];
 //! - `publish.rs`: the release protocol (hazard pointers), model-checked;
 //! - `observers.rs`, `report.rs`: reload events and what the table reports;
 //! - `watch.rs`: reloads when files change.
 
+mod handle;
 mod observers;
 mod publish;
 mod reader;
@@ -21,11 +23,13 @@ mod watch;
 #[cfg(test)]
 mod tests;
 
+pub use handle::{FunctionOptions, TypedFunc};
 pub use reader::{SlotCalls, SlotReader};
 pub use report::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
     StateTransfer, Swap,
 };
+pub(crate) use table::HANDLE_BASE;
 pub use table::{ReloadOptions, SlotTable, TableOptions};
 #[cfg(feature = "watch")]
 pub use watch::{WatchOptions, Watcher};

@@ -11,10 +11,12 @@ use crate::error::LinkError;
 use crate::plugin::{FunctionInfo, Library};
 use crate::vm::{NativeCalls, Natives, Program};
 
-/// An immutable view of every slot, indexed by slot number; VMs read it,
-/// writers replace it as a whole.
+/// An immutable view of every slot, indexed by slot number, and of every
+/// typed handle, by handle number; VMs and handles read it, writers
+/// replace it as a whole.
 pub(super) struct Snapshot {
     pub(super) cells: Box<[Cell]>,
+    pub(super) handles: Box<[Cell]>,
 }
 
 /// One slot of a snapshot: the entry point to call, and the binding it

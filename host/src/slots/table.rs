@@ -82,7 +82,14 @@ pub(super) struct Writer {
     pub(super) decls: BTreeMap<u32, Import>,
     pub(super) slots: BTreeMap<u32, Bound>,
     pub(super) libraries: HashMap<PathBuf, LibState>,
+    /// How many `TypedFunc`s (a handle and its clones) use each handle's
+    /// slot; the last to drop removes it.
+    pub(super) handle_users: BTreeMap<u32, usize>,
 }
+
+/// The slot number of typed handle 0: handles are slots past the program
+/// slots, so that a reload checks and moves them as it does any slot.
+pub(crate) const HANDLE_BASE: u32 = MAX_SLOT + 1;
 
 /// Which slots a transaction binds, besides those already bound to the
 /// library.
@@ -173,6 +180,7 @@ impl SlotTable {
         let inner = Arc::new(Inner {
             published: Published::new(Box::new(Snapshot {
                 cells: Box::new([]),
+                handles: Box::new([]),
             })),
             writer: Mutex::new(Writer::default()),
             wake: Arc::new(Wake::default()),
@@ -188,6 +196,10 @@ impl SlotTable {
 
     pub(super) fn from_inner(inner: Arc<Inner>) -> SlotTable {
         SlotTable { inner }
+    }
+
+    pub(super) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
     }
 
     /// Declares a slot. Declaring it again with the same import is allowed;
@@ -301,6 +313,26 @@ impl SlotTable {
         result
     }
 
+    /// Binds a plugin linked into the host as a whole, as
+    /// [`SlotTable::bind_library`] binds a file.
+    pub fn bind_linked_library(
+        &self,
+        plugin: &LinkedPlugin,
+        options: &ReloadOptions,
+    ) -> Result<ReloadReport, SlotError> {
+        let result = self.inner.transact(
+            Path::new("linked"),
+            Assign::Exported,
+            options,
+            Source::Linked(*plugin),
+        );
+        let path = result
+            .as_ref()
+            .map_or_else(|_| PathBuf::from("linked"), |r| r.library.clone());
+        self.inner.notify(ReloadKind::Bind, &path, &result);
+        result
+    }
+
     /// Reloads the library at `path` from its file: every slot bound to it
     /// swaps to the new build, or none does.
     pub fn reload(&self, path: impl AsRef<Path>) -> Result<ReloadReport, SlotError> {
@@ -347,10 +379,10 @@ impl SlotTable {
     /// Unbinds `slot`; calls to it fail with an "unbound" fault.
     pub fn unbind(&self, slot: u32) -> Result<(), SlotError> {
         let mut w = self.inner.writer();
-        if !w.decls.contains_key(&slot) {
+        if slot > MAX_SLOT || !w.decls.contains_key(&slot) {
             return Err(SlotError::UnknownSlot {
                 slot,
-                declared: w.decls.keys().copied().collect(),
+                declared: w.declared(),
             });
         }
         w.slots.remove(&slot);
@@ -382,8 +414,8 @@ impl SlotTable {
     pub fn slots(&self) -> Vec<SlotInfo> {
         let w = self.inner.writer();
         w.decls
-            .values()
-            .map(|import| SlotInfo {
+            .range(..HANDLE_BASE)
+            .map(|(_, import)| SlotInfo {
                 import: import.clone(),
                 bound: w.slots.get(&import.slot).map(|b| BoundInfo {
                     function: b.binding.function.name.clone(),
@@ -511,24 +543,39 @@ impl Writer {
         self.libraries.retain(|k, l| l.whole || used.contains(k));
     }
 
-    /// The writer's state as a snapshot for readers.
+    /// The writer's state as a snapshot for readers: one cell per program
+    /// slot number up to the largest declared, one per typed handle.
     fn snapshot(&self) -> Snapshot {
-        let len = self.decls.keys().next_back().map_or(0, |&s| s as usize + 1);
-        let mut cells: Vec<Cell> = (0..len)
-            .map(|_| Cell {
-                entry: unbound,
-                binding: None,
-            })
-            .collect();
-        for (slot, b) in &self.slots {
-            cells[*slot as usize] = Cell {
-                entry: b.binding.function.entry.0,
-                binding: Some(Arc::clone(&b.binding)),
-            };
-        }
+        let cells_of = |slots: std::ops::RangeInclusive<u32>| -> Box<[Cell]> {
+            let base = *slots.start();
+            let len = self
+                .decls
+                .range(slots.clone())
+                .next_back()
+                .map_or(0, |(&s, _)| (s - base) as usize + 1);
+            let mut cells: Vec<Cell> = (0..len)
+                .map(|_| Cell {
+                    entry: unbound,
+                    binding: None,
+                })
+                .collect();
+            for (slot, b) in self.slots.range(slots) {
+                cells[(slot - base) as usize] = Cell {
+                    entry: b.binding.function.entry.0,
+                    binding: Some(Arc::clone(&b.binding)),
+                };
+            }
+            cells.into()
+        };
         Snapshot {
-            cells: cells.into(),
+            cells: cells_of(0..=MAX_SLOT),
+            handles: cells_of(HANDLE_BASE..=u32::MAX),
         }
+    }
+
+    /// The declared program slots (the table's handles aside).
+    pub(super) fn declared(&self) -> Vec<u32> {
+        self.decls.range(..HANDLE_BASE).map(|(&s, _)| s).collect()
     }
 }
 

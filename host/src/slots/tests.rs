@@ -20,9 +20,15 @@ use crate::{ReloadOptions, SlotError, SlotTable};
 /// computes `$op`, at version `1.$minor.0`, with state hooks when given.
 macro_rules! linked_ops {
     ($module:ident, $minor:literal, |$a:ident, $b:ident| $op:expr) => {
-        linked_ops!($module, $minor, |$a, $b| $op, None, None);
+        linked_ops!($module, $minor, i32, I32, |$a, $b| $op, None, None);
     };
     ($module:ident, $minor:literal, |$a:ident, $b:ident| $op:expr, $save:expr, $load:expr) => {
+        linked_ops!($module, $minor, i32, I32, |$a, $b| $op, $save, $load);
+    };
+    (
+        $module:ident, $minor:literal, $field:ident, $tag:ident,
+        |$a:ident, $b:ident| $op:expr, $save:expr, $load:expr
+    ) => {
         mod $module {
             use super::*;
 
@@ -35,19 +41,19 @@ macro_rules! linked_ops {
                 // SAFETY: the host passes the two i32 arguments the
                 // descriptor declares and a writable result.
                 unsafe {
-                    let ($a, $b) = ((*args).i32, (*args.add(1)).i32);
-                    (*ret).i32 = $op;
+                    let ($a, $b) = ((*args).$field, (*args.add(1)).$field);
+                    (*ret).$field = $op;
                 }
                 HsStatus::OK
             }
 
-            static PARAMS: [HsType; 2] = [HsType::I32, HsType::I32];
+            static PARAMS: [HsType; 2] = [HsType::$tag, HsType::$tag];
             static FUNCTION: HsFunctionDescriptor = HsFunctionDescriptor {
                 struct_size: size_of::<HsFunctionDescriptor>() as u32,
                 name: HsStr::from_str("op"),
                 params: PARAMS.as_ptr(),
                 param_count: 2,
-                ret: HsType::I32,
+                ret: HsType::$tag,
                 version: HsVersion::new(1, $minor, 0),
                 call: Some(op),
             };
@@ -261,4 +267,227 @@ fn a_state_of_absurd_length_is_refused_unread_and_the_new_build_starts_fresh() {
             message: "the plugin passed a view of 1099511627776 bytes (the host accepts at most 268435456)".into()
         })
     );
+}
+
+/// A linked plugin `texts`: `greet (str, bool) -> str` says hello (loudly
+/// when asked), `boom () -> i32` panics (as the `plugin!` macro reports a
+/// caught panic), `fail () -> i64` returns an error.
+mod texts {
+    use super::*;
+
+    unsafe extern "C" fn greet(
+        ctx: *mut HsCallCtx,
+        args: *const HsValue,
+        _: usize,
+        _: *mut HsValue,
+    ) -> HsStatus {
+        // SAFETY: the host passes a string view and a boolean, valid for
+        // the call, and its context.
+        unsafe {
+            let name = (*args).str.to_str().unwrap_or("?");
+            let loud = *args.add(1).cast::<u8>() != 0;
+            let text = format!("hello, {name}{}", if loud { "!" } else { "" });
+            ((*ctx).return_str)(ctx, HsStr::from_str(&text));
+        }
+        HsStatus::OK
+    }
+
+    unsafe extern "C" fn boom(
+        ctx: *mut HsCallCtx,
+        _: *const HsValue,
+        _: usize,
+        _: *mut HsValue,
+    ) -> HsStatus {
+        // SAFETY: the host passes its context.
+        unsafe { ((*ctx).set_error)(ctx, HsStr::from_str("boom #7")) };
+        HsStatus::PANIC
+    }
+
+    unsafe extern "C" fn fail(
+        ctx: *mut HsCallCtx,
+        _: *const HsValue,
+        _: usize,
+        _: *mut HsValue,
+    ) -> HsStatus {
+        // SAFETY: the host passes its context.
+        unsafe { ((*ctx).set_error)(ctx, HsStr::from_str("no luck")) };
+        HsStatus::ERROR
+    }
+
+    const fn function(
+        name: &'static str,
+        params: &'static [HsType],
+        ret: HsType,
+        call: hotslot_plugin_api::HsEntry,
+    ) -> HsFunctionDescriptor {
+        HsFunctionDescriptor {
+            struct_size: size_of::<HsFunctionDescriptor>() as u32,
+            name: HsStr::from_str(name),
+            params: params.as_ptr(),
+            param_count: params.len(),
+            ret,
+            version: HsVersion::new(1, 0, 0),
+            call: Some(call),
+        }
+    }
+
+    static GREET: HsFunctionDescriptor =
+        function("greet", &[HsType::STR, HsType::BOOL], HsType::STR, greet);
+    static BOOM: HsFunctionDescriptor = function("boom", &[], HsType::I32, boom);
+    static FAIL: HsFunctionDescriptor = function("fail", &[], HsType::I64, fail);
+    static FUNCTIONS: [&HsFunctionDescriptor; 3] = [&GREET, &BOOM, &FAIL];
+    static PLUGIN: HsPluginDescriptor = HsPluginDescriptor {
+        magic: HS_MAGIC,
+        abi_major: HS_ABI_MAJOR,
+        abi_minor: HS_ABI_MINOR,
+        struct_size: size_of::<HsPluginDescriptor>() as u32,
+        name: HsStr::from_str("texts"),
+        version: HsVersion::new(1, 0, 0),
+        functions: FUNCTIONS.as_ptr().cast(),
+        function_count: 3,
+        state_version: 0,
+        save_state: None,
+        load_state: None,
+    };
+
+    unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
+        &PLUGIN
+    }
+
+    unsafe extern "C" fn get_version() -> i32 {
+        1
+    }
+
+    pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
+        // SAFETY: the exports above keep the ABI's promises; all of it is
+        // static.
+        unsafe { LinkedPlugin::new(descriptor, get_version, None) };
+}
+
+linked_ops!(wide, 3, i64, I64, |a, b| a.wrapping_add(b), None, None);
+
+fn bind_whole(table: &SlotTable, plugin: &LinkedPlugin) {
+    let options = ReloadOptions {
+        allow_downgrade: true,
+        ..ReloadOptions::default()
+    };
+    table.bind_linked_library(plugin, &options).unwrap();
+}
+
+#[test]
+fn a_typed_handle_calls_follows_reloads_and_is_checked_at_each() {
+    let table = table();
+    bind_whole(&table, &add::PLUGIN_EXPORTS);
+    let op = table.function::<(i32, i32), i32>("op").unwrap();
+    assert_eq!(op.call((6, 7)), Ok(13));
+    assert_eq!(op.call((6, 7)), Ok(13));
+    bind_whole(&table, &mul::PLUGIN_EXPORTS);
+    assert_eq!(op.call((6, 7)), Ok(42), "the next call runs the new build");
+
+    // The handle's signature is checked at creation ...
+    let e = table.function::<(i64, i64), i64>("op").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "typed handle 1: signature mismatch for `op`: expected (i64, i64) -> i64, found (i32, i32) -> i32"
+    );
+    let e = table.function::<i32, i32>("nope").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no bound library exports `nope` (bound: `linked:ops`)"
+    );
+    // ... and at every reload: a build that changes it is refused, and
+    // the handle goes on with the build it has.
+    let e = table
+        .bind_linked_library(
+            &wide::PLUGIN_EXPORTS,
+            &ReloadOptions {
+                allow_downgrade: true,
+                ..ReloadOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(e, SlotError::Signature { .. }), "{e}");
+    assert_eq!(op.call((6, 7)), Ok(42), "the refused build does not serve");
+    // A requirement the function does not meet.
+    let e = table
+        .function_with::<(i32, i32), i32>(
+            "op",
+            &crate::FunctionOptions {
+                requirement: Some("^2".parse().unwrap()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "typed handle 1: `op` 1.1.0 does not satisfy ^2 (the import's requirement)"
+    );
+    // A clone is another handle to the same function.
+    let clone = op.clone();
+    drop(op);
+    assert_eq!(clone.call((2, 3)), Ok(6));
+    drop(clone);
+    assert!(table.wait_released(Duration::from_secs(10)));
+    assert!(table.pending_releases().is_empty());
+}
+
+#[test]
+fn a_typed_handle_passes_strings_both_ways_and_types_every_failure() {
+    let table = table();
+    bind_whole(&table, &texts::PLUGIN_EXPORTS);
+    let greet = table.function::<(String, bool), String>("greet").unwrap();
+    assert_eq!(greet.call(("you", false)), Ok("hello, you".to_owned()));
+    let name = String::from("world");
+    assert_eq!(greet.call((&name, true)), Ok("hello, world!".to_owned()));
+
+    let boom = table.function::<(), i32>("boom").unwrap();
+    let e = boom.call(()).unwrap_err();
+    assert_eq!(
+        e,
+        crate::CallError::Panic {
+            function: "boom".into(),
+            message: "boom #7".into()
+        }
+    );
+    assert_eq!(e.to_string(), "plugin panicked in `boom`: boom #7");
+    let fail = table.function::<(), i64>("fail").unwrap();
+    assert_eq!(
+        fail.call(()).unwrap_err().to_string(),
+        "`fail` returned an error: no luck"
+    );
+    assert_eq!(boom.call(()), Err(e), "the handle stays usable");
+}
+
+#[test]
+fn typed_handles_on_several_threads_call_through_rebinds() {
+    let table = table();
+    bind_whole(&table, &add::PLUGIN_EXPORTS);
+    let op = table.function::<(i32, i32), i32>("op").unwrap();
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let op = op.clone();
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    let r = op.call((6, 7)).unwrap();
+                    assert!(r == 13 || r == 42, "a call returned {r}");
+                }
+            })
+        })
+        .collect();
+    for i in 0..ROUNDS {
+        bind_whole(
+            &table,
+            if i % 2 == 0 {
+                &mul::PLUGIN_EXPORTS
+            } else {
+                &add::PLUGIN_EXPORTS
+            },
+        );
+    }
+    for c in callers {
+        c.join().unwrap();
+    }
+    drop(op);
+    assert!(table.wait_released(Duration::from_secs(60)));
+    assert!(table.pending_releases().is_empty());
 }

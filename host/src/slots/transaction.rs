@@ -12,7 +12,7 @@ use semver::{Comparator, Op as ReqOp, Version, VersionReq};
 
 use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
-use super::table::{Assign, Bound, Inner, LibState, Previous, ReloadOptions, Source};
+use super::table::{Assign, Bound, HANDLE_BASE, Inner, LibState, Previous, ReloadOptions, Source};
 use crate::error::{LoadError, SlotError};
 use crate::plugin::{FunctionInfo, Library, LoadOptions, Origin, Sha256};
 use crate::vm::Import;
@@ -57,10 +57,13 @@ impl Inner {
             ),
         };
         let mut w = self.writer();
-        if let Some(&(slot, _)) = assign.iter().find(|(s, _)| !w.decls.contains_key(s)) {
+        if let Some(&(slot, _)) = assign
+            .iter()
+            .find(|(s, _)| *s >= HANDLE_BASE || !w.decls.contains_key(s))
+        {
             return Err(SlotError::UnknownSlot {
                 slot,
-                declared: w.decls.keys().copied().collect(),
+                declared: w.declared(),
             });
         }
 
@@ -254,10 +257,11 @@ fn load_build(
     origin.load(&load).map(Some).map_err(BuildError::Load)
 }
 
-/// Checks that `library`'s `symbol` may serve `slot`: it exists, has the
+/// Checks that `library`'s `symbol` may serve `slot` (a program slot or a
+/// typed handle): it exists, has the
 /// import's signature, satisfies its requirement, and is not older than the
 /// running version unless downgrades are allowed.
-fn check_slot(
+pub(super) fn check_slot(
     slot: u32,
     import: &Import,
     library: &Library,

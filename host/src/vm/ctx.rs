@@ -77,6 +77,20 @@ impl StrHeap {
     pub(crate) fn len(&self) -> usize {
         self.strings.len()
     }
+
+    /// Takes back the string `view` points to, when it is the last one
+    /// stored (as a call's result is); an empty view is the empty string.
+    pub(crate) fn take_last(&mut self, view: HsStr) -> Option<String> {
+        if view.len == 0 {
+            return Some(String::new());
+        }
+        if self.strings.last().is_some_and(|s| s.as_ptr() == view.ptr) {
+            let s = self.strings.pop()?;
+            self.bytes -= s.len() + PER_STRING;
+            return Some(s);
+        }
+        None
+    }
 }
 
 /// What a plugin did wrong through the context's callbacks.

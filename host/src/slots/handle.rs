@@ -1,0 +1,297 @@
+//! Typed handles: the host application's own calls to plugin functions,
+//! through the slot table, with the VM's checks and release guarantees.
+//!
+//! A handle is a slot of the table past the program slots (a hidden
+//! one): creating it checks the function's signature against the handle's
+//! type and its version against the requirement, and every reload of the
+//! library checks it again, in the same transaction as the library's
+//! other slots; a build that would change it is refused like any other.
+//! A call reads the handle's cell in the table's current snapshot, under
+//! the release protocol's guard: a call in flight finishes on its build,
+//! which is released after it returns.
+
+use std::marker::PhantomData;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hotslot_plugin_api::{HsStatus, HsValue};
+use semver::VersionReq;
+
+use super::publish::Reader;
+use super::reader::{Binding, Snapshot};
+use super::table::{Bound, HANDLE_BASE, Inner, SlotTable};
+use super::transaction::check_slot;
+use crate::error::{CallError, SlotError};
+use crate::typed::{Args, Params, Results};
+use crate::types::Signature;
+use crate::vm::Import;
+use crate::vm::ctx::CallCtx;
+
+/// Where a typed handle's function is looked for, and what version it
+/// must have.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionOptions {
+    /// The library that must export it (a path as bound); by default the
+    /// one bound library that does.
+    pub library: Option<PathBuf>,
+    /// The versions accepted, like an import's (`^1.0`); by default any,
+    /// and later reloads keep the major version the handle was created
+    /// with.
+    pub requirement: Option<VersionReq>,
+}
+
+/// A plugin function the host calls directly: `P` its parameters, `R` its
+/// result (see [`typed`](crate::typed)). It follows reloads: each call runs
+/// the build serving now.
+///
+/// A handle is used from one thread at a time (it is `Send`, not `Sync`);
+/// clone it for another thread. It keeps its function's library bound
+/// while it (or a clone) lives.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // SAFETY: the example loads its own plugin.
+/// let table = unsafe { hotslot::SlotTable::new() }?;
+/// table.bind_library("./libmath_ops.so", &hotslot::ReloadOptions::default())?;
+/// let add = table.function::<(i32, i32), i32>("math_add")?;
+/// assert_eq!(add.call((10, 5))?, 15);
+/// # Ok(()) }
+/// ```
+pub struct TypedFunc<P: Params, R: Results> {
+    inner: Arc<Inner>,
+    reader: Reader<Snapshot>,
+    /// The handle's cell in every snapshot.
+    index: usize,
+    name: Arc<str>,
+    _types: PhantomData<fn(P) -> R>,
+}
+
+impl SlotTable {
+    /// A handle to the function `name` of the one bound library that
+    /// exports it, of the signature `P -> R`.
+    pub fn function<P: Params, R: Results>(
+        &self,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>, SlotError> {
+        self.function_with(name, &FunctionOptions::default())
+    }
+
+    /// As [`SlotTable::function`], with options.
+    pub fn function_with<P: Params, R: Results>(
+        &self,
+        name: &str,
+        options: &FunctionOptions,
+    ) -> Result<TypedFunc<P, R>, SlotError> {
+        let inner = self.inner();
+        let mut w = inner.writer();
+        let key = match &options.library {
+            Some(path) => {
+                let key = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                if !w.libraries.contains_key(&key) {
+                    return Err(SlotError::NotBound { path: key });
+                }
+                key
+            }
+            None => {
+                let mut exporting: Vec<PathBuf> = w
+                    .libraries
+                    .iter()
+                    .filter(|(_, l)| l.current.info().function(name).is_some())
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                exporting.sort();
+                match exporting.len() {
+                    0 => {
+                        let mut libraries: Vec<PathBuf> = w.libraries.keys().cloned().collect();
+                        libraries.sort();
+                        return Err(SlotError::FunctionNotFound {
+                            function: name.to_owned(),
+                            libraries,
+                        });
+                    }
+                    1 => exporting.remove(0),
+                    _ => {
+                        return Err(SlotError::Ambiguous {
+                            function: name.to_owned(),
+                            libraries: exporting,
+                        });
+                    }
+                }
+            }
+        };
+        // The lowest handle number free.
+        let slot = (HANDLE_BASE..=u32::MAX)
+            .find(|s| !w.decls.contains_key(s))
+            .expect("fewer than 2^32 - 65536 handles");
+        let import = Import {
+            slot,
+            name: name.to_owned(),
+            signature: Signature::new(P::TYPES.to_vec(), R::TYPE),
+            requirement: options.requirement.clone(),
+        };
+        let library = Arc::clone(&w.libraries[&key].current);
+        let function = check_slot(slot, &import, &library, &key, name, None, false)?;
+        w.decls.insert(slot, import);
+        w.slots.insert(
+            slot,
+            Bound {
+                binding: Arc::new(Binding { function, library }),
+                key,
+                symbol: name.to_owned(),
+            },
+        );
+        w.handle_users.insert(slot, 1);
+        inner.publish(&w);
+        drop(w);
+        Ok(TypedFunc {
+            reader: inner.published.reader(),
+            inner: Arc::clone(inner),
+            index: (slot - HANDLE_BASE) as usize,
+            name: name.into(),
+            _types: PhantomData,
+        })
+    }
+}
+
+impl<P: Params, R: Results> TypedFunc<P, R> {
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Calls the function with `args` (a tuple of values, or one alone).
+    #[inline]
+    pub fn call(&self, args: impl Args<P>) -> Result<R, CallError> {
+        let values = args.values();
+        let values = values.as_ref();
+        let mut ctx = CallCtx::new(usize::MAX);
+        let ctx_ptr: *mut CallCtx = &raw mut ctx;
+        let mut out = HsValue::ZERO;
+        let mut guard = self.reader.enter(&self.inner.published);
+        let snapshot = guard.get();
+        // SAFETY: the handle is declared for as long as it (or a clone)
+        // lives, so every snapshot published since its creation, this one
+        // included, has its cell.
+        let cell = unsafe { snapshot.handles.get_unchecked(self.index) };
+        // SAFETY: the cell's entry has this handle's signature, checked at
+        // creation and at every reload; `values` are of `P`'s types (the
+        // `Args` impls), views into `args`, which lives until the call
+        // returns; `out` is writable; `ctx` is a fresh context; the guard
+        // keeps the build loaded until the call returns.
+        let status = unsafe {
+            (cell.entry)(
+                CallCtx::as_abi(ctx_ptr),
+                values.as_ptr(),
+                values.len(),
+                &raw mut out,
+            )
+        };
+        if status == HsStatus::OK && !ctx.touched {
+            // SAFETY: an OK call wrote a value of `R`'s type to `out`.
+            if let Some(r) = unsafe { R::read(&out, None) } {
+                return Ok(r);
+            }
+        }
+        let function = || {
+            cell.binding
+                .as_ref()
+                .map_or_else(|| self.name.to_string(), |b| b.function.name.clone())
+        };
+        finish(&mut ctx, status, &out, function)
+    }
+}
+
+/// Everything but a scalar result with the context untouched: a string
+/// result, an error, a panic, a misused callback.
+#[cold]
+#[inline(never)]
+fn finish<R: Results>(
+    ctx: &mut CallCtx,
+    status: HsStatus,
+    out: &HsValue,
+    function: impl FnOnce() -> String,
+) -> Result<R, CallError> {
+    match status {
+        HsStatus::OK => {}
+        HsStatus::ERROR => {
+            return Err(CallError::Native {
+                function: function(),
+                message: ctx.take_error(),
+            });
+        }
+        HsStatus::PANIC => {
+            return Err(CallError::Panic {
+                function: function(),
+                message: ctx.take_error(),
+            });
+        }
+        HsStatus(status) => {
+            return Err(CallError::BadStatus {
+                function: function(),
+                status,
+            });
+        }
+    }
+    if let Some(fault) = ctx.fault {
+        return Err(CallError::BadCallback {
+            function: function(),
+            problem: fault.to_string(),
+        });
+    }
+    let string = ctx.result.and_then(|view| ctx.heap.take_last(view));
+    // SAFETY: the call returned OK, so `out` holds a value of `R`'s type.
+    unsafe { R::read(out, string) }.ok_or_else(|| CallError::NoStringResult {
+        function: function(),
+    })
+}
+
+impl<P: Params, R: Results> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> TypedFunc<P, R> {
+        let slot = HANDLE_BASE + self.index as u32;
+        *self
+            .inner
+            .writer()
+            .handle_users
+            .get_mut(&slot)
+            .expect("a live handle is declared") += 1;
+        TypedFunc {
+            reader: self.inner.published.reader(),
+            inner: Arc::clone(&self.inner),
+            index: self.index,
+            name: Arc::clone(&self.name),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<P: Params, R: Results> Drop for TypedFunc<P, R> {
+    fn drop(&mut self) {
+        self.inner.published.remove(&self.reader);
+        let slot = HANDLE_BASE + self.index as u32;
+        let mut w = self.inner.writer();
+        let users = w
+            .handle_users
+            .get_mut(&slot)
+            .expect("a live handle is declared");
+        *users -= 1;
+        if *users == 0 {
+            w.handle_users.remove(&slot);
+            w.decls.remove(&slot);
+            w.slots.remove(&slot);
+            w.forget_unused_libraries();
+            self.inner.publish(&w);
+        }
+    }
+}
+
+impl<P: Params, R: Results> std::fmt::Debug for TypedFunc<P, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedFunc")
+            .field("name", &self.name)
+            .field(
+                "signature",
+                &Signature::new(P::TYPES.to_vec(), R::TYPE).to_string(),
+            )
+            .finish_non_exhaustive()
+    }
+}
