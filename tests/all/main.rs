@@ -4,6 +4,7 @@
 mod abi;
 mod cli;
 mod copies;
+mod embedding;
 mod faults;
 mod live;
 mod mistakes;

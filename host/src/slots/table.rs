@@ -445,6 +445,7 @@ impl SlotTable {
             let libraries = snapshot
                 .cells
                 .iter()
+                .chain(snapshot.handles.iter())
                 .filter_map(|c| c.binding.as_ref())
                 .map(|b| &b.library)
                 .filter(|l| !current.contains(&l.generation()));
