@@ -514,6 +514,50 @@ fn calls(p: &Plugins, r: &mut Report) {
         },
     ));
 
+    // (i) the host application's own calls, from a Rust loop: through a
+    // typed handle (checked, following reloads), and the same call the way
+    // hot-lib-reloader makes it (a read lock and a symbol lookup per call).
+    for (key, label, lib) in [
+        (
+            "handle_c",
+            "(i) Rust loop, typed handle to the C math_add",
+            &p.c,
+        ),
+        (
+            "handle_rust",
+            "(i) Rust loop, typed handle to the Rust math_add",
+            &p.rust,
+        ),
+    ] {
+        let table = hotslot_bench::table();
+        table
+            .bind_library(lib, &hotslot::ReloadOptions::default())
+            .unwrap();
+        let add = table.function::<(i32, i32), i32>("math_add").unwrap();
+        all.push(candidate(key, label, move || {
+            let _keep = &table;
+            for _ in 0..CALLS {
+                black_box(add.call((10, 5)).unwrap());
+            }
+        }));
+    }
+    let reloader = std::sync::RwLock::new(unsafe_open(&p.c));
+    all.push(candidate(
+        "reloader_c",
+        "(i) Rust loop, C math_add via read lock + dlsym per call",
+        move || {
+            for _ in 0..CALLS {
+                let lib = reloader.read().unwrap();
+                // SAFETY: as in `raw_math_add`; the symbol is used under
+                // the lock that keeps the library loaded.
+                let f = unsafe { lib.get::<unsafe extern "C" fn(i32, i32) -> i32>(b"math_add\0") }
+                    .unwrap();
+                // SAFETY: a plain C function of two ints.
+                black_box(unsafe { f(black_box(10), black_box(5)) });
+            }
+        },
+    ));
+
     // (d) the peer runtimes.
     #[cfg(feature = "peers")]
     all.extend(peers::candidates(raw));
@@ -637,15 +681,7 @@ mod peers {
                 unsafe { raw(a, b) }
             })
             .unwrap();
-        #[expect(
-            deprecated,
-            reason = "the replacement of instantiate is not in this wasmi yet"
-        )]
-        let instance = linker
-            .instantiate(&mut store, &module)
-            .unwrap()
-            .start(&mut store)
-            .unwrap();
+        let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
         let run = instance.get_typed_func::<i32, ()>(&store, "run").unwrap();
         let wasmi_run = candidate(
             "wasmi",
@@ -654,7 +690,55 @@ mod peers {
                 run.call(&mut store, black_box(CALLS)).unwrap();
             },
         );
-        vec![lua_run, wasmi_run]
+        vec![lua_run, wasmi_run, wasmi_typed(), wasmtime_typed()]
+    }
+
+    /// The wasm function a host calls in the typed-call peers.
+    const WASM_ADD: &str = r#"(module
+        (func (export "math_add") (param i32 i32) (result i32)
+            (i32.add (local.get 0) (local.get 1))))"#;
+
+    /// A Rust loop calling a wasm `math_add` through wasmi's typed function.
+    fn wasmi_typed() -> Candidate {
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, &wat::parse_str(WASM_ADD).unwrap()[..]).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::<()>::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .unwrap();
+        let add = instance
+            .get_typed_func::<(i32, i32), i32>(&store, "math_add")
+            .unwrap();
+        candidate(
+            "wasmi_typed",
+            "(i) Rust loop, wasmi TypedFunc::call into a wasm math_add",
+            move || {
+                for _ in 0..CALLS {
+                    black_box(add.call(&mut store, (10, 5)).unwrap());
+                }
+            },
+        )
+    }
+
+    /// A Rust loop calling a wasm `math_add` through wasmtime's typed
+    /// function (compiled by Cranelift).
+    fn wasmtime_typed() -> Candidate {
+        let engine = wasmtime::Engine::default();
+        let module = wasmtime::Module::new(&engine, wat::parse_str(WASM_ADD).unwrap()).unwrap();
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let add = instance
+            .get_typed_func::<(i32, i32), i32>(&mut store, "math_add")
+            .unwrap();
+        candidate(
+            "wasmtime_typed",
+            "(i) Rust loop, wasmtime TypedFunc::call into a wasm math_add",
+            move || {
+                for _ in 0..CALLS {
+                    black_box(add.call(&mut store, (10, 5)).unwrap());
+                }
+            },
+        )
     }
 }
 
@@ -1008,6 +1092,26 @@ fn ratios(r: &mut Report) {
     show("(a) C slot / (c) raw entry point", "slot_c", "raw_entry");
     show("(e) naive slot / (a) C slot", "naive", "slot_c");
     show(
+        "(i) typed handle → C / (c) C fn pointer",
+        "handle_c",
+        "raw_fn",
+    );
+    show(
+        "(i) typed handle → C / (c) raw entry point",
+        "handle_c",
+        "raw_entry",
+    );
+    show(
+        "(i) read lock + dlsym / typed handle → C",
+        "reloader_c",
+        "handle_c",
+    );
+    show(
+        "(i) wasmtime TypedFunc / typed handle → C",
+        "wasmtime_typed",
+        "handle_c",
+    );
+    show(
         "(f) C reload p50 / bare cycle p50",
         "reload_c_reload_p50",
         "reload_c_bare_p50",
@@ -1047,6 +1151,11 @@ fn plot(r: &Report, path: &Path) {
     let bars: Vec<(&str, &Stats)> = [
         ("raw_fn", "Rust loop → C fn pointer"),
         ("raw_entry", "Rust loop → C entry point"),
+        ("handle_c", "Rust loop, typed handle → C"),
+        ("handle_rust", "Rust loop, typed handle → Rust"),
+        ("wasmtime_typed", "Rust loop → wasmtime TypedFunc"),
+        ("wasmi_typed", "Rust loop → wasmi TypedFunc"),
+        ("reloader_c", "Rust loop, read lock + dlsym → C"),
         ("static_c", "hotslot VM, static C"),
         ("static_rust", "hotslot VM, static Rust"),
         ("noslot_c", "hotslot VM, dlopen'd C, no slot"),

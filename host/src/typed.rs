@@ -74,6 +74,7 @@ macro_rules! scalar {
         }
 
         impl Arg<$ty> for $ty {
+            #[inline]
             fn value(&self) -> HsValue {
                 HsValue { $field: *self }
             }
@@ -82,6 +83,7 @@ macro_rules! scalar {
         impl Results for $ty {
             const TYPE: Option<ValType> = Some(ValType::$tag);
 
+            #[inline]
             unsafe fn read(out: &HsValue, _: Option<String>) -> Option<$ty> {
                 // SAFETY: the caller guarantees `out` holds this type.
                 Some(unsafe { out.$field })
@@ -103,6 +105,7 @@ impl ParamType for bool {
 }
 
 impl Arg<bool> for bool {
+    #[inline]
     fn value(&self) -> HsValue {
         HsValue { boolean: *self }
     }
@@ -111,6 +114,7 @@ impl Arg<bool> for bool {
 impl Results for bool {
     const TYPE: Option<ValType> = Some(ValType::Bool);
 
+    #[inline]
     unsafe fn read(out: &HsValue, _: Option<String>) -> Option<bool> {
         // SAFETY: a boolean result's first byte is initialized (the host
         // zeroes `out` before the call); read as a byte, any value is
@@ -126,6 +130,7 @@ impl ParamType for String {
 }
 
 impl<S: AsRef<str>> Arg<String> for S {
+    #[inline]
     fn value(&self) -> HsValue {
         HsValue {
             str: HsStr::from_str(self.as_ref()),
@@ -136,6 +141,7 @@ impl<S: AsRef<str>> Arg<String> for S {
 impl Results for String {
     const TYPE: Option<ValType> = Some(ValType::Str);
 
+    #[inline]
     unsafe fn read(_: &HsValue, string: Option<String>) -> Option<String> {
         string
     }
@@ -144,6 +150,7 @@ impl Results for String {
 impl Results for () {
     const TYPE: Option<ValType> = None;
 
+    #[inline]
     unsafe fn read(_: &HsValue, _: Option<String>) -> Option<()> {
         Some(())
     }
@@ -157,6 +164,7 @@ impl<T: ParamType> Params for T {
 impl<T: ParamType, A: Arg<T>> Args<T> for A {
     type Values = [HsValue; 1];
 
+    #[inline]
     fn values(&self) -> [HsValue; 1] {
         [self.value()]
     }
@@ -174,6 +182,7 @@ macro_rules! tuples {
             type Values = [HsValue; $n];
 
             #[allow(clippy::unused_unit, reason = "the empty tuple's case")]
+            #[inline]
             fn values(&self) -> [HsValue; $n] {
                 [$(self.$i.value()),*]
             }

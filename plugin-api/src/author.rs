@@ -143,6 +143,7 @@ impl Output<'_> {
     ///
     /// `ctx` and `ret` are the valid pointers of the current call, and the
     /// `Output` does not outlive it.
+    #[inline]
     pub unsafe fn new(ctx: *mut HsCallCtx, ret: *mut HsValue) -> Self {
         Output {
             ctx,

@@ -15,6 +15,7 @@ use crate::author::Output;
 /// # Safety
 ///
 /// `ctx` and `ret` are the valid pointers of the current call.
+#[inline]
 pub unsafe fn guarded(
     ctx: *mut HsCallCtx,
     ret: *mut HsValue,
@@ -24,13 +25,18 @@ pub unsafe fn guarded(
     let mut out = unsafe { Output::new(ctx, ret) };
     match catch_unwind(AssertUnwindSafe(|| f(&mut out))) {
         Ok(status) => status,
-        Err(payload) => {
-            out.message(panic_message(&*payload));
-            // A payload whose destructor panics must not unwind out either.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            HsStatus::PANIC
-        }
+        Err(payload) => panicked(&mut out, payload),
     }
+}
+
+/// Reports a caught panic to the host.
+#[cold]
+#[inline(never)]
+fn panicked(out: &mut Output<'_>, payload: Box<dyn Any + Send>) -> HsStatus {
+    out.message(panic_message(&*payload));
+    // A payload whose destructor panics must not unwind out either.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    HsStatus::PANIC
 }
 
 /// The argument slice of a call, checked against the expected count.
@@ -38,6 +44,7 @@ pub unsafe fn guarded(
 /// # Safety
 ///
 /// `args` points to `nargs` values (or `nargs` is 0).
+#[inline]
 pub unsafe fn args<'a>(
     args: *const HsValue,
     nargs: usize,
@@ -46,15 +53,21 @@ pub unsafe fn args<'a>(
     out: &mut Output<'_>,
 ) -> Result<&'a [HsValue], HsStatus> {
     if nargs != expected {
-        return Err(out.error(&format!(
-            "`{name}` takes {expected} arguments, the host passed {nargs}"
-        )));
+        return Err(wrong_count(nargs, expected, name, out));
     }
     if nargs == 0 {
         return Ok(&[]);
     }
     // SAFETY: the caller guarantees `args` points to `nargs` values.
     Ok(unsafe { std::slice::from_raw_parts(args, nargs) })
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_count(nargs: usize, expected: usize, name: &str, out: &mut Output<'_>) -> HsStatus {
+    out.error(&format!(
+        "`{name}` takes {expected} arguments, the host passed {nargs}"
+    ))
 }
 
 /// Runs a `save_state` hook under the same panic guard as a call.

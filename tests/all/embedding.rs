@@ -29,7 +29,9 @@ fn c_and_rust_functions_are_called_from_rust_with_their_types() {
         .unwrap();
     let upper = table.function::<String, String>("str_upper").unwrap();
     assert_eq!(upper.call("hello"), Ok("HELLO".to_owned()));
-    let repeat = table.function::<(String, i32), String>("str_repeat").unwrap();
+    let repeat = table
+        .function::<(String, i32), String>("str_repeat")
+        .unwrap();
     assert_eq!(repeat.call(("ab", 3)), Ok("ababab".to_owned()));
     assert_eq!(
         repeat.call(("ab", -1)),
@@ -47,10 +49,7 @@ fn a_panicking_plugin_and_a_mismatched_signature_are_typed_errors() {
     let b = built();
     let table = table();
     table
-        .bind_library(
-            b.rust("hotslot-fixture-panicky"),
-            &ReloadOptions::default(),
-        )
+        .bind_library(b.rust("hotslot-fixture-panicky"), &ReloadOptions::default())
         .unwrap();
     let boom = table.function::<i32, i32>("boom").unwrap();
     for _ in 0..3 {

@@ -10,6 +10,7 @@
 //! the release protocol's guard: a call in flight finishes on its build,
 //! which is released after it returns.
 
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,8 +64,16 @@ pub struct TypedFunc<P: Params, R: Results> {
     /// The handle's cell in every snapshot.
     index: usize,
     name: Arc<str>,
+    /// The context of the handle's calls, clean between them.
+    ctx: UnsafeCell<CallCtx>,
     _types: PhantomData<fn(P) -> R>,
 }
+
+// SAFETY: the context holds only what one call left behind (its strings,
+// error message, bytes), cleared before the call returns; the handle
+// carries no view into it from one call to the next, nor anything tied to
+// the thread that made a call.
+unsafe impl<P: Params, R: Results> Send for TypedFunc<P, R> {}
 
 impl SlotTable {
     /// A handle to the function `name` of the one bound library that
@@ -148,6 +157,7 @@ impl SlotTable {
             inner: Arc::clone(inner),
             index: (slot - HANDLE_BASE) as usize,
             name: name.into(),
+            ctx: UnsafeCell::new(CallCtx::new(usize::MAX)),
             _types: PhantomData,
         })
     }
@@ -163,29 +173,60 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
     #[inline]
     pub fn call(&self, args: impl Args<P>) -> Result<R, CallError> {
         let values = args.values();
-        let values = values.as_ref();
+        let guard = self.reader.enter(&self.inner.published);
+        if guard.is_first() {
+            // SAFETY: the handle's own context is used by its first-level
+            // calls only, one at a time (the handle is not `Sync`), and each
+            // leaves it clean.
+            unsafe { self.call_on(guard.held(), values.as_ref(), self.ctx.get()) }
+        } else {
+            self.call_nested(guard.held(), values.as_ref())
+        }
+    }
+
+    /// A call made from within one of the handle's calls (through a host
+    /// function), with a context of its own.
+    #[cold]
+    #[inline(never)]
+    fn call_nested(&self, snapshot: &Snapshot, values: &[HsValue]) -> Result<R, CallError> {
         let mut ctx = CallCtx::new(usize::MAX);
-        let ctx_ptr: *mut CallCtx = &raw mut ctx;
-        let mut out = HsValue::ZERO;
-        let mut guard = self.reader.enter(&self.inner.published);
-        let snapshot = guard.get();
+        // SAFETY: a fresh context, used by this call only.
+        unsafe { self.call_on(snapshot, values, &raw mut ctx) }
+    }
+
+    /// Calls the handle's function in `snapshot`.
+    ///
+    /// # Safety
+    ///
+    /// `snapshot` is held by a guard alive for the call; `values` are of
+    /// `P`'s types; `ctx` is a clean context no other call uses until this
+    /// one returns.
+    #[inline]
+    unsafe fn call_on(
+        &self,
+        snapshot: &Snapshot,
+        values: &[HsValue],
+        ctx: *mut CallCtx,
+    ) -> Result<R, CallError> {
         // SAFETY: the handle is declared for as long as it (or a clone)
         // lives, so every snapshot published since its creation, this one
         // included, has its cell.
         let cell = unsafe { snapshot.handles.get_unchecked(self.index) };
+        let mut out = HsValue::ZERO;
         // SAFETY: the cell's entry has this handle's signature, checked at
-        // creation and at every reload; `values` are of `P`'s types (the
-        // `Args` impls), views into `args`, which lives until the call
-        // returns; `out` is writable; `ctx` is a fresh context; the guard
-        // keeps the build loaded until the call returns.
+        // creation and at every reload; the caller vouches for `values`
+        // and `ctx`; `out` is writable; the caller's guard keeps the build
+        // loaded until the call returns.
         let status = unsafe {
             (cell.entry)(
-                CallCtx::as_abi(ctx_ptr),
+                CallCtx::as_abi(ctx),
                 values.as_ptr(),
                 values.len(),
                 &raw mut out,
             )
         };
+        // SAFETY: the call has returned: nothing else uses `ctx` now.
+        let ctx = unsafe { &mut *ctx };
         if status == HsStatus::OK && !ctx.touched {
             // SAFETY: an OK call wrote a value of `R`'s type to `out`.
             if let Some(r) = unsafe { R::read(&out, None) } {
@@ -197,7 +238,10 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
                 .as_ref()
                 .map_or_else(|| self.name.to_string(), |b| b.function.name.clone())
         };
-        finish(&mut ctx, status, &out, function)
+        let result = finish(ctx, status, &out, function);
+        ctx.end_call();
+        ctx.heap.clear();
+        result
     }
 }
 
@@ -259,6 +303,7 @@ impl<P: Params, R: Results> Clone for TypedFunc<P, R> {
             inner: Arc::clone(&self.inner),
             index: self.index,
             name: Arc::clone(&self.name),
+            ctx: UnsafeCell::new(CallCtx::new(usize::MAX)),
             _types: PhantomData,
         }
     }

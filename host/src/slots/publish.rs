@@ -47,6 +47,7 @@
 //! read it.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use crossbeam_utils::CachePadded;
@@ -84,14 +85,14 @@ impl<T> Published<T> {
         lock(&self.hazards).push(Arc::clone(&hazard));
         Reader {
             hazard,
-            held: Cell::new(ptr::null()),
-            depth: Cell::new(0),
+            nested: Cell::new(0),
+            _snapshots: PhantomData,
         }
     }
 
     /// Forgets a reader; it holds nothing (no guard of it is alive).
     pub(crate) fn remove(&self, reader: &Reader<T>) {
-        debug_assert_eq!(reader.depth.get(), 0);
+        debug_assert!(reader.held().is_null());
         lock(&self.hazards).retain(|h| !Arc::ptr_eq(h, &reader.hazard));
     }
 
@@ -167,15 +168,19 @@ unsafe impl<T: Send + Sync> Sync for Published<T> {}
 
 /// One reader of a [`Published`]: it holds at most one snapshot at a time,
 /// only while a [`Guard`] of it is alive. Used by one thread at a time.
+///
+/// The snapshot held is the one its hazard announces (the reader is the
+/// only writer of its hazard, so its own relaxed load sees its last
+/// store): a reader carries no other copy of it, and coming online and
+/// going offline are one store each.
 pub(crate) struct Reader<T> {
     hazard: Arc<Hazard>,
-    /// The snapshot held; null while offline.
-    held: Cell<*const T>,
-    /// Guards alive.
-    depth: Cell<usize>,
+    /// Guards alive besides the first one.
+    nested: Cell<usize>,
+    _snapshots: PhantomData<*const T>,
 }
 
-// SAFETY: the reader's state is its own (`Cell`s) and a hazard meant to be
+// SAFETY: the reader's state is its own (a `Cell`) and a hazard meant to be
 // read by other threads; moving it to another thread between uses is fine
 // (it is not `Sync`, so one thread uses it at a time).
 unsafe impl<T: Send + Sync> Send for Reader<T> {}
@@ -184,44 +189,86 @@ impl<T> Reader<T> {
     /// Comes online, holding the current snapshot of `published` (the
     /// reader must have come from it), until the guard drops. Guards nest:
     /// an inner one shares the outer one's snapshot.
+    #[inline]
     pub(crate) fn enter<'a>(&'a self, published: &'a Published<T>) -> Guard<'a, T> {
-        if self.depth.get() == 0 {
-            self.protect(published);
-        }
-        self.depth.set(self.depth.get() + 1);
+        let held = self.held();
+        let first = held.is_null();
+        let held = if first {
+            self.protect(published)
+        } else {
+            self.nest(held)
+        };
         Guard {
             reader: self,
             published,
+            held,
+            first,
         }
     }
 
-    /// Announces the current snapshot, checks it is still current, and
-    /// holds it.
+    /// A guard inside another: it shares the snapshot held.
     #[cold]
-    fn protect(&self, published: &Published<T>) {
-        let mut current = published.current.load(Ordering::Acquire);
-        loop {
-            // Release: whatever this reader did with the snapshot it held
-            // before is done before anyone can see that it moved on.
-            self.hazard.0.store(current.cast(), Ordering::Release);
-            light_barrier();
-            let again = published.current.load(Ordering::Acquire);
-            if again == current {
-                break;
-            }
-            current = again;
-        }
-        self.held.set(current);
+    #[inline(never)]
+    fn nest(&self, held: *const T) -> *const T {
+        self.nested.set(self.nested.get() + 1);
+        held
     }
 
-    /// Goes offline when the last guard drops.
-    fn leave(&self) {
-        let depth = self.depth.get() - 1;
-        self.depth.set(depth);
-        if depth == 0 {
-            self.held.set(ptr::null());
-            self.hazard.0.store(ptr::null_mut(), Ordering::Release);
+    /// The snapshot held: the one the hazard announces (null: offline).
+    #[inline]
+    fn held(&self) -> *const T {
+        self.hazard.0.load(Ordering::Relaxed).cast_const().cast()
+    }
+
+    /// Announces the current snapshot, checks it is still current
+    /// (retrying if not), and returns it.
+    #[inline]
+    fn protect(&self, published: &Published<T>) -> *const T {
+        let current = published.current.load(Ordering::Acquire);
+        if self.announce(published, current) {
+            current
+        } else {
+            self.protect_again(published)
         }
+    }
+
+    /// `protect` after a writer published between the load and the check.
+    #[cold]
+    #[inline(never)]
+    fn protect_again(&self, published: &Published<T>) -> *const T {
+        loop {
+            let current = published.current.load(Ordering::Acquire);
+            if self.announce(published, current) {
+                return current;
+            }
+        }
+    }
+
+    /// Announces `current` and tells whether it was still the current
+    /// snapshot after the announcement.
+    #[inline]
+    fn announce(&self, published: &Published<T>, current: *mut T) -> bool {
+        // Release: whatever this reader did with the snapshot it held
+        // before is done before anyone can see that it moved on.
+        self.hazard.0.store(current.cast(), Ordering::Release);
+        light_barrier();
+        published.current.load(Ordering::Acquire) == current
+    }
+
+    /// Goes offline when the last guard drops (whichever it is).
+    #[inline]
+    fn leave(&self) {
+        if self.nested.get() == 0 {
+            self.hazard.0.store(ptr::null_mut(), Ordering::Release);
+        } else {
+            self.unnest();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unnest(&self) {
+        self.nested.set(self.nested.get() - 1);
     }
 }
 
@@ -229,9 +276,38 @@ impl<T> Reader<T> {
 pub(crate) struct Guard<'a, T> {
     reader: &'a Reader<T>,
     published: &'a Published<T>,
+    /// The snapshot the reader's hazard announces (a copy kept at hand).
+    held: *const T,
+    /// Whether the reader came online with this guard.
+    first: bool,
 }
 
 impl<T> Guard<'_, T> {
+    /// Whether the reader came online with this guard (it is not nested
+    /// in another; guards nested in it may come later).
+    #[inline]
+    pub(crate) fn is_first(&self) -> bool {
+        self.first
+    }
+
+    /// Whether this is the reader's only guard alive.
+    #[inline]
+    fn is_alone(&self) -> bool {
+        self.reader.nested.get() == 0
+    }
+
+    /// The snapshot held since the outermost guard was made, without
+    /// looking for a newer one: for a guard that lives for one short
+    /// operation (a call), taken once.
+    #[inline]
+    pub(crate) fn held(&self) -> &T {
+        // SAFETY: the held snapshot was announced and still current after
+        // the announcement, so no reclaimer frees it while it stays
+        // announced: while any guard of the reader, this one included, is
+        // alive (see `get` for the only place it changes meanwhile).
+        unsafe { &*self.held }
+    }
+
     /// The snapshot to use now: the current one if it changed since the last
     /// call and no other guard of this reader is alive (a quiescent point:
     /// no reference from before is in use, which `&mut` proves), otherwise
@@ -239,20 +315,21 @@ impl<T> Guard<'_, T> {
     #[inline]
     pub(crate) fn get(&mut self) -> &T {
         let current = self.published.current.load(Ordering::Acquire);
-        if !ptr::eq(current, self.reader.held.get()) && self.reader.depth.get() == 1 {
-            self.reader.protect(self.published);
+        if !ptr::eq(current, self.held) && self.is_alone() {
+            self.held = self.reader.protect(self.published);
         }
         // SAFETY: the held snapshot is announced in this reader's hazard and
         // was still current after the announcement, so no reclaimer frees it
         // until the reader announces another, which happens only in
         // `protect` above (with no reference from an earlier `get` alive,
-        // as `&mut self` and the depth of 1 prove) or in `leave`, when the
+        // as `&mut self` and no other guard prove) or in `leave`, when the
         // last guard drops.
-        unsafe { &*self.reader.held.get() }
+        unsafe { &*self.held }
     }
 }
 
 impl<T> Drop for Guard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.reader.leave();
     }
@@ -407,6 +484,70 @@ mod model {
             p.remove(&reader);
             assert_eq!(drop_all(p.reclaim()), 0);
             assert_eq!(freed.load(Ordering::Relaxed), 1);
+        });
+    }
+
+    /// Guards dropped in any order: the reader stays online until the last
+    /// one drops, so an inner guard outliving its outer one still reads a
+    /// live snapshot, and what it read is freed after it drops.
+    #[test]
+    fn the_last_guard_to_drop_takes_the_reader_offline_whichever_it_is() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let reader = p.reader();
+            let outer = reader.enter(&p);
+            assert!(outer.is_first());
+            let inner = reader.enter(&p);
+            assert!(!inner.is_first());
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || {
+                    p.publish(Snapshot::new(1, &freed));
+                    drop_all(p.reclaim());
+                })
+            };
+            let first = outer.held().read();
+            drop(outer);
+            drop_all(p.reclaim());
+            assert_eq!(inner.held().read(), first, "still held by the inner guard");
+            drop(inner);
+            writer.join().unwrap();
+            p.remove(&reader);
+            assert_eq!(drop_all(p.reclaim()), 0);
+            assert_eq!(freed.load(Ordering::Relaxed), 1);
+        });
+    }
+
+    /// A typed handle's pattern: a short guard per call, the snapshot taken
+    /// once, repeated while a writer publishes twice and reclaims.
+    #[test]
+    fn short_guards_per_call_never_read_a_freed_snapshot() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || {
+                    for value in 1..=2 {
+                        p.publish(Snapshot::new(value, &freed));
+                        drop_all(p.reclaim());
+                    }
+                })
+            };
+            let reader = p.reader();
+            let mut last = 0;
+            for _ in 0..2 {
+                let guard = reader.enter(&p);
+                let seen = guard.held().read();
+                assert!(seen >= last, "snapshots are taken in order");
+                last = seen;
+                drop(guard);
+            }
+            writer.join().unwrap();
+            p.remove(&reader);
+            drop_all(p.reclaim());
+            assert_eq!(freed.load(Ordering::Relaxed), 2);
         });
     }
 

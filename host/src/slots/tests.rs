@@ -491,3 +491,172 @@ fn typed_handles_on_several_threads_call_through_rebinds() {
     assert!(table.wait_released(Duration::from_secs(60)));
     assert!(table.pending_releases().is_empty());
 }
+
+/// A linked plugin `countdown`, `count (i32) -> str`, at version
+/// `1.$minor.0`, whose function calls itself through a typed handle (a
+/// host function would, in a real plugin): `count(3)` is `"3 2 1 0"`, with
+/// `$sep` between the numbers. Before each step it runs the test's hook.
+macro_rules! countdown {
+    ($module:ident, $minor:literal, $sep:literal) => {
+        mod $module {
+            use super::*;
+
+            unsafe extern "C" fn count(
+                ctx: *mut HsCallCtx,
+                args: *const HsValue,
+                _: usize,
+                _: *mut HsValue,
+            ) -> HsStatus {
+                // SAFETY: the host passes one i32 and its context.
+                let n = unsafe { (*args).i32 };
+                let set_error = |message: &str| {
+                    // SAFETY: the view is valid for the callback.
+                    unsafe { ((*ctx).set_error)(ctx, HsStr::from_str(message)) }
+                };
+                // A failing step says so first, then still counts down.
+                let failed = countdown::HOOK
+                    .with(|h| h.borrow().as_ref().map_or(Ok(()), |f| f(n)))
+                    .map_err(|e| set_error(&e))
+                    .is_err();
+                let text = if n == 0 {
+                    Ok("0".to_owned())
+                } else {
+                    countdown::SELF
+                        .with(|s| s.borrow().as_ref().unwrap().call(n - 1))
+                        .map(|rest| format!("{n}{}{rest}", $sep))
+                };
+                match &text {
+                    Err(e) => set_error(&e.to_string()),
+                    Ok(_) if failed => {}
+                    // SAFETY: the view is valid for the callback.
+                    Ok(text) => unsafe { ((*ctx).return_str)(ctx, HsStr::from_str(text)) },
+                }
+                if failed || text.is_err() {
+                    return HsStatus::ERROR;
+                }
+                HsStatus::OK
+            }
+
+            static FUNCTION: HsFunctionDescriptor = HsFunctionDescriptor {
+                struct_size: size_of::<HsFunctionDescriptor>() as u32,
+                name: HsStr::from_str("count"),
+                params: [HsType::I32].as_ptr(),
+                param_count: 1,
+                ret: HsType::STR,
+                version: HsVersion::new(1, $minor, 0),
+                call: Some(count),
+            };
+            static FUNCTIONS: [&HsFunctionDescriptor; 1] = [&FUNCTION];
+            static PLUGIN: HsPluginDescriptor = HsPluginDescriptor {
+                magic: HS_MAGIC,
+                abi_major: HS_ABI_MAJOR,
+                abi_minor: HS_ABI_MINOR,
+                struct_size: size_of::<HsPluginDescriptor>() as u32,
+                name: HsStr::from_str("countdown"),
+                version: HsVersion::new(1, $minor, 0),
+                functions: FUNCTIONS.as_ptr().cast(),
+                function_count: 1,
+                state_version: 0,
+                save_state: None,
+                load_state: None,
+            };
+
+            unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
+                &PLUGIN
+            }
+
+            unsafe extern "C" fn get_version() -> i32 {
+                1
+            }
+
+            pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
+                // SAFETY: the exports above keep the ABI's promises; all of
+                // it is static.
+                unsafe { LinkedPlugin::new(descriptor, get_version, None) };
+        }
+    };
+}
+
+mod countdown {
+    use std::cell::RefCell;
+
+    use crate::TypedFunc;
+
+    pub(super) type Hook = Box<dyn Fn(i32) -> Result<(), String>>;
+
+    thread_local! {
+        /// The handle the function calls itself through.
+        pub(super) static SELF: RefCell<Option<TypedFunc<i32, String>>> =
+            const { RefCell::new(None) };
+        /// What the test does at each step, given the step's number; an
+        /// error fails the step (its message set before the steps below
+        /// run).
+        pub(super) static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+}
+
+thread_local! {
+    static SWAPPED_PENDING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+countdown!(spaced, 0, " ");
+countdown!(dashed, 1, "-");
+
+#[test]
+fn a_handle_called_from_within_its_own_call_shares_the_build_and_has_its_own_context() {
+    let table = table();
+    bind_whole(&table, &spaced::PLUGIN_EXPORTS);
+    let handle = table.function::<i32, String>("count").unwrap();
+    countdown::SELF.with(|s| *s.borrow_mut() = Some(handle));
+    // Every level, the first included, calls through the one handle.
+    let count = |n: i32| countdown::SELF.with(|s| s.borrow().as_ref().unwrap().call(n));
+    assert_eq!(count(3).as_deref(), Ok("3 2 1 0"));
+
+    // Midway through a call, a new build is bound and the old one's
+    // snapshot reclaimed: the steps still to come are nested in the call
+    // in flight, which finishes on its build, strings intact; the build
+    // is released once the call returns, and the next call runs the new
+    // one.
+    let swapper = table.clone();
+    countdown::HOOK.with(|h| {
+        *h.borrow_mut() = Some(Box::new(move |n| {
+            if n == 2 {
+                bind_whole(&swapper, &dashed::PLUGIN_EXPORTS);
+                swapper.reclaim();
+                SWAPPED_PENDING.with(|p| p.set(swapper.pending_releases().len()));
+            }
+            Ok(())
+        }));
+    });
+    assert_eq!(count(4).as_deref(), Ok("4 3 2 1 0"));
+    countdown::HOOK.with(|h| *h.borrow_mut() = None);
+    assert_eq!(
+        SWAPPED_PENDING.with(std::cell::Cell::get),
+        1,
+        "the old build was held by the call in flight"
+    );
+    assert!(table.wait_released(Duration::from_secs(10)));
+    assert!(table.pending_releases().is_empty());
+    assert_eq!(count(4).as_deref(), Ok("4-3-2-1-0"));
+
+    // An error comes back up typed, through every level; a message set
+    // before the calls nested in it survives them (each level has its own
+    // context).
+    countdown::HOOK.with(|h| {
+        *h.borrow_mut() = Some(Box::new(|n| {
+            if n == 2 {
+                Err("stopped at 2".into())
+            } else {
+                Ok(())
+            }
+        }));
+    });
+    let e = count(3).unwrap_err();
+    countdown::HOOK.with(|h| *h.borrow_mut() = None);
+    assert_eq!(
+        e.to_string(),
+        "`count` returned an error: `count` returned an error: stopped at 2"
+    );
+    assert_eq!(count(1).as_deref(), Ok("1-0"), "the handle stays usable");
+    countdown::SELF.with(|s| *s.borrow_mut() = None);
+}
