@@ -1,5 +1,151 @@
-//! hotslot: a bytecode VM whose native functions live in hot-swappable,
-//! checked plugin slots.
+//! hotslot: native functions in hot-swappable, checked slots, called by a
+//! bytecode VM or by the host application itself.
+//!
+//! A *plugin* is a shared library, written in Rust (with
+//! `hotslot_plugin_api::plugin!`) or in C (with `hotslot_shim.h`), that
+//! describes its functions: names, signatures, versions. A [`SlotTable`]
+//! loads plugins, checks every build before it serves (its ABI, each
+//! function's signature and version, the file itself), and swaps new builds
+//! in while calls run: a call in flight finishes on the build it started
+//! on, which is released once no call can be running in it.
+//!
+//! # Calling a plugin from Rust, and reloading it
+//!
+//! A typed handle ([`TypedFunc`]) is checked against the plugin's
+//! descriptor when it is made and at every reload, and follows reloads:
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A C plugin `math` with `math_add (i32, i32) -> i32`, built here
+//! # // with the system's C compiler.
+//! # let dir = tempfile::tempdir()?;
+//! # let plugin = dir.path().join(format!(
+//! #     "{}math{}",
+//! #     std::env::consts::DLL_PREFIX,
+//! #     std::env::consts::DLL_SUFFIX
+//! # ));
+//! # hotslot_cbuild::write_headers(dir.path())?;
+//! # let cc = hotslot_cbuild::CCompiler::find()?;
+//! # let build = |op: &str| -> Result<(), Box<dyn std::error::Error>> {
+//! #     let source = dir.path().join("math.c");
+//! #     std::fs::write(
+//! #         &source,
+//! #         format!(
+//! #             "#include \"hotslot_shim.h\"\n\
+//! #              HS_EXPORT int get_version(void) {{ return 1; }}\n\
+//! #              static int math_add(int a, int b) {{ return {op}; }}\n\
+//! #              HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)\n\
+//! #              HS_PLUGIN(\"math\", 1, 0, 0, math_add)\n"
+//! #         ),
+//! #     )?;
+//! #     Ok(cc.build(&source, &plugin, &[dir.path()], &[])?)
+//! # };
+//! # build("a + b")?;
+//! use hotslot::{ReloadOptions, SlotError, SlotTable};
+//!
+//! // SAFETY: the libraries bound are this program's own builds (loading
+//! // one runs its initializers, which no check can vouch for).
+//! let table = unsafe { SlotTable::new() }?;
+//! table.bind_library(&plugin, &ReloadOptions::default())?;
+//! let add = table.function::<(i32, i32), i32>("math_add")?;
+//! assert_eq!(add.call((10, 5))?, 15);
+//!
+//! // The plugin is rebuilt (`a * b` now) and reloaded: the new build is
+//! // checked, then swapped in; the handle's next call runs it. (In a
+//! // running program, `table.watch(..)` reloads on every rebuild.)
+//! # build("a * b")?;
+//! table.reload(&plugin)?;
+//! assert_eq!(add.call((10, 5))?, 50);
+//!
+//! // A signature the plugin does not have is a typed error, not a crash.
+//! let wrong = table.function::<(f64, f64), f64>("math_add");
+//! assert!(matches!(wrong, Err(SlotError::Signature { .. })));
+//! # Ok(()) }
+//! ```
+//!
+//! # A VM whose natives are linked into the host
+//!
+//! A plugin can also be linked into the host (a [`LinkedPlugin`]) and bound
+//! like a file, with the same checks; a VM calls it through the table's
+//! slots (or, with no table, through [`vm::StaticNatives`]):
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//!
+//! use hotslot::plugin::LinkedPlugin;
+//! use hotslot::vm::{Value, assemble, verify};
+//! use hotslot::{ReloadOptions, SlotTable};
+//!
+//! mod math {
+//!     hotslot_plugin_api::plugin! {
+//!         name = "math";
+//!         version = "1.0.0";
+//!
+//!         /// Adds two integers.
+//!         pub fn math_add(a: i32, b: i32) -> i32 {
+//!             a.wrapping_add(b)
+//!         }
+//!     }
+//! }
+//!
+//! // SAFETY: the exports the `plugin!` macro defines keep the ABI's
+//! // promises.
+//! const MATH: LinkedPlugin = unsafe {
+//!     LinkedPlugin::new(math::hotslot_plugin, math::get_version, Some(math::hotslot_rust_layout))
+//! };
+//!
+//! let program = assemble(
+//!     ".import 0 math_add (i32, i32) -> i32
+//!          PUSH 10
+//!          PUSH 5
+//!          CALL_NATIVE 0
+//!          HALT",
+//! )?;
+//! // SAFETY: no library file is loaded.
+//! let table = unsafe { SlotTable::new() }?;
+//! // The VM declares slot 0 as `(i32, i32) -> i32` ...
+//! let mut vm = table.vm(Arc::new(verify(program)?))?;
+//! // ... and binding checks the function against that.
+//! table.bind_linked(&MATH, &[(0, None)], &ReloadOptions::default())?;
+//! vm.run()?;
+//! assert_eq!(vm.stack(), [Value::I32(15)]);
+//! # Ok(()) }
+//! ```
+//!
+//! # Where things happen
+//!
+//! - **Loading and checks** (`plugin`): a build is copied privately (a
+//!   sealed memory file, or a file of the host's own), its machine code and
+//!   exports checked in the file (`plugin/elf.rs`), then opened, and its
+//!   descriptor read and checked field by field (`plugin/descriptor.rs`,
+//!   `plugin/library.rs`).
+//! - **The transaction** (`slots/transaction.rs`): a bind or reload checks
+//!   every slot the build would serve, moves state between builds, and
+//!   either commits all of it or changes nothing.
+//! - **Publishing and release** (`slots/publish.rs`): the table's slots
+//!   are an immutable snapshot, replaced with one atomic swap; a replaced
+//!   snapshot (and the builds only it holds) is freed once no reader's
+//!   hazard names it, which the module's docs prove and its loom models
+//!   check.
+//! - **The call path**: a VM's `CALL_NATIVE` goes through its reader's
+//!   snapshot (`slots/reader.rs`, `vm/exec.rs`), a typed handle's call
+//!   through its own (`slots/handle.rs`); both are a load of the slot's
+//!   entry point and an indirect call.
+//! - **The VM** (`vm`): the instruction set in one table (`vm/isa.rs`),
+//!   the assembler, the verifier (types), the lowering to the executable
+//!   form (`vm/lower.rs`) and the interpreter.
+//!
+//! # Features
+//!
+//! - `cli` (default): the `hotslot` command line; implies `watch` and
+//!   `snapshot`. A host application that embeds hotslot turns the
+//!   defaults off (`default-features = false`) and compiles none of its
+//!   dependencies (argument parsing, logging setup, JSON).
+//! - `watch`: [`SlotTable::watch`], reloading a library when its file
+//!   changes (the `notify` crate).
+//! - `snapshot`: [`snapshot`], a VM and its bindings saved to a file and
+//!   restored in another process (`serde`, `serde_json`).
 
 #![deny(missing_docs)]
 
@@ -18,6 +164,8 @@ pub use error::{
     LinkError, LoadError, NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError,
     chain,
 };
+#[cfg(doc)]
+use plugin::LinkedPlugin;
 pub use slots::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions, ReloadReport,
     SlotCalls, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,

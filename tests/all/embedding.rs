@@ -163,3 +163,190 @@ fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
     assert!(table.wait_released(Duration::from_secs(10)));
     assert!(!is_mapped(&old_copy), "released after the call returned");
 }
+
+/// The frame loop example (`host/examples/frame_loop.rs`) as a user runs
+/// it: frames drawn by the plugin, then a rebuild installed while it runs.
+/// Every frame is served (numbered without a gap, none failing), the frames
+/// switch from the old build to the new one once and for good, and the one
+/// rebuild gives exactly one reload.
+#[test]
+fn the_frame_loop_example_follows_one_rebuild_with_one_reload_and_loses_no_frame() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let b = built();
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("motion"));
+    install(&b.rust("hotslot-motion"), &lib);
+    let mut child = Command::new(b.example("frame_loop"))
+        .arg(&lib)
+        .args(["--fps", "200"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the example prints a line per frame")
+    };
+    let mut seen = Vec::new();
+    // Frames of the first build ...
+    while seen.iter().filter(|l: &&String| l.contains('o')).count() < 5 {
+        seen.push(next());
+    }
+    install(&b.rust("hotslot-fixture-motion-edited"), &lib);
+    // ... until 50 frames of the new one have been drawn.
+    while seen.iter().filter(|l| l.contains('@')).count() < 50 {
+        seen.push(next());
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    drop(lines);
+    reader.join().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success() && stderr.is_empty(), "{status}: {stderr}");
+
+    let (frames, events): (Vec<&String>, Vec<&String>) =
+        seen.iter().partition(|l| l.starts_with("frame "));
+    assert_eq!(events.len(), 1, "one rebuild, one reload: {events:#?}");
+    assert!(
+        events[0].starts_with("watch reload ")
+            && events[0].contains("motion 1.1.0")
+            && events[0].contains("typed handle 0 `step` 1.0.0 -> 1.1.0"),
+        "{}",
+        events[0]
+    );
+    for (i, line) in frames.iter().enumerate() {
+        let (number, drawn) = line["frame ".len()..].split_once(": ").unwrap();
+        assert_eq!(number.parse::<usize>().unwrap(), i + 1, "no frame lost");
+        assert!(
+            drawn.len() == 40 && drawn.chars().all(|c| "o@.".contains(c)),
+            "frame {number} drew {drawn:?}"
+        );
+    }
+    let switch = frames.iter().position(|l| l.contains('@')).unwrap();
+    assert!(
+        frames[..switch].iter().all(|l| l.contains('o'))
+            && frames[switch..].iter().all(|l| l.contains('@')),
+        "the frames change builds once and for good"
+    );
+}
+
+/// `tests/outside`: a host application and a plugin outside the
+/// workspace, as users write them. The application depends on hotslot by
+/// path with its default features off, and compiles neither the command
+/// line's dependencies nor the file watcher nor JSON; it calls a C and a
+/// Rust plugin through typed handles from two threads while reloading
+/// both, gets typed errors for a mismatched signature and a panicking
+/// plugin, and calls the plugin whose `Cargo.toml` is the README's.
+#[test]
+fn an_application_outside_the_workspace_embeds_hotslot_without_its_default_features() {
+    use std::process::Command;
+
+    let b = built();
+    let outside = b.root.join("tests/outside");
+    let target = b.target.join("outside");
+    let cargo = || {
+        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.current_dir(&outside).env("CARGO_TARGET_DIR", &target);
+        cmd
+    };
+
+    let tree = cargo()
+        .args(["tree", "--locked", "-e", "normal", "-p", "embedder"])
+        .args(["--prefix", "none", "--format", "{p}"])
+        .output()
+        .unwrap();
+    assert!(
+        tree.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    let packages: std::collections::BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(packages.contains("hotslot"), "{packages:?}");
+    for unwanted in ["clap", "serde_json", "notify", "env_logger", "signal-hook"] {
+        assert!(
+            !packages.contains(unwanted),
+            "{unwanted} is compiled: {packages:?}"
+        );
+    }
+
+    let status = cargo()
+        .args(["build", "--locked", "--quiet"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "building tests/outside");
+
+    let dir = tempdir();
+    let place = |name: &str, from: &std::path::Path| {
+        let to = dir.path().join(library_name(name));
+        std::fs::copy(from, &to).unwrap();
+        to
+    };
+    let c_lib = adder(dir.path(), "adder", &[]);
+    let c_other = adder(
+        dir.path(),
+        "multiplier",
+        &["OP(a,b)=((a)*(b))", "FN_MINOR=1"],
+    );
+    let rust_lib = place("versioned", &b.rust("hotslot-fixture-versioned"));
+    let rust_other = b.rust("hotslot-fixture-versioned-v2");
+    let panicky = b.rust("hotslot-fixture-panicky");
+    let greeter = target.join("debug").join(library_name("greeter"));
+    let out = Command::new(target.join("debug/embedder"))
+        .args([&c_lib, &c_other, &rust_lib, &rust_other, &panicky, &greeter])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (counted, lines): (Vec<&str>, Vec<&str>) =
+        stdout.lines().partition(|l| l.starts_with("20 reloads"));
+    assert_eq!(
+        lines,
+        [
+            "C op(10, 5) = 15",
+            "Rust op(10, 5) = 15",
+            "C op(10, 5) = 15",
+            "Rust op(10, 5) = 15",
+            "mismatch: typed handle 2: signature mismatch for `op`: \
+             expected (f64, f64) -> f64, found (i32, i32) -> i32",
+            "panic: plugin panicked in `boom`: boom #7",
+            "panic: plugin panicked in `boom`: boom #8",
+            "greet: hello, embedder",
+            "greet: HELLO, EMBEDDER",
+            "builds still held: 0",
+        ]
+    );
+    // Both builds answered while the threads called.
+    let [counted] = counted.as_slice() else {
+        panic!("{counted:?}")
+    };
+    let numbers: Vec<u64> = counted
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        matches!(numbers.as_slice(), [20, 2, adding, 15, multiplying, 50] if *adding > 0 && *multiplying > 0),
+        "{counted}"
+    );
+}

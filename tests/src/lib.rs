@@ -52,12 +52,16 @@ const RUST_PACKAGES: &[&str] = &[
     "hotslot-fixture-versioned",
     "hotslot-fixture-versioned-v2",
     "hotslot-fixture-counter-state-v2",
+    "hotslot-motion",
+    "hotslot-fixture-motion-edited",
 ];
 
 /// Everything built for the run.
 pub struct Built {
     /// The workspace root.
     pub root: PathBuf,
+    /// Cargo's target directory.
+    pub target: PathBuf,
     /// Where cargo puts debug builds.
     pub debug_dir: PathBuf,
     /// Where C builds go.
@@ -71,6 +75,13 @@ impl Built {
     pub fn hotslot(&self) -> PathBuf {
         self.debug_dir
             .join(format!("hotslot{}", std::env::consts::EXE_SUFFIX))
+    }
+
+    /// An example program of the `hotslot` package, by name.
+    pub fn example(&self, name: &str) -> PathBuf {
+        self.debug_dir
+            .join("examples")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
     }
 
     /// A Rust plugin by crate name with `-` (e.g. `hotslot-math-ops`).
@@ -136,6 +147,8 @@ fn build() -> Built {
             for p in RUST_PACKAGES {
                 cmd.args(["-p", p]);
             }
+            // The examples of the `hotslot` package, which tests run.
+            cmd.arg("--examples");
             cmd.arg("--target-dir").arg(&target);
             let status = cmd.status().expect("cargo runs");
             assert!(
@@ -149,6 +162,7 @@ fn build() -> Built {
     let c_dir = target.join("hotslot-tests");
     std::fs::create_dir_all(&c_dir).expect("target/hotslot-tests is writable");
     let built = Built {
+        target,
         debug_dir,
         c_dir,
         cc: CCompiler::find().expect("a C compiler"),
