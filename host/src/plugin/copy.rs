@@ -194,7 +194,7 @@ fn memfd_flags(policy: Option<&str>) -> Result<rustix::fs::MemfdFlags, &'static 
 /// A sealed anonymous memory file holding what `source` holds.
 #[cfg(target_os = "linux")]
 fn memory_copy(source: &mut impl std::io::Read, name: &str) -> Result<PrivateCopy, LoadError> {
-    use rustix::fs::{SealFlags, fcntl_add_seals, memfd_create};
+    use rustix::fs::{fcntl_add_seals, memfd_create};
     let place = || format!("an anonymous memory file `{name}`");
     let flags = memory_files().expect("checked by the caller");
     let fd = memfd_create(name, flags).map_err(|e| LoadError::Copy {
@@ -209,11 +209,7 @@ fn memory_copy(source: &mut impl std::io::Read, name: &str) -> Result<PrivateCop
     })?;
     // From here on the content can change no more, by any descriptor; the
     // checks read it after this.
-    fcntl_add_seals(
-        &file,
-        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
-    )
-    .map_err(|e| LoadError::Copy {
+    seal(&file, |seals| fcntl_add_seals(&file, seals)).map_err(|e| LoadError::Copy {
         place: place(),
         source: e.into(),
     })?;
@@ -221,6 +217,41 @@ fn memory_copy(source: &mut impl std::io::Read, name: &str) -> Result<PrivateCop
         kind: Kind::Memory(file.into()),
         name: format!("memfd:{name}"),
     })
+}
+
+/// Seals a memory file against every change of its content and size, with
+/// `add` (`fcntl_add_seals` on it).
+///
+/// The write seal is refused (`EBUSY`) while the kernel counts a page of
+/// the file as pinned, which a freshly written page can be for a moment
+/// (an extra reference held by a per-CPU cache, or by compaction). Tried
+/// again after the kernel's own wait, it usually passes; if it still does
+/// not, the future-write seal is used: it refuses every `write` and every
+/// new writable shared mapping, by any descriptor, which for this file is
+/// the same guarantee, since no writable mapping of it can exist (the
+/// process created it and never mapped it so, and nothing else could reach
+/// it without the rights to control the process outright).
+#[cfg(target_os = "linux")]
+fn seal(
+    file: &fs::File,
+    add: impl Fn(rustix::fs::SealFlags) -> rustix::io::Result<()>,
+) -> rustix::io::Result<()> {
+    use rustix::fs::SealFlags;
+    use rustix::io::Errno;
+    /// Attempts at the write seal.
+    const TRIES: usize = 3;
+    let rest = SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL;
+    for _ in 0..TRIES {
+        match add(SealFlags::WRITE | rest) {
+            Err(Errno::BUSY) => continue,
+            done => return done,
+        }
+    }
+    log::debug!(
+        "the write seal of {file:?} stayed refused (EBUSY {TRIES} times): \
+         sealed against future writes instead"
+    );
+    add(SealFlags::FUTURE_WRITE | rest)
 }
 
 /// A new file in this process's directory inside `dir`, holding what
@@ -476,6 +507,59 @@ mod tests {
             Some(libc::EPERM)
         );
         assert_eq!(&*copy.bytes().unwrap(), b"checked bytes");
+    }
+
+    /// When the kernel keeps refusing the write seal, the future-write seal
+    /// stands in for it, and the copy is as unchangeable through every
+    /// descriptor and mapping.
+    #[test]
+    fn a_memory_copy_whose_write_seal_stays_refused_is_sealed_against_future_writes() {
+        use rustix::fs::{SealFlags, fcntl_add_seals, fcntl_get_seals, memfd_create};
+        let fd = memfd_create("busy", memory_files().unwrap()).unwrap();
+        let mut file = fs::File::from(fd);
+        std::io::Write::write_all(&mut file, b"checked bytes").unwrap();
+        let refused = std::cell::Cell::new(0);
+        seal(&file, |seals| {
+            if seals.contains(SealFlags::WRITE) {
+                refused.set(refused.get() + 1);
+                return Err(rustix::io::Errno::BUSY);
+            }
+            fcntl_add_seals(&file, seals)
+        })
+        .unwrap();
+        assert_eq!(refused.get(), 3, "the write seal is tried three times");
+        assert_eq!(
+            fcntl_get_seals(&file).unwrap(),
+            SealFlags::FUTURE_WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL
+        );
+        let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+        let mut other = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let e = std::io::Write::write_all(&mut other, b"other").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
+        assert_eq!(
+            other.set_len(1).unwrap_err().raw_os_error(),
+            Some(libc::EPERM)
+        );
+        // SAFETY: a shared writable mapping is only asked for, and must be
+        // refused; nothing is written through it if it were not.
+        let mapped = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                13,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(&other),
+                0,
+            )
+        };
+        assert_eq!(mapped, libc::MAP_FAILED, "a writable shared mapping");
+        let mut read = Vec::new();
+        std::io::Read::read_to_end(&mut fs::File::open(&path).unwrap(), &mut read).unwrap();
+        assert_eq!(read, b"checked bytes");
     }
 
     #[test]
