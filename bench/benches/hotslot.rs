@@ -2,7 +2,8 @@
 //!
 //!     cargo bench -p hotslot-bench --features peers,plot
 //!
-//! Without `peers`, Lua and wasmi are left out; without `plot`, the SVG.
+//! Without `peers`, Lua, wasmi and wasmtime are left out; without `plot`,
+//! the SVG.
 //! Results go to standard output as the tables of `BENCHMARKS.md`, and to
 //! `target/hotslot-bench/results.json` (and `bench/ns-per-call.svg`).
 //!
