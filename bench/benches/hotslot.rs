@@ -563,7 +563,7 @@ fn calls(p: &Plugins, r: &mut Report) {
     #[cfg(feature = "peers")]
     all.extend(peers::candidates(raw));
     #[cfg(not(feature = "peers"))]
-    println!("  (d) Lua 5.4 and wasmi: left out (build with --features peers)");
+    println!("  (d), (i) Lua 5.4, wasmi and wasmtime: left out (build with --features peers)");
 
     // (e) the naive peer.
     let naive = NaiveSlot {
