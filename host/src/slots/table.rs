@@ -300,17 +300,7 @@ impl SlotTable {
         slots: &[(u32, Option<&str>)],
         options: &ReloadOptions,
     ) -> Result<ReloadReport, SlotError> {
-        let result = self.inner.transact(
-            Path::new("linked"),
-            Assign::Slots(slots),
-            options,
-            Source::Linked(*plugin),
-        );
-        let path = result
-            .as_ref()
-            .map_or_else(|_| PathBuf::from("linked"), |r| r.library.clone());
-        self.inner.notify(ReloadKind::Bind, &path, &result);
-        result
+        self.bind_linked_as(plugin, Assign::Slots(slots), options)
     }
 
     /// Binds a plugin linked into the host as a whole, as
@@ -320,9 +310,18 @@ impl SlotTable {
         plugin: &LinkedPlugin,
         options: &ReloadOptions,
     ) -> Result<ReloadReport, SlotError> {
+        self.bind_linked_as(plugin, Assign::Exported, options)
+    }
+
+    fn bind_linked_as(
+        &self,
+        plugin: &LinkedPlugin,
+        assign: Assign<'_>,
+        options: &ReloadOptions,
+    ) -> Result<ReloadReport, SlotError> {
         let result = self.inner.transact(
             Path::new("linked"),
-            Assign::Exported,
+            assign,
             options,
             Source::Linked(*plugin),
         );

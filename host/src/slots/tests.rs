@@ -16,6 +16,60 @@ use crate::plugin::LinkedPlugin;
 use crate::vm::{Value, assemble, verify};
 use crate::{ReloadOptions, SlotError, SlotTable};
 
+/// The descriptor of a linked plugin's function, at version `1.minor.0`.
+const fn function(
+    name: &'static str,
+    params: &'static [HsType],
+    ret: HsType,
+    minor: u32,
+    call: hotslot_plugin_api::HsEntry,
+) -> HsFunctionDescriptor {
+    HsFunctionDescriptor {
+        struct_size: size_of::<HsFunctionDescriptor>() as u32,
+        name: HsStr::from_str(name),
+        params: params.as_ptr(),
+        param_count: params.len(),
+        ret,
+        version: HsVersion::new(1, minor, 0),
+        call: Some(call),
+    }
+}
+
+/// The exports of a linked plugin `$name` at version `1.$minor.0` with
+/// `$functions` (statics) and state hooks: its descriptor, `get_version`
+/// and `PLUGIN_EXPORTS`.
+macro_rules! linked_exports {
+    ($name:literal, $minor:expr, [$($function:ident),*], $state:expr, $save:expr, $load:expr) => {
+        static FUNCTIONS: &[&HsFunctionDescriptor] = &[$(&$function),*];
+        static PLUGIN: HsPluginDescriptor = HsPluginDescriptor {
+            magic: HS_MAGIC,
+            abi_major: HS_ABI_MAJOR,
+            abi_minor: HS_ABI_MINOR,
+            struct_size: size_of::<HsPluginDescriptor>() as u32,
+            name: HsStr::from_str($name),
+            version: HsVersion::new(1, $minor, 0),
+            functions: FUNCTIONS.as_ptr().cast(),
+            function_count: FUNCTIONS.len(),
+            state_version: $state,
+            save_state: $save,
+            load_state: $load,
+        };
+
+        unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
+            &PLUGIN
+        }
+
+        unsafe extern "C" fn get_version() -> i32 {
+            1
+        }
+
+        pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
+            // SAFETY: the exports above keep the ABI's promises; all of it
+            // is static.
+            unsafe { LinkedPlugin::new(descriptor, get_version, None) };
+    };
+}
+
 /// Declares a linked plugin `ops` whose function `op (i32, i32) -> i32`
 /// computes `$op`, at version `1.$minor.0`, with state hooks when given.
 macro_rules! linked_ops {
@@ -47,43 +101,14 @@ macro_rules! linked_ops {
                 HsStatus::OK
             }
 
-            static PARAMS: [HsType; 2] = [HsType::$tag, HsType::$tag];
-            static FUNCTION: HsFunctionDescriptor = HsFunctionDescriptor {
-                struct_size: size_of::<HsFunctionDescriptor>() as u32,
-                name: HsStr::from_str("op"),
-                params: PARAMS.as_ptr(),
-                param_count: 2,
-                ret: HsType::$tag,
-                version: HsVersion::new(1, $minor, 0),
-                call: Some(op),
-            };
-            static FUNCTIONS: [&HsFunctionDescriptor; 1] = [&FUNCTION];
-            static PLUGIN: HsPluginDescriptor = HsPluginDescriptor {
-                magic: HS_MAGIC,
-                abi_major: HS_ABI_MAJOR,
-                abi_minor: HS_ABI_MINOR,
-                struct_size: size_of::<HsPluginDescriptor>() as u32,
-                name: HsStr::from_str("ops"),
-                version: HsVersion::new(1, $minor, 0),
-                functions: FUNCTIONS.as_ptr().cast(),
-                function_count: 1,
-                state_version: 1,
-                save_state: $save,
-                load_state: $load,
-            };
-
-            unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
-                &PLUGIN
-            }
-
-            unsafe extern "C" fn get_version() -> i32 {
-                1
-            }
-
-            pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
-                // SAFETY: the exports above keep the ABI's promises; all of
-                // it is static.
-                unsafe { LinkedPlugin::new(descriptor, get_version, None) };
+            static FUNCTION: HsFunctionDescriptor = function(
+                "op",
+                &[HsType::$tag, HsType::$tag],
+                HsType::$tag,
+                $minor,
+                op,
+            );
+            linked_exports!("ops", $minor, [FUNCTION], 1, $save, $load);
         }
     };
 }
@@ -314,54 +339,11 @@ mod texts {
         HsStatus::ERROR
     }
 
-    const fn function(
-        name: &'static str,
-        params: &'static [HsType],
-        ret: HsType,
-        call: hotslot_plugin_api::HsEntry,
-    ) -> HsFunctionDescriptor {
-        HsFunctionDescriptor {
-            struct_size: size_of::<HsFunctionDescriptor>() as u32,
-            name: HsStr::from_str(name),
-            params: params.as_ptr(),
-            param_count: params.len(),
-            ret,
-            version: HsVersion::new(1, 0, 0),
-            call: Some(call),
-        }
-    }
-
     static GREET: HsFunctionDescriptor =
-        function("greet", &[HsType::STR, HsType::BOOL], HsType::STR, greet);
-    static BOOM: HsFunctionDescriptor = function("boom", &[], HsType::I32, boom);
-    static FAIL: HsFunctionDescriptor = function("fail", &[], HsType::I64, fail);
-    static FUNCTIONS: [&HsFunctionDescriptor; 3] = [&GREET, &BOOM, &FAIL];
-    static PLUGIN: HsPluginDescriptor = HsPluginDescriptor {
-        magic: HS_MAGIC,
-        abi_major: HS_ABI_MAJOR,
-        abi_minor: HS_ABI_MINOR,
-        struct_size: size_of::<HsPluginDescriptor>() as u32,
-        name: HsStr::from_str("texts"),
-        version: HsVersion::new(1, 0, 0),
-        functions: FUNCTIONS.as_ptr().cast(),
-        function_count: 3,
-        state_version: 0,
-        save_state: None,
-        load_state: None,
-    };
-
-    unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
-        &PLUGIN
-    }
-
-    unsafe extern "C" fn get_version() -> i32 {
-        1
-    }
-
-    pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
-        // SAFETY: the exports above keep the ABI's promises; all of it is
-        // static.
-        unsafe { LinkedPlugin::new(descriptor, get_version, None) };
+        function("greet", &[HsType::STR, HsType::BOOL], HsType::STR, 0, greet);
+    static BOOM: HsFunctionDescriptor = function("boom", &[], HsType::I32, 0, boom);
+    static FAIL: HsFunctionDescriptor = function("fail", &[], HsType::I64, 0, fail);
+    linked_exports!("texts", 0, [GREET, BOOM, FAIL], 0, None, None);
 }
 
 linked_ops!(wide, 3, i64, I64, |a, b| a.wrapping_add(b), None, None);
@@ -537,42 +519,9 @@ macro_rules! countdown {
                 HsStatus::OK
             }
 
-            static FUNCTION: HsFunctionDescriptor = HsFunctionDescriptor {
-                struct_size: size_of::<HsFunctionDescriptor>() as u32,
-                name: HsStr::from_str("count"),
-                params: [HsType::I32].as_ptr(),
-                param_count: 1,
-                ret: HsType::STR,
-                version: HsVersion::new(1, $minor, 0),
-                call: Some(count),
-            };
-            static FUNCTIONS: [&HsFunctionDescriptor; 1] = [&FUNCTION];
-            static PLUGIN: HsPluginDescriptor = HsPluginDescriptor {
-                magic: HS_MAGIC,
-                abi_major: HS_ABI_MAJOR,
-                abi_minor: HS_ABI_MINOR,
-                struct_size: size_of::<HsPluginDescriptor>() as u32,
-                name: HsStr::from_str("countdown"),
-                version: HsVersion::new(1, $minor, 0),
-                functions: FUNCTIONS.as_ptr().cast(),
-                function_count: 1,
-                state_version: 0,
-                save_state: None,
-                load_state: None,
-            };
-
-            unsafe extern "C" fn descriptor() -> *const HsPluginDescriptor {
-                &PLUGIN
-            }
-
-            unsafe extern "C" fn get_version() -> i32 {
-                1
-            }
-
-            pub(super) const PLUGIN_EXPORTS: LinkedPlugin =
-                // SAFETY: the exports above keep the ABI's promises; all of
-                // it is static.
-                unsafe { LinkedPlugin::new(descriptor, get_version, None) };
+            static FUNCTION: HsFunctionDescriptor =
+                function("count", &[HsType::I32], HsType::STR, $minor, count);
+            linked_exports!("countdown", $minor, [FUNCTION], 0, None, None);
         }
     };
 }
