@@ -142,19 +142,18 @@ fn build() -> Built {
         Some(dir) => PathBuf::from(dir),
         None => {
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.current_dir(&root).args(["build", "--quiet"]);
-            for p in RUST_PACKAGES {
-                cmd.args(["-p", p]);
-            }
-            // The examples of the `hotslot` package, which tests run.
-            cmd.arg("--examples");
-            cmd.arg("--target-dir").arg(&target);
-            let status = cmd.status().expect("cargo runs");
-            assert!(
-                status.success(),
-                "building the Rust plugins failed: {cmd:?}"
-            );
+            let build = |args: &[&str]| {
+                let mut cmd = Command::new(&cargo);
+                cmd.current_dir(&root).args(["build", "--quiet"]).args(args);
+                cmd.arg("--target-dir").arg(&target);
+                let status = cmd.status().expect("cargo runs");
+                assert!(status.success(), "building for the tests failed: {cmd:?}");
+            };
+            let packages: Vec<&str> = RUST_PACKAGES.iter().flat_map(|p| ["-p", p]).collect();
+            build(&packages);
+            // The examples of the `hotslot` package, which tests run (a
+            // build with `--examples` builds examples only).
+            build(&["-p", "hotslot", "--examples"]);
             target.join("debug")
         }
     };
