@@ -284,14 +284,24 @@ fn an_unreadable_library_is_refused_and_the_old_build_answers() {
     }
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut stdout = String::new();
     use std::io::Write;
     writeln!(stdin, "1").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The first run has answered before the file becomes unreadable.
+    while !stdout.contains("Result: 15") {
+        let line = lines.next().expect("the REPL runs the program").unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
     std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o000)).unwrap();
     writeln!(stdin, "2\n\n\n\n1").unwrap();
     drop(stdin);
+    for line in lines {
+        stdout.push_str(&line.unwrap());
+        stdout.push('\n');
+    }
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{stdout}\n{}",

@@ -20,8 +20,8 @@ fn watch_mode_reloads_a_rebuilt_plugin_with_no_command() {
     built().build_c("tests/fixtures/c/adder.c", &lib, &[]);
     table.bind(0, &lib, None).unwrap();
     let events = table.subscribe();
+    // Its watches are set when `watch` returns.
     let _watcher = table.watch(WatchOptions::default()).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
     assert_eq!(top(&mut vm), Value::I32(13));
 
     // The compiler writes the library in place, as `cc -o` does.

@@ -101,16 +101,21 @@ impl Built {
     }
 
     /// Builds `source` (relative to the workspace root) into `out` with
-    /// `defines`.
+    /// `defines`: written aside, then renamed over `out`, so that a test
+    /// reading `out` meanwhile sees a whole build, old or new.
     pub fn build_c(&self, source: &str, out: &Path, defines: &[&str]) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let include = [
             self.root.join("plugin-api/include"),
             self.root.join("c-shim/include"),
         ];
         let include: Vec<&Path> = include.iter().map(PathBuf::as_path).collect();
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let aside = out.with_extension(format!("building-{}-{n}", std::process::id()));
         self.cc
-            .build(&self.root.join(source), out, &include, defines)
+            .build(&self.root.join(source), &aside, &include, defines)
             .unwrap_or_else(|e| panic!("building {source} with {defines:?}: {e}"));
+        std::fs::rename(&aside, out).expect("the build is renamed into place");
     }
 }
 
@@ -129,6 +134,10 @@ pub fn built() -> &'static Built {
     BUILT.get_or_init(build)
 }
 
+/// Set for a test run in its own process (`in_own_process`): everything is
+/// built already, by the process that started it.
+const BUILT_VAR: &str = "HOTSLOT_TESTS_BUILT";
+
 fn build() -> Built {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -138,8 +147,10 @@ fn build() -> Built {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     // A sanitizer build of the tests (scripts/tsan) loads the plugins of a
     // plain build, made beforehand, instead of building them itself.
+    let rebuild = std::env::var_os(BUILT_VAR).is_none();
     let debug_dir = match std::env::var_os("HOTSLOT_PREBUILT") {
         Some(dir) => PathBuf::from(dir),
+        None if !rebuild => target.join("debug"),
         None => {
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let build = |args: &[&str]| {
@@ -167,6 +178,9 @@ fn build() -> Built {
         cc: CCompiler::find().expect("a C compiler"),
         root,
     };
+    if !rebuild {
+        return built;
+    }
     built.build_c("c-shim/math_ops.c", &built.c("math_ops"), &[]);
     built.build_c("c-shim/string_ops.c", &built.c("string_ops_c"), &[]);
     built.build_c("c-shim/counter.c", &built.c("counter_c"), &[]);
@@ -250,9 +264,12 @@ pub fn in_own_process(name: &str) -> bool {
     if std::env::var_os(VAR).is_some_and(|v| v == name) {
         return true;
     }
+    // Built now, not while the other tests of this process read the builds.
+    let _ = built();
     let status = Command::new(std::env::current_exe().expect("the test binary"))
         .args([name, "--exact", "--test-threads=1", "--nocapture"])
         .env(VAR, name)
+        .env(BUILT_VAR, "1")
         .status()
         .expect("the test binary runs");
     assert!(status.success(), "`{name}` failed in its own process");

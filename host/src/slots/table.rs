@@ -621,8 +621,13 @@ impl Inner {
             },
         };
         // Refusals are the caller's (or an observer's) to report; the log
-        // has them all at one level.
-        log::info!("{event}");
+        // has them all at one level. A file rewritten with the bytes already
+        // serving (a linker's last touch) changed nothing: a detail.
+        if event.outcome.as_ref().is_ok_and(|r| r.unchanged) {
+            log::debug!("{event}");
+        } else {
+            log::info!("{event}");
+        }
         self.observers.notify(&event);
     }
 }
