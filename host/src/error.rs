@@ -60,6 +60,45 @@ pub enum AbiError {
     /// `hotslot_plugin()` returned null.
     #[error("descriptor pointer is null: `hotslot_plugin()` returned NULL")]
     NullDescriptor,
+    /// What `hotslot_plugin_ext()` returned does not hold together.
+    #[error("`hotslot_plugin_ext()`: {what}: {reason}")]
+    Ext {
+        /// The part.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A parameter of an application's type whose layout the plugin does
+    /// not give.
+    #[error(
+        "`{function}` takes parameter {index} as `{tag}` without giving the type's layout (in `hotslot_plugin_ext`)"
+    )]
+    MissingLayout {
+        /// The function.
+        function: String,
+        /// The parameter.
+        index: usize,
+        /// Its tag's name.
+        tag: &'static str,
+    },
+    /// A type tag of a later minor version than the plugin says it has.
+    #[error(
+        "`{function}` uses type tag {tag} ({name}) in {position}, which ABI {since} added; the plugin says it was built for ABI {found}"
+    )]
+    TagTooNew {
+        /// The function.
+        function: String,
+        /// `parameter N` or `return type`.
+        position: String,
+        /// The tag.
+        tag: u8,
+        /// Its name.
+        name: &'static str,
+        /// The minor version that added it.
+        since: &'static str,
+        /// The plugin's ABI version.
+        found: hotslot_plugin_api::AbiVersion,
+    },
     /// A descriptor or table is not aligned for its type.
     #[error("{what} at {address:#x} is not aligned for its type")]
     Misaligned {
@@ -852,6 +891,16 @@ pub enum VerifyErrorKind {
         slot: u32,
         /// The limit, `MAX_SLOT`.
         max: u32,
+    },
+    /// An import of a type VM programs have no values of.
+    #[error(
+        "the import of slot {slot} uses `{ty}`, which VM programs have no values of (the host calls such functions through typed handles)"
+    )]
+    NotAVmType {
+        /// The slot.
+        slot: u32,
+        /// The type.
+        ty: ValType,
     },
     /// Two imports of one slot.
     #[error("slot {slot} is imported twice")]

@@ -6,6 +6,9 @@ use std::str::FromStr;
 use hotslot_plugin_api::HsType;
 
 /// The type of a value: one of the ABI's v1 types.
+///
+/// The VM's values are of the first five; the others (ABI 1.1) pass
+/// between the host application and plugins, through typed handles.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum ValType {
     /// Signed 32-bit integer.
@@ -18,10 +21,67 @@ pub enum ValType {
     Bool,
     /// UTF-8 string.
     Str,
+    /// Bytes (1.1): borrowed as a parameter, copied as a result.
+    Bytes,
+    /// `&T` of an application's type (1.1).
+    Ref(StructName),
+    /// `&mut T` (1.1).
+    RefMut(StructName),
+    /// `&[T]` (1.1).
+    Slice(StructName),
+    /// `&mut [T]` (1.1).
+    SliceMut(StructName),
+}
+
+/// The name of an application's `#[repr(C)]` type, as signatures carry it.
+///
+/// Names that plugins give are interned for the life of the process (a
+/// name costs its bytes once, however many builds use it), so a signature
+/// stays `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StructName(&'static str);
+
+impl StructName {
+    /// A name the host defines.
+    pub const fn new(name: &'static str) -> StructName {
+        StructName(name)
+    }
+
+    /// A name read from a plugin, interned.
+    pub(crate) fn intern(name: &str) -> StructName {
+        use std::collections::HashSet;
+        use std::sync::Mutex;
+        static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        let names = names.get_or_insert_with(HashSet::new);
+        if let Some(known) = names.get(name) {
+            return StructName(known);
+        }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(leaked);
+        StructName(leaked)
+    }
+
+    /// The name.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Debug for StructName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for StructName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
 }
 
 impl ValType {
-    /// Every type, in tag order.
+    /// The VM's types, in tag order.
     pub const ALL: [ValType; 5] = [
         ValType::I32,
         ValType::I64,
@@ -38,11 +98,30 @@ impl ValType {
             ValType::F64 => HsType::F64,
             ValType::Bool => HsType::BOOL,
             ValType::Str => HsType::STR,
+            ValType::Bytes => HsType::BYTES,
+            ValType::Ref(_) => HsType::REF,
+            ValType::RefMut(_) => HsType::REF_MUT,
+            ValType::Slice(_) => HsType::SLICE,
+            ValType::SliceMut(_) => HsType::SLICE_MUT,
         }
     }
 
     /// The type of an ABI tag: `Ok(None)` for void, an error for a tag this
-    /// host does not know.
+    /// host does not know. A tag of an application's type needs its name:
+    /// `of` gives it (`None`: the tag is refused as unknown).
+    pub fn from_tag_of(tag: HsType, of: Option<StructName>) -> Result<Option<ValType>, UnknownTag> {
+        Ok(Some(match (tag.0, of) {
+            (7, Some(n)) => ValType::Ref(n),
+            (8, Some(n)) => ValType::RefMut(n),
+            (9, Some(n)) => ValType::Slice(n),
+            (10, Some(n)) => ValType::SliceMut(n),
+            (6, _) => ValType::Bytes,
+            _ => return ValType::from_tag(tag),
+        }))
+    }
+
+    /// The VM type of an ABI tag: `Ok(None)` for void, an error for any
+    /// other.
     pub const fn from_tag(tag: HsType) -> Result<Option<ValType>, UnknownTag> {
         Ok(Some(match tag.0 {
             0 => return Ok(None),
@@ -55,7 +134,16 @@ impl ValType {
         }))
     }
 
-    /// The name used in signatures and assembly.
+    /// Whether VM programs have values of this type.
+    pub const fn is_vm_type(self) -> bool {
+        matches!(
+            self,
+            ValType::I32 | ValType::I64 | ValType::F64 | ValType::Bool | ValType::Str
+        )
+    }
+
+    /// The name of this type's kind: the whole type for the VM's types and
+    /// `bytes` (`i32`, `str`), the form for an application's (`&mut [T]`).
     pub const fn name(self) -> &'static str {
         match self {
             ValType::I32 => "i32",
@@ -63,23 +151,78 @@ impl ValType {
             ValType::F64 => "f64",
             ValType::Bool => "bool",
             ValType::Str => "str",
+            ValType::Bytes => "bytes",
+            ValType::Ref(_) => "&T",
+            ValType::RefMut(_) => "&mut T",
+            ValType::Slice(_) => "&[T]",
+            ValType::SliceMut(_) => "&mut [T]",
         }
     }
 
-    /// The type named `name`, if any.
+    /// The application's type this type points at, if any.
+    pub const fn struct_name(self) -> Option<StructName> {
+        match self {
+            ValType::Ref(n) | ValType::RefMut(n) | ValType::Slice(n) | ValType::SliceMut(n) => {
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+
+    /// The VM type named `name`, if any.
     pub fn from_name(name: &str) -> Option<ValType> {
         ValType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Any type as `Display` writes it: a VM type, `bytes`, or `&T`,
+    /// `&mut T`, `&[T]`, `&mut [T]` of an application's type.
+    fn parse(text: &str) -> Option<ValType> {
+        let text = text.trim();
+        if text == "bytes" {
+            return Some(ValType::Bytes);
+        }
+        let named = |rest: &str| {
+            let rest = rest.trim();
+            let ok = !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            ok.then(|| StructName::intern(rest))
+        };
+        if let Some(rest) = text.strip_prefix("&mut") {
+            let rest = rest.trim();
+            return match rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+                Some(inner) => named(inner).map(ValType::SliceMut),
+                None => named(rest).map(ValType::RefMut),
+            };
+        }
+        if let Some(rest) = text.strip_prefix('&') {
+            let rest = rest.trim();
+            return match rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+                Some(inner) => named(inner).map(ValType::Slice),
+                None => named(rest).map(ValType::Ref),
+            };
+        }
+        ValType::from_name(text)
     }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match self {
+            ValType::Ref(n) => write!(f, "&{n}"),
+            ValType::RefMut(n) => write!(f, "&mut {n}"),
+            ValType::Slice(n) => write!(f, "&[{n}]"),
+            ValType::SliceMut(n) => write!(f, "&mut [{n}]"),
+            other => f.write_str(other.name()),
+        }
     }
 }
 
+/// The type tags of the VM's values, for error messages.
+pub(crate) const VM_TAGS: &str = "0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str";
+
 /// The type tags of ABI v1, for error messages.
-pub(crate) const KNOWN_TAGS: &str = "0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str";
+pub(crate) const KNOWN_TAGS: &str =
+    "0 void, 1 i32, 2 i64, 3 f64, 4 bool, 5 str, 6 bytes, 7 ref, 8 ref mut, 9 slice or 10 slice mut";
 
 /// A type tag this host does not know.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
@@ -114,10 +257,13 @@ impl fmt::Display for Signature {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            f.write_str(p.name())?;
+            write!(f, "{p}")?;
         }
         f.write_str(") -> ")?;
-        f.write_str(self.ret.map_or("void", ValType::name))
+        match self.ret {
+            Some(r) => write!(f, "{r}"),
+            None => f.write_str("void"),
+        }
     }
 }
 
@@ -142,7 +288,7 @@ impl FromStr for Signature {
         };
         let t = s.trim();
         let rest = t.strip_prefix('(').ok_or(err("expected `(`"))?;
-        let (params, rest) = rest.split_once(')').ok_or(err("expected `)`"))?;
+        let (params, rest) = rest.rsplit_once(')').ok_or(err("expected `)`"))?;
         let ret = rest
             .trim_start()
             .strip_prefix("->")
@@ -153,12 +299,12 @@ impl FromStr for Signature {
         } else {
             params
                 .split(',')
-                .map(|p| ValType::from_name(p.trim()).ok_or(err("unknown parameter type")))
+                .map(|p| ValType::parse(p).ok_or(err("unknown parameter type")))
                 .collect::<Result<_, _>>()?
         };
         let ret = match ret {
             "void" => None,
-            r => Some(ValType::from_name(r).ok_or(err("unknown return type"))?),
+            r => Some(ValType::parse(r).ok_or(err("unknown return type"))?),
         };
         Ok(Signature { params, ret })
     }
@@ -174,6 +320,7 @@ mod tests {
             "(i32, i32) -> i32",
             "() -> void",
             "(str, bool, f64, i64) -> str",
+            "(&mut [Particle], &Vec2, &[Vec2], &mut World, bytes) -> bytes",
         ] {
             let sig: Signature = text.parse().unwrap();
             assert_eq!(sig.to_string(), text);

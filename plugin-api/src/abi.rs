@@ -1,4 +1,5 @@
-//! The ABI v1 types shared by the host and every plugin.
+//! The ABI v1 types shared by the host and every plugin (ABI 1.1: 1.0 and
+//! what 1.1 appended).
 //!
 //! Everything here is `#[repr(C)]` (or `#[repr(transparent)]` over a C
 //! integer), holds only C-expressible fields, and derives
@@ -23,8 +24,15 @@ use abi_stable::StableAbi;
 pub const HS_MAGIC: u32 = 0x544C_5348;
 /// ABI major version. A host loads only plugins of its own major version.
 pub const HS_ABI_MAJOR: u16 = 1;
-/// ABI minor version. Minor versions only append fields.
-pub const HS_ABI_MINOR: u16 = 0;
+/// ABI minor version. Minor versions only append: fields, type tags,
+/// exports.
+///
+/// 1.1 added the type tags `HS_TYPE_BYTES`, `HS_TYPE_REF`, `HS_TYPE_REF_MUT`,
+/// `HS_TYPE_SLICE` and `HS_TYPE_SLICE_MUT`, and the optional export
+/// `hotslot_plugin_ext` ([`HsPluginExt`]): the layouts of the
+/// application's own types a plugin's functions take, and the host
+/// callback table it needs.
+pub const HS_ABI_MINOR: u16 = 1;
 /// The most parameters a native function may take.
 pub const HS_MAX_PARAMS: usize = 16;
 /// The most functions one plugin may export.
@@ -47,6 +55,12 @@ pub const HS_DESCRIPTOR_SYMBOL: &str = "hotslot_plugin";
 pub const HS_GET_VERSION_SYMBOL: &str = "get_version";
 /// Name of the symbol Rust plugins also export: `const HsRustLayout *hotslot_rust_layout(void)`.
 pub const HS_RUST_LAYOUT_SYMBOL: &str = "hotslot_rust_layout";
+/// Name of the optional symbol of ABI 1.1: `const HsPluginExt *hotslot_plugin_ext(void)`.
+/// A plugin exports it when a function takes an application's type or when
+/// it needs a host callback table.
+pub const HS_EXT_SYMBOL: &str = "hotslot_plugin_ext";
+/// The most fields an application's type may have, as a plugin describes it.
+pub const HS_MAX_FIELDS: usize = 256;
 
 /// Whether a field ending at byte `end` of its struct is present in a build
 /// whose struct is `struct_size` bytes long.
@@ -191,6 +205,21 @@ pub const HS_TYPE_F64: HsType = HsType(3);
 pub const HS_TYPE_BOOL: HsType = HsType(4);
 /// A UTF-8 string, `HsValue::str`.
 pub const HS_TYPE_STR: HsType = HsType(5);
+/// (1.1) Bytes, `HsValue::str` read as a pointer and a length in bytes:
+/// borrowed from the caller as a parameter; as a result, passed to
+/// `HsCallCtx::return_bytes`, which copies them.
+pub const HS_TYPE_BYTES: HsType = HsType(6);
+/// (1.1) A pointer to one value of an application's type, read-only:
+/// `HsValue::str` read as the pointer (`ptr`) and the count 1 (`len`). The
+/// type is named by the function's entry in `HsPluginExt`.
+pub const HS_TYPE_REF: HsType = HsType(7);
+/// (1.1) As `HS_TYPE_REF`, and the function may write the value.
+pub const HS_TYPE_REF_MUT: HsType = HsType(8);
+/// (1.1) `len` values of an application's type at `ptr` (`HsValue::str`
+/// read as the pointer and the count), read-only.
+pub const HS_TYPE_SLICE: HsType = HsType(9);
+/// (1.1) As `HS_TYPE_SLICE`, and the function may write the values.
+pub const HS_TYPE_SLICE_MUT: HsType = HsType(10);
 
 /// cbindgen:ignore
 impl HsType {
@@ -206,6 +235,22 @@ impl HsType {
     pub const BOOL: HsType = HS_TYPE_BOOL;
     /// `str`.
     pub const STR: HsType = HS_TYPE_STR;
+    /// `bytes` (1.1).
+    pub const BYTES: HsType = HS_TYPE_BYTES;
+    /// `&T` of an application's type (1.1).
+    pub const REF: HsType = HS_TYPE_REF;
+    /// `&mut T` (1.1).
+    pub const REF_MUT: HsType = HS_TYPE_REF_MUT;
+    /// `&[T]` (1.1).
+    pub const SLICE: HsType = HS_TYPE_SLICE;
+    /// `&mut [T]` (1.1).
+    pub const SLICE_MUT: HsType = HS_TYPE_SLICE_MUT;
+
+    /// Whether values of this type point at an application's type, named
+    /// in `HsPluginExt`.
+    pub const fn is_struct(self) -> bool {
+        matches!(self.0, 7..=10)
+    }
 
     /// The name used in signatures and assembly text, or `None` for a tag
     /// this ABI version does not know.
@@ -224,6 +269,11 @@ impl HsType {
             3 => "f64",
             4 => "bool",
             5 => "str",
+            6 => "bytes",
+            7 => "ref",
+            8 => "ref mut",
+            9 => "slice",
+            10 => "slice mut",
             _ => return None,
         })
     }
@@ -271,6 +321,9 @@ pub union HsValue {
     /// returned boolean as "not zero".
     pub boolean: bool,
     /// For `HS_TYPE_STR`: borrowed from the host for the duration of the call.
+    /// Also, read as a pointer and a length, for the 1.1 types `bytes`
+    /// (bytes), `ref`, `ref mut` (one value) and `slice`, `slice mut` (that
+    /// many values): the union keeps its 1.0 layout.
     pub str: HsStr,
 }
 
@@ -485,6 +538,185 @@ unsafe impl Sync for HsPluginDescriptor {}
 // SAFETY: as above.
 unsafe impl Send for HsPluginDescriptor {}
 
+/// (1.1) The kind of a field of an application's type, as a C plugin's
+/// compiler saw it (`HS_FIELD` in `hotslot_shim.h` records it).
+#[repr(transparent)]
+#[derive(StableAbi, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct HsFieldKind(pub u8);
+
+/// A field of another kind: a nested struct, a pointer, a function
+/// pointer, a union; its offset and size are compared, not its contents.
+pub const HS_FIELD_OTHER: HsFieldKind = HsFieldKind(0);
+/// `int8_t` / `i8`.
+pub const HS_FIELD_I8: HsFieldKind = HsFieldKind(1);
+/// `uint8_t` / `u8`.
+pub const HS_FIELD_U8: HsFieldKind = HsFieldKind(2);
+/// `int16_t` / `i16`.
+pub const HS_FIELD_I16: HsFieldKind = HsFieldKind(3);
+/// `uint16_t` / `u16`.
+pub const HS_FIELD_U16: HsFieldKind = HsFieldKind(4);
+/// `int32_t` / `i32`.
+pub const HS_FIELD_I32: HsFieldKind = HsFieldKind(5);
+/// `uint32_t` / `u32`.
+pub const HS_FIELD_U32: HsFieldKind = HsFieldKind(6);
+/// `int64_t` / `i64`.
+pub const HS_FIELD_I64: HsFieldKind = HsFieldKind(7);
+/// `uint64_t` / `u64`.
+pub const HS_FIELD_U64: HsFieldKind = HsFieldKind(8);
+/// `float` / `f32`.
+pub const HS_FIELD_F32: HsFieldKind = HsFieldKind(9);
+/// `double` / `f64`.
+pub const HS_FIELD_F64: HsFieldKind = HsFieldKind(10);
+/// `bool` (C's `_Bool`).
+pub const HS_FIELD_BOOL: HsFieldKind = HsFieldKind(11);
+
+/// cbindgen:ignore
+impl HsFieldKind {
+    /// The kind's name in messages, or `None` for a kind this ABI version
+    /// does not know.
+    pub const fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "other",
+            1 => "i8",
+            2 => "u8",
+            3 => "i16",
+            4 => "u16",
+            5 => "i32",
+            6 => "u32",
+            7 => "i64",
+            8 => "u64",
+            9 => "f32",
+            10 => "f64",
+            11 => "bool",
+            _ => return None,
+        })
+    }
+}
+
+/// (1.1) One field of an application's type, as laid out in the plugin's
+/// build.
+///
+/// Append-only: new fields go at the end.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy, Debug)]
+pub struct HsField {
+    /// The field's name.
+    pub name: HsStr,
+    /// Its offset in the struct, in bytes.
+    pub offset: usize,
+    /// Its size in bytes.
+    pub size: usize,
+    /// Its kind; for an array, the kind of its elements.
+    pub kind: HsFieldKind,
+    /// For an array, its number of elements; otherwise 1.
+    pub count: usize,
+}
+
+/// (1.1) An application's `#[repr(C)]` type as a plugin's build lays it
+/// out: its name, size and alignment, and either its fields (C plugins,
+/// compared field by field with the host's definition) or its `abi_stable`
+/// layout (Rust plugins, checked with `abi_stable`).
+///
+/// Append-only: `struct_size` says which fields a plugin's build has.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HsStructLayout {
+    /// `sizeof(HsStructLayout)` in the plugin's build.
+    pub struct_size: u32,
+    /// The type's name, as the application's interface crate spells it.
+    pub name: HsStr,
+    /// `sizeof` the type.
+    pub size: usize,
+    /// Its alignment.
+    pub align: usize,
+    /// `field_count` fields in declaration order; null in Rust plugins.
+    pub fields: *const HsField,
+    /// Number of fields, at most `HS_MAX_FIELDS`.
+    pub field_count: usize,
+    /// A Rust plugin's `&'static abi_stable::type_layout::TypeLayout` of the
+    /// type; null in C plugins.
+    pub rust_layout: *const core::ffi::c_void,
+}
+
+// SAFETY: a layout record is immutable data in a read-only static; sharing
+// it between threads only reads it.
+unsafe impl Sync for HsStructLayout {}
+// SAFETY: as above.
+unsafe impl Send for HsStructLayout {}
+
+/// (1.1) The application's types one function takes: for each parameter
+/// of a struct type (`HS_TYPE_REF` to `HS_TYPE_SLICE_MUT`), its layout.
+///
+/// Append-only: `struct_size` says which fields a plugin's build has.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HsFunctionTypes {
+    /// `sizeof(HsFunctionTypes)` in the plugin's build.
+    pub struct_size: u32,
+    /// The function, by its name in the descriptor.
+    pub function: HsStr,
+    /// `param_count` layouts, one per parameter; null for a parameter that
+    /// is not of a struct type.
+    pub params: *const *const HsStructLayout,
+    /// The function's number of parameters.
+    pub param_count: usize,
+}
+
+// SAFETY: as for `HsStructLayout`.
+unsafe impl Sync for HsFunctionTypes {}
+// SAFETY: as above.
+unsafe impl Send for HsFunctionTypes {}
+
+/// (1.1) The host callback table a plugin needs: an application-defined
+/// `#[repr(C)]` struct of function pointers, named and versioned by the
+/// application. The host checks the name, the version (same major, its
+/// minor at least the plugin's) and the layout, then calls `set` with its
+/// table before any of the plugin's functions runs.
+///
+/// Append-only: `struct_size` says which fields a plugin's build has.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HsHostRequest {
+    /// `sizeof(HsHostRequest)` in the plugin's build.
+    pub struct_size: u32,
+    /// The table's name, as the application names it (e.g. `particles.Host`).
+    pub name: HsStr,
+    /// The table's version the plugin was built against.
+    pub version: HsVersion,
+    /// The table's layout in the plugin's build.
+    pub layout: *const HsStructLayout,
+    /// Receives the host's table; it stays valid while the build is loaded.
+    pub set: Option<unsafe extern "C" fn(table: *const core::ffi::c_void)>,
+}
+
+// SAFETY: as for `HsStructLayout`.
+unsafe impl Sync for HsHostRequest {}
+// SAFETY: as above.
+unsafe impl Send for HsHostRequest {}
+
+/// (1.1) What `hotslot_plugin_ext` returns: everything ABI 1.1 added to a
+/// plugin's description. A 1.0 host does not look it up.
+///
+/// Append-only: `struct_size` says which fields a plugin's build has.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HsPluginExt {
+    /// `sizeof(HsPluginExt)` in the plugin's build.
+    pub struct_size: u32,
+    /// `function_count` entries, one per function that takes an
+    /// application's type (in any order).
+    pub functions: *const HsFunctionTypes,
+    /// Number of entries, at most `HS_MAX_FUNCTIONS`.
+    pub function_count: usize,
+    /// The host callback table the plugin needs, or null for none.
+    pub host: *const HsHostRequest,
+}
+
+// SAFETY: as for `HsStructLayout`.
+unsafe impl Sync for HsPluginExt {}
+// SAFETY: as above.
+unsafe impl Send for HsPluginExt {}
+
 /// What a Rust plugin exports through `hotslot_rust_layout` so that the host
 /// can check, with `abi_stable`, that the plugin was built against the same
 /// types. C plugins do not export it.
@@ -588,9 +820,13 @@ mod tests {
 
     #[test]
     fn every_known_tag_has_a_name() {
-        for t in 0..=5 {
+        for t in 0..=10 {
             assert!(HsType(t).name().is_some());
         }
-        assert!(HsType(6).name().is_none());
+        assert!(HsType(11).name().is_none());
+        for k in 0..=11 {
+            assert!(HsFieldKind(k).name().is_some());
+        }
+        assert!(HsFieldKind(12).name().is_none());
     }
 }

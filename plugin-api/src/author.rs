@@ -4,12 +4,132 @@
 use std::fmt::Display;
 use std::marker::PhantomData;
 
-use crate::abi::{HsBytes, HsCallCtx, HsStatus, HsStr, HsType, HsValue};
+use abi_stable::StableAbi;
+
+use crate::abi::{
+    HsBytes, HsCallCtx, HsStatus, HsStr, HsStructLayout, HsType, HsValue, HsVersion,
+};
 
 /// A Rust type with an ABI type tag.
 pub trait HsTyped {
     /// The tag of this type in a descriptor.
     const TYPE: HsType;
+    /// For a reference or slice of an application's type, that type's
+    /// layout record (1.1).
+    const STRUCT: Option<&'static HsStructLayout> = None;
+}
+
+/// An application's `#[repr(C)]` type that plugin functions take by
+/// reference or slice (`&T`, `&mut T`, `&[T]`, `&mut [T]`), defined once in
+/// the application's interface crate and shared by the host and its
+/// plugins. Implement it with [`hs_struct!`](crate::hs_struct).
+///
+/// The host checks a plugin's view of the type before binding any of its
+/// functions: a Rust plugin's with `abi_stable` (the type derives
+/// `StableAbi`), a C plugin's field by field against the host's.
+///
+/// # Safety
+///
+/// The type is `#[repr(C)]` and every bit pattern its fields may hold on
+/// the other side of the boundary is valid for it (plain numbers, arrays,
+/// nested such types, and function pointers the host fills in).
+pub unsafe trait HsStruct: StableAbi + Sized + 'static {
+    /// The type's name: the one a C plugin's `HS_STRUCT` gives it.
+    const NAME: &'static str;
+}
+
+/// An application's host callback table (1.1): a [`HsStruct`] of function
+/// pointers the host fills in and hands to every plugin that asks for it
+/// (`host = Table;` in [`plugin!`](crate::plugin)). Implement it with
+/// [`hs_host_table!`](crate::hs_host_table).
+///
+/// Append-only, like the ABI's own structs: a new minor version only adds
+/// fields at the end.
+///
+/// # Safety
+///
+/// As for [`HsStruct`].
+pub unsafe trait HsHostTable: HsStruct {
+    /// The table's version: a plugin built against `major.minor` is served
+    /// by a host whose table has the same major and at least that minor.
+    const VERSION: HsVersion;
+}
+
+/// The layout record of `T` a Rust plugin exports: its name, size and
+/// alignment, and its `abi_stable` layout.
+pub struct StructRecord<T>(PhantomData<T>);
+
+impl<T: HsStruct> StructRecord<T> {
+    /// The record.
+    pub const LAYOUT: HsStructLayout = HsStructLayout {
+        struct_size: size_of::<HsStructLayout>() as u32,
+        name: HsStr::from_str(T::NAME),
+        size: size_of::<T>(),
+        align: align_of::<T>(),
+        fields: std::ptr::null(),
+        field_count: 0,
+        rust_layout: std::ptr::from_ref(T::LAYOUT).cast(),
+    };
+}
+
+/// Implements [`HsStruct`] for the named `#[repr(C)]` types of an interface
+/// crate (each derives `abi_stable::StableAbi`).
+///
+/// ```
+/// use abi_stable::StableAbi;
+///
+/// /// A point that moves.
+/// #[repr(C)]
+/// #[derive(StableAbi, Clone, Copy, Debug, Default, PartialEq)]
+/// pub struct Particle {
+///     pub pos: [f32; 2],
+///     pub vel: [f32; 2],
+/// }
+///
+/// hotslot_plugin_api::hs_struct!(Particle);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! hs_struct {
+    ($($ty:ident),+ $(,)?) => {$(
+        // SAFETY: the interface crate declares the type `#[repr(C)]` with
+        // `StableAbi`, whose layout the host checks before any call.
+        unsafe impl $crate::author::HsStruct for $ty {
+            const NAME: &'static str = stringify!($ty);
+        }
+    )+};
+}
+
+/// Implements [`HsHostTable`] (and [`HsStruct`]) for an interface crate's
+/// callback table: its name as plugins ask for it, and its version.
+///
+/// ```
+/// use abi_stable::StableAbi;
+/// use hotslot_plugin_api::HsStr;
+///
+/// /// What plugins may ask of the host.
+/// #[repr(C)]
+/// #[derive(StableAbi)]
+/// pub struct Host {
+///     /// Writes a line to the host's log.
+///     pub log: unsafe extern "C" fn(message: HsStr),
+/// }
+///
+/// hotslot_plugin_api::hs_host_table!(Host, "particles.Host", 1, 0);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! hs_host_table {
+    ($ty:ident, $name:literal, $major:literal, $minor:literal) => {
+        // SAFETY: as for `hs_struct!`.
+        unsafe impl $crate::author::HsStruct for $ty {
+            const NAME: &'static str = $name;
+        }
+        // SAFETY: as above.
+        unsafe impl $crate::author::HsHostTable for $ty {
+            const VERSION: $crate::HsVersion = $crate::HsVersion::new($major, $minor, 0);
+        }
+    };
 }
 
 /// A Rust type a native function can take as a parameter.
@@ -107,6 +227,86 @@ impl HsTyped for String {
     const TYPE: HsType = HsType::STR;
 }
 
+impl HsTyped for &[u8] {
+    const TYPE: HsType = HsType::BYTES;
+}
+
+/// Bytes borrowed from the caller for the call.
+impl<'a> Param<'a> for &'a [u8] {
+    unsafe fn from_value(v: &'a HsValue) -> Self {
+        // SAFETY: the caller guarantees `v` holds a view of `len` bytes
+        // valid for 'a.
+        unsafe { v.str.as_bytes() }
+    }
+}
+
+impl HsTyped for Vec<u8> {
+    const TYPE: HsType = HsType::BYTES;
+}
+
+/// Bytes the host copies.
+impl Return for Vec<u8> {
+    fn write(self, out: &mut Output<'_>) -> HsStatus {
+        out.set_bytes(&self);
+        HsStatus::OK
+    }
+}
+
+impl Return for &[u8] {
+    fn write(self, out: &mut Output<'_>) -> HsStatus {
+        out.set_bytes(self);
+        HsStatus::OK
+    }
+}
+
+/// The pointer and count of a struct parameter, as the host passes them.
+///
+/// # Safety
+///
+/// `v` holds a struct view: `len` values of `T` at `ptr` (null only when
+/// `len` is 0).
+unsafe fn struct_view<T>(v: &HsValue) -> (*mut T, usize) {
+    // SAFETY: the caller guarantees `v` holds the `str` view of a struct
+    // parameter.
+    let view = unsafe { v.str };
+    let ptr = if view.len == 0 {
+        std::ptr::NonNull::<T>::dangling().as_ptr()
+    } else {
+        view.ptr.cast::<T>().cast_mut()
+    };
+    (ptr, view.len)
+}
+
+macro_rules! struct_param {
+    ($ty:ty, $tag:ident, |$v:ident| $read:expr) => {
+        impl<'a, T: HsStruct> HsTyped for $ty {
+            const TYPE: HsType = HsType::$tag;
+            const STRUCT: Option<&'static HsStructLayout> = Some(&StructRecord::<T>::LAYOUT);
+        }
+
+        impl<'a, T: HsStruct> Param<'a> for $ty {
+            unsafe fn from_value($v: &'a HsValue) -> Self {
+                // SAFETY: the host passes `len` values of `T` (one for a
+                // reference) at `ptr`, laid out as this build's `T` (it
+                // checked the layout before binding), valid and not
+                // aliased for the call.
+                unsafe { $read }
+            }
+        }
+    };
+}
+
+struct_param!(&'a T, REF, |v| &*struct_view::<T>(v).0);
+struct_param!(&'a mut T, REF_MUT, |v| &mut *struct_view::<T>(v).0);
+struct_param!(&'a [T], SLICE, |v| {
+    let (ptr, len) = struct_view::<T>(v);
+    std::slice::from_raw_parts(ptr, len)
+});
+struct_param!(&'a mut [T], SLICE_MUT, |v| {
+    let (ptr, len) = struct_view::<T>(v);
+    std::slice::from_raw_parts_mut(ptr, len)
+});
+
 impl Return for String {
     fn write(self, out: &mut Output<'_>) -> HsStatus {
         out.set_str(&self);
@@ -116,6 +316,7 @@ impl Return for String {
 
 impl<T: HsTyped, E> HsTyped for Result<T, E> {
     const TYPE: HsType = T::TYPE;
+    const STRUCT: Option<&'static HsStructLayout> = T::STRUCT;
 }
 
 /// `Err(e)` fails the call with `e`'s message.
@@ -166,7 +367,8 @@ impl Output<'_> {
         unsafe { ((*self.ctx).return_str)(self.ctx, HsStr::from_str(s)) }
     }
 
-    /// Passes state bytes to the host, which copies them.
+    /// Passes bytes (a `bytes` result, or state) to the host, which copies
+    /// them.
     pub fn set_bytes(&mut self, b: &[u8]) {
         // SAFETY: as for `set_str`.
         unsafe { ((*self.ctx).return_bytes)(self.ctx, HsBytes::from_slice(b)) }
@@ -272,16 +474,18 @@ macro_rules! plugin {
         name = $name:literal;
         version = $version:literal;
         state = { version: $sv:expr, save: $save:path, load: $load:path $(,)? };
+        $(host = $host:ty;)?
         $($items:tt)*
     ) => {
-        $crate::__plugin_emit! { [$name] [$version] [$sv] [$save] [$load] $($items)* }
+        $crate::__plugin_emit! { [$name] [$version] [$sv] [$save] [$load] [$($host)?] $($items)* }
     };
     (
         name = $name:literal;
         version = $version:literal;
+        $(host = $host:ty;)?
         $($items:tt)*
     ) => {
-        $crate::__plugin_emit! { [$name] [$version] [] [] [] $($items)* }
+        $crate::__plugin_emit! { [$name] [$version] [] [] [] [$($host)?] $($items)* }
     };
 }
 
@@ -290,11 +494,12 @@ macro_rules! plugin {
 macro_rules! __plugin_emit {
     (
         [$name:literal] [$version:literal]
-        [$($sv:expr)?] [$($save:path)?] [$($load:path)?]
+        [$($sv:expr)?] [$($save:path)?] [$($load:path)?] [$($host:ty)?]
         $($items:tt)*
     ) => {
         $crate::__plugin_items! { @fns [] $version; $($items)* }
         $crate::__plugin_items! { @table [] $($items)* }
+        $crate::__plugin_host! { $($host)? }
 
         #[doc(hidden)]
         static __HOTSLOT_DESCRIPTOR: $crate::HsPluginDescriptor = $crate::HsPluginDescriptor {
@@ -332,6 +537,87 @@ macro_rules! __plugin_emit {
                 descriptor_layout: <$crate::HsPluginDescriptor as $crate::__private::StableAbi>::LAYOUT,
             };
             &LAYOUT
+        }
+
+        #[doc(hidden)]
+        static __HOTSLOT_EXT: $crate::HsPluginExt = $crate::HsPluginExt {
+            struct_size: ::core::mem::size_of::<$crate::HsPluginExt>() as u32,
+            functions: __HOTSLOT_FUNCTION_TYPES.as_ptr(),
+            function_count: __HOTSLOT_FUNCTION_TYPES.len(),
+            host: __HOTSLOT_HOST_REQUEST,
+        };
+
+        /// What ABI 1.1 added to the descriptor: the layouts of the
+        /// application's types the functions take, and the host callback
+        /// table the plugin needs.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn hotslot_plugin_ext() -> *const $crate::HsPluginExt {
+            &__HOTSLOT_EXT
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_host {
+    () => {
+        #[doc(hidden)]
+        const __HOTSLOT_HOST_REQUEST: *const $crate::HsHostRequest = ::core::ptr::null();
+
+        #[doc(hidden)]
+        #[inline(always)]
+        fn __hotslot_host_missing() -> Option<(&'static str, $crate::HsVersion)> {
+            None
+        }
+    };
+    ($host:ty) => {
+        #[doc(hidden)]
+        static __HOTSLOT_HOST: ::core::sync::atomic::AtomicPtr<::core::ffi::c_void> =
+            ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());
+
+        #[doc(hidden)]
+        unsafe extern "C" fn __hotslot_set_host(table: *const ::core::ffi::c_void) {
+            __HOTSLOT_HOST.store(table.cast_mut(), ::core::sync::atomic::Ordering::Release);
+        }
+
+        #[doc(hidden)]
+        static __HOTSLOT_HOST_REQUEST_RECORD: $crate::HsHostRequest = $crate::HsHostRequest {
+            struct_size: ::core::mem::size_of::<$crate::HsHostRequest>() as u32,
+            name: $crate::HsStr::from_str(<$host as $crate::HsStruct>::NAME),
+            version: <$host as $crate::HsHostTable>::VERSION,
+            layout: &$crate::author::StructRecord::<$host>::LAYOUT,
+            set: Some(__hotslot_set_host),
+        };
+
+        #[doc(hidden)]
+        const __HOTSLOT_HOST_REQUEST: *const $crate::HsHostRequest = &__HOTSLOT_HOST_REQUEST_RECORD;
+
+        #[doc(hidden)]
+        #[inline]
+        fn __hotslot_host_missing() -> Option<(&'static str, $crate::HsVersion)> {
+            if __HOTSLOT_HOST.load(::core::sync::atomic::Ordering::Acquire).is_null() {
+                Some((
+                    <$host as $crate::HsStruct>::NAME,
+                    <$host as $crate::HsHostTable>::VERSION,
+                ))
+            } else {
+                None
+            }
+        }
+
+        /// The host's callback table, as the host handed it over before any
+        /// of this plugin's functions ran.
+        ///
+        /// # Panics
+        ///
+        /// Outside a call from the host (no table has been handed over).
+        pub fn host() -> &'static $host {
+            let table = __HOTSLOT_HOST.load(::core::sync::atomic::Ordering::Acquire);
+            assert!(!table.is_null(), "the host has not handed over its callback table");
+            // SAFETY: the host handed over a table of this type (it checked
+            // the name, version and layout first), valid while this build is
+            // loaded.
+            unsafe { &*table.cast::<$host>() }
         }
     };
 }
@@ -400,6 +686,10 @@ macro_rules! __plugin_items {
         static __HOTSLOT_FUNCTIONS: &[&$crate::HsFunctionDescriptor] = &[
             $(&$names::DESCRIPTOR),*
         ];
+        #[doc(hidden)]
+        static __HOTSLOT_FUNCTION_TYPES: &[$crate::HsFunctionTypes] = &[
+            $($names::TYPES),*
+        ];
     };
     (@table [$($names:ident)*]
         $(#[$($attr:tt)*])*
@@ -440,6 +730,18 @@ macro_rules! __plugin_function {
             static PARAMS: [$crate::HsType; ARGC] = [
                 $(<$ty as $crate::author::HsTyped>::TYPE),*
             ];
+            static STRUCTS: $crate::__private::StructPointers<ARGC> =
+                $crate::__private::StructPointers([
+                    $($crate::__private::struct_pointer(<$ty as $crate::author::HsTyped>::STRUCT)),*
+                ]);
+
+            /// The application's types this function takes (ABI 1.1).
+            pub const TYPES: $crate::HsFunctionTypes = $crate::HsFunctionTypes {
+                struct_size: ::core::mem::size_of::<$crate::HsFunctionTypes>() as u32,
+                function: $crate::HsStr::from_str(NAME),
+                params: STRUCTS.0.as_ptr(),
+                param_count: ARGC,
+            };
 
             /// The uniform entry point of this function.
             ///
@@ -455,6 +757,9 @@ macro_rules! __plugin_function {
                 // SAFETY: the host passes the valid pointers of this call.
                 unsafe {
                     $crate::__private::guarded(ctx, ret, |out| {
+                        if let Some((table, version)) = super::__hotslot_host_missing() {
+                            return $crate::__private::host_missing(out, table, version);
+                        }
                         let args = match $crate::__private::args(args, nargs, ARGC, NAME, out) {
                             Ok(a) => a,
                             Err(status) => return status,

@@ -63,13 +63,18 @@ mod abi;
 pub mod author;
 
 pub use abi::{
-    AbiVersion, HS_ABI_MAJOR, HS_ABI_MINOR, HS_DESCRIPTOR_SYMBOL, HS_GET_VERSION_SYMBOL, HS_MAGIC,
-    HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS, HS_MAX_STATE_LEN, HS_MAX_STR_LEN,
-    HS_RUST_LAYOUT_SYMBOL, HS_STATUS_ERROR, HS_STATUS_OK, HS_STATUS_PANIC, HS_TYPE_BOOL,
-    HS_TYPE_F64, HS_TYPE_I32, HS_TYPE_I64, HS_TYPE_STR, HS_TYPE_VOID, HsBytes, HsCallCtx, HsEntry,
-    HsFunctionDescriptor, HsPluginDescriptor, HsRustLayout, HsStatus, HsStr, HsType, HsValue,
-    HsVersion, field_in,
+    AbiVersion, HS_ABI_MAJOR, HS_ABI_MINOR, HS_DESCRIPTOR_SYMBOL, HS_EXT_SYMBOL, HS_FIELD_BOOL,
+    HS_FIELD_F32, HS_FIELD_F64, HS_FIELD_I8, HS_FIELD_I16, HS_FIELD_I32, HS_FIELD_I64,
+    HS_FIELD_OTHER, HS_FIELD_U8, HS_FIELD_U16, HS_FIELD_U32, HS_FIELD_U64,
+    HS_GET_VERSION_SYMBOL, HS_MAGIC, HS_MAX_FIELDS, HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN,
+    HS_MAX_PARAMS, HS_MAX_STATE_LEN, HS_MAX_STR_LEN, HS_RUST_LAYOUT_SYMBOL, HS_STATUS_ERROR,
+    HS_STATUS_OK, HS_STATUS_PANIC, HS_TYPE_BOOL, HS_TYPE_BYTES, HS_TYPE_F64, HS_TYPE_I32,
+    HS_TYPE_I64, HS_TYPE_REF, HS_TYPE_REF_MUT, HS_TYPE_SLICE, HS_TYPE_SLICE_MUT, HS_TYPE_STR,
+    HS_TYPE_VOID, HsBytes, HsCallCtx, HsEntry, HsField, HsFieldKind, HsFunctionDescriptor,
+    HsFunctionTypes, HsHostRequest, HsPluginDescriptor, HsPluginExt, HsRustLayout, HsStatus,
+    HsStr, HsStructLayout, HsType, HsValue, HsVersion, field_in,
 };
+pub use author::{HsHostTable, HsStruct};
 
 /// Items the macros expand to; not part of the API.
 #[doc(hidden)]

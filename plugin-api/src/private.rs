@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub use abi_stable::StableAbi;
 pub use abi_stable::library::AbiHeader;
 
-use crate::abi::{HsBytes, HsCallCtx, HsStatus, HsValue};
+use crate::abi::{HsBytes, HsCallCtx, HsStatus, HsStructLayout, HsValue, HsVersion};
 use crate::author::Output;
 
 /// Runs one native call with every panic caught and reported as
@@ -118,4 +118,32 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     } else {
         "Box<dyn Any>"
     }
+}
+
+/// The layout records of a function's parameters, for a `static`.
+pub struct StructPointers<const N: usize>(pub [*const HsStructLayout; N]);
+
+// SAFETY: the pointers are to immutable statics (layout records), only ever
+// read.
+unsafe impl<const N: usize> Sync for StructPointers<N> {}
+
+/// A parameter's layout record as a pointer (null for none).
+pub const fn struct_pointer(record: Option<&'static HsStructLayout>) -> *const HsStructLayout {
+    match record {
+        Some(r) => r,
+        None => std::ptr::null(),
+    }
+}
+
+/// Refuses a call of a plugin whose host callback table never arrived: a
+/// host of ABI 1.0 knows nothing of tables, and the plugin must not call
+/// through a null one.
+#[cold]
+#[inline(never)]
+pub fn host_missing(out: &mut Output<'_>, table: &str, version: HsVersion) -> HsStatus {
+    out.error(&format!(
+        "this plugin needs the host callback table `{table}` {}.{}, which the host did not \
+         hand over (a host older than ABI 1.1 cannot)",
+        version.major, version.minor
+    ))
 }

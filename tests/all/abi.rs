@@ -53,7 +53,7 @@ fn c_and_rust_math_ops_describe_the_same_table() {
     );
     assert_eq!(json["functions"][0]["ret"], "i32");
     assert_eq!(json["functions"][0]["version"], "1.0.0");
-    assert!(c_out.1.starts_with(r#"{"plugin":{"name":"math_ops","version":"1.0.0"},"abi":{"major":1,"minor":0},"functions":["#));
+    assert!(c_out.1.starts_with(r#"{"plugin":{"name":"math_ops","version":"1.0.0"},"abi":{"major":1,"minor":1},"functions":["#));
 
     let text = hotslot(&["inspect", b.c("math_ops").to_str().unwrap()]).1;
     assert!(

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::mem::{align_of, size_of};
+use std::sync::Arc;
 
 use hotslot_plugin_api::{
     AbiVersion, HS_MAGIC, HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS, HsBytes, HsCallCtx,
@@ -15,6 +16,7 @@ use hotslot_plugin_api::{
 };
 use semver::Version;
 
+use super::structs::{Ext, HostRequest, PluginStruct};
 use crate::error::{AbiError, NameError};
 use crate::types::{Signature, ValType};
 
@@ -33,6 +35,8 @@ pub struct PluginInfo {
     /// the library's, so they stay inside the crate, which keeps the
     /// library loaded while it uses them.
     pub(crate) state: Option<StateHooks>,
+    /// The host callback table the plugin needs (ABI 1.1).
+    pub host: Option<HostRequest>,
 }
 
 impl PluginInfo {
@@ -57,6 +61,9 @@ pub struct FunctionInfo {
     pub signature: Signature,
     /// Its own version.
     pub version: Version,
+    /// For each parameter of an application's type, that type's layout in
+    /// the plugin's build (ABI 1.1); empty when it takes none.
+    pub structs: Vec<Option<Arc<PluginStruct>>>,
     /// Its entry point: valid while the library is loaded, so it stays
     /// inside the crate (see [`Library::entry`](super::Library::entry)).
     pub(crate) entry: Entry,
@@ -183,6 +190,21 @@ pub unsafe fn read_header(ptr: *const HsPluginDescriptor) -> Result<Header, AbiE
 /// their limits), as a library's `hotslot_plugin` export promises.
 pub unsafe fn read_descriptor(ptr: *const HsPluginDescriptor) -> Result<PluginInfo, AbiError> {
     // SAFETY: forwarded to the caller.
+    unsafe { read_descriptor_with(ptr, &Ext::default()) }
+}
+
+/// As [`read_descriptor`], with what the plugin's `hotslot_plugin_ext`
+/// said (ABI 1.1): the layouts of the application's types its functions
+/// take, and the host table it needs.
+///
+/// # Safety
+///
+/// As for [`read_descriptor`].
+pub unsafe fn read_descriptor_with(
+    ptr: *const HsPluginDescriptor,
+    ext: &Ext,
+) -> Result<PluginInfo, AbiError> {
+    // SAFETY: forwarded to the caller.
     let header = unsafe { read_header(ptr)? };
     // SAFETY: `read_header` checked `ptr` is non-null, aligned, and that its
     // `struct_size` covers this build's whole struct, which the caller
@@ -218,7 +240,7 @@ pub unsafe fn read_descriptor(ptr: *const HsPluginDescriptor) -> Result<PluginIn
         let fptr = unsafe { d.functions.add(index).read() };
         // SAFETY: the caller guarantees every entry is null or points to a
         // readable function descriptor.
-        let f = unsafe { read_function(fptr, index)? };
+        let f = unsafe { read_function(fptr, index, header.abi, ext)? };
         if !seen.insert(f.name.clone()) {
             return Err(AbiError::DuplicateFunction { name: f.name });
         }
@@ -239,6 +261,7 @@ pub unsafe fn read_descriptor(ptr: *const HsPluginDescriptor) -> Result<PluginIn
         abi: header.abi,
         functions,
         state,
+        host: ext.host.clone(),
     })
 }
 
@@ -252,6 +275,8 @@ pub unsafe fn read_descriptor(ptr: *const HsPluginDescriptor) -> Result<PluginIn
 unsafe fn read_function(
     ptr: *const HsFunctionDescriptor,
     index: usize,
+    abi: AbiVersion,
+    ext: &Ext,
 ) -> Result<FunctionInfo, AbiError> {
     if ptr.is_null() {
         return Err(AbiError::NullFunction { index });
@@ -293,12 +318,28 @@ unsafe fn read_function(
             count: d.param_count,
         });
     }
+    let layouts = ext.functions.get(&name);
     let mut params = Vec::with_capacity(d.param_count);
+    let mut structs = Vec::new();
     for i in 0..d.param_count {
         // SAFETY: `params` is non-null, `HsType` has alignment 1, and the
         // caller guarantees `param_count` readable tags.
         let tag = unsafe { d.params.add(i).read() };
-        match ValType::from_tag(tag) {
+        check_tag_version(tag, abi, &name, || format!("parameter {i}"))?;
+        let layout = layouts.and_then(|l| l.get(i)).cloned().flatten();
+        if tag.is_struct() && layout.is_none() {
+            return Err(AbiError::MissingLayout {
+                function: name,
+                index: i,
+                tag: tag.name().unwrap_or("?"),
+            });
+        }
+        let of = layout.as_ref().map(|l| l.name);
+        if tag.is_struct() {
+            structs.resize(i, None);
+            structs.push(layout);
+        }
+        match ValType::from_tag_of(tag, of) {
             Ok(Some(t)) => params.push(t),
             Ok(None) => {
                 return Err(AbiError::VoidParam {
@@ -315,7 +356,15 @@ unsafe fn read_function(
             }
         }
     }
-    let ret = ValType::from_tag(d.ret).map_err(|_| AbiError::UnknownType {
+    check_tag_version(d.ret, abi, &name, || "return type".into())?;
+    if d.ret.is_struct() {
+        return Err(AbiError::UnknownType {
+            function: name,
+            position: "return type".into(),
+            tag: d.ret.0,
+        });
+    }
+    let ret = ValType::from_tag_of(d.ret, None).map_err(|_| AbiError::UnknownType {
         function: name.clone(),
         position: "return type".into(),
         tag: d.ret.0,
@@ -327,8 +376,29 @@ unsafe fn read_function(
         name,
         signature: Signature { params, ret },
         version: version(d.version),
+        structs,
         entry: Entry(call),
     })
+}
+
+/// Refuses a tag of ABI 1.1 in a plugin that says it was built for 1.0.
+fn check_tag_version(
+    tag: HsType,
+    abi: AbiVersion,
+    function: &str,
+    position: impl FnOnce() -> String,
+) -> Result<(), AbiError> {
+    if (6..=10).contains(&tag.0) && abi.minor < 1 {
+        return Err(AbiError::TagTooNew {
+            function: function.to_owned(),
+            position: position(),
+            tag: tag.0,
+            name: tag.name().unwrap_or("?"),
+            since: "1.1",
+            found: abi,
+        });
+    }
+    Ok(())
 }
 
 fn version(v: HsVersion) -> Version {
@@ -613,7 +683,7 @@ mod tests {
         assert!(matches!(e, AbiError::UnknownType { tag: 42, .. }), "{e}");
         assert_eq!(
             e.to_string(),
-            "`f` has unknown type tag 42 in parameter 1: expected 0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str"
+            "`f` has unknown type tag 42 in parameter 1: expected 0 void, 1 i32, 2 i64, 3 f64, 4 bool, 5 str, 6 bytes, 7 ref, 8 ref mut, 9 slice or 10 slice mut"
         );
         let mut f = function("g", &[]);
         f.ret = HsType(9);

@@ -62,7 +62,7 @@ fn abi_header_version(h: &AbiHeader) -> String {
 
 /// The differences `abi_stable` found, on one line: where each is (the
 /// path of fields from the descriptor), what differs, expected and found.
-fn summarize(errors: &AbiInstabilityErrors) -> String {
+pub(super) fn summarize(errors: &AbiInstabilityErrors) -> String {
     let mut parts = Vec::new();
     for e in errors.errors.iter() {
         let path: Vec<&str> = e

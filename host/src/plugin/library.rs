@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hotslot_plugin_api::{
-    HS_DESCRIPTOR_SYMBOL, HS_GET_VERSION_SYMBOL, HS_RUST_LAYOUT_SYMBOL, HsPluginDescriptor,
-    HsRustLayout,
+    HS_DESCRIPTOR_SYMBOL, HS_EXT_SYMBOL, HS_GET_VERSION_SYMBOL, HS_RUST_LAYOUT_SYMBOL,
+    HsPluginDescriptor, HsPluginExt, HsRustLayout,
 };
 
 use super::copy::{CopyPlace, PrivateCopy};
 use super::descriptor::{self, PluginInfo};
 use super::layout;
+use super::structs::{self, Ext};
 use super::trust::{Sha256, TrustPolicy};
 use crate::error::LoadError;
 
@@ -190,12 +191,17 @@ impl Library {
             }
         };
         let entry = LoaderEntry::new(&copy, base);
-        // On any error below, dropping `lib` closes the library again.
-        let exports = Exports::of(&lib, &source)?;
-        // SAFETY: the exports were found by their ABI names in `lib`, which
+        // SAFETY: the exports are found by their ABI names in `lib`, which
         // stays open while they are used: the library whose file the
         // caller's trust policy admitted.
-        let (info, kind) = unsafe { exports.check()? };
+        let checked = Exports::of(&lib, &source).and_then(|exports| unsafe { exports.check() });
+        let (info, kind) = match checked {
+            Ok(checked) => checked,
+            Err(e) => {
+                close_refused(lib, entry, copy);
+                return Err(e);
+            }
+        };
         Ok(Some(Library {
             generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             source,
@@ -217,6 +223,7 @@ impl Library {
             descriptor: plugin.descriptor,
             get_version: plugin.get_version,
             rust_layout: plugin.rust_layout,
+            ext: plugin.ext,
         };
         // SAFETY: `LinkedPlugin::new`'s contract: these are a plugin's
         // exports, in this process for good.
@@ -400,7 +407,7 @@ impl std::fmt::Debug for EntryPoint<'_> {
 }
 
 /// The exports the host calls, with what each must be.
-const EXPORTS: [(&str, &str); 3] = [
+const EXPORTS: [(&str, &str); 4] = [
     (
         HS_DESCRIPTOR_SYMBOL,
         "a function returning `const HsPluginDescriptor *`",
@@ -410,6 +417,7 @@ const EXPORTS: [(&str, &str); 3] = [
         HS_RUST_LAYOUT_SYMBOL,
         "a function returning `const HsRustLayout *`",
     ),
+    (HS_EXT_SYMBOL, "a function returning `const HsPluginExt *`"),
 ];
 
 /// What loads a build again: see [`Library::origin`].
@@ -460,6 +468,7 @@ pub struct LinkedPlugin {
     descriptor: unsafe extern "C" fn() -> *const HsPluginDescriptor,
     get_version: unsafe extern "C" fn() -> i32,
     rust_layout: Option<unsafe extern "C" fn() -> *const HsRustLayout>,
+    ext: Option<unsafe extern "C" fn() -> *const HsPluginExt>,
 }
 
 impl LinkedPlugin {
@@ -484,6 +493,25 @@ impl LinkedPlugin {
             descriptor,
             get_version,
             rust_layout,
+            ext: None,
+        }
+    }
+
+    /// The same plugin with its ABI 1.1 export `hotslot_plugin_ext`.
+    ///
+    /// # Safety
+    ///
+    /// `ext` returns null or an `HsPluginExt` whose pointers are null or
+    /// valid for the lengths it gives, all of it living as long as the
+    /// process; the layouts it gives are the types' in this build; its
+    /// host table request's `set` stores the table it is given.
+    pub const unsafe fn with_ext(
+        self,
+        ext: unsafe extern "C" fn() -> *const HsPluginExt,
+    ) -> LinkedPlugin {
+        LinkedPlugin {
+            ext: Some(ext),
+            ..self
         }
     }
 }
@@ -493,6 +521,7 @@ struct Exports {
     descriptor: unsafe extern "C" fn() -> *const HsPluginDescriptor,
     get_version: unsafe extern "C" fn() -> i32,
     rust_layout: Option<unsafe extern "C" fn() -> *const HsRustLayout>,
+    ext: Option<unsafe extern "C" fn() -> *const HsPluginExt>,
 }
 
 impl Exports {
@@ -517,10 +546,15 @@ impl Exports {
             lib.get::<unsafe extern "C" fn() -> *const HsRustLayout>(HS_RUST_LAYOUT_SYMBOL)
         }
         .ok();
+        // SAFETY: as above, for `hotslot_plugin_ext`, exported by plugins
+        // of ABI 1.1 that need it.
+        let ext = unsafe { lib.get::<unsafe extern "C" fn() -> *const HsPluginExt>(HS_EXT_SYMBOL) }
+            .ok();
         Ok(Exports {
             descriptor: *descriptor,
             get_version: *get_version,
             rust_layout: rust_layout.map(|f| *f),
+            ext: ext.map(|f| *f),
         })
     }
 
@@ -537,7 +571,7 @@ impl Exports {
         // vouches for; it takes no arguments.
         let ptr = unsafe { (self.descriptor)() };
         // SAFETY: the export promises a readable descriptor head or null.
-        unsafe { descriptor::read_header(ptr)? };
+        let header = unsafe { descriptor::read_header(ptr)? };
         let mut kind = PluginKind::C;
         if let Some(rust_layout) = self.rust_layout {
             // SAFETY: the export takes no arguments and returns a pointer
@@ -548,7 +582,7 @@ impl Exports {
         // SAFETY: the export promises a descriptor whose pointers are valid
         // for the lengths it gives; `read_descriptor` checks every length
         // against its limit before reading.
-        let info = unsafe { descriptor::read_descriptor(ptr)? };
+        let info = unsafe { descriptor::read_descriptor_with(ptr, &self.ext(header)?)? };
 
         // The version function must agree with the descriptor, and
         // neither may change between two reads.
@@ -575,13 +609,32 @@ impl Exports {
             });
         }
         // SAFETY: as for the first read.
-        let reread = unsafe { descriptor::read_descriptor(again)? };
+        let reread = unsafe { descriptor::read_descriptor_with(again, &self.ext(header)?)? };
         if reread != info {
             return Err(LoadError::Unstable {
                 what: describe_change(&info, &reread),
             });
         }
         Ok((info, kind))
+    }
+}
+
+impl Exports {
+    /// What `hotslot_plugin_ext` says, for a plugin of ABI 1.1 or later
+    /// that exports it (a 1.0 plugin has nothing of it).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Exports::check`].
+    unsafe fn ext(&self, header: descriptor::Header) -> Result<Ext, LoadError> {
+        match self.ext {
+            Some(ext) if header.abi.minor >= 1 => {
+                // SAFETY: the export takes no arguments and promises a
+                // readable extension or null.
+                Ok(unsafe { structs::read_ext(ext())? })
+            }
+            _ => Ok(Ext::default()),
+        }
     }
 }
 
@@ -671,10 +724,33 @@ pub struct Retained {
 /// loader lists the build.
 static RETAINED: Mutex<Vec<(Retained, Option<Arc<PrivateCopy>>)>> = Mutex::new(Vec::new());
 
+/// Copies of refused builds the loader still listed after `dlclose` (one
+/// whose code registered a thread-local destructor while its exports were
+/// read), each kept open, like a retained build's, while the loader lists
+/// the build under its descriptor's name.
+static REFUSED_KEPT: Mutex<Vec<(LoaderEntry, PrivateCopy)>> = Mutex::new(Vec::new());
+
+/// Closes a build refused after it was opened. Should the loader keep it
+/// listed, its copy stays open: descriptor numbers are reused, and a later
+/// copy opened by the same `/proc/self/fd/N` name would otherwise be
+/// answered with this build.
+fn close_refused(lib: libloading::Library, entry: LoaderEntry, copy: PrivateCopy) {
+    let _ = lib.close();
+    let mut kept = REFUSED_KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    kept.retain(|(entry, _)| entry.is_loaded());
+    if entry.is_loaded() {
+        kept.push((entry, copy));
+    }
+}
+
 /// Released generations the system still keeps mapped, checked afresh on
 /// every call (a retained library may be unmapped later, for example once
 /// the thread holding its thread-locals exits; its copy is closed then).
 pub fn retained_libraries() -> Vec<Retained> {
+    REFUSED_KEPT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(entry, _)| entry.is_loaded());
     let mut retained = RETAINED.lock().unwrap_or_else(|e| e.into_inner());
     retained.retain(|(r, _)| r.entry.is_loaded());
     retained.iter().map(|(r, _)| r.clone()).collect()

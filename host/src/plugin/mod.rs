@@ -5,6 +5,7 @@ mod descriptor;
 mod elf;
 mod layout;
 mod library;
+mod structs;
 mod trust;
 
 pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
@@ -15,6 +16,7 @@ pub use library::{
     EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained,
     retained_libraries,
 };
+pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
 pub use trust::{BadSha256, Sha256, TrustPolicy};
 
 /// The structural check the loader makes on a library file before the

@@ -358,7 +358,7 @@ impl Reader<'_> {
                 at,
                 DecodeErrorKind::BadType {
                     tag,
-                    expected: crate::types::KNOWN_TAGS,
+                    expected: crate::types::VM_TAGS,
                 },
             )
         })?;

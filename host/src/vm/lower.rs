@@ -169,6 +169,7 @@ fn width(t: ValType) -> Width {
         ValType::I32 => Width::B4,
         ValType::I64 | ValType::F64 => Width::B8,
         ValType::Str => Width::B16,
+        other => unreachable!("the verifier refuses `{other}` in programs"),
     }
 }
 
@@ -287,6 +288,7 @@ fn specialize(
                 F64 => 2,
                 Bool => 3,
                 Str => 4,
+                other => unreachable!("the verifier refuses `{other}` in programs"),
             };
             let table: [Op; 5] = match instr {
                 Instr::Eq => [Op::EqI32, Op::EqI64, Op::EqF64, Op::EqBool, Op::EqStr],
@@ -334,6 +336,7 @@ fn specialize(
                     Some(Str) => RetKind::Str,
                     Some(I32) => RetKind::I32,
                     Some(I64 | F64) => RetKind::Wide,
+                    Some(other) => unreachable!("the verifier refuses `{other}` in programs"),
                 },
             }
         }

@@ -52,6 +52,7 @@ impl Value {
                 ValType::Str => {
                     Value::Str(std::str::from_utf8_unchecked(v.str.as_bytes()).to_owned())
                 }
+                other => unreachable!("the verifier refuses `{other}` in programs"),
             }
         }
     }

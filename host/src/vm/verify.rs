@@ -145,6 +145,18 @@ fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), Verify
                 name: import.name.clone(),
             }));
         }
+        if let Some(ty) = import
+            .signature
+            .params
+            .iter()
+            .chain(&import.signature.ret)
+            .find(|t| !t.is_vm_type())
+        {
+            return Err(decl_error(VerifyErrorKind::NotAVmType {
+                slot: import.slot,
+                ty: *ty,
+            }));
+        }
         if import.signature.params.len() > HS_MAX_PARAMS {
             return Err(decl_error(VerifyErrorKind::TooManyParams {
                 slot: import.slot,

@@ -1,0 +1,601 @@
+//! The application's own types across the boundary (ABI 1.1): what a
+//! plugin says about them (`hotslot_plugin_ext`), what the host's
+//! definitions are (their `abi_stable` layouts), and the comparison of the
+//! two, field by field.
+//!
+//! A C plugin describes each type as its compiler laid it out (`HS_STRUCT`
+//! in `hotslot_shim.h`): size, alignment, and each field's name, offset,
+//! size and kind. A Rust plugin hands over the type's `abi_stable` layout,
+//! which `abi_stable` compares with the host's. Either way a type that
+//! differs (a field added, removed, reordered, resized or retyped) is named
+//! with the first field that differs.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use abi_stable::abi_stability::abi_checking::{
+    CheckingGlobals, check_layout_compatibility_with_globals,
+};
+use abi_stable::type_layout::{TLData, TLPrimitive, TypeLayout};
+use hotslot_plugin_api::{
+    HS_MAX_FIELDS, HS_MAX_FUNCTIONS, HS_MAX_PARAMS, HsField, HsFieldKind, HsFunctionTypes,
+    HsHostRequest, HsPluginExt, HsStr, HsStructLayout, field_in,
+};
+
+use crate::error::AbiError;
+use crate::types::StructName;
+
+/// One field of an application's type: what a C plugin's compiler laid
+/// out, or what the host derives from its own definition.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct FieldInfo {
+    /// Its name.
+    pub name: String,
+    /// Its offset, in bytes.
+    pub offset: usize,
+    /// Its size, in bytes.
+    pub size: usize,
+    /// Its kind (of its elements, for an array).
+    pub kind: FieldKind,
+    /// Its number of elements: 1 unless it is an array.
+    pub count: usize,
+}
+
+/// A field's kind, as far as both languages can say it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FieldKind(u8);
+
+impl FieldKind {
+    const OTHER: FieldKind = FieldKind(0);
+
+    fn of(kind: HsFieldKind) -> Option<FieldKind> {
+        kind.name().map(|_| FieldKind(kind.0))
+    }
+
+    fn name(self) -> &'static str {
+        HsFieldKind(self.0).name().unwrap_or("?")
+    }
+}
+
+impl fmt::Display for FieldInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.kind, self.count) {
+            (FieldKind::OTHER, _) => write!(f, "{} bytes", self.size),
+            (kind, 1) => f.write_str(kind.name()),
+            (kind, n) => write!(f, "[{}; {n}]", kind.name()),
+        }
+    }
+}
+
+/// An application's type as a plugin's build lays it out.
+#[derive(Clone, Debug)]
+pub struct PluginStruct {
+    /// Its name.
+    pub name: StructName,
+    /// Its size.
+    pub size: usize,
+    /// Its alignment.
+    pub align: usize,
+    /// Its layout, as the plugin described it.
+    pub(crate) layout: PluginLayout,
+}
+
+/// How a plugin described a type.
+#[derive(Clone, Debug)]
+pub(crate) enum PluginLayout {
+    /// A C plugin's fields.
+    Fields(Vec<FieldInfo>),
+    /// A Rust plugin's `abi_stable` layout, valid while its library is
+    /// loaded (the host compares it when it binds, the library loaded).
+    Rust(RustLayout),
+}
+
+/// A pointer to a Rust plugin's `TypeLayout`, compared by address.
+#[derive(Clone, Copy)]
+pub(crate) struct RustLayout(*const TypeLayout);
+
+// SAFETY: a `TypeLayout` is immutable static data of the plugin; the host
+// reads it, from any thread, only while the library is loaded.
+unsafe impl Send for RustLayout {}
+// SAFETY: as above.
+unsafe impl Sync for RustLayout {}
+
+impl fmt::Debug for RustLayout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RustLayout({:p})", self.0)
+    }
+}
+
+impl PartialEq for PluginStruct {
+    fn eq(&self, other: &PluginStruct) -> bool {
+        self.name == other.name
+            && self.size == other.size
+            && self.align == other.align
+            && match (&self.layout, &other.layout) {
+                (PluginLayout::Fields(a), PluginLayout::Fields(b)) => a == b,
+                (PluginLayout::Rust(a), PluginLayout::Rust(b)) => std::ptr::eq(a.0, b.0),
+                _ => false,
+            }
+    }
+}
+
+/// The host callback table a plugin asks for.
+#[derive(Clone, PartialEq, Debug)]
+pub struct HostRequest {
+    /// The table's name.
+    pub name: String,
+    /// The table's major and minor version the plugin was built against.
+    pub version: (u32, u32),
+    /// The table's layout in the plugin's build.
+    pub layout: PluginStruct,
+    /// Hands the table over; the library's code.
+    pub(crate) set: SetHook,
+}
+
+/// A plugin's entry that receives the host's table, compared by address.
+#[derive(Clone, Copy)]
+pub(crate) struct SetHook(pub(crate) unsafe extern "C" fn(table: *const core::ffi::c_void));
+
+impl PartialEq for SetHook {
+    fn eq(&self, other: &SetHook) -> bool {
+        self.0 as usize == other.0 as usize
+    }
+}
+
+impl fmt::Debug for SetHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SetHook({:#x})", self.0 as usize)
+    }
+}
+
+/// Everything `hotslot_plugin_ext` says, copied and checked.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct Ext {
+    /// Per function name, the layout of each parameter of a struct type.
+    pub functions: HashMap<String, Vec<Option<Arc<PluginStruct>>>>,
+    /// The host callback table the plugin needs.
+    pub host: Option<HostRequest>,
+}
+
+/// Reads and checks what `hotslot_plugin_ext` returned.
+///
+/// # Safety
+///
+/// `ptr` is null or points to an `HsPluginExt` readable as far as its
+/// `struct_size`, whose pointers are null or valid for the lengths it
+/// gives (as the export promises), and which stays valid for the call.
+pub(crate) unsafe fn read_ext(ptr: *const HsPluginExt) -> Result<Ext, AbiError> {
+    // SAFETY: forwarded to the caller.
+    let Some(e) = (unsafe { read_sized(ptr, "plugin extension")? }) else {
+        return Ok(Ext::default());
+    };
+    if e.function_count > HS_MAX_FUNCTIONS {
+        return Err(AbiError::TooManyFunctions {
+            max: HS_MAX_FUNCTIONS,
+            found: e.function_count,
+        });
+    }
+    let entries = table(e.functions, e.function_count, "function types")?;
+    let mut functions = HashMap::new();
+    for i in 0..entries {
+        // SAFETY: the table is non-null and aligned for `function_count`
+        // entries (checked by `table`), readable by the caller's guarantee.
+        let entry = unsafe { e.functions.add(i) };
+        // SAFETY: each entry is an `HsFunctionTypes` readable as far as its
+        // `struct_size`, by the caller's guarantee.
+        let Some(f) = (unsafe { read_sized::<HsFunctionTypes>(entry, "function types")? }) else {
+            continue;
+        };
+        // SAFETY: the caller guarantees the name null or readable.
+        let name = unsafe { read_text(f.function) }.map_err(|reason| AbiError::Ext {
+            what: format!("function types {i}"),
+            reason,
+        })?;
+        if f.param_count > HS_MAX_PARAMS {
+            return Err(AbiError::TooManyParams {
+                function: name,
+                max: HS_MAX_PARAMS,
+                found: f.param_count,
+            });
+        }
+        let n = table(f.params, f.param_count, "parameter layouts")?;
+        let mut params = Vec::with_capacity(n);
+        for p in 0..n {
+            // SAFETY: as for the entries above.
+            let layout = unsafe { f.params.add(p).read() };
+            // SAFETY: each is null or a readable layout record.
+            let s = unsafe { read_struct(layout) }.map_err(|reason| AbiError::Ext {
+                what: format!("the layout of parameter {p} of `{name}`"),
+                reason,
+            })?;
+            params.push(s.map(Arc::new));
+        }
+        if functions.insert(name.clone(), params).is_some() {
+            return Err(AbiError::Ext {
+                what: format!("function types of `{name}`"),
+                reason: "given twice".into(),
+            });
+        }
+    }
+    // SAFETY: null or a readable request, by the caller's guarantee.
+    let host = match unsafe { read_sized::<HsHostRequest>(e.host, "host table request")? } {
+        None => None,
+        Some(r) => {
+            let ext_error = |reason| AbiError::Ext {
+                what: "the host table request".into(),
+                reason,
+            };
+            // SAFETY: as above.
+            let name = unsafe { read_text(r.name) }.map_err(ext_error)?;
+            // SAFETY: null or a readable layout record.
+            let layout = unsafe { read_struct(r.layout) }
+                .map_err(ext_error)?
+                .ok_or_else(|| ext_error("its layout is null".into()))?;
+            let set = r.set.ok_or_else(|| ext_error("its `set` entry is null".into()))?;
+            Some(HostRequest {
+                name,
+                version: (r.version.major, r.version.minor),
+                layout,
+                set: SetHook(set),
+            })
+        }
+    };
+    Ok(Ext { functions, host })
+}
+
+/// Reads a struct of the extension whose first field is its `struct_size`,
+/// after checking the pointer and that the size covers this build's struct.
+///
+/// # Safety
+///
+/// `ptr` is null or points to a `T` readable as far as its `struct_size`.
+unsafe fn read_sized<T>(ptr: *const T, what: &str) -> Result<Option<T>, AbiError> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    if !ptr.is_aligned() {
+        return Err(AbiError::Misaligned {
+            what: what.into(),
+            address: ptr as usize,
+        });
+    }
+    // SAFETY: non-null and aligned; every struct of the extension starts
+    // with its `u32` size, readable by the caller's guarantee.
+    let size = unsafe { ptr.cast::<u32>().read() };
+    if !field_in(size, size_of::<T>()) {
+        return Err(AbiError::StructTooSmall {
+            what: what.into(),
+            expected: size_of::<T>(),
+            found: size,
+        });
+    }
+    // SAFETY: the size covers this build's whole struct, readable by the
+    // caller's guarantee; the extension's structs hold integers, raw
+    // pointers and optional function pointers, valid for any bits.
+    Ok(Some(unsafe { ptr.read() }))
+}
+
+/// The length of a table of `count` entries at `ptr`, once the pointer is
+/// checked.
+fn table<T>(ptr: *const T, count: usize, what: &str) -> Result<usize, AbiError> {
+    if count > 0 && ptr.is_null() {
+        return Err(AbiError::Ext {
+            what: what.into(),
+            reason: format!("a null table of {count} entries"),
+        });
+    }
+    if count > 0 && !ptr.is_aligned() {
+        return Err(AbiError::Misaligned {
+            what: what.into(),
+            address: ptr as usize,
+        });
+    }
+    Ok(count)
+}
+
+/// Copies a name of the extension: UTF-8, 1 to 255 bytes, identifier
+/// characters and dots.
+///
+/// # Safety
+///
+/// `s.ptr` is null or readable for `s.len` bytes once `s.len` is within
+/// the limit.
+unsafe fn read_text(s: HsStr) -> Result<String, String> {
+    if s.len == 0 || s.len > hotslot_plugin_api::HS_MAX_NAME_LEN || s.ptr.is_null() {
+        return Err(format!("a name of {} bytes at {:p}", s.len, s.ptr));
+    }
+    // SAFETY: non-null, within the limit: readable by the caller's guarantee.
+    let bytes = unsafe { s.as_bytes() };
+    let name = std::str::from_utf8(bytes).map_err(|_| "a name that is not UTF-8".to_owned())?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
+        return Err(format!("the name {name:?}: letters, digits, `_` and `.` only"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Reads a layout record.
+///
+/// # Safety
+///
+/// `ptr` is null or points to an `HsStructLayout` readable as far as its
+/// `struct_size`, whose name and field table are null or readable for their
+/// lengths.
+unsafe fn read_struct(ptr: *const HsStructLayout) -> Result<Option<PluginStruct>, String> {
+    // SAFETY: forwarded to the caller.
+    let Some(s) = (unsafe { read_sized(ptr, "a type's layout") }).map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    // SAFETY: as above.
+    let name = unsafe { read_text(s.name) }?;
+    if !s.align.is_power_of_two() || s.size % s.align != 0 {
+        return Err(format!(
+            "`{name}` has size {} and alignment {}",
+            s.size, s.align
+        ));
+    }
+    let layout = if s.rust_layout.is_null() {
+        if s.field_count > HS_MAX_FIELDS {
+            return Err(format!(
+                "`{name}` has {} fields, more than {HS_MAX_FIELDS}",
+                s.field_count
+            ));
+        }
+        let n = table(s.fields, s.field_count, "fields").map_err(|e| e.to_string())?;
+        let mut fields = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: the table is non-null and aligned for `field_count`
+            // fields, readable by the caller's guarantee; a field holds a
+            // name view and integers.
+            let f: HsField = unsafe { s.fields.add(i).read() };
+            // SAFETY: the caller guarantees the name null or readable.
+            let field = unsafe { read_text(f.name) }?;
+            let kind = FieldKind::of(f.kind)
+                .ok_or_else(|| format!("field `{field}` of `{name}` has unknown kind {}", f.kind.0))?;
+            let end = f.offset.checked_add(f.size);
+            if end.is_none_or(|end| end > s.size) || f.count == 0 {
+                return Err(format!(
+                    "field `{field}` of `{name}` ({} bytes at offset {}, {} elements) does not fit its {} bytes",
+                    f.size, f.offset, f.count, s.size
+                ));
+            }
+            fields.push(FieldInfo {
+                name: field,
+                offset: f.offset,
+                size: f.size,
+                kind,
+                count: f.count,
+            });
+        }
+        PluginLayout::Fields(fields)
+    } else {
+        if !s.rust_layout.cast::<TypeLayout>().is_aligned() {
+            return Err(format!("the Rust layout of `{name}` is misaligned"));
+        }
+        PluginLayout::Rust(RustLayout(s.rust_layout.cast()))
+    };
+    Ok(Some(PluginStruct {
+        name: StructName::intern(&name),
+        size: s.size,
+        align: s.align,
+        layout,
+    }))
+}
+
+/// An application's type as the host defines it: its `abi_stable` layout,
+/// and the fields a C compiler lays out for it.
+#[derive(Debug)]
+pub struct HostStruct {
+    /// Its name.
+    pub name: StructName,
+    /// Its layout.
+    pub layout: &'static TypeLayout,
+    /// Its fields, as `#[repr(C)]` lays them out.
+    pub fields: Vec<FieldInfo>,
+}
+
+impl HostStruct {
+    /// The host's definition of the type `layout` describes, named `name`.
+    pub fn new(name: StructName, layout: &'static TypeLayout) -> HostStruct {
+        HostStruct {
+            name,
+            layout,
+            fields: repr_c_fields(layout),
+        }
+    }
+
+    /// Compares a plugin's view of the type with this definition. For a
+    /// host callback table, `prefix` accepts a plugin built against an
+    /// older minor version: its fields are the first ones of the host's.
+    pub fn compare(&self, theirs: &PluginStruct, prefix: bool) -> Result<(), String> {
+        if theirs.name != self.name {
+            return Err(format!(
+                "the plugin's type is `{}`, the host's `{}`",
+                theirs.name, self.name
+            ));
+        }
+        let fields = match &theirs.layout {
+            PluginLayout::Fields(fields) => fields,
+            PluginLayout::Rust(rust) => {
+                if !prefix {
+                    return self.compare_rust(*rust);
+                }
+                // SAFETY: the plugin's library is loaded while it is bound,
+                // and a `TypeLayout` is static data of it.
+                &repr_c_fields(unsafe { &*rust.0 })
+            }
+        };
+        let size = self.layout.size();
+        if !prefix && (theirs.size != size || theirs.align != self.layout.alignment()) {
+            return Err(format!(
+                "`{}` has size {} and alignment {} in the plugin, {size} and {} in the host",
+                self.name,
+                theirs.size,
+                theirs.align,
+                self.layout.alignment()
+            ));
+        }
+        for (i, field) in fields.iter().enumerate() {
+            let Some(ours) = self.fields.get(i) else {
+                return Err(format!(
+                    "`{}` has a field `{}` at offset {} in the plugin, which the host's does not have",
+                    self.name, field.name, field.offset
+                ));
+            };
+            if ours.name != field.name {
+                return Err(format!(
+                    "field {i} of `{}` is `{}` in the host, `{}` in the plugin",
+                    self.name, ours.name, field.name
+                ));
+            }
+            if ours.offset != field.offset {
+                return Err(format!(
+                    "field `{}` of `{}` is at offset {} in the host, {} in the plugin",
+                    field.name, self.name, ours.offset, field.offset
+                ));
+            }
+            let same_type = ours.size == field.size
+                && (ours.kind == field.kind || (ours.kind, field.kind) == (FieldKind::OTHER, FieldKind::OTHER))
+                && ours.count == field.count;
+            if !same_type {
+                return Err(format!(
+                    "field `{}` of `{}` is {ours} in the host, {field} in the plugin",
+                    field.name, self.name
+                ));
+            }
+        }
+        if !prefix && let Some(missing) = self.fields.get(fields.len()) {
+            return Err(format!(
+                "`{}` has no field `{}` in the plugin (the host's has it at offset {})",
+                self.name, missing.name, missing.offset
+            ));
+        }
+        Ok(())
+    }
+
+    /// `abi_stable`'s comparison of a Rust plugin's layout with the host's.
+    fn compare_rust(&self, theirs: RustLayout) -> Result<(), String> {
+        // SAFETY: the plugin's library is loaded while it is bound, and a
+        // `TypeLayout` is static data of it, of the `abi_stable` version the
+        // plugin's descriptor layout check found equal to the host's.
+        let theirs = unsafe { &*theirs.0 };
+        let globals = CheckingGlobals::new();
+        check_layout_compatibility_with_globals(self.layout, theirs, &globals).map_err(|errors| {
+            format!(
+                "`{}` differs: {}",
+                self.name,
+                super::layout::summarize(&errors)
+            )
+        })
+    }
+}
+
+/// The fields of a `#[repr(C)]` type as a C compiler lays them out, from
+/// its `abi_stable` layout: in order, each at its size's next multiple of
+/// its alignment.
+fn repr_c_fields(layout: &'static TypeLayout) -> Vec<FieldInfo> {
+    let TLData::Struct { fields } = layout.data() else {
+        return Vec::new();
+    };
+    let mut offset = 0_usize;
+    let mut out = Vec::new();
+    for field in fields.iter() {
+        let (kind, count, size, align) = if field.is_function() {
+            let size = size_of::<fn()>();
+            (FieldKind::OTHER, 1, size, align_of::<fn()>())
+        } else {
+            let l = field.layout();
+            let (kind, count) = kind_of(l);
+            (kind, count, l.size(), l.alignment())
+        };
+        offset = offset.next_multiple_of(align.max(1));
+        out.push(FieldInfo {
+            name: field.name().to_owned(),
+            offset,
+            size,
+            kind,
+            count,
+        });
+        offset += size;
+    }
+    out
+}
+
+/// A field type's kind and number of elements.
+fn kind_of(layout: &'static TypeLayout) -> (FieldKind, usize) {
+    let TLData::Primitive(p) = layout.data() else {
+        return (FieldKind::OTHER, 1);
+    };
+    let scalar = |p: TLPrimitive, size: usize| {
+        use hotslot_plugin_api as api;
+        let k = match (p, size) {
+            (TLPrimitive::I8, _) => api::HS_FIELD_I8,
+            (TLPrimitive::U8, _) => api::HS_FIELD_U8,
+            (TLPrimitive::I16, _) => api::HS_FIELD_I16,
+            (TLPrimitive::U16, _) => api::HS_FIELD_U16,
+            (TLPrimitive::I32, _) | (TLPrimitive::Isize, 4) => api::HS_FIELD_I32,
+            (TLPrimitive::U32, _) | (TLPrimitive::Usize, 4) => api::HS_FIELD_U32,
+            (TLPrimitive::I64, _) | (TLPrimitive::Isize, 8) => api::HS_FIELD_I64,
+            (TLPrimitive::U64, _) | (TLPrimitive::Usize, 8) => api::HS_FIELD_U64,
+            (TLPrimitive::F32, _) => api::HS_FIELD_F32,
+            (TLPrimitive::F64, _) => api::HS_FIELD_F64,
+            (TLPrimitive::Bool, _) => api::HS_FIELD_BOOL,
+            _ => api::HS_FIELD_OTHER,
+        };
+        FieldKind(k.0)
+    };
+    if p != TLPrimitive::Array {
+        return (scalar(p, layout.size()), 1);
+    }
+    let element = layout.shared_vars().type_layouts().first().map(|l| l());
+    match element {
+        Some(e) if e.size() > 0 => match e.data() {
+            TLData::Primitive(ep) if ep != TLPrimitive::Array => {
+                (scalar(ep, e.size()), layout.size() / e.size())
+            }
+            _ => (FieldKind::OTHER, 1),
+        },
+        _ => (FieldKind::OTHER, 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use abi_stable::StableAbi;
+
+    use super::*;
+
+    #[repr(C)]
+    #[derive(StableAbi)]
+    struct Particle {
+        pos: [f32; 2],
+        id: u32,
+        alive: bool,
+        next: *const u8,
+        log: extern "C" fn(i32),
+    }
+
+    #[test]
+    fn the_host_derives_what_a_c_compiler_lays_out() {
+        let host = HostStruct::new(StructName::new("Particle"), Particle::LAYOUT);
+        let shown: Vec<String> = host
+            .fields
+            .iter()
+            .map(|f| format!("{} {} {} {f}", f.name, f.offset, f.size))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "pos 0 8 [f32; 2]",
+                "id 8 4 u32",
+                "alive 12 1 bool",
+                "next 16 8 8 bytes",
+                "log 24 8 8 bytes"
+            ]
+        );
+    }
+}
