@@ -61,7 +61,7 @@ fn c_and_rust_math_ops_describe_the_same_table() {
         "{text}"
     );
     assert!(text.contains("plugin    math_ops 1.0.0"), "{text}");
-    assert!(text.contains("abi       1.0 (C)"), "{text}");
+    assert!(text.contains("abi       1.1 (C)"), "{text}");
 }
 
 #[test]
