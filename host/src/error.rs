@@ -509,6 +509,84 @@ pub enum SlotError {
         /// The library.
         path: PathBuf,
     },
+    /// A function takes an application's type that the plugin lays out
+    /// differently from the host.
+    #[error("{}: `{function}` in `{path}` takes `{type_name}`, which the plugin lays out differently: {problem}", SlotName(*.slot))]
+    Layout {
+        /// The slot.
+        slot: u32,
+        /// The function.
+        function: String,
+        /// The library.
+        path: PathBuf,
+        /// The type.
+        type_name: String,
+        /// The first difference: the field, expected and found.
+        problem: String,
+    },
+    /// A function takes an application's type the host does not define.
+    #[error("{}: `{function}` takes `{type_name}`, a type the host does not define", SlotName(*.slot))]
+    UnknownStruct {
+        /// The slot.
+        slot: u32,
+        /// The function.
+        function: String,
+        /// The type.
+        type_name: String,
+    },
+    /// Two different types of the host carry one name.
+    #[error(
+        "two different types are named `{name}`: plugins identify the application's types by name"
+    )]
+    TypeConflict {
+        /// The name.
+        name: String,
+    },
+    /// A plugin needs a host callback table the table does not provide.
+    #[error(
+        "`{path}` needs the host callback table `{name}` {}.{}, which this table does not provide (see `SlotTable::provide_host_table`)",
+        .version.0, .version.1
+    )]
+    HostTableMissing {
+        /// The library.
+        path: PathBuf,
+        /// The table's name.
+        name: String,
+        /// The version the plugin was built against.
+        version: (u32, u32),
+    },
+    /// A plugin needs a host callback table of a version the host's does
+    /// not serve.
+    #[error(
+        "`{path}` needs the host callback table `{name}` {}.{}; the host provides {}.{} (the same major, and a minor at least the plugin's)",
+        .needed.0, .needed.1, .provided.0, .provided.1
+    )]
+    HostTableVersion {
+        /// The library.
+        path: PathBuf,
+        /// The table's name.
+        name: String,
+        /// The version the plugin was built against.
+        needed: (u32, u32),
+        /// The host's.
+        provided: (u32, u32),
+    },
+    /// A plugin's view of a host callback table differs from the host's.
+    #[error("`{path}` lays out the host callback table `{name}` differently: {problem}")]
+    HostTableLayout {
+        /// The library.
+        path: PathBuf,
+        /// The table's name.
+        name: String,
+        /// The first difference.
+        problem: String,
+    },
+    /// A host callback table provided twice.
+    #[error("the host callback table `{name}` is provided already")]
+    HostTableTwice {
+        /// The table's name.
+        name: String,
+    },
     /// No bound library exports the function a typed handle asks for.
     #[error("no bound library exports `{function}`{}", bound_list(.libraries))]
     FunctionNotFound {
@@ -1151,6 +1229,12 @@ pub enum CallError {
     /// A function returning `str` succeeded without giving one.
     #[error("`{function}` returned no string")]
     NoStringResult {
+        /// The function.
+        function: String,
+    },
+    /// A function returning bytes succeeded without giving them.
+    #[error("`{function}` returned no bytes")]
+    NoBytesResult {
         /// The function.
         function: String,
     },

@@ -184,7 +184,9 @@ impl ValType {
         let named = |rest: &str| {
             let rest = rest.trim();
             let ok = !rest.is_empty()
-                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
             ok.then(|| StructName::intern(rest))
         };
         if let Some(rest) = text.strip_prefix("&mut") {
@@ -221,8 +223,7 @@ impl fmt::Display for ValType {
 pub(crate) const VM_TAGS: &str = "0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str";
 
 /// The type tags of ABI v1, for error messages.
-pub(crate) const KNOWN_TAGS: &str =
-    "0 void, 1 i32, 2 i64, 3 f64, 4 bool, 5 str, 6 bytes, 7 ref, 8 ref mut, 9 slice or 10 slice mut";
+pub(crate) const KNOWN_TAGS: &str = "0 void, 1 i32, 2 i64, 3 f64, 4 bool, 5 str, 6 bytes, 7 ref, 8 ref mut, 9 slice or 10 slice mut";
 
 /// A type tag this host does not know.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]

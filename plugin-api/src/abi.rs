@@ -703,9 +703,9 @@ unsafe impl Send for HsHostRequest {}
 pub struct HsPluginExt {
     /// `sizeof(HsPluginExt)` in the plugin's build.
     pub struct_size: u32,
-    /// `function_count` entries, one per function that takes an
-    /// application's type (in any order).
-    pub functions: *const HsFunctionTypes,
+    /// `function_count` pointers to entries, one per function that takes
+    /// an application's type (in any order), none null.
+    pub functions: *const *const HsFunctionTypes,
     /// Number of entries, at most `HS_MAX_FUNCTIONS`.
     pub function_count: usize,
     /// The host callback table the plugin needs, or null for none.

@@ -6,9 +6,7 @@ use std::marker::PhantomData;
 
 use abi_stable::StableAbi;
 
-use crate::abi::{
-    HsBytes, HsCallCtx, HsStatus, HsStr, HsStructLayout, HsType, HsValue, HsVersion,
-};
+use crate::abi::{HsBytes, HsCallCtx, HsStatus, HsStr, HsStructLayout, HsType, HsValue, HsVersion};
 
 /// A Rust type with an ABI type tag.
 pub trait HsTyped {
@@ -474,18 +472,33 @@ macro_rules! plugin {
         name = $name:literal;
         version = $version:literal;
         state = { version: $sv:expr, save: $save:path, load: $load:path $(,)? };
-        $(host = $host:ty;)?
+        host = $host:ty;
         $($items:tt)*
     ) => {
-        $crate::__plugin_emit! { [$name] [$version] [$sv] [$save] [$load] [$($host)?] $($items)* }
+        $crate::__plugin_emit! { [$name] [$version] [$sv] [$save] [$load] [$host] $($items)* }
     };
     (
         name = $name:literal;
         version = $version:literal;
-        $(host = $host:ty;)?
+        state = { version: $sv:expr, save: $save:path, load: $load:path $(,)? };
         $($items:tt)*
     ) => {
-        $crate::__plugin_emit! { [$name] [$version] [] [] [] [$($host)?] $($items)* }
+        $crate::__plugin_emit! { [$name] [$version] [$sv] [$save] [$load] [] $($items)* }
+    };
+    (
+        name = $name:literal;
+        version = $version:literal;
+        host = $host:ty;
+        $($items:tt)*
+    ) => {
+        $crate::__plugin_emit! { [$name] [$version] [] [] [] [$host] $($items)* }
+    };
+    (
+        name = $name:literal;
+        version = $version:literal;
+        $($items:tt)*
+    ) => {
+        $crate::__plugin_emit! { [$name] [$version] [] [] [] [] $($items)* }
     };
 }
 
@@ -542,7 +555,7 @@ macro_rules! __plugin_emit {
         #[doc(hidden)]
         static __HOTSLOT_EXT: $crate::HsPluginExt = $crate::HsPluginExt {
             struct_size: ::core::mem::size_of::<$crate::HsPluginExt>() as u32,
-            functions: __HOTSLOT_FUNCTION_TYPES.as_ptr(),
+            functions: __HOTSLOT_FUNCTION_TYPES.as_ptr().cast(),
             function_count: __HOTSLOT_FUNCTION_TYPES.len(),
             host: __HOTSLOT_HOST_REQUEST,
         };
@@ -595,7 +608,10 @@ macro_rules! __plugin_host {
         #[doc(hidden)]
         #[inline]
         fn __hotslot_host_missing() -> Option<(&'static str, $crate::HsVersion)> {
-            if __HOTSLOT_HOST.load(::core::sync::atomic::Ordering::Acquire).is_null() {
+            if __HOTSLOT_HOST
+                .load(::core::sync::atomic::Ordering::Acquire)
+                .is_null()
+            {
                 Some((
                     <$host as $crate::HsStruct>::NAME,
                     <$host as $crate::HsHostTable>::VERSION,
@@ -613,7 +629,10 @@ macro_rules! __plugin_host {
         /// Outside a call from the host (no table has been handed over).
         pub fn host() -> &'static $host {
             let table = __HOTSLOT_HOST.load(::core::sync::atomic::Ordering::Acquire);
-            assert!(!table.is_null(), "the host has not handed over its callback table");
+            assert!(
+                !table.is_null(),
+                "the host has not handed over its callback table"
+            );
             // SAFETY: the host handed over a table of this type (it checked
             // the name, version and layout first), valid while this build is
             // loaded.
@@ -687,8 +706,8 @@ macro_rules! __plugin_items {
             $(&$names::DESCRIPTOR),*
         ];
         #[doc(hidden)]
-        static __HOTSLOT_FUNCTION_TYPES: &[$crate::HsFunctionTypes] = &[
-            $($names::TYPES),*
+        static __HOTSLOT_FUNCTION_TYPES: &[&$crate::HsFunctionTypes] = &[
+            $(&$names::TYPES),*
         ];
     };
     (@table [$($names:ident)*]

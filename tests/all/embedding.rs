@@ -195,20 +195,28 @@ fn the_frame_loop_example_follows_one_rebuild_with_one_reload_and_loses_no_frame
             }
         }
     });
-    let next = || {
+    // A line per frame, for at most a minute in all.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let next = |seen: &[String]| {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
         lines
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the example prints a line per frame")
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no switch of builds within a minute: {seen:#?}"))
+    };
+    let frames_of = |seen: &[String], ball: char| {
+        seen.iter()
+            .filter(|l| l.starts_with("frame ") && l.contains(ball))
+            .count()
     };
     let mut seen = Vec::new();
     // Frames of the first build ...
-    while seen.iter().filter(|l: &&String| l.contains('o')).count() < 5 {
-        seen.push(next());
+    while frames_of(&seen, 'o') < 5 {
+        seen.push(next(&seen));
     }
     install(&b.rust("hotslot-fixture-motion-edited"), &lib);
     // ... until 50 frames of the new one have been drawn.
-    while seen.iter().filter(|l| l.contains('@')).count() < 50 {
-        seen.push(next());
+    while frames_of(&seen, '@') < 50 {
+        seen.push(next(&seen));
     }
     child.kill().unwrap();
     let status = child.wait().unwrap();

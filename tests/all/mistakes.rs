@@ -352,13 +352,10 @@ fn exit_codes_tell_usage_refusal_fault_and_other_errors_apart() {
 fn compile_c(dir: &Path, name: &str, source: &str) -> Result<PathBuf, String> {
     let src = write(dir, &format!("{name}.c"), source);
     let out = dir.join(library_name(name));
-    let include = [
-        built().root.join("plugin-api/include"),
-        built().root.join("c-shim/include"),
-    ];
+    let include = built().root.join("plugin-api/include");
     built()
         .cc
-        .build(&src, &out, &[&include[0], &include[1]], &[])
+        .build(&src, &out, &[&include], &[])
         .map(|()| out)
         .map_err(|e| e.to_string())
 }

@@ -105,10 +105,7 @@ impl Built {
     /// reading `out` meanwhile sees a whole build, old or new.
     pub fn build_c(&self, source: &str, out: &Path, defines: &[&str]) {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let include = [
-            self.root.join("plugin-api/include"),
-            self.root.join("c-shim/include"),
-        ];
+        let include = [self.root.join("plugin-api/include")];
         let include: Vec<&Path> = include.iter().map(PathBuf::as_path).collect();
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let aside = out.with_extension(format!("building-{}-{n}", std::process::id()));
@@ -345,10 +342,10 @@ pub fn rebuild_math_ops_multiplying(dir: &Path, lib: &Path) {
     )
     .expect("the edited source is written");
     let root = &built().root;
-    let include = [root.join("plugin-api/include"), root.join("c-shim/include")];
+    let include = [root.join("plugin-api/include")];
     built()
         .cc
-        .build(&src, lib, &[&include[0], &include[1]], &[])
+        .build(&src, lib, &[&include[0]], &[])
         .expect("the edited math_ops.c builds");
 }
 

@@ -11,10 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `hotslot.h`, as committed in `plugin-api/include`.
-pub const HOTSLOT_H: &str = include_str!("../../../plugin-api/include/hotslot.h");
-/// `hotslot_shim.h`, as committed in `c-shim/include`.
-pub const HOTSLOT_SHIM_H: &str = include_str!("../../include/hotslot_shim.h");
+pub use hotslot_plugin_api::{HOTSLOT_H, HOTSLOT_SHIM_H};
 /// `c-shim/math_ops.c`: the math plugin the demo builds and edits.
 pub const MATH_OPS_C: &str = include_str!("../../math_ops.c");
 

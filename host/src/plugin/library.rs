@@ -548,8 +548,8 @@ impl Exports {
         .ok();
         // SAFETY: as above, for `hotslot_plugin_ext`, exported by plugins
         // of ABI 1.1 that need it.
-        let ext = unsafe { lib.get::<unsafe extern "C" fn() -> *const HsPluginExt>(HS_EXT_SYMBOL) }
-            .ok();
+        let ext =
+            unsafe { lib.get::<unsafe extern "C" fn() -> *const HsPluginExt>(HS_EXT_SYMBOL) }.ok();
         Ok(Exports {
             descriptor: *descriptor,
             get_version: *get_version,

@@ -181,7 +181,13 @@ pub(crate) unsafe fn read_ext(ptr: *const HsPluginExt) -> Result<Ext, AbiError> 
     for i in 0..entries {
         // SAFETY: the table is non-null and aligned for `function_count`
         // entries (checked by `table`), readable by the caller's guarantee.
-        let entry = unsafe { e.functions.add(i) };
+        let entry = unsafe { e.functions.add(i).read() };
+        if entry.is_null() {
+            return Err(AbiError::Ext {
+                what: format!("function types {i}"),
+                reason: "a null entry".into(),
+            });
+        }
         // SAFETY: each entry is an `HsFunctionTypes` readable as far as its
         // `struct_size`, by the caller's guarantee.
         let Some(f) = (unsafe { read_sized::<HsFunctionTypes>(entry, "function types")? }) else {
@@ -232,7 +238,9 @@ pub(crate) unsafe fn read_ext(ptr: *const HsPluginExt) -> Result<Ext, AbiError> 
             let layout = unsafe { read_struct(r.layout) }
                 .map_err(ext_error)?
                 .ok_or_else(|| ext_error("its layout is null".into()))?;
-            let set = r.set.ok_or_else(|| ext_error("its `set` entry is null".into()))?;
+            let set = r
+                .set
+                .ok_or_else(|| ext_error("its `set` entry is null".into()))?;
             Some(HostRequest {
                 name,
                 version: (r.version.major, r.version.minor),
@@ -312,7 +320,9 @@ unsafe fn read_text(s: HsStr) -> Result<String, String> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
     {
-        return Err(format!("the name {name:?}: letters, digits, `_` and `.` only"));
+        return Err(format!(
+            "the name {name:?}: letters, digits, `_` and `.` only"
+        ));
     }
     Ok(name.to_owned())
 }
@@ -354,8 +364,9 @@ unsafe fn read_struct(ptr: *const HsStructLayout) -> Result<Option<PluginStruct>
             let f: HsField = unsafe { s.fields.add(i).read() };
             // SAFETY: the caller guarantees the name null or readable.
             let field = unsafe { read_text(f.name) }?;
-            let kind = FieldKind::of(f.kind)
-                .ok_or_else(|| format!("field `{field}` of `{name}` has unknown kind {}", f.kind.0))?;
+            let kind = FieldKind::of(f.kind).ok_or_else(|| {
+                format!("field `{field}` of `{name}` has unknown kind {}", f.kind.0)
+            })?;
             let end = f.offset.checked_add(f.size);
             if end.is_none_or(|end| end > s.size) || f.count == 0 {
                 return Err(format!(
@@ -408,16 +419,24 @@ impl HostStruct {
         }
     }
 
-    /// Compares a plugin's view of the type with this definition. For a
-    /// host callback table, `prefix` accepts a plugin built against an
-    /// older minor version: its fields are the first ones of the host's.
-    pub fn compare(&self, theirs: &PluginStruct, prefix: bool) -> Result<(), String> {
+    /// Compares a plugin's view of the type, by the same name, with this
+    /// definition.
+    pub fn compare(&self, theirs: &PluginStruct) -> Result<(), String> {
         if theirs.name != self.name {
             return Err(format!(
                 "the plugin's type is `{}`, the host's `{}`",
                 theirs.name, self.name
             ));
         }
+        self.compare_layout(theirs, false)
+    }
+
+    /// Compares the layout of a plugin's view of the type with this
+    /// definition, whatever the plugin calls it (a host callback table is
+    /// asked for by its own name). `prefix` accepts a plugin built against
+    /// an older minor version of a table: its fields are the first ones of
+    /// the host's.
+    pub fn compare_layout(&self, theirs: &PluginStruct, prefix: bool) -> Result<(), String> {
         let fields = match &theirs.layout {
             PluginLayout::Fields(fields) => fields,
             PluginLayout::Rust(rust) => {
@@ -459,7 +478,8 @@ impl HostStruct {
                 ));
             }
             let same_type = ours.size == field.size
-                && (ours.kind == field.kind || (ours.kind, field.kind) == (FieldKind::OTHER, FieldKind::OTHER))
+                && (ours.kind == field.kind
+                    || (ours.kind, field.kind) == (FieldKind::OTHER, FieldKind::OTHER))
                 && ours.count == field.count;
             if !same_type {
                 return Err(format!(

@@ -23,8 +23,10 @@ use super::reader::{Binding, Snapshot};
 use super::table::{Bound, HANDLE_BASE, Inner, SlotTable};
 use super::transaction::check_slot;
 use crate::error::{CallError, SlotError};
-use crate::typed::{Args, Params, Results};
+use crate::plugin::HostStruct;
+use crate::typed::{Args, Params, Passed, Results};
 use crate::types::Signature;
+use crate::types::StructName;
 use crate::vm::Import;
 use crate::vm::ctx::CallCtx;
 
@@ -138,8 +140,15 @@ impl SlotTable {
             signature: Signature::new(P::TYPES.to_vec(), R::TYPE),
             requirement: options.requirement.clone(),
         };
+        // The application's types it takes: the host's definitions, which
+        // every plugin's view is checked against.
+        for (ty, layout) in P::TYPES.iter().zip(P::LAYOUTS) {
+            if let (Some(name), Some(layout)) = (ty.struct_name(), layout) {
+                register_struct(&mut w.structs, name, layout)?;
+            }
+        }
         let library = Arc::clone(&w.libraries[&key].current);
-        let function = check_slot(slot, &import, &library, &key, name, None, false)?;
+        let function = check_slot(slot, &import, &library, &key, name, None, false, &w.structs)?;
         w.decls.insert(slot, import);
         w.slots.insert(
             slot,
@@ -163,6 +172,26 @@ impl SlotTable {
     }
 }
 
+/// Registers the host's definition of the application's type `name`; the
+/// same name for a different type is refused.
+fn register_struct(
+    structs: &mut std::collections::HashMap<StructName, Arc<HostStruct>>,
+    name: StructName,
+    layout: &'static abi_stable::type_layout::TypeLayout,
+) -> Result<(), SlotError> {
+    match structs.get(&name) {
+        // The same Rust type (a constant's address need not be unique).
+        Some(known) if known.layout.get_utypeid() == layout.get_utypeid() => Ok(()),
+        Some(_) => Err(SlotError::TypeConflict {
+            name: name.to_string(),
+        }),
+        None => {
+            structs.insert(name, Arc::new(HostStruct::new(name, layout)));
+            Ok(())
+        }
+    }
+}
+
 impl<P: Params, R: Results> TypedFunc<P, R> {
     /// The function's name.
     pub fn name(&self) -> &str {
@@ -171,7 +200,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
 
     /// Calls the function with `args` (a tuple of values, or one alone).
     #[inline]
-    pub fn call(&self, args: impl Args<P>) -> Result<R, CallError> {
+    pub fn call(&self, mut args: impl Args<P>) -> Result<R, CallError> {
         let values = args.values();
         let guard = self.reader.enter(&self.inner.published);
         if guard.is_first() {
@@ -229,7 +258,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
         let ctx = unsafe { &mut *ctx };
         if status == HsStatus::OK && !ctx.touched {
             // SAFETY: an OK call wrote a value of `R`'s type to `out`.
-            if let Some(r) = unsafe { R::read(&out, None) } {
+            if let Some(r) = unsafe { R::read(&out, Passed::default()) } {
                 return Ok(r);
             }
         }
@@ -282,10 +311,18 @@ fn finish<R: Results>(
             problem: fault.to_string(),
         });
     }
-    let string = ctx.result.and_then(|view| ctx.heap.take_last(view));
+    let passed = Passed {
+        string: ctx.result.and_then(|view| ctx.heap.take_last(view)),
+        bytes: ctx.has_bytes.then(|| std::mem::take(&mut ctx.bytes)),
+    };
     // SAFETY: the call returned OK, so `out` holds a value of `R`'s type.
-    unsafe { R::read(out, string) }.ok_or_else(|| CallError::NoStringResult {
-        function: function(),
+    unsafe { R::read(out, passed) }.ok_or_else(|| {
+        let function = function();
+        if R::TYPE == Some(crate::ValType::Bytes) {
+            CallError::NoBytesResult { function }
+        } else {
+            CallError::NoStringResult { function }
+        }
     })
 }
 

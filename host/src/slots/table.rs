@@ -23,7 +23,10 @@ use super::report::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
 };
 use crate::error::{LinkError, SlotError};
-use crate::plugin::{CopyPlace, Library, LinkedPlugin, LoadOptions, Origin, Sha256, TrustPolicy};
+use crate::plugin::{
+    CopyPlace, HostStruct, Library, LinkedPlugin, LoadOptions, Origin, Sha256, TrustPolicy,
+};
+use crate::types::StructName;
 use crate::vm::{Import, MAX_SLOT, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
@@ -85,7 +88,29 @@ pub(super) struct Writer {
     /// How many `TypedFunc`s (a handle and its clones) use each handle's
     /// slot; the last to drop removes it.
     pub(super) handle_users: BTreeMap<u32, usize>,
+    /// The application's types, by name: the host's definitions that
+    /// plugins' layouts are checked against (registered by the typed
+    /// handles that use them).
+    pub(super) structs: HashMap<StructName, Arc<HostStruct>>,
+    /// The host callback tables the application provides, by name.
+    pub(super) host_tables: HashMap<&'static str, HostTable>,
 }
+
+/// A host callback table the application provides.
+pub(super) struct HostTable {
+    /// Its version's major and minor.
+    pub(super) version: (u32, u32),
+    /// Its definition.
+    pub(super) definition: HostStruct,
+    /// The table, for the plugins: `'static`.
+    pub(super) table: *const std::ffi::c_void,
+}
+
+// SAFETY: the table is a `'static` value of a `Sync` type (a table of
+// function pointers), handed to plugins on any thread.
+unsafe impl Send for HostTable {}
+// SAFETY: as above.
+unsafe impl Sync for HostTable {}
 
 /// The slot number of typed handle 0: handles are slots past the program
 /// slots, so that a reload checks and moves them as it does any slot.
@@ -288,6 +313,37 @@ impl SlotTable {
             .transact(path, Assign::Exported, options, Source::File);
         self.inner.notify(ReloadKind::Bind, path, &result);
         result
+    }
+
+    /// Provides a host callback table (an application's [`HsHostTable`]):
+    /// plugins that ask for it by name get it, once the table's version and
+    /// layout are checked against what they were built with, before any of
+    /// their functions runs. Provide tables before binding the plugins that
+    /// need them; a plugin whose table is missing is refused.
+    ///
+    /// [`HsHostTable`]: hotslot_plugin_api::HsHostTable
+    pub fn provide_host_table<H: hotslot_plugin_api::HsHostTable + Sync>(
+        &self,
+        table: &'static H,
+    ) -> Result<(), SlotError> {
+        let mut w = self.inner.writer();
+        let name = <H as hotslot_plugin_api::HsStruct>::NAME;
+        if w.host_tables.contains_key(name) {
+            return Err(SlotError::HostTableTwice { name: name.into() });
+        }
+        let version = <H as hotslot_plugin_api::HsHostTable>::VERSION;
+        w.host_tables.insert(
+            name,
+            HostTable {
+                version: (version.major, version.minor),
+                definition: HostStruct::new(
+                    StructName::new(name),
+                    <H as abi_stable::StableAbi>::LAYOUT,
+                ),
+                table: std::ptr::from_ref(table).cast(),
+            },
+        );
+        Ok(())
     }
 
     /// Binds several slots to functions of a plugin linked into the host,

@@ -2,7 +2,7 @@
 //! against every slot it would serve, carry the plugin's state over, and
 //! publish; or change nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +14,8 @@ use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
 use super::table::{Assign, Bound, HANDLE_BASE, Inner, LibState, Previous, ReloadOptions, Source};
 use crate::error::{LoadError, SlotError};
-use crate::plugin::{FunctionInfo, Library, LoadOptions, Origin, Sha256};
+use crate::plugin::{FunctionInfo, HostStruct, Library, LoadOptions, Origin, Sha256};
+use crate::types::StructName;
 use crate::vm::Import;
 use crate::vm::ctx::CallCtx;
 
@@ -112,6 +113,7 @@ impl Inner {
                 }
             }
         };
+        hand_over_host_table(&w, &library, &key)?;
         let library = Arc::new(library);
         if whole {
             for (slot, import) in &w.decls {
@@ -135,6 +137,7 @@ impl Inner {
                 symbol,
                 running.map(|f| &f.version),
                 options.allow_downgrade,
+                &w.structs,
             )?;
             swaps.push(Swap {
                 slot,
@@ -196,6 +199,50 @@ impl Inner {
             ..report
         })
     }
+}
+
+/// Hands a new build the host callback table it asks for, once its name,
+/// version and layout are checked: before any of its code runs on the
+/// table's behalf (its state hook, its functions).
+fn hand_over_host_table(
+    w: &super::table::Writer,
+    library: &Library,
+    key: &Path,
+) -> Result<(), SlotError> {
+    let Some(request) = &library.info().host else {
+        return Ok(());
+    };
+    let Some(table) = w.host_tables.get(request.name.as_str()) else {
+        return Err(SlotError::HostTableMissing {
+            path: key.to_owned(),
+            name: request.name.clone(),
+            version: request.version,
+        });
+    };
+    let (major, minor) = request.version;
+    if table.version.0 != major || table.version.1 < minor {
+        return Err(SlotError::HostTableVersion {
+            path: key.to_owned(),
+            name: request.name.clone(),
+            needed: request.version,
+            provided: table.version,
+        });
+    }
+    // A plugin of an older minor sees the first fields only.
+    let prefix = minor < table.version.1;
+    table
+        .definition
+        .compare_layout(&request.layout, prefix)
+        .map_err(|problem| SlotError::HostTableLayout {
+            path: key.to_owned(),
+            name: request.name.clone(),
+            problem,
+        })?;
+    // SAFETY: the library's export asked for a table of this name, version
+    // and layout, all checked; the table is `'static`; `set` is the
+    // library's entry for it, taking the table's address.
+    unsafe { (request.set.0)(table.table) };
+    Ok(())
 }
 
 enum BuildError {
@@ -261,6 +308,10 @@ fn load_build(
 /// typed handle): it exists, has the
 /// import's signature, satisfies its requirement, and is not older than the
 /// running version unless downgrades are allowed.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is one thing the check compares; a struct would only name them again"
+)]
 pub(super) fn check_slot(
     slot: u32,
     import: &Import,
@@ -269,6 +320,7 @@ pub(super) fn check_slot(
     symbol: &str,
     running: Option<&Version>,
     allow_downgrade: bool,
+    structs: &HashMap<StructName, Arc<HostStruct>>,
 ) -> Result<FunctionInfo, SlotError> {
     let info = library.info();
     let Some(f) = info.function(symbol) else {
@@ -286,6 +338,33 @@ pub(super) fn check_slot(
             expected: import.signature.clone(),
             found: f.signature.clone(),
         });
+    }
+    // The application's types it takes: as the host lays them out.
+    for (i, ty) in f.signature.params.iter().enumerate() {
+        let Some(name) = ty.struct_name() else {
+            continue;
+        };
+        let Some(host) = structs.get(&name) else {
+            return Err(SlotError::UnknownStruct {
+                slot,
+                function: f.name.clone(),
+                type_name: name.to_string(),
+            });
+        };
+        let theirs = f.structs.get(i).and_then(Option::as_ref);
+        let problem = match theirs {
+            Some(theirs) => host.compare(theirs).err(),
+            None => Some("the plugin gives no layout".into()),
+        };
+        if let Some(problem) = problem {
+            return Err(SlotError::Layout {
+                slot,
+                function: f.name.clone(),
+                path: path.to_owned(),
+                type_name: name.to_string(),
+                problem,
+            });
+        }
     }
     let (req, from_running) = match (&import.requirement, running) {
         (Some(req), _) => (req.clone(), false),

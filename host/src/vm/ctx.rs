@@ -137,6 +137,8 @@ pub(crate) struct CallCtx {
     pub(crate) error: String,
     /// The bytes of the last `return_bytes`.
     pub(crate) bytes: Vec<u8>,
+    /// Whether `return_bytes` was called during the current call.
+    pub(crate) has_bytes: bool,
     /// The first misuse of a callback during the current call.
     pub(crate) fault: Option<CallbackFault>,
     /// Whether any callback ran during the current call: when not, none of
@@ -158,6 +160,7 @@ impl CallCtx {
             has_error: false,
             error: String::new(),
             bytes: Vec::new(),
+            has_bytes: false,
             fault: None,
             touched: false,
         }
@@ -167,6 +170,7 @@ impl CallCtx {
     pub(crate) fn end_call(&mut self) {
         self.result = None;
         self.has_error = false;
+        self.has_bytes = false;
         self.fault = None;
         self.touched = false;
     }
@@ -262,6 +266,7 @@ unsafe extern "C" fn return_bytes(ctx: *mut HsCallCtx, state: HsBytes) {
         Ok(bytes) => {
             host.bytes.clear();
             host.bytes.extend_from_slice(bytes);
+            host.has_bytes = true;
         }
         Err(f) => {
             host.fault.get_or_insert(f);
