@@ -287,7 +287,7 @@ macro_rules! struct_types {
         impl<T> sealed::Sealed for $name<T> {}
 
         impl<T: HsStruct> ParamType for $name<T> {
-            const TYPE: ValType = ValType::$tag(StructName::new(T::NAME));
+            const TYPE: ValType = ValType::$tag(StructName::new(&T::NAME));
             const LAYOUT: Option<&'static TypeLayout> = Some(<T as StableAbi>::LAYOUT);
         }
 

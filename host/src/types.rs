@@ -37,28 +37,29 @@ pub enum ValType {
 ///
 /// Names that plugins give are interned for the life of the process (a
 /// name costs its bytes once, however many builds use it), so a signature
-/// stays `Copy`.
+/// stays `Copy`, and a name is one pointer wide.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StructName(&'static str);
+pub struct StructName(&'static &'static str);
 
 impl StructName {
     /// A name the host defines.
-    pub const fn new(name: &'static str) -> StructName {
+    pub const fn new(name: &'static &'static str) -> StructName {
         StructName(name)
     }
 
     /// A name read from a plugin, interned.
     pub(crate) fn intern(name: &str) -> StructName {
-        use std::collections::HashSet;
+        use std::collections::HashMap;
         use std::sync::Mutex;
-        static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+        static NAMES: Mutex<Option<HashMap<String, &'static &'static str>>> = Mutex::new(None);
         let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-        let names = names.get_or_insert_with(HashSet::new);
+        let names = names.get_or_insert_with(HashMap::new);
         if let Some(known) = names.get(name) {
             return StructName(known);
         }
-        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-        names.insert(leaked);
+        let leaked: &'static &'static str =
+            Box::leak(Box::new(&*Box::leak(name.to_owned().into_boxed_str())));
+        names.insert(name.to_owned(), leaked);
         StructName(leaked)
     }
 

@@ -219,7 +219,8 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
         .fields = hs__fields_##T,                                                           \
         .field_count = sizeof(hs__fields_##T) / sizeof(hs__fields_##T[0]),                  \
         .rust_layout = NULL,                                                                \
-    };
+    };                                                                                      \
+    static inline const HsStructLayout *hs__layout_of_##T(void) { return &hs__layout_##T; }
 
 /* Asks for the application's host callback table T (declared with
  * HS_STRUCT), by the name and version the application gives it; `hs_host`

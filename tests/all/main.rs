@@ -6,6 +6,7 @@ mod cli;
 mod copies;
 mod embedding;
 mod faults;
+mod interfaces;
 mod live;
 mod mistakes;
 mod observers;

@@ -54,6 +54,19 @@ const RUST_PACKAGES: &[&str] = &[
     "hotslot-fixture-counter-state-v2",
     "hotslot-motion",
     "hotslot-fixture-motion-edited",
+    "particles-rust",
+];
+
+/// Builds of `tests/fixtures/c/particles_variants.c`: name and defines.
+pub const PARTICLE_VARIANTS: &[(&str, &[&str])] = &[
+    ("none", &[]),
+    ("added", &["ADDED"]),
+    ("reordered", &["REORDERED"]),
+    ("resized", &["RESIZED"]),
+    ("retyped", &["RETYPED"]),
+    ("no_host", &["NO_HOST"]),
+    ("host_1_1", &["HOST_MINOR=1"]),
+    ("host_edited", &["HOST_EDITED"]),
 ];
 
 /// Everything built for the run.
@@ -105,7 +118,11 @@ impl Built {
     /// reading `out` meanwhile sees a whole build, old or new.
     pub fn build_c(&self, source: &str, out: &Path, defines: &[&str]) {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let include = [self.root.join("plugin-api/include")];
+        // The ABI's headers, and the particles example's interface.
+        let include = [
+            self.root.join("plugin-api/include"),
+            self.root.join("examples/particles/interface/include"),
+        ];
         let include: Vec<&Path> = include.iter().map(PathBuf::as_path).collect();
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let aside = out.with_extension(format!("building-{}-{n}", std::process::id()));
@@ -179,6 +196,24 @@ fn build() -> Built {
         return built;
     }
     built.build_c("c-shim/math_ops.c", &built.c("math_ops"), &[]);
+    built.build_c(
+        "examples/particles/plugin-c/particles.c",
+        &built.c("particles_c"),
+        &[],
+    );
+    for (name, defines) in PARTICLE_VARIANTS {
+        built.build_c(
+            "tests/fixtures/c/particles_variants.c",
+            &built.c(&format!("particles_variant_{name}")),
+            defines,
+        );
+    }
+    built.build_c("tests/fixtures/c/abi_1_0.c", &built.c("abi_1_0"), &[]);
+    built.build_c(
+        "tests/fixtures/c/abi_1_0.c",
+        &built.c("abi_1_0_tag_too_new"),
+        &["TAG_TOO_NEW"],
+    );
     built.build_c("c-shim/string_ops.c", &built.c("string_ops_c"), &[]);
     built.build_c("c-shim/counter.c", &built.c("counter_c"), &[]);
     built.build_c("tests/fixtures/c/broken.c", &built.c("broken_none"), &[]);

@@ -3,6 +3,7 @@
 mod asm;
 mod common;
 mod demo;
+mod header;
 mod inspect;
 mod repl;
 mod run;
@@ -48,6 +49,8 @@ enum Command {
     Asm(asm::AsmArgs),
     /// Print a program as `.hsasm` text.
     Disasm(asm::DisasmArgs),
+    /// Write the C headers a plugin is built with (`hotslot.h`, `hotslot_shim.h`).
+    Header(header::Args),
 }
 
 /// How `hotslot` exits, beyond success (0) and clap's usage errors (2).
@@ -117,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Asm(args) => asm::asm(args),
         Command::Disasm(args) => asm::disasm(args),
+        Command::Header(args) => header::header(args),
     };
     match result {
         Ok(code) => code,

@@ -437,27 +437,18 @@ impl HostStruct {
     /// an older minor version of a table: its fields are the first ones of
     /// the host's.
     pub fn compare_layout(&self, theirs: &PluginStruct, prefix: bool) -> Result<(), String> {
+        // A Rust plugin's fields, as a C compiler would lay them out: the
+        // first difference is named the same way for both languages.
+        let derived;
         let fields = match &theirs.layout {
             PluginLayout::Fields(fields) => fields,
             PluginLayout::Rust(rust) => {
-                if !prefix {
-                    return self.compare_rust(*rust);
-                }
                 // SAFETY: the plugin's library is loaded while it is bound,
                 // and a `TypeLayout` is static data of it.
-                &repr_c_fields(unsafe { &*rust.0 })
+                derived = repr_c_fields(unsafe { &*rust.0 });
+                &derived
             }
         };
-        let size = self.layout.size();
-        if !prefix && (theirs.size != size || theirs.align != self.layout.alignment()) {
-            return Err(format!(
-                "`{}` has size {} and alignment {} in the plugin, {size} and {} in the host",
-                self.name,
-                theirs.size,
-                theirs.align,
-                self.layout.alignment()
-            ));
-        }
         for (i, field) in fields.iter().enumerate() {
             let Some(ours) = self.fields.get(i) else {
                 return Err(format!(
@@ -477,10 +468,8 @@ impl HostStruct {
                     field.name, self.name, ours.offset, field.offset
                 ));
             }
-            let same_type = ours.size == field.size
-                && (ours.kind == field.kind
-                    || (ours.kind, field.kind) == (FieldKind::OTHER, FieldKind::OTHER))
-                && ours.count == field.count;
+            let same_type =
+                ours.size == field.size && ours.kind == field.kind && ours.count == field.count;
             if !same_type {
                 return Err(format!(
                     "field `{}` of `{}` is {ours} in the host, {field} in the plugin",
@@ -488,13 +477,28 @@ impl HostStruct {
                 ));
             }
         }
-        if !prefix && let Some(missing) = self.fields.get(fields.len()) {
+        if prefix {
+            return Ok(());
+        }
+        if let Some(missing) = self.fields.get(fields.len()) {
             return Err(format!(
                 "`{}` has no field `{}` in the plugin (the host's has it at offset {})",
                 self.name, missing.name, missing.offset
             ));
         }
-        Ok(())
+        let (size, align) = (self.layout.size(), self.layout.alignment());
+        if theirs.size != size || theirs.align != align {
+            return Err(format!(
+                "`{}` has size {} and alignment {} in the plugin, {size} and {align} in the host",
+                self.name, theirs.size, theirs.align
+            ));
+        }
+        match &theirs.layout {
+            // What the fields above do not show (the types inside a nested
+            // struct, a function pointer's signature), `abi_stable` does.
+            PluginLayout::Rust(rust) => self.compare_rust(*rust),
+            PluginLayout::Fields(_) => Ok(()),
+        }
     }
 
     /// `abi_stable`'s comparison of a Rust plugin's layout with the host's.
@@ -601,7 +605,7 @@ mod tests {
 
     #[test]
     fn the_host_derives_what_a_c_compiler_lays_out() {
-        let host = HostStruct::new(StructName::new("Particle"), Particle::LAYOUT);
+        let host = HostStruct::new(StructName::new(&"Particle"), Particle::LAYOUT);
         let shown: Vec<String> = host
             .fields
             .iter()

@@ -337,7 +337,7 @@ impl SlotTable {
             HostTable {
                 version: (version.major, version.minor),
                 definition: HostStruct::new(
-                    StructName::new(name),
+                    StructName::new(&<H as hotslot_plugin_api::HsStruct>::NAME),
                     <H as abi_stable::StableAbi>::LAYOUT,
                 ),
                 table: std::ptr::from_ref(table).cast(),
