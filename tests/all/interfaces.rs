@@ -391,3 +391,109 @@ fn hotslot_header_writes_the_headers_a_c_plugin_needs() {
     let twice = table.function::<i32, i32>("twice").unwrap();
     assert_eq!(twice.call(21), Ok(42));
 }
+
+/// The particles example as a user runs it (`cargo run -p particles`),
+/// with its C plugin's source in a copy the test edits: the edit is
+/// rebuilt and reloaded while the frames go on; an edit that lays out
+/// `Particle` otherwise is refused, naming the field, and the build that
+/// was serving goes on.
+#[test]
+fn the_particles_example_reloads_an_edited_c_plugin_and_refuses_one_that_lays_out_particle_otherwise()
+ {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let b = built();
+    let dir = tempdir();
+    let source = dir.path().join("particles.c");
+    let original =
+        std::fs::read_to_string(b.root.join("examples/particles/plugin-c/particles.c")).unwrap();
+    std::fs::write(&source, &original).unwrap();
+    let mut child = Command::new(b.debug_dir.join("particles"))
+        .args(["--fps", "50", "--c-source"])
+        .arg(&source)
+        .env("CARGO_TARGET_DIR", &b.target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen: Vec<String> = Vec::new();
+    let until = |done: &dyn Fn(&[String]) -> bool, seen: &mut Vec<String>| {
+        while !done(seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("the example stalled: {seen:#?}"),
+            }
+        }
+    };
+    let frames = |seen: &[String]| seen.iter().filter(|l| l.starts_with("frame")).count();
+    // Saved as editors save: written aside, renamed over the file.
+    let save = |text: String| {
+        let aside = dir.path().join("particles.c.new");
+        std::fs::write(&aside, text).unwrap();
+        std::fs::rename(&aside, &source).unwrap();
+    };
+
+    until(&|s| frames(s) >= 5, &mut seen);
+    // An edit of the physics, with the version raised: rebuilt, reloaded.
+    save(
+        original
+            .replace("#define BOUNCE 1.0f", "#define BOUNCE 0.5f")
+            .replace(
+                "HS_PLUGIN(\"particles_c\", 1, 0, 0",
+                "HS_PLUGIN(\"particles_c\", 1, 1, 0",
+            ),
+    );
+    until(
+        &|s| {
+            s.iter()
+                .any(|l| l.starts_with("watch reload") && l.contains("particles_c 1.1.0"))
+        },
+        &mut seen,
+    );
+    // `Particle` declared with its fields swapped: refused, naming them.
+    let before = frames(&seen);
+    save(original.replace(
+        "HS_STRUCT(Particle, HS_ARRAY_FIELD(Particle, pos), HS_ARRAY_FIELD(Particle, vel))",
+        "HS_STRUCT(Particle, HS_ARRAY_FIELD(Particle, vel), HS_ARRAY_FIELD(Particle, pos))",
+    ));
+    until(&|s| s.iter().any(|l| l.contains("refused")), &mut seen);
+    until(&|s| frames(s) >= before + 20, &mut seen);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Killed, the example left its build directory behind.
+    let _ = std::fs::remove_dir_all(b.target.join(format!("particles/run-{}", child.id())));
+
+    let reloads: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.starts_with("watch reload") && !l.contains("refused"))
+        .collect();
+    assert_eq!(reloads.len(), 1, "one edit, one reload: {reloads:#?}");
+    let refused: Vec<&String> = seen.iter().filter(|l| l.contains("refused")).collect();
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert!(
+        refused[0].contains("field 0 of `Particle` is `pos` in the host, `vel` in the plugin"),
+        "{}",
+        refused[0]
+    );
+    let errors: Vec<&String> = seen
+        .iter()
+        .filter(|l| {
+            !l.starts_with("frame") && !l.starts_with("  [") && !l.starts_with("watch reload")
+        })
+        .collect();
+    assert!(errors.is_empty(), "no call failed: {errors:#?}");
+}

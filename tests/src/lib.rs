@@ -55,6 +55,7 @@ const RUST_PACKAGES: &[&str] = &[
     "hotslot-motion",
     "hotslot-fixture-motion-edited",
     "particles-rust",
+    "particles",
 ];
 
 /// Builds of `tests/fixtures/c/particles_variants.c`: name and defines.

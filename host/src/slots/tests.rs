@@ -609,3 +609,164 @@ fn a_handle_called_from_within_its_own_call_shares_the_build_and_has_its_own_con
     assert_eq!(count(1).as_deref(), Ok("1-0"), "the handle stays usable");
     countdown::SELF.with(|s| *s.borrow_mut() = None);
 }
+
+/// A linked plugin `points` of ABI 1.1: `shift (&mut [Point], i32) -> void`
+/// moves every point right by its second argument, in the caller's memory;
+/// `sum (&[Point]) -> i64` adds their coordinates.
+mod points {
+    use hotslot_plugin_api::{HsFunctionTypes, HsPluginExt, HsStructLayout};
+
+    use super::*;
+
+    #[repr(C)]
+    #[derive(abi_stable::StableAbi, Clone, Copy, Debug, PartialEq)]
+    pub(super) struct Point {
+        pub(super) x: i32,
+        pub(super) y: i32,
+    }
+
+    hotslot_plugin_api::hs_struct!(Point);
+
+    /// The points a `&[Point]` parameter passes, read only.
+    ///
+    /// # Safety
+    ///
+    /// `v` holds the view of `len` points, valid for the call.
+    unsafe fn points<'a>(v: &HsValue) -> &'a [Point] {
+        // SAFETY: the caller guarantees the view.
+        unsafe {
+            let view = v.str;
+            if view.len == 0 {
+                return &[];
+            }
+            std::slice::from_raw_parts(view.ptr.cast::<Point>(), view.len)
+        }
+    }
+
+    /// The points a `&mut [Point]` parameter passes.
+    ///
+    /// # Safety
+    ///
+    /// `v` holds the view of `len` points the host lent mutably for the
+    /// call, and nothing else refers to them during it.
+    unsafe fn points_mut<'a>(v: &HsValue) -> &'a mut [Point] {
+        // SAFETY: the caller guarantees the view and that the host
+        // passed a mutable slice.
+        unsafe {
+            let view = v.str;
+            if view.len == 0 {
+                return &mut [];
+            }
+            std::slice::from_raw_parts_mut(view.ptr.cast::<Point>().cast_mut(), view.len)
+        }
+    }
+
+    unsafe extern "C" fn shift(
+        _: *mut HsCallCtx,
+        args: *const HsValue,
+        _: usize,
+        _: *mut HsValue,
+    ) -> HsStatus {
+        // SAFETY: the host passes `&mut [Point]` and an i32.
+        unsafe {
+            let by = (*args.add(1)).i32;
+            for p in points_mut(&*args) {
+                p.x += by;
+            }
+        }
+        HsStatus::OK
+    }
+
+    unsafe extern "C" fn sum(
+        _: *mut HsCallCtx,
+        args: *const HsValue,
+        _: usize,
+        ret: *mut HsValue,
+    ) -> HsStatus {
+        // SAFETY: the host passes `&[Point]` (read only here) and a
+        // writable result.
+        unsafe {
+            let total: i64 = points(&*args)
+                .iter()
+                .map(|p| i64::from(p.x) + i64::from(p.y))
+                .sum();
+            (*ret).i64 = total;
+        }
+        HsStatus::OK
+    }
+
+    static SHIFT: HsFunctionDescriptor = function(
+        "shift",
+        &[HsType::SLICE_MUT, HsType::I32],
+        HsType::VOID,
+        0,
+        shift,
+    );
+    static SUM: HsFunctionDescriptor = function("sum", &[HsType::SLICE], HsType::I64, 0, sum);
+    linked_exports!("points", 0, [SHIFT, SUM], 0, None, None);
+
+    struct Pointers<const N: usize>([*const HsStructLayout; N]);
+    // SAFETY: pointers to immutable statics.
+    unsafe impl<const N: usize> Sync for Pointers<N> {}
+    static POINT: HsStructLayout = hotslot_plugin_api::author::StructRecord::<Point>::LAYOUT;
+    static SHIFT_TYPES: Pointers<2> = Pointers([&POINT, std::ptr::null()]);
+    static SUM_TYPES: Pointers<1> = Pointers([&POINT]);
+    static TYPES: [HsFunctionTypes; 2] = [
+        HsFunctionTypes {
+            struct_size: size_of::<HsFunctionTypes>() as u32,
+            function: HsStr::from_str("shift"),
+            params: SHIFT_TYPES.0.as_ptr(),
+            param_count: 2,
+        },
+        HsFunctionTypes {
+            struct_size: size_of::<HsFunctionTypes>() as u32,
+            function: HsStr::from_str("sum"),
+            params: SUM_TYPES.0.as_ptr(),
+            param_count: 1,
+        },
+    ];
+    struct Entries([*const HsFunctionTypes; 2]);
+    // SAFETY: pointers to immutable statics.
+    unsafe impl Sync for Entries {}
+    static ENTRIES: Entries = Entries([&TYPES[0], &TYPES[1]]);
+    static EXT: HsPluginExt = HsPluginExt {
+        struct_size: size_of::<HsPluginExt>() as u32,
+        functions: ENTRIES.0.as_ptr(),
+        function_count: 2,
+        host: std::ptr::null(),
+    };
+
+    unsafe extern "C" fn ext() -> *const HsPluginExt {
+        &EXT
+    }
+
+    pub(super) const WITH_EXT: LinkedPlugin =
+        // SAFETY: the extension above describes `shift` and `sum` as they
+        // are, and all of it is static.
+        unsafe { PLUGIN_EXPORTS.with_ext(ext) };
+}
+
+#[test]
+fn a_typed_handle_passes_the_callers_structs_in_place() {
+    use crate::typed::{Slice, SliceMut};
+    use points::Point;
+    let table = table();
+    bind_whole(&table, &points::WITH_EXT);
+    let shift = table
+        .function::<(SliceMut<Point>, i32), ()>("shift")
+        .unwrap();
+    let sum = table.function::<Slice<Point>, i64>("sum").unwrap();
+    let mut ps = vec![Point { x: 1, y: 2 }, Point { x: -5, y: 7 }];
+    shift.call((&mut ps[..], 10)).unwrap();
+    assert_eq!(ps, [Point { x: 11, y: 2 }, Point { x: 5, y: 7 }]);
+    assert_eq!(sum.call(&ps[..]), Ok(25));
+    assert_eq!(sum.call(&[][..]), Ok(0));
+    // The signature names the type.
+    let e = table
+        .function::<(SliceMut<Point>, i64), ()>("shift")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "typed handle 2: signature mismatch for `shift`: expected (&mut [Point], i64) -> void, found (&mut [Point], i32) -> void"
+    );
+}

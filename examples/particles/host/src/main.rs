@@ -20,7 +20,8 @@
 //! field added, moved, resized or retyped) is refused with the field named,
 //! and the frames go on with the build that was serving.
 //!
-//! Arguments: `[--frames N] [--fps F]`.
+//! Arguments: `[--frames N] [--fps F] [--c-source FILE]`; `--c-source`
+//! builds the C plugin from another copy of `particles.c`.
 
 use std::error::Error;
 use std::io::{IsTerminal, Write};
@@ -49,26 +50,34 @@ unsafe extern "C" fn log(message: HsStr) {
 }
 
 fn main() {
-    let (frames, fps) = match args() {
+    let args = match args() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("particles: {e}");
             std::process::exit(2);
         }
     };
-    if let Err(e) = run(frames, fps) {
+    if let Err(e) = run(&args) {
         eprintln!("particles: {}", hotslot::chain(&*e));
         std::process::exit(1);
     }
 }
 
-fn run(frames: Option<u64>, fps: f64) -> Result<(), Box<dyn Error>> {
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let (frames, fps) = (args.frames, args.fps);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let rust_lib = build_rust(&root, &target)?;
-    let c_source = root.join("examples/particles/plugin-c/particles.c");
-    let c_lib = target.join("particles").join(library_name("particles_c"));
+    let c_source = args
+        .c_source
+        .clone()
+        .unwrap_or_else(|| root.join("examples/particles/plugin-c/particles.c"));
+    // This run's own copy: another run's rebuilds do not reload it.
+    let c_lib = target
+        .join("particles")
+        .join(format!("run-{}", std::process::id()))
+        .join(library_name("particles_c"));
     let cc = CCompiler::find()?;
     build_c(&cc, &c_source, &c_lib)?;
 
@@ -131,6 +140,8 @@ fn run(frames: Option<u64>, fps: f64) -> Result<(), Box<dyn Error>> {
     if terminal {
         println!();
     }
+    drop((rust_step, c_step, _watcher, table));
+    let _ = std::fs::remove_dir_all(c_lib.parent().expect("the build has a directory"));
     Ok(())
 }
 
@@ -213,9 +224,16 @@ fn library_name(name: &str) -> String {
     )
 }
 
-fn args() -> Result<(Option<u64>, f64), String> {
+struct Args {
+    frames: Option<u64>,
+    fps: f64,
+    c_source: Option<PathBuf>,
+}
+
+fn args() -> Result<Args, String> {
     let mut frames = None;
     let mut fps = 20.0;
+    let mut c_source = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or(format!("{arg} needs a value"))?;
@@ -234,8 +252,13 @@ fn args() -> Result<(Option<u64>, f64), String> {
                     .filter(|f| f.is_finite() && *f > 0.0)
                     .ok_or(format!("--fps {value}: not a positive number"))?;
             }
+            "--c-source" => c_source = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option {arg}")),
         }
     }
-    Ok((frames, fps))
+    Ok(Args {
+        frames,
+        fps,
+        c_source,
+    })
 }
