@@ -311,6 +311,78 @@ fn plugins_of_abi_1_0_load_and_cannot_use_the_types_of_1_1() {
     );
 }
 
+/// A host of ABI 1.0 (the `hotslot` binary of the last commit before 1.1,
+/// built from this repository's history) with plugins of 1.1: one that
+/// uses only the types of 1.0 loads and runs; one whose functions take a
+/// type 1.1 added is refused, naming the function and the tag; one that
+/// needs a host table loads, and each call is refused by the plugin itself,
+/// saying which table and why.
+#[test]
+fn a_host_of_abi_1_0_runs_plugins_of_1_1_that_use_its_types_and_refuses_the_rest() {
+    let b = built();
+    let old = b.abi_1_0_hotslot();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(&old)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let math_ops = b.c("math_ops");
+    let (code, out, err) = run(&["inspect".as_ref(), math_ops.as_os_str()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("abi       1.1 (C)"), "{out}");
+    assert!(out.contains("math_add"), "{out}");
+
+    let particles = b.c("particles_c");
+    let (code, _, err) = run(&["inspect".as_ref(), particles.as_os_str()]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "hotslot: `step` has unknown type tag 10 in parameter 0: expected 0 void, 1 i32, 2 i64, 3 f64, 4 bool or 5 str"
+    );
+
+    let dir = tempdir();
+    let program = dir.path().join("count.hsasm");
+    std::fs::write(
+        &program,
+        ".import 0 count (i32) -> i32\n    PUSH 41\n    CALL_NATIVE 0\n    PRINT\n    HALT\n",
+    )
+    .unwrap();
+    let mut bind = std::ffi::OsString::from("0=");
+    bind.push(b.c("particles_variant_only_1_0_types"));
+    let (code, out, err) = run(&[
+        "run".as_ref(),
+        program.as_os_str(),
+        "--bind".as_ref(),
+        &bind,
+    ]);
+    assert_eq!(code, Some(4), "{out}");
+    assert_eq!(out, "", "the call returned nothing");
+    assert_eq!(
+        err.trim_end(),
+        "hotslot: pc 1 (`CALL_NATIVE 0`): `count` (slot 0) returned an error: this plugin needs the host callback table `particles.Host` 1.0, which the host did not hand over (a host older than ABI 1.1 cannot)"
+    );
+
+    // The same plugin, with a host of 1.1 that hands the table over.
+    let table = table();
+    table.provide_host_table(&HOST).unwrap();
+    table
+        .bind_library(
+            b.c("particles_variant_only_1_0_types"),
+            &ReloadOptions::default(),
+        )
+        .unwrap();
+    let count = table.function::<i32, i32>("count").unwrap();
+    assert_eq!(count.call(41), Ok(42));
+    assert_eq!(logged("variant: counted"), ["variant: counted"]);
+}
+
 /// What a host that never hands over a callback table (one of ABI 1.0,
 /// which knows nothing of them) sees when it calls a plugin that needs
 /// one: an error from the plugin, never a call through a null table.

@@ -68,7 +68,12 @@ pub const PARTICLE_VARIANTS: &[(&str, &[&str])] = &[
     ("no_host", &["NO_HOST"]),
     ("host_1_1", &["HOST_MINOR=1"]),
     ("host_edited", &["HOST_EDITED"]),
+    ("only_1_0_types", &["ONLY_1_0_TYPES"]),
 ];
+
+/// The last commit whose host speaks ABI 1.0: the compatibility tests build
+/// its `hotslot` binary to show what a host of 1.0 does with plugins of 1.1.
+pub const ABI_1_0_COMMIT: &str = "86f5f33238bbc072232c45c854bc97e4b0fa520c";
 
 /// Everything built for the run.
 pub struct Built {
@@ -112,6 +117,62 @@ impl Built {
     /// A broken fixture by its `BROKEN` name.
     pub fn broken(&self, name: &str) -> PathBuf {
         self.c(&format!("broken_{}", name.to_ascii_lowercase()))
+    }
+
+    /// The `hotslot` binary of a host of ABI 1.0 (`ABI_1_0_COMMIT`), taken
+    /// from this repository's history and built in
+    /// `target/outside/abi-1.0-host` the first time it is asked for.
+    pub fn abi_1_0_hotslot(&self) -> PathBuf {
+        static BUILT: OnceLock<PathBuf> = OnceLock::new();
+        BUILT
+            .get_or_init(|| {
+                let dir = self.target.join("outside/abi-1.0-host");
+                let src = dir.join("src");
+                if !src.join("Cargo.toml").exists() {
+                    // Extracted aside, then renamed: a run cut short leaves
+                    // no half tree behind.
+                    let aside = dir.join(format!("src-{}", std::process::id()));
+                    let _ = std::fs::remove_dir_all(&aside);
+                    std::fs::create_dir_all(&aside).unwrap();
+                    let tar = dir.join(format!("src-{}.tar", std::process::id()));
+                    let status = Command::new("git")
+                        .current_dir(&self.root)
+                        .args(["archive", "--format=tar", "-o"])
+                        .arg(&tar)
+                        .arg(ABI_1_0_COMMIT)
+                        .status()
+                        .expect("git runs");
+                    assert!(
+                        status.success(),
+                        "the host of ABI 1.0 is built from commit {ABI_1_0_COMMIT} of this \
+                         repository's history, which `git archive` could not read (a clone \
+                         with its history is needed)"
+                    );
+                    let status = Command::new("tar")
+                        .arg("-xf")
+                        .arg(&tar)
+                        .arg("-C")
+                        .arg(&aside)
+                        .status()
+                        .expect("tar runs");
+                    assert!(status.success(), "extracting {}", tar.display());
+                    std::fs::remove_file(&tar).unwrap();
+                    std::fs::rename(&aside, &src).unwrap();
+                }
+                let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+                let mut cmd = Command::new(cargo);
+                cmd.current_dir(&src)
+                    .args([
+                        "build", "--quiet", "--locked", "-p", "hotslot", "--bin", "hotslot",
+                    ])
+                    .arg("--target-dir")
+                    .arg(dir.join("target"));
+                let status = cmd.status().expect("cargo runs");
+                assert!(status.success(), "building the host of ABI 1.0: {cmd:?}");
+                dir.join("target/debug")
+                    .join(format!("hotslot{}", std::env::consts::EXE_SUFFIX))
+            })
+            .clone()
     }
 
     /// Builds `source` (relative to the workspace root) into `out` with
