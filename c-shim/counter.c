@@ -3,7 +3,7 @@
  * state hooks: the old build saves its count, the new build restores it.
  *
  *   cc -std=c11 -Wall -Wextra -Werror -O2 -fno-semantic-interposition -shared -fPIC \
- *      -I plugin-api/include -I c-shim/include -o libcounter_c.so c-shim/counter.c
+ *      -I plugin-api/include -o libcounter_c.so c-shim/counter.c
  */
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * returns, so stack buffers are fine.
  *
  *   cc -std=c11 -Wall -Wextra -Werror -O2 -fno-semantic-interposition -shared -fPIC \
- *      -I plugin-api/include -I c-shim/include -o libstring_ops_c.so c-shim/string_ops.c
+ *      -I plugin-api/include -o libstring_ops_c.so c-shim/string_ops.c
  */
 #include <ctype.h>
 #include <stdio.h>
