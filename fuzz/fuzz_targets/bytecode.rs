@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use hotslot::vm::{Natives, Program, Vm, VmOptions, decode, encode, verify};
+use hotslot::vm::{NativeCalls, Natives, Program, Vm, VmOptions, decode, encode, verify};
 use hotslot::LinkError;
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 use libfuzzer_sys::fuzz_target;
@@ -18,16 +18,26 @@ struct AnyNatives {
     returns_str: Vec<bool>,
 }
 
-// SAFETY: `call` writes a zero value, valid for every scalar type and the
-// empty string, or passes the empty string through `return_str` for slots
-// whose import returns `str`.
+// SAFETY: every call is served by `NativeCalls for &AnyNatives`, which
+// answers any signature.
 unsafe impl Natives for AnyNatives {
+    type Calls<'a> = &'a AnyNatives;
+
     fn link(&self, _: &Program) -> Result<(), LinkError> {
         Ok(())
     }
 
+    fn enter(&self) -> &AnyNatives {
+        self
+    }
+}
+
+// SAFETY: `call` writes a zero value, valid for every scalar type and the
+// empty string, or passes the string "s" through `return_str` for slots
+// whose import returns `str`.
+unsafe impl NativeCalls for &AnyNatives {
     unsafe fn call(
-        &self,
+        &mut self,
         slot: u32,
         ctx: *mut HsCallCtx,
         _: *const HsValue,
