@@ -336,6 +336,12 @@ fn main() {
     if wanted("reloads") {
         reloads(&p, &mut r);
     }
+    if wanted("scaling") {
+        reload_scaling(&p, &mut r);
+    }
+    if wanted("footprint") {
+        footprint(&p, &mut r);
+    }
     if wanted("throughput") {
         unpin();
         throughput(&p, &mut r);
@@ -833,6 +839,191 @@ fn reloads(p: &Plugins, r: &mut Report) {
             },
         ));
     }
+}
+
+/// A C plugin of `functions` functions `f0`, `f1`, ... each `(i32) -> i32`,
+/// built into `dir`.
+fn many_functions(p: &Plugins, functions: usize) -> PathBuf {
+    use std::fmt::Write as _;
+    let mut src = String::from("#include \"hotslot_shim.h\"\n");
+    for i in 0..functions {
+        writeln!(
+            src,
+            "static int32_t f{i}(int32_t x) {{ return x + {i}; }}\nHS_FUNCTION(i32, f{i}, (i32), 1, 0, 0)"
+        )
+        .unwrap();
+    }
+    src.push_str("static const HsFunctionDescriptor *const functions[] = {\n");
+    for i in 0..functions {
+        writeln!(src, "    HS_FN(f{i}),").unwrap();
+    }
+    src.push_str("};\nHS_PLUGIN_TABLE(\"many\", 1, 0, 0, functions)\n");
+    src.push_str("HS_EXPORT int get_version(void) { return 1; }\n");
+    let source = p.dir.join(format!("many_{functions}.c"));
+    std::fs::write(&source, src).unwrap();
+    let out = p.dir.join(library_name(&format!("many_{functions}")));
+    let include = p.root.join("plugin-api/include");
+    CCompiler::find()
+        .expect("a C compiler")
+        .build(&source, &out, &[&include], &[])
+        .unwrap();
+    out
+}
+
+/// A program importing `f0` .. `f{slots - 1}`, every one bound.
+fn importing(slots: usize) -> String {
+    let mut src: String = (0..slots)
+        .map(|i| format!(".import {i} f{i} (i32) -> i32\n"))
+        .collect();
+    src.push_str("    HALT\n");
+    src
+}
+
+/// p50 in µs of `RELOADS` runs of `f`.
+fn p50_of(mut f: impl FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..RELOADS)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_nanos() as f64 / 1000.0
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 0.5)
+}
+
+/// (j): how a reload's cost grows with the functions a library exports and
+/// the slots bound to it, against what any reloader must do for the same
+/// file (the private copy and a bare dlopen + dlsym + dlclose).
+fn reload_scaling(p: &Plugins, r: &mut Report) {
+    println!("\nreload scaling (µs, p50 over {RELOADS} reloads):");
+    let one = many_functions(p, 1);
+    let many = many_functions(p, 1024);
+    for (key, lib, slots, label) in [
+        ("1fn_1slot", &one, 1, "1 function, 1 slot bound"),
+        ("1024fn_1slot", &many, 1, "1,024 functions, 1 slot bound"),
+        (
+            "1024fn_1024slots",
+            &many,
+            1024,
+            "1,024 functions, 1,024 slots bound",
+        ),
+    ] {
+        let table = hotslot_bench::table();
+        let program = Arc::new(verify(assemble(&importing(slots)).unwrap()).unwrap());
+        let mut vm = table.vm_with(program, small()).unwrap();
+        table
+            .bind_library(lib, &hotslot::ReloadOptions::default())
+            .unwrap();
+        vm.run().unwrap();
+        let reload = p50_of(|| {
+            table.reload(lib).unwrap();
+        });
+        let bare = p50_of(|| bare_cycle(lib));
+        let copy = p50_of(|| {
+            let mut file = std::fs::File::open(lib).unwrap();
+            let private = hotslot::plugin::PrivateCopy::create(
+                &mut file,
+                "bench",
+                &hotslot::plugin::CopyPlace::Memory,
+            )
+            .unwrap();
+            drop(private);
+        });
+        let floor = bare + copy;
+        println!(
+            "  (j) {label:<36} reload {reload:>6.0}   copy + bare cycle {floor:>6.0}   {:.2}x",
+            reload / floor
+        );
+        for (what, value, text) in [
+            ("reload", reload, "hotslot reload"),
+            ("floor", floor, "private copy + bare dlopen/dlsym/dlclose"),
+        ] {
+            r.rows.push((
+                format!("scaling_{key}_{what}_p50"),
+                format!("(j) {label}: {text}"),
+                Stats {
+                    median: value,
+                    min: value,
+                    max: value,
+                },
+            ));
+        }
+        r.note(
+            &format!("scaling_{key}"),
+            serde_json::json!({ "reload_p50_us": reload, "copy_p50_us": copy, "bare_p50_us": bare }),
+        );
+    }
+}
+
+/// Bytes the C heap has handed out and not taken back.
+fn heap_bytes() -> f64 {
+    // SAFETY: `mallinfo2` only reads the allocator's counters.
+    let m = unsafe { libc::mallinfo2() };
+    (m.uordblks + m.hblkhd) as f64
+}
+
+/// (k): what a VM (default options, a small program run once), a slot
+/// table and a bound slot cost: resident bytes (the process's, so a VM's
+/// stack pages count) and heap bytes, each the mean over many.
+fn footprint(p: &Plugins, r: &mut Report) {
+    const N: usize = 1000;
+    println!("\nfootprint (bytes each, the mean over {N}):");
+    let measure = |make: &mut dyn FnMut() -> Box<dyn std::any::Any>, n: usize| {
+        let (rss, heap) = (rss_kib(), heap_bytes());
+        let kept: Vec<_> = (0..n).map(|_| make()).collect();
+        let grown = (
+            (rss_kib() - rss) as f64 * 1024.0 / n as f64,
+            (heap_bytes() - heap) / n as f64,
+        );
+        drop(kept);
+        grown
+    };
+    let program = Arc::new(verify(assemble(&loop_program(3)).unwrap()).unwrap());
+    let table = hotslot_bench::table();
+    let lib = p.dir.join(library_name("footprint_c"));
+    std::fs::copy(&p.c, &lib).unwrap();
+    let vm_table = hotslot_bench::table();
+    let _first = slot_vm(&vm_table, &program, &lib);
+    let (vm_rss, vm_heap) = measure(
+        &mut || {
+            let mut vm = vm_table.vm(Arc::clone(&program)).unwrap();
+            vm.run().unwrap();
+            Box::new(vm)
+        },
+        N,
+    );
+    drop(table);
+    let (table_rss, table_heap) = measure(&mut || Box::new(hotslot_bench::table()), N);
+    // A bound slot: binding the 1,024-function library to 1,024 slots, less
+    // binding it to one (the build itself), over the 1,023 more.
+    let many = many_functions(p, 1024);
+    let bound = |slots: usize| {
+        let table = hotslot_bench::table();
+        let program = Arc::new(verify(assemble(&importing(slots)).unwrap()).unwrap());
+        let vm = table.vm_with(program, small()).unwrap();
+        let heap = heap_bytes();
+        table
+            .bind_library(&many, &hotslot::ReloadOptions::default())
+            .unwrap();
+        let grown = heap_bytes() - heap;
+        drop((vm, table));
+        grown
+    };
+    let slot_heap = (bound(1024) - bound(1)) / 1023.0;
+    println!(
+        "  (k) a VM (default options, run once): {vm_rss:.0} B resident, {vm_heap:.0} B of heap"
+    );
+    println!("  (k) a slot table: {table_rss:.0} B resident, {table_heap:.0} B of heap");
+    println!("  (k) a bound slot (1,024 bound, less 1 bound, per slot): {slot_heap:.0} B of heap");
+    r.note(
+        "footprint",
+        serde_json::json!({
+            "vm_resident_bytes": vm_rss, "vm_heap_bytes": vm_heap,
+            "table_resident_bytes": table_rss, "table_heap_bytes": table_heap,
+            "bound_slot_heap_bytes": slot_heap,
+        }),
+    );
 }
 
 /// (g): calls per second of 4 threads, with and without 100 reloads per second.

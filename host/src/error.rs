@@ -1170,6 +1170,14 @@ pub enum LinkError {
         /// The function's.
         found: Signature,
     },
+    /// The system would not reserve the VM's stack (`VmOptions::stack_capacity`).
+    #[error("cannot reserve a stack of {values} values: {reason}")]
+    Stack {
+        /// The capacity asked for.
+        values: usize,
+        /// The system's answer.
+        reason: String,
+    },
     /// A slot number past the limit.
     #[error("slot {slot} is larger than {max}, the largest slot number a table serves")]
     SlotTooLarge {

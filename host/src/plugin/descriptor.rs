@@ -5,8 +5,8 @@
 //! memory. Everything a descriptor says is copied into owned
 //! [`PluginInfo`], so nothing the host keeps points into the descriptor.
 
-use std::collections::HashSet;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::mem::{align_of, size_of};
 use std::sync::Arc;
 
@@ -37,6 +37,9 @@ pub struct PluginInfo {
     pub(crate) state: Option<StateHooks>,
     /// The host callback table the plugin needs (ABI 1.1).
     pub host: Option<HostRequest>,
+    /// Where each function is in `functions`, by name: a reload binding
+    /// many slots looks each up in constant time.
+    by_name: NameIndex,
 }
 
 impl PluginInfo {
@@ -46,9 +49,74 @@ impl PluginInfo {
         self.state.map(|s| s.version)
     }
 
+    /// Where the function named `name` is in `functions`.
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.find(&self.functions, name)
+    }
+
     /// The function named `name`.
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
-        self.functions.iter().find(|f| f.name == name)
+        self.index_of(name).map(|i| &self.functions[i])
+    }
+}
+
+/// The positions of a plugin's functions, hashed by name: the names
+/// themselves stay in the functions, not copied into the index.
+#[derive(Clone, Default)]
+struct NameIndex {
+    table: hashbrown::HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl NameIndex {
+    fn with_capacity(n: usize) -> NameIndex {
+        NameIndex {
+            table: hashbrown::HashTable::with_capacity(n),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+        }
+    }
+
+    /// Adds the last of `functions`; false when one of that name is in
+    /// already.
+    fn add(&mut self, functions: &[FunctionInfo]) -> bool {
+        let index = functions.len() - 1;
+        let name = functions[index].name.as_str();
+        let hasher = &self.hasher;
+        let entry = self.table.entry(
+            hasher.hash_one(name),
+            |&i| functions[i as usize].name == name,
+            |&i| hasher.hash_one(functions[i as usize].name.as_str()),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                // At most `HS_MAX_FUNCTIONS` functions: an index fits a u32.
+                v.insert(index as u32);
+                true
+            }
+        }
+    }
+
+    /// Where the function named `name` is in `functions` (those the index
+    /// was built from).
+    fn find(&self, functions: &[FunctionInfo], name: &str) -> Option<usize> {
+        let found = self.table.find(self.hasher.hash_one(name), |&i| {
+            functions.get(i as usize).is_some_and(|f| f.name == name)
+        })?;
+        Some(*found as usize)
+    }
+}
+
+/// Built from the functions: equal functions make equal indexes.
+impl PartialEq for NameIndex {
+    fn eq(&self, _: &NameIndex) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NameIndex({} names)", self.table.len())
     }
 }
 
@@ -233,7 +301,7 @@ pub unsafe fn read_descriptor_with(
         });
     }
     let mut functions = Vec::with_capacity(d.function_count);
-    let mut seen = HashSet::with_capacity(d.function_count);
+    let mut by_name = NameIndex::with_capacity(d.function_count);
     for index in 0..d.function_count {
         // SAFETY: the table is non-null and aligned (checked above) and the
         // caller guarantees it readable for `function_count` entries.
@@ -241,10 +309,11 @@ pub unsafe fn read_descriptor_with(
         // SAFETY: the caller guarantees every entry is null or points to a
         // readable function descriptor.
         let f = unsafe { read_function(fptr, index, header.abi, ext)? };
-        if !seen.insert(f.name.clone()) {
-            return Err(AbiError::DuplicateFunction { name: f.name });
-        }
         functions.push(f);
+        if !by_name.add(&functions) {
+            let twice = functions.pop().expect("just pushed");
+            return Err(AbiError::DuplicateFunction { name: twice.name });
+        }
     }
 
     let state = match (d.save_state, d.load_state) {
@@ -262,6 +331,7 @@ pub unsafe fn read_descriptor_with(
         functions,
         state,
         host: ext.host.clone(),
+        by_name,
     })
 }
 
@@ -379,6 +449,122 @@ unsafe fn read_function(
         structs,
         entry: Entry(call),
     })
+}
+
+/// What changed in the descriptor at `ptr` since it was read into `info`,
+/// or `None`: the second look of the stability check. It compares in place
+/// against what the first read copied and checked, allocating nothing
+/// unless something changed, so that a reload of a library of many
+/// functions costs one read, not two.
+///
+/// # Safety
+///
+/// As for [`read_descriptor`].
+pub(crate) unsafe fn changed_since(
+    ptr: *const HsPluginDescriptor,
+    info: &PluginInfo,
+) -> Option<String> {
+    // SAFETY: forwarded to the caller.
+    let header = match unsafe { read_header(ptr) } {
+        Ok(header) => header,
+        Err(e) => return Some(e.to_string()),
+    };
+    // SAFETY: as in `read_descriptor_with`: `read_header` checked the
+    // pointer and that `struct_size` covers the struct.
+    let d = unsafe { ptr.read() };
+    // SAFETY: the caller guarantees the name is null or readable for its
+    // length; `same_str` reads it only when that length is the one the
+    // first read checked.
+    let same_name = unsafe { same_str(d.name, &info.name) };
+    if header.abi != info.abi || !same_name || version(d.version) != info.version {
+        return Some(format!(
+            "plugin {} {} became another (its name, version or ABI changed)",
+            info.name, info.version
+        ));
+    }
+    if d.function_count != info.functions.len() {
+        return Some(format!(
+            "{} functions became {}",
+            info.functions.len(),
+            d.function_count
+        ));
+    }
+    if d.function_count > 0 && (d.functions.is_null() || !d.functions.is_aligned()) {
+        return Some("the function table moved to an invalid address".into());
+    }
+    let state = match (d.save_state, d.load_state) {
+        (Some(save), Some(load)) => Some(StateHooks {
+            version: d.state_version,
+            save,
+            load,
+        }),
+        _ => None,
+    };
+    if state != info.state {
+        return Some("the state hooks changed".into());
+    }
+    for (index, f) in info.functions.iter().enumerate() {
+        // SAFETY: non-null and aligned (checked above), readable for
+        // `function_count` entries by the caller's guarantee.
+        let fptr = unsafe { d.functions.add(index).read() };
+        // SAFETY: the caller guarantees the entry is null or readable.
+        if !unsafe { same_function(fptr, f) } {
+            return Some(format!(
+                "`{}` {} {} changed",
+                f.name, f.signature, f.version
+            ));
+        }
+    }
+    None
+}
+
+/// Whether the function descriptor at `ptr` says what `f` holds.
+///
+/// # Safety
+///
+/// As for [`read_function`].
+unsafe fn same_function(ptr: *const HsFunctionDescriptor, f: &FunctionInfo) -> bool {
+    if ptr.is_null() || !ptr.is_aligned() {
+        return false;
+    }
+    // SAFETY: non-null and aligned; `struct_size` is readable.
+    let struct_size = unsafe { (&raw const (*ptr).struct_size).read() };
+    if (struct_size as usize) < size_of::<HsFunctionDescriptor>() {
+        return false;
+    }
+    // SAFETY: `struct_size` covers the struct; every field is valid for
+    // any bits.
+    let d = unsafe { ptr.read() };
+    let params = &f.signature.params;
+    let ret = f.signature.ret.map_or(HsType::VOID, ValType::tag);
+    // SAFETY: the name is null or readable for its length (the caller's
+    // guarantee); `same_str` reads it only at the length the first read
+    // checked.
+    let same_name = unsafe { same_str(d.name, &f.name) };
+    if !same_name
+        || d.param_count != params.len()
+        || (d.param_count > 0 && d.params.is_null())
+        || d.ret != ret
+        || version(d.version) != f.version
+        || d.call.map(Entry) != Some(f.entry)
+    {
+        return false;
+    }
+    // SAFETY: `params` is non-null (checked above) with `param_count`
+    // readable tags, `HsType` has alignment 1; the count is the one the
+    // first read bounded.
+    let tags = unsafe { std::slice::from_raw_parts(d.params, d.param_count) };
+    tags.iter().zip(params).all(|(&tag, t)| tag == t.tag())
+}
+
+/// Whether `s` holds the bytes of `known`, a name read and checked before.
+///
+/// # Safety
+///
+/// `s.ptr` is null or readable for `s.len` bytes.
+unsafe fn same_str(s: HsStr, known: &str) -> bool {
+    // SAFETY: read only when non-null, at a length the caller guarantees.
+    s.len == known.len() && !s.ptr.is_null() && unsafe { s.as_bytes() } == known.as_bytes()
 }
 
 /// Refuses a tag of ABI 1.1 in a plugin that says it was built for 1.0.
@@ -523,6 +709,94 @@ mod tests {
 
     fn read_fn(f: HsFunctionDescriptor) -> Result<PluginInfo, AbiError> {
         read_with(&[f], |_| {})
+    }
+
+    /// `changed_since` of a descriptor read, then edited by `edit`.
+    fn change(
+        edit: impl FnOnce(&mut HsPluginDescriptor, &mut [HsFunctionDescriptor]),
+    ) -> Option<String> {
+        static TAGS: [HsType; 2] = [HsType::I32, HsType::F64];
+        let mut fs = [function("add", &I32X2), function("half", &TAGS)];
+        let table: Vec<*const HsFunctionDescriptor> = fs.iter().map(|f| f as *const _).collect();
+        let mut d = plugin(&table);
+        // SAFETY: `d`, `table` and `fs` are live and valid for their lengths.
+        let info = unsafe { read_descriptor(&d) }.unwrap();
+        // SAFETY: as above: nothing was changed yet.
+        assert_eq!(unsafe { changed_since(&d, &info) }, None);
+        edit(&mut d, &mut fs);
+        // SAFETY: the edits keep every pointer valid for its length.
+        unsafe { changed_since(&d, &info) }
+    }
+
+    #[test]
+    fn a_second_look_sees_every_change() {
+        unsafe extern "C" fn other(
+            _: *mut HsCallCtx,
+            _: *const HsValue,
+            _: usize,
+            _: *mut HsValue,
+        ) -> HsStatus {
+            HsStatus::ERROR
+        }
+        unsafe extern "C" fn save(_: *mut HsCallCtx) -> HsStatus {
+            HsStatus::OK
+        }
+        unsafe extern "C" fn load(_: *mut HsCallCtx, _: u32, _: HsBytes) -> HsStatus {
+            HsStatus::OK
+        }
+        static I32_I64: [HsType; 2] = [HsType::I32, HsType::I64];
+        let plugin_changed = "plugin test 1.0.0 became another (its name, version or ABI changed)";
+        let half = "`half` (i32, f64) -> i32 1.2.3 changed";
+        type Edit = fn(&mut HsPluginDescriptor, &mut [HsFunctionDescriptor]);
+        let cases: [(&str, Edit, &str); 12] = [
+            (
+                "plugin name",
+                |d, _| d.name = HsStr::from_str("tesT"),
+                plugin_changed,
+            ),
+            (
+                "plugin name length",
+                |d, _| d.name = HsStr::from_str("tes"),
+                plugin_changed,
+            ),
+            ("plugin version", |d, _| d.version.patch = 1, plugin_changed),
+            ("ABI minor", |d, _| d.abi_minor += 1, plugin_changed),
+            (
+                "function count",
+                |d, _| d.function_count = 1,
+                "2 functions became 1",
+            ),
+            (
+                "state hooks",
+                |d, _| {
+                    d.save_state = Some(save);
+                    d.load_state = Some(load);
+                },
+                "the state hooks changed",
+            ),
+            (
+                "function name",
+                |_, fs| fs[1].name = HsStr::from_str("halF"),
+                half,
+            ),
+            (
+                "parameter tag",
+                |_, fs| fs[1].params = I32_I64.as_ptr(),
+                half,
+            ),
+            ("parameter count", |_, fs| fs[1].param_count = 1, half),
+            ("return tag", |_, fs| fs[1].ret = HsType::F64, half),
+            ("function version", |_, fs| fs[1].version.major = 2, half),
+            ("entry point", |_, fs| fs[1].call = Some(other), half),
+        ];
+        for (what, edit, message) in cases {
+            assert_eq!(change(edit).as_deref(), Some(message), "{what}");
+        }
+        // A table that became null is refused without being read.
+        assert_eq!(
+            change(|d, _| d.functions = std::ptr::null()).as_deref(),
+            Some("the function table moved to an invalid address")
+        );
     }
 
     #[test]

@@ -582,7 +582,9 @@ impl Exports {
         // SAFETY: the export promises a descriptor whose pointers are valid
         // for the lengths it gives; `read_descriptor` checks every length
         // against its limit before reading.
-        let info = unsafe { descriptor::read_descriptor_with(ptr, &self.ext(header)?)? };
+        let ext = unsafe { self.ext(header)? };
+        // SAFETY: as above.
+        let info = unsafe { descriptor::read_descriptor_with(ptr, &ext)? };
 
         // The version function must agree with the descriptor, and
         // neither may change between two reads.
@@ -609,10 +611,13 @@ impl Exports {
             });
         }
         // SAFETY: as for the first read.
-        let reread = unsafe { descriptor::read_descriptor_with(again, &self.ext(header)?)? };
-        if reread != info {
+        if let Some(what) = unsafe { descriptor::changed_since(again, &info) } {
+            return Err(LoadError::Unstable { what });
+        }
+        // SAFETY: as for the first read.
+        if unsafe { self.ext(header)? } != ext {
             return Err(LoadError::Unstable {
-                what: describe_change(&info, &reread),
+                what: "`hotslot_plugin_ext` described other types or another host table".into(),
             });
         }
         Ok((info, kind))
@@ -636,31 +641,6 @@ impl Exports {
             _ => Ok(Ext::default()),
         }
     }
-}
-
-fn describe_change(a: &PluginInfo, b: &PluginInfo) -> String {
-    if a.name != b.name || a.version != b.version {
-        return format!(
-            "plugin {} {} became {} {}",
-            a.name, a.version, b.name, b.version
-        );
-    }
-    if a.functions.len() != b.functions.len() {
-        return format!(
-            "{} functions became {}",
-            a.functions.len(),
-            b.functions.len()
-        );
-    }
-    for (f, g) in a.functions.iter().zip(&b.functions) {
-        if f != g {
-            return format!(
-                "`{}` {} {} became `{}` {} {}",
-                f.name, f.signature, f.version, g.name, g.signature, g.version
-            );
-        }
-    }
-    "the state hooks changed".into()
 }
 
 impl Drop for Library {

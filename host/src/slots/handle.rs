@@ -148,14 +148,14 @@ impl SlotTable {
             }
         }
         let library = Arc::clone(&w.libraries[&key].current);
-        let function = check_slot(slot, &import, &library, &key, name, None, false, &w.structs)?;
+        let index = check_slot(slot, &import, &library, &key, name, None, false, &w.structs)?;
         w.decls.insert(slot, import);
         w.slots.insert(
             slot,
             Bound {
-                binding: Arc::new(Binding { function, library }),
-                key,
-                symbol: name.to_owned(),
+                binding: Binding { library, index },
+                key: Arc::from(key),
+                symbol: Arc::from(name),
             },
         );
         w.handle_users.insert(slot, 1);
@@ -265,7 +265,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
         let function = || {
             cell.binding
                 .as_ref()
-                .map_or_else(|| self.name.to_string(), |b| b.function.name.clone())
+                .map_or_else(|| self.name.to_string(), |b| b.function().name.clone())
         };
         let result = finish(ctx, status, &out, function);
         ctx.end_call();

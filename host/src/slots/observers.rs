@@ -27,6 +27,11 @@ impl Observers {
         lock(&self.list).push((id, observer));
     }
 
+    /// Whether any observer is registered now.
+    pub(super) fn any(&self) -> bool {
+        !lock(&self.list).is_empty()
+    }
+
     /// Tells every observer registered now of `event`. Observers added
     /// meanwhile (by an observer) hear of the next event.
     pub(super) fn notify(&self, event: &ReloadEvent) {

@@ -23,15 +23,24 @@ pub(super) struct Snapshot {
 /// comes from (`None` while unbound), which keeps its build loaded.
 pub(super) struct Cell {
     pub(super) entry: HsEntry,
-    pub(super) binding: Option<Arc<Binding>>,
+    pub(super) binding: Option<Binding>,
 }
 
-/// A slot's binding: which function of which build serves it.
+/// A slot's binding: which function of which build serves it. Cloned for
+/// each slot and snapshot that holds it: the clones share the build.
+#[derive(Clone)]
 pub(super) struct Binding {
-    /// The function, as its descriptor describes it.
-    pub(super) function: FunctionInfo,
     /// The build it comes from.
     pub(super) library: Arc<Library>,
+    /// Where the function is in the build's descriptor.
+    pub(super) index: usize,
+}
+
+impl Binding {
+    /// The function, as its descriptor describes it.
+    pub(super) fn function(&self) -> &FunctionInfo {
+        &self.library.info().functions[self.index]
+    }
 }
 
 /// The entry point of a slot that is declared but not bound.
@@ -129,7 +138,7 @@ unsafe impl NativeCalls for SlotCalls<'_> {
         if status != HsStatus::OK {
             // Named now: after the next move, the binding may be released.
             self.failed
-                .set(cell.binding.as_ref().map(|b| b.function.name.clone()));
+                .set(cell.binding.as_ref().map(|b| b.function().name.clone()));
         }
         status
     }

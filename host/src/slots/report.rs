@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use semver::Version;
@@ -40,9 +41,9 @@ pub struct Swap {
     /// The slot.
     pub slot: u32,
     /// The function that served before and its version, if bound.
-    pub from: Option<(String, Version)>,
+    pub from: Option<(Arc<str>, Version)>,
     /// The function now serving it.
-    pub function: String,
+    pub function: Arc<str>,
     /// Its version.
     pub to: Version,
 }

@@ -56,10 +56,12 @@ pub struct ReloadOptions {
 
 /// A bound slot, as the writer keeps it.
 pub(super) struct Bound {
-    pub(super) binding: Arc<Binding>,
-    /// The library's key (canonical path of its file).
-    pub(super) key: PathBuf,
-    pub(super) symbol: String,
+    pub(super) binding: Binding,
+    /// The library's key (the path it was bound by, made absolute), shared
+    /// by the slots bound to it.
+    pub(super) key: Arc<Path>,
+    /// The function it binds, by name.
+    pub(super) symbol: Arc<str>,
 }
 
 /// A library bound to at least one slot.
@@ -144,6 +146,8 @@ pub(super) struct Inner {
     wake: Arc<Wake>,
     options: TableOptions,
     observers: Observers,
+    /// Held while replaced snapshots are taken and released (`reclaim`).
+    releasing: Mutex<()>,
 }
 
 /// Slots shared by any number of VMs on any threads, each bound to a
@@ -211,6 +215,7 @@ impl SlotTable {
             wake: Arc::new(Wake::default()),
             options,
             observers: Observers::default(),
+            releasing: Mutex::new(()),
         });
         let (weak, wake) = (Arc::downgrade(&inner), Arc::clone(&inner.wake));
         std::thread::Builder::new()
@@ -473,9 +478,9 @@ impl SlotTable {
             .map(|(_, import)| SlotInfo {
                 import: import.clone(),
                 bound: w.slots.get(&import.slot).map(|b| BoundInfo {
-                    function: b.binding.function.name.clone(),
-                    version: b.binding.function.version.clone(),
-                    library: b.key.clone(),
+                    function: b.binding.function().name.clone(),
+                    version: b.binding.function().version.clone(),
+                    library: b.key.to_path_buf(),
                     plugin: b.binding.library.info().name.clone(),
                     generation: b.binding.library.generation(),
                     sha256: b.binding.library.sha256().ok(),
@@ -595,8 +600,16 @@ impl SlotTable {
 
 impl Writer {
     pub(super) fn forget_unused_libraries(&mut self) {
-        let used: Vec<PathBuf> = self.slots.values().map(|b| b.key.clone()).collect();
-        self.libraries.retain(|k, l| l.whole || used.contains(k));
+        // The keys in use, once each: the slots of one library mostly share
+        // one key, so a pointer comparison finds it among the few.
+        let mut used: Vec<&Arc<Path>> = Vec::new();
+        for b in self.slots.values() {
+            if !used.iter().any(|u| Arc::ptr_eq(u, &b.key)) {
+                used.push(&b.key);
+            }
+        }
+        self.libraries
+            .retain(|k, l| l.whole || used.iter().any(|u| ***u == **k));
     }
 
     /// The writer's state as a snapshot for readers: one cell per program
@@ -617,8 +630,8 @@ impl Writer {
                 .collect();
             for (slot, b) in self.slots.range(slots) {
                 cells[(slot - base) as usize] = Cell {
-                    entry: b.binding.function.entry.0,
-                    binding: Some(Arc::clone(&b.binding)),
+                    entry: b.binding.function().entry.0,
+                    binding: Some(b.binding.clone()),
                 };
             }
             cells.into()
@@ -661,13 +674,27 @@ impl Inner {
 
     /// Frees retired snapshots no reader holds; returns how many remain.
     fn reclaim(&self) -> usize {
+        // Taken and released under one lock, so that a caller that finds
+        // nothing waiting knows no other thread is still closing a build it
+        // took (`wait_released` returns only once they are closed). The
+        // lock is the table's alone: closing a build runs no code of the
+        // table's, and no lock of the release protocol is held meanwhile.
+        let _releasing = lock(&self.releasing);
         let (free, remaining) = self.published.reclaim();
-        // Releasing may close libraries: done here, outside every lock.
         drop(free);
         remaining
     }
 
     fn notify(&self, kind: ReloadKind, path: &Path, result: &Result<ReloadReport, SlotError>) {
+        // Nobody to tell: no copy of the report (a reload of many slots
+        // would copy a swap record for each).
+        let level = match result {
+            Ok(r) if r.unchanged => log::Level::Debug,
+            _ => log::Level::Info,
+        };
+        if !self.observers.any() && !log::log_enabled!(level) {
+            return;
+        }
         let event = ReloadEvent {
             kind,
             library: path.to_owned(),
@@ -679,11 +706,7 @@ impl Inner {
         // Refusals are the caller's (or an observer's) to report; the log
         // has them all at one level. A file rewritten with the bytes already
         // serving (a linker's last touch) changed nothing: a detail.
-        if event.outcome.as_ref().is_ok_and(|r| r.unchanged) {
-            log::debug!("{event}");
-        } else {
-            log::info!("{event}");
-        }
+        log::log!(level, "{event}");
         self.observers.notify(&event);
     }
 }

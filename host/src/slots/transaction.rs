@@ -2,7 +2,7 @@
 //! against every slot it would serve, carry the plugin's state over, and
 //! publish; or change nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
 use super::table::{Assign, Bound, HANDLE_BASE, Inner, LibState, Previous, ReloadOptions, Source};
 use crate::error::{LoadError, SlotError};
-use crate::plugin::{FunctionInfo, HostStruct, Library, LoadOptions, Origin, Sha256};
+use crate::plugin::{HostStruct, Library, LoadOptions, Origin, Sha256};
 use crate::types::StructName;
 use crate::vm::Import;
 use crate::vm::ctx::CallCtx;
@@ -69,15 +69,22 @@ impl Inner {
         }
 
         // The slots this transaction moves, with the symbol each binds.
-        let mut affected: BTreeMap<u32, String> = w
+        // In slot order (that of `w.slots`), each slot once.
+        let mut affected: Vec<(u32, Arc<str>)> = w
             .slots
             .iter()
-            .filter(|(_, b)| b.key == key)
-            .map(|(s, b)| (*s, b.symbol.clone()))
+            // Keys are made absolute the same way, separators collapsed
+            // and `.` removed, so equal paths have equal bytes: compared as
+            // bytes, not component by component.
+            .filter(|(_, b)| b.key.as_os_str() == key.as_os_str())
+            .map(|(s, b)| (*s, Arc::clone(&b.symbol)))
             .collect();
         for &(slot, symbol) in assign {
-            let symbol = symbol.map_or_else(|| w.decls[&slot].name.clone(), str::to_owned);
-            affected.insert(slot, symbol);
+            let symbol: Arc<str> = Arc::from(symbol.unwrap_or(&w.decls[&slot].name));
+            match affected.binary_search_by_key(&slot, |a| a.0) {
+                Ok(i) => affected[i].1 = symbol,
+                Err(i) => affected.insert(i, (slot, symbol)),
+            }
         }
         let state = w.libraries.get(&key);
         // A library bound as a whole serves every import it exports.
@@ -117,8 +124,11 @@ impl Inner {
         let library = Arc::new(library);
         if whole {
             for (slot, import) in &w.decls {
-                if !w.slots.contains_key(slot) && library.info().function(&import.name).is_some() {
-                    affected.entry(*slot).or_insert_with(|| import.name.clone());
+                if !w.slots.contains_key(slot)
+                    && library.info().function(&import.name).is_some()
+                    && let Err(i) = affected.binary_search_by_key(slot, |a| a.0)
+                {
+                    affected.insert(i, (*slot, Arc::from(import.name.as_str())));
                 }
             }
         }
@@ -126,26 +136,29 @@ impl Inner {
         // Check every affected slot against its import.
         let mut bindings = Vec::with_capacity(affected.len());
         let mut swaps = Vec::with_capacity(affected.len());
-        for (&slot, symbol) in &affected {
+        for (slot, symbol) in affected {
             let import = &w.decls[&slot];
-            let running = w.slots.get(&slot).map(|b| &b.binding.function);
-            let function = check_slot(
+            let bound = w.slots.get(&slot);
+            let running = bound.map(|b| b.binding.function());
+            let index = check_slot(
                 slot,
                 import,
                 &library,
                 &key,
-                symbol,
+                &symbol,
                 running.map(|f| &f.version),
                 options.allow_downgrade,
                 &w.structs,
             )?;
+            let function = &library.info().functions[index];
+            // The names are the symbols bound, shared, not copied.
             swaps.push(Swap {
                 slot,
-                from: running.map(|f| (f.name.clone(), f.version.clone())),
-                function: function.name.clone(),
+                from: bound.map(|b| (Arc::clone(&b.symbol), b.binding.function().version.clone())),
+                function: Arc::clone(&symbol),
                 to: function.version.clone(),
             });
-            bindings.push((slot, symbol.clone(), function));
+            bindings.push((slot, symbol, index));
         }
 
         // Carry the state from the build being replaced.
@@ -153,15 +166,16 @@ impl Inner {
         let transfer = from.as_ref().and_then(|old| carry_state(old, &library));
 
         // Publish.
-        for (slot, symbol, function) in bindings {
+        let shared_key: Arc<Path> = Arc::from(key.as_path());
+        for (slot, symbol, index) in bindings {
             w.slots.insert(
                 slot,
                 Bound {
-                    binding: Arc::new(Binding {
-                        function,
+                    binding: Binding {
                         library: Arc::clone(&library),
-                    }),
-                    key: key.clone(),
+                        index,
+                    },
+                    key: Arc::clone(&shared_key),
                     symbol,
                 },
             );
@@ -305,9 +319,10 @@ fn load_build(
 }
 
 /// Checks that `library`'s `symbol` may serve `slot` (a program slot or a
-/// typed handle): it exists, has the
-/// import's signature, satisfies its requirement, and is not older than the
-/// running version unless downgrades are allowed.
+/// typed handle): it exists, has the import's signature, satisfies its
+/// requirement, and is not older than the running version unless
+/// downgrades are allowed. Returns where the function is in the library's
+/// descriptor.
 #[expect(
     clippy::too_many_arguments,
     reason = "each is one thing the check compares; a struct would only name them again"
@@ -321,9 +336,9 @@ pub(super) fn check_slot(
     running: Option<&Version>,
     allow_downgrade: bool,
     structs: &HashMap<StructName, Arc<HostStruct>>,
-) -> Result<FunctionInfo, SlotError> {
+) -> Result<usize, SlotError> {
     let info = library.info();
-    let Some(f) = info.function(symbol) else {
+    let Some(index) = info.index_of(symbol) else {
         return Err(SlotError::FunctionMissing {
             slot,
             path: path.to_owned(),
@@ -331,6 +346,7 @@ pub(super) fn check_slot(
             available: info.functions.iter().map(|f| f.name.clone()).collect(),
         });
     };
+    let f = &info.functions[index];
     if f.signature != import.signature {
         return Err(SlotError::Signature {
             slot,
@@ -366,16 +382,24 @@ pub(super) fn check_slot(
             });
         }
     }
-    let (req, from_running) = match (&import.requirement, running) {
-        (Some(req), _) => (req.clone(), false),
-        (None, Some(running)) => (same_major(running), true),
-        (None, None) => (VersionReq::STAR, false),
+    let matches = match (&import.requirement, running) {
+        (Some(req), _) => req.matches(&f.version),
+        // What `same_major(running)` matches, without building it: the
+        // same major and no pre-release (semver's rule for a comparator
+        // without one).
+        (None, Some(running)) => f.version.major == running.major && f.version.pre.is_empty(),
+        (None, None) => true,
     };
-    if !req.matches(&f.version) {
+    if !matches {
+        let (expected, from_running) = match (&import.requirement, running) {
+            (Some(req), _) => (req.clone(), false),
+            (None, Some(running)) => (same_major(running), true),
+            (None, None) => unreachable!("every version matches no requirement"),
+        };
         return Err(SlotError::Version {
             slot,
             function: f.name.clone(),
-            expected: req,
+            expected,
             found: f.version.clone(),
             from_running,
         });
@@ -391,7 +415,7 @@ pub(super) fn check_slot(
             found: f.version.clone(),
         });
     }
-    Ok(f.clone())
+    Ok(index)
 }
 
 /// `=MAJOR`: any version with the same major.
@@ -445,4 +469,34 @@ fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
             message: ctx.take_error(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The check without a requirement accepts exactly what `same_major`
+    /// of the running version matches.
+    #[test]
+    fn the_same_major_shortcut_agrees_with_its_requirement() {
+        let versions = [
+            "0.9.0",
+            "1.0.0",
+            "1.0.1",
+            "1.9.9",
+            "1.2.0-beta.1",
+            "1.0.0+build",
+            "2.0.0",
+            "2.0.0-rc.1",
+        ];
+        for running in versions {
+            let running = Version::parse(running).unwrap();
+            let req = same_major(&running);
+            for found in versions {
+                let found = Version::parse(found).unwrap();
+                let shortcut = found.major == running.major && found.pre.is_empty();
+                assert_eq!(shortcut, req.matches(&found), "{req} against {found}");
+            }
+        }
+    }
 }

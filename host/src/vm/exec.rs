@@ -10,6 +10,7 @@ use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
 use super::ctx::CallCtx;
 use super::lower::{Op, RetKind};
 use super::program::Program;
+use super::stack::Stack;
 use super::value::Value;
 use super::verify::VerifiedProgram;
 use crate::error::{Fault, LinkError, StateError, VmError};
@@ -245,11 +246,22 @@ pub struct Vm<N: Natives> {
     machine: Machine,
 }
 
+#[cfg(all(test, target_os = "linux", not(miri)))]
+impl<N: Natives> Vm<N> {
+    /// Bytes of the stack in memory, and the values it can hold.
+    pub(crate) fn stack_residency(&self) -> (usize, usize) {
+        (
+            self.machine.stack.resident_bytes(),
+            self.machine.stack.len(),
+        )
+    }
+}
+
 /// Everything of a VM but its natives: what the dispatch loop works on.
 struct Machine {
     program: Arc<VerifiedProgram>,
     options: VmOptions,
-    stack: Box<[HsValue]>,
+    stack: Stack,
     sp: usize,
     pc: u32,
     frames: Vec<Frame>,
@@ -276,9 +288,13 @@ impl<N: Natives> Vm<N> {
         options: VmOptions,
     ) -> Result<Vm<N>, LinkError> {
         natives.link(&program.program)?;
+        let values = options.stack_capacity.min(u32::MAX as usize);
+        let stack = Stack::new(values).map_err(|e| LinkError::Stack {
+            values,
+            reason: e.to_string(),
+        })?;
         let mut machine = Machine {
-            stack: vec![HsValue::ZERO; options.stack_capacity.min(u32::MAX as usize)]
-                .into_boxed_slice(),
+            stack,
             sp: 0,
             pc: 0,
             frames: Vec::new(),

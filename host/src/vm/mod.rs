@@ -9,6 +9,7 @@ mod exec;
 mod isa;
 mod lower;
 mod program;
+mod stack;
 mod value;
 mod verify;
 

@@ -302,6 +302,46 @@ fn a_loop_with_locals() {
     assert_eq!(run(src).unwrap(), "Result: 55\n");
 }
 
+/// A default VM reserves its whole stack (64 Ki values, 1 MiB) and keeps
+/// resident only what runs have used: here, after a recursion 200 calls
+/// deep (a few thousand values), tens of KiB, not the MiB.
+#[test]
+#[cfg(all(target_os = "linux", not(miri)))]
+fn a_vm_keeps_resident_only_the_stack_it_used() {
+    let (mut vm, out) = vm_with(
+        "
+            PUSH 200
+            CALL depth
+            PRINT
+            HALT
+        .func depth (n: i32) -> i32
+        .local a i64
+        .local b i64
+            LOAD n
+            JZ bottom
+            LOAD n
+            PUSH 1
+            SUB
+            CALL depth
+            RET
+        bottom:
+            PUSH 0
+            RET
+        .end
+        ",
+        VmOptions::default(),
+    );
+    assert_eq!(vm.stack_residency(), (0, 64 * 1024), "nothing touched yet");
+    vm.run().unwrap();
+    assert_eq!(out.text(), "Result: 0\n");
+    let (resident, _) = vm.stack_residency();
+    // 200 frames of 3 locals and a few operands: under 16 KiB of values.
+    assert!(
+        resident > 0 && resident <= 20 * 1024,
+        "{resident} bytes resident"
+    );
+}
+
 #[test]
 fn bytecode_functions_recurse() {
     let src = "
