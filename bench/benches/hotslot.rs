@@ -1,11 +1,13 @@
 //! hotslot against the peers users would pick instead, measured in one run.
 //!
-//!     cargo bench -p hotslot-bench --features peers,plot
+//!     cargo bench -p hotslot-bench --features peers,wasmtime,plot
 //!
-//! Without `peers`, Lua, wasmi and wasmtime are left out; without `plot`,
-//! the SVG.
+//! Without `peers`, Lua and wasmi are left out; without `wasmtime`, the JIT
+//! reference; without `plot`, the SVG.
 //! Results go to standard output as the tables of `BENCHMARKS.md`, and to
-//! `target/hotslot-bench/results.json` (and `bench/ns-per-call.svg`).
+//! `target/hotslot-bench/results.json` (and `ns-per-call.svg` next to it;
+//! the copy in `bench/` that BENCHMARKS.md shows is committed by hand, so a
+//! run leaves the work tree as it was).
 //!
 //! Every figure is a median with the minimum and maximum over repeated
 //! measurements in this one process. Ratios of call loops are taken within
@@ -23,6 +25,8 @@ use hotslot::vm::{NativeCalls, Natives, Program, StaticNatives, Vm, assemble, ve
 use hotslot::{LinkError, Signature, SlotTable, ValType, WatchOptions};
 use hotslot_cbuild::CCompiler;
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
+
+mod suite;
 
 /// Calls per loop measurement.
 const CALLS: i32 = 2_000_000;
@@ -292,6 +296,11 @@ struct Report {
 impl Report {
     fn add(&mut self, key: &str, label: &str, unit: &str, s: Stats) {
         println!("  {label:<58} {s} {unit}");
+        self.record(key, label, unit, s);
+    }
+
+    /// As `add`, printing nothing.
+    fn record(&mut self, key: &str, label: &str, unit: &str, s: Stats) {
         self.json.insert(
             key.into(),
             serde_json::json!({ "label": label, "unit": unit, "median": s.median, "min": s.min, "max": s.max }),
@@ -336,6 +345,9 @@ fn main() {
     if wanted("reloads") {
         reloads(&p, &mut r);
     }
+    if wanted("suite") {
+        suite::suite(&p, &mut r);
+    }
     if wanted("scaling") {
         reload_scaling(&p, &mut r);
     }
@@ -362,7 +374,7 @@ fn main() {
         serde_json::to_string_pretty(&r.json).unwrap(),
     )
     .unwrap();
-    plot(&r, &p.root.join("bench/ns-per-call.svg"));
+    plot(&r, &out.join("ns-per-call.svg"));
 }
 
 /// Keeps the measuring thread on one core: migrations between cores add
@@ -420,6 +432,33 @@ fn candidate(key: &'static str, label: &'static str, run: impl FnMut() + 'static
         label,
         run: Box::new(run),
     }
+}
+
+/// Runs every candidate `repeat` times, round after round, each round in
+/// an order shuffled anew (a fixed order would favour or handicap whoever
+/// follows whom), after one warm-up run each; returns per candidate the
+/// time of each run in ns, divided by `per`.
+fn rounds(all: &mut [Candidate], repeat: usize, per: f64) -> Vec<Vec<f64>> {
+    for c in all.iter_mut() {
+        (c.run)(); // warm up
+    }
+    let mut samples = vec![Vec::with_capacity(repeat); all.len()];
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..repeat {
+        for i in (1..order.len()).rev() {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            order.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        for &i in &order {
+            let t = Instant::now();
+            (all[i].run)();
+            samples[i].push(t.elapsed().as_nanos() as f64 / per);
+        }
+    }
+    samples
 }
 
 /// (a) to (e): ns per call from a loop. The candidates take turns, round
@@ -582,27 +621,7 @@ fn calls(p: &Plugins, r: &mut Report) {
         move || run_vm(&mut vm),
     ));
 
-    for c in &mut all {
-        (c.run)(); // warm up
-    }
-    // Each round runs every candidate once, in an order shuffled per round
-    // (a fixed order would favour or handicap whoever follows whom).
-    let mut samples = vec![Vec::with_capacity(REPEAT); all.len()];
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    for _ in 0..REPEAT {
-        for i in (1..order.len()).rev() {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            order.swap(i, (seed >> 33) as usize % (i + 1));
-        }
-        for &i in &order {
-            let t = Instant::now();
-            (all[i].run)();
-            samples[i].push(t.elapsed().as_nanos() as f64 / f64::from(CALLS));
-        }
-    }
+    let samples = rounds(&mut all, REPEAT, f64::from(CALLS));
     for (c, s) in all.iter().zip(samples) {
         r.rounds.insert(c.key.into(), s.clone());
         r.add(c.key, c.label, "ns/call", stats(s));
@@ -697,7 +716,11 @@ mod peers {
                 run.call(&mut store, black_box(CALLS)).unwrap();
             },
         );
-        vec![lua_run, wasmi_run, wasmi_typed(), wasmtime_typed()]
+        #[allow(unused_mut, reason = "wasmtime joins with its feature")]
+        let mut all = vec![lua_run, wasmi_run, wasmi_typed()];
+        #[cfg(feature = "wasmtime")]
+        all.push(wasmtime_typed());
+        all
     }
 
     /// The wasm function a host calls in the typed-call peers.
@@ -729,6 +752,7 @@ mod peers {
 
     /// A Rust loop calling a wasm `math_add` through wasmtime's typed
     /// function (compiled by Cranelift).
+    #[cfg(feature = "wasmtime")]
     fn wasmtime_typed() -> Candidate {
         let engine = wasmtime::Engine::default();
         let module = wasmtime::Module::new(&engine, wat::parse_str(WASM_ADD).unwrap()).unwrap();
