@@ -760,6 +760,19 @@ impl Machine {
             }};
         }
 
+        // A comparison fused with the jump on its result: pops both values,
+        // steps over the jump's own op, and jumps when the relation holds.
+        macro_rules! branch {
+            ($field:ident, $t:expr, |$a:ident, $b:ident| $e:expr) => {{
+                let ($a, $b) = (get!(top!(2), $field), get!(top!(1), $field));
+                sp = top!(2);
+                ip = ip.wrapping_add(1);
+                if $e {
+                    jump!($t);
+                }
+            }};
+        }
+
         loop {
             // SAFETY: `ip` points into the function's verified code.
             // The op is read where used, field by field: copying it whole
@@ -899,6 +912,46 @@ impl Machine {
                         jump!(t);
                     }
                 }
+                &Op::Load2x4(a, b) => {
+                    set!(sp, i32, get!(bp.wrapping_add(a as usize), i32));
+                    set!(
+                        sp.wrapping_add(1),
+                        i32,
+                        get!(bp.wrapping_add(b as usize), i32)
+                    );
+                    sp = sp.wrapping_add(2);
+                    ip = ip.wrapping_add(1);
+                }
+                &Op::Load2x8(a, b) => {
+                    set!(sp, i64, get!(bp.wrapping_add(a as usize), i64));
+                    set!(
+                        sp.wrapping_add(1),
+                        i64,
+                        get!(bp.wrapping_add(b as usize), i64)
+                    );
+                    sp = sp.wrapping_add(2);
+                    ip = ip.wrapping_add(1);
+                }
+                &Op::Tee4(n) => {
+                    set!(bp.wrapping_add(n as usize), i32, get!(top!(1), i32));
+                    ip = ip.wrapping_add(1);
+                }
+                &Op::Tee8(n) => {
+                    set!(bp.wrapping_add(n as usize), i64, get!(top!(1), i64));
+                    ip = ip.wrapping_add(1);
+                }
+                &Op::BrEqI32(t) => branch!(i32, t, |a, b| a == b),
+                &Op::BrNeI32(t) => branch!(i32, t, |a, b| a != b),
+                &Op::BrLtI32(t) => branch!(i32, t, |a, b| a < b),
+                &Op::BrLeI32(t) => branch!(i32, t, |a, b| a <= b),
+                &Op::BrGtI32(t) => branch!(i32, t, |a, b| a > b),
+                &Op::BrGeI32(t) => branch!(i32, t, |a, b| a >= b),
+                &Op::BrEqI64(t) => branch!(i64, t, |a, b| a == b),
+                &Op::BrNeI64(t) => branch!(i64, t, |a, b| a != b),
+                &Op::BrLtI64(t) => branch!(i64, t, |a, b| a < b),
+                &Op::BrLeI64(t) => branch!(i64, t, |a, b| a <= b),
+                &Op::BrGtI64(t) => branch!(i64, t, |a, b| a > b),
+                &Op::BrGeI64(t) => branch!(i64, t, |a, b| a >= b),
                 &Op::Jmp(t) => jump!(t),
                 &Op::JzI32(t) => {
                     sp = top!(1);

@@ -145,6 +145,41 @@ pub(crate) enum Op {
     JnzKeepI32(u32),
     /// `DUP; JZ t` (i32): jump when the top is zero, keeping it.
     JzKeepI32(u32),
+    /// `LOAD a; LOAD b` (4-byte locals): both pushed.
+    Load2x4(u32, u32),
+    /// `LOAD a; LOAD b` (8-byte locals): both pushed.
+    Load2x8(u32, u32),
+    /// `STORE n; LOAD n` (4 bytes): the top stored, and kept.
+    Tee4(u32),
+    /// `STORE n; LOAD n` (8 bytes): the top stored, and kept.
+    Tee8(u32),
+    // A comparison and the conditional jump on its result: pops two values,
+    // jumps to the target when the relation holds (`LT; JNZ t` is `BrLt`,
+    // `LT; JZ t` is `BrGe`).
+    /// Jump when `a == b` (i32).
+    BrEqI32(u32),
+    /// Jump when `a != b` (i32).
+    BrNeI32(u32),
+    /// Jump when `a < b` (i32).
+    BrLtI32(u32),
+    /// Jump when `a <= b` (i32).
+    BrLeI32(u32),
+    /// Jump when `a > b` (i32).
+    BrGtI32(u32),
+    /// Jump when `a >= b` (i32).
+    BrGeI32(u32),
+    /// Jump when `a == b` (i64).
+    BrEqI64(u32),
+    /// Jump when `a != b` (i64).
+    BrNeI64(u32),
+    /// Jump when `a < b` (i64).
+    BrLtI64(u32),
+    /// Jump when `a <= b` (i64).
+    BrLeI64(u32),
+    /// Jump when `a > b` (i64).
+    BrGtI64(u32),
+    /// Jump when `a >= b` (i64).
+    BrGeI64(u32),
     /// `CALL_NATIVE s; POP`: call and drop the result.
     CallNativeDrop {
         slot: u32,
@@ -190,9 +225,61 @@ fn fuse(ops: &mut [Op]) {
             (Op::CallNative { slot, nargs, ret }, Op::Pop) => {
                 Op::CallNativeDrop { slot, nargs, ret }
             }
+            (Op::Load4(a), Op::Load4(b)) => Op::Load2x4(a, b),
+            (Op::Load8(a), Op::Load8(b)) => Op::Load2x8(a, b),
+            (Op::Store4(a), Op::Load4(b)) if a == b => Op::Tee4(a),
+            (Op::Store8(a), Op::Load8(b)) if a == b => Op::Tee8(a),
+            (cmp, Op::JnzBool(t)) => match branch_on(cmp, t) {
+                Some(br) => br,
+                None => continue,
+            },
+            (cmp, Op::JzBool(t)) => match branch_on(negation(cmp), t) {
+                Some(br) => br,
+                None => continue,
+            },
             _ => continue,
         };
         ops[i] = fused;
+    }
+}
+
+/// The jump taken when the comparison `cmp` holds, for the integer
+/// comparisons.
+fn branch_on(cmp: Op, t: u32) -> Option<Op> {
+    Some(match cmp {
+        Op::EqI32 => Op::BrEqI32(t),
+        Op::NeI32 => Op::BrNeI32(t),
+        Op::LtI32 => Op::BrLtI32(t),
+        Op::LeI32 => Op::BrLeI32(t),
+        Op::GtI32 => Op::BrGtI32(t),
+        Op::GeI32 => Op::BrGeI32(t),
+        Op::EqI64 => Op::BrEqI64(t),
+        Op::NeI64 => Op::BrNeI64(t),
+        Op::LtI64 => Op::BrLtI64(t),
+        Op::LeI64 => Op::BrLeI64(t),
+        Op::GtI64 => Op::BrGtI64(t),
+        Op::GeI64 => Op::BrGeI64(t),
+        _ => return None,
+    })
+}
+
+/// The integer comparison that holds exactly when `cmp` does not (integers
+/// are totally ordered; floats are not, and are left alone).
+fn negation(cmp: Op) -> Op {
+    match cmp {
+        Op::EqI32 => Op::NeI32,
+        Op::NeI32 => Op::EqI32,
+        Op::LtI32 => Op::GeI32,
+        Op::LeI32 => Op::GtI32,
+        Op::GtI32 => Op::LeI32,
+        Op::GeI32 => Op::LtI32,
+        Op::EqI64 => Op::NeI64,
+        Op::NeI64 => Op::EqI64,
+        Op::LtI64 => Op::GeI64,
+        Op::LeI64 => Op::GtI64,
+        Op::GtI64 => Op::LeI64,
+        Op::GeI64 => Op::LtI64,
+        other => other,
     }
 }
 

@@ -710,3 +710,172 @@ fn a_label_past_the_last_instruction_survives_disassembly() {
     let p = assemble("HALT\n.func f () -> void\nJMP end\nend:\n.end").unwrap();
     assert_eq!(assemble(&disassemble(&p)).unwrap(), p);
 }
+
+/// Each integer comparison fused with the jump on its result branches
+/// exactly when the relation holds (`JNZ`) or does not (`JZ`), for `i32`
+/// and `i64`, at the edges of each type.
+#[test]
+fn comparisons_fused_with_their_jumps_branch_as_the_two_would() {
+    type Rel = fn(i64, i64) -> bool;
+    let relations: [(&str, Rel); 6] = [
+        ("EQ", |a, b| a == b),
+        ("NE", |a, b| a != b),
+        ("LT", |a, b| a < b),
+        ("LE", |a, b| a <= b),
+        ("GT", |a, b| a > b),
+        ("GE", |a, b| a >= b),
+    ];
+    let edges = |ty: &str| -> Vec<i64> {
+        match ty {
+            "i32" => vec![i64::from(i32::MIN), -1, 0, 1, i64::from(i32::MAX)],
+            _ => vec![i64::MIN, -1, 0, 1, i64::MAX],
+        }
+    };
+    let mut runs = 0;
+    for ty in ["i32", "i64"] {
+        for (mnemonic, holds) in relations {
+            for jump in ["JZ", "JNZ"] {
+                for &a in &edges(ty) {
+                    for &b in &edges(ty) {
+                        let src = format!(
+                            "
+                            .local a {ty}
+                            .local b {ty}
+                                PUSH {ty} {a}
+                                STORE a
+                                PUSH {ty} {b}
+                                STORE b
+                                LOAD a
+                                LOAD b
+                                {mnemonic}
+                                {jump} taken
+                                PUSH 0
+                                PRINT
+                                HALT
+                            taken:
+                                PUSH 1
+                                PRINT
+                                HALT
+                            "
+                        );
+                        let program = verify(assemble(&src).unwrap()).unwrap();
+                        assert!(
+                            format!("{:?}", program.code.ops[6]).starts_with("Br"),
+                            "{mnemonic} {jump} is fused: {:?}",
+                            program.code.ops[6]
+                        );
+                        let (mut vm, out) = vm_with(&src, small());
+                        vm.run().unwrap();
+                        let taken = holds(a, b) == (jump == "JNZ");
+                        assert_eq!(
+                            out.text(),
+                            format!("Result: {}\n", i32::from(taken)),
+                            "{a} {mnemonic} {b} ({ty}), {jump}"
+                        );
+                        runs += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(runs, 2 * 6 * 2 * 25);
+}
+
+/// A jump that lands between two fused instructions runs the second alone:
+/// a `JZ` entered with a `bool` from elsewhere (`mid`), the second of two
+/// `LOAD`s entered with the first value already pushed (`second`), the
+/// `LOAD` after a `STORE` of the same local (`again`).
+#[test]
+fn a_jump_into_a_fused_pair_runs_its_second_alone() {
+    let src = "
+        .local x i32
+        .local y i32
+            PUSH true
+            JMP mid
+        top:
+            LOAD x
+            PUSH 4
+            LT
+        mid:
+            JZ done
+            LOAD x
+            PUSH 2
+            MOD
+            JZ even
+            LOAD y
+            JMP second
+        even:
+            LOAD y
+        second:
+            LOAD x
+            ADD
+            STORE y
+        again:
+            LOAD y
+            PUSH 100
+            GT
+            JNZ done
+            LOAD x
+            PUSH 1
+            ADD
+            STORE x
+            LOAD x
+            PUSH 3
+            EQ
+            JZ top
+            JMP again
+        done:
+            LOAD y
+            PRINT
+            HALT
+    ";
+    let program = verify(assemble(src).unwrap()).unwrap();
+    let fused: Vec<String> = program
+        .code
+        .ops
+        .iter()
+        .map(|op| format!("{op:?}"))
+        .filter(|op| op.starts_with("Br") || op.starts_with("Load2") || op.starts_with("Tee"))
+        .collect();
+    assert_eq!(
+        fused,
+        [
+            "BrGeI32(29)",
+            "Load2x4(1, 0)",
+            "Tee4(1)",
+            "BrGtI32(29)",
+            "Tee4(0)",
+            "BrNeI32(2)"
+        ],
+        "the pairs the test jumps into are fused"
+    );
+    // y takes x = 0, 1, 2 (x = 3 jumps past the sum), then x = 4 ends it.
+    assert_eq!(run(src).unwrap(), "Result: 3\n");
+}
+
+/// `STORE n; LOAD n` fused keeps the value and stores it, for both widths.
+#[test]
+fn a_store_then_load_of_the_same_local_keeps_the_value() {
+    let src = "
+        .local a i32
+        .local b i64
+            PUSH 41
+            STORE a
+            LOAD a
+            PUSH 1
+            ADD
+            PUSH i64 5
+            STORE b
+            LOAD b
+            PUSH i64 2
+            MUL
+            STORE b
+            LOAD a
+            ADD
+            PRINT
+            LOAD b
+            PRINT
+            HALT
+    ";
+    assert_eq!(run(src).unwrap(), "Result: 83\nResult: 10\n");
+}
