@@ -299,3 +299,16 @@ pub fn remove_copies_on_termination() {
             });
     }
 }
+
+/// Whether the command line shows `event`: everything but a watch event
+/// whose file held the bytes already serving (a build tool's last touch,
+/// a second event of one save), which changed nothing and goes to the log
+/// at debug level.
+pub(super) fn shown(event: &hotslot::ReloadEvent) -> bool {
+    let nothing = event.kind == hotslot::ReloadKind::Watch
+        && event.outcome.as_ref().is_ok_and(|r| r.unchanged);
+    if nothing {
+        log::debug!("{event}");
+    }
+    !nothing
+}

@@ -11,7 +11,7 @@ use hotslot::vm::{VerifiedProgram, Vm, assemble, disassemble, verify};
 use hotslot::{ReloadOptions, SlotReader, SlotTable, WatchOptions, Watcher};
 
 use super::CmdResult;
-use super::common::{Bindings, LoadArgs, load_program};
+use super::common::{self, Bindings, LoadArgs, load_program};
 
 /// `host/examples/math.hsasm`, run when no program is given.
 pub const MATH_PROGRAM: &str = include_str!("../../examples/math.hsasm");
@@ -51,7 +51,11 @@ pub fn run(args: Args) -> CmdResult {
     };
     let table = args.bindings.load.table()?;
     table.declare_program(program.program())?;
-    table.on_event(|e| println!("[EVENT] {e}"));
+    table.on_event(|e| {
+        if common::shown(e) {
+            println!("[EVENT] {e}");
+        }
+    });
     let vm = table.vm(Arc::clone(&program))?;
     println!("[INFO] Initialized VM with {program_name}");
     if let Err(e) = args.bindings.apply(&table) {
@@ -305,7 +309,11 @@ impl Repl {
         });
         match restored {
             Ok((table, vm)) => {
-                table.on_event(|e| println!("[EVENT] {e}"));
+                table.on_event(|e| {
+                    if common::shown(e) {
+                        println!("[EVENT] {e}");
+                    }
+                });
                 self.watcher = None;
                 if self.watch {
                     match table.watch(WatchOptions::default()) {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use hotslot::WatchOptions;
 
 use super::CmdResult;
-use super::common::{Bindings, load_program};
+use super::common::{self, Bindings, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,7 +40,9 @@ pub fn run(args: Args) -> CmdResult {
         // the program keeps its bindings, unchanged files change nothing.
         loop {
             let event = reloads.recv()?;
-            eprintln!("hotslot: {event}");
+            if common::shown(&event) {
+                eprintln!("hotslot: {event}");
+            }
             if event.outcome.as_ref().is_ok_and(|r| !r.unchanged) {
                 break;
             }

@@ -717,13 +717,20 @@ mod tests {
     ) -> Option<String> {
         static TAGS: [HsType; 2] = [HsType::I32, HsType::F64];
         let mut fs = [function("add", &I32X2), function("half", &TAGS)];
-        let table: Vec<*const HsFunctionDescriptor> = fs.iter().map(|f| f as *const _).collect();
+        // The table and the edits reach the functions through one pointer,
+        // as a plugin changing its own descriptor would.
+        let base = fs.as_mut_ptr();
+        let table: Vec<*const HsFunctionDescriptor> = (0..fs.len())
+            .map(|i| base.wrapping_add(i).cast_const())
+            .collect();
         let mut d = plugin(&table);
         // SAFETY: `d`, `table` and `fs` are live and valid for their lengths.
         let info = unsafe { read_descriptor(&d) }.unwrap();
         // SAFETY: as above: nothing was changed yet.
         assert_eq!(unsafe { changed_since(&d, &info) }, None);
-        edit(&mut d, &mut fs);
+        // SAFETY: `base` points to the two functions, borrowed by nothing
+        // else while `edit` runs.
+        edit(&mut d, unsafe { std::slice::from_raw_parts_mut(base, 2) });
         // SAFETY: the edits keep every pointer valid for its length.
         unsafe { changed_since(&d, &info) }
     }

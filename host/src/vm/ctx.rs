@@ -1,21 +1,24 @@
 //! The host side of a native call's context: where a plugin's strings,
 //! error messages and state bytes are copied to.
 
-use std::collections::HashSet;
-
 use hotslot_plugin_api::{HS_MAX_STATE_LEN, HS_MAX_STR_LEN, HsBytes, HsCallCtx, HsStr};
 
 /// Strings the VM owns: native results, copied in by `return_str`.
 ///
 /// Values on the stack are views (`HsStr`) into these strings or into the
-/// program's constants; a string's bytes never move (it is never changed
-/// after the copy), so views stay valid until the string is collected,
-/// which happens only when no stack slot or local holds a view of it.
-/// (`String` rather than `Box<str>`: moving a `Box` asserts unique access,
-/// which would invalidate the views.)
+/// program's constants. The strings are packed into chunks that never move
+/// and are never written where a string was copied, so views stay valid
+/// until their chunk is freed, which happens only when no stack slot or
+/// local holds a view into it. Copying a string in is a `memcpy`, with no
+/// allocation of its own; a collection marks the chunks live views point
+/// into and frees the others.
 #[derive(Debug)]
 pub(crate) struct StrHeap {
-    strings: Vec<String>,
+    /// In the order they were made; the last is the one being filled.
+    chunks: Vec<Chunk>,
+    /// Strings copied in and not freed.
+    strings: usize,
+    /// What the strings held cost, by `PER_STRING` each beyond their bytes.
     bytes: usize,
     threshold: usize,
     min_threshold: usize,
@@ -24,10 +27,57 @@ pub(crate) struct StrHeap {
 /// What a string costs the heap beyond its bytes, for the collection threshold.
 const PER_STRING: usize = 32;
 
+/// Bytes of a chunk; a longer string gets a chunk of its own size.
+const CHUNK: usize = 16 * 1024;
+
+/// A block of string bytes: `used` of them hold strings, the rest is free.
+#[derive(Debug)]
+struct Chunk {
+    ptr: std::ptr::NonNull<u8>,
+    cap: usize,
+    used: usize,
+    /// Strings in it.
+    strings: usize,
+}
+
+// SAFETY: a chunk owns its block, like a `Box<[u8]>`; views into it are
+// raw pointers whose use the VM orders (a VM runs on one thread at a time).
+unsafe impl Send for Chunk {}
+
+impl Chunk {
+    fn new(cap: usize) -> Chunk {
+        let layout = std::alloc::Layout::array::<u8>(cap).expect("a chunk's size fits");
+        // SAFETY: `cap` is not zero (strings stored are not empty).
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        let ptr =
+            std::ptr::NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        Chunk {
+            ptr,
+            cap,
+            used: 0,
+            strings: 0,
+        }
+    }
+
+    fn contains(&self, addr: usize) -> bool {
+        let start = self.ptr.as_ptr() as usize;
+        (start..start + self.used).contains(&addr)
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        let layout = std::alloc::Layout::array::<u8>(self.cap).expect("allocated with it");
+        // SAFETY: allocated in `Chunk::new` with this layout, freed once.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), layout) }
+    }
+}
+
 impl StrHeap {
     pub(crate) fn new(min_threshold: usize) -> StrHeap {
         StrHeap {
-            strings: Vec::new(),
+            chunks: Vec::new(),
+            strings: 0,
             bytes: 0,
             threshold: min_threshold,
             min_threshold,
@@ -40,11 +90,29 @@ impl StrHeap {
         if s.is_empty() {
             return HsStr::EMPTY;
         }
-        let b = s.to_owned();
-        let view = HsStr::from_str(&b);
-        self.bytes += b.len() + PER_STRING;
-        self.strings.push(b);
-        view
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.cap - c.used >= s.len());
+        if !fits {
+            self.chunks.push(Chunk::new(s.len().max(CHUNK)));
+        }
+        let chunk = self.chunks.last_mut().expect("a chunk with room");
+        // SAFETY: the chunk has `s.len()` bytes free from `used`, which no
+        // view points into; `s` is another allocation.
+        let at = unsafe {
+            let at = chunk.ptr.as_ptr().add(chunk.used);
+            std::ptr::copy_nonoverlapping(s.as_ptr(), at, s.len());
+            at
+        };
+        chunk.used += s.len();
+        chunk.strings += 1;
+        self.strings += 1;
+        self.bytes += s.len() + PER_STRING;
+        HsStr {
+            ptr: at,
+            len: s.len(),
+        }
     }
 
     /// Whether enough was allocated since the last collection to collect.
@@ -52,44 +120,67 @@ impl StrHeap {
         self.bytes > self.threshold
     }
 
-    /// Frees every string whose address is not in `live`.
-    pub(crate) fn retain_live(&mut self, live: &HashSet<usize>) {
-        let mut bytes = 0;
-        self.strings.retain(|s| {
-            let keep = live.contains(&(s.as_ptr() as usize));
-            if keep {
-                bytes += s.len() + PER_STRING;
+    /// Collects: the strings `live` (every view still in use) point to
+    /// are copied into fresh chunks, each view rewritten to its copy, and
+    /// the old chunks freed with everything else in them. Views into no
+    /// chunk (a program's constants) are left as they are. The work is in
+    /// proportion to what is live, and no garbage outlives a collection.
+    pub(crate) fn compact<'a>(&mut self, live: impl IntoIterator<Item = &'a mut HsStr>) {
+        let mut old = std::mem::take(&mut self.chunks);
+        old.sort_unstable_by_key(|c| c.ptr.as_ptr() as usize);
+        self.strings = 0;
+        self.bytes = 0;
+        for view in live {
+            let addr = view.ptr as usize;
+            let at = old.partition_point(|c| c.ptr.as_ptr() as usize <= addr);
+            if at.checked_sub(1).is_some_and(|i| old[i].contains(addr)) {
+                // SAFETY: the view points into a chunk still allocated (in
+                // `old`), where `alloc` copied `len` bytes of UTF-8.
+                let text = unsafe { std::str::from_utf8_unchecked(view.as_bytes()) };
+                *view = self.alloc(text);
             }
-            keep
-        });
-        self.bytes = bytes;
-        self.threshold = (bytes * 2).max(self.min_threshold);
+        }
+        drop(old);
+        self.threshold = (self.bytes * 2).max(self.min_threshold);
     }
 
     /// Frees everything; only when no view remains.
     pub(crate) fn clear(&mut self) {
-        self.strings.clear();
+        self.chunks.truncate(1);
+        if let Some(c) = self.chunks.first_mut() {
+            c.used = 0;
+            c.strings = 0;
+        }
+        self.strings = 0;
         self.bytes = 0;
         self.threshold = self.min_threshold;
     }
 
     /// Number of strings held.
     pub(crate) fn len(&self) -> usize {
-        self.strings.len()
+        self.strings
     }
 
-    /// Takes back the string `view` points to, when it is the last one
-    /// stored (as a call's result is); an empty view is the empty string.
+    /// A copy of the string `view` points to, which is then given back to
+    /// the heap when it is the last one stored (as a call's result is); an
+    /// empty view is the empty string.
     pub(crate) fn take_last(&mut self, view: HsStr) -> Option<String> {
         if view.len == 0 {
             return Some(String::new());
         }
-        if self.strings.last().is_some_and(|s| s.as_ptr() == view.ptr) {
-            let s = self.strings.pop()?;
-            self.bytes -= s.len() + PER_STRING;
-            return Some(s);
+        let chunk = self.chunks.last_mut()?;
+        let end = chunk.ptr.as_ptr() as usize + chunk.used;
+        if view.ptr as usize + view.len != end || !chunk.contains(view.ptr as usize) {
+            return None;
         }
-        None
+        // SAFETY: the view is the chunk's last string, copied in by `alloc`
+        // from a `&str`: `len` initialized bytes of UTF-8.
+        let text = unsafe { std::str::from_utf8_unchecked(view.as_bytes()) }.to_owned();
+        chunk.used -= view.len;
+        chunk.strings -= 1;
+        self.strings -= 1;
+        self.bytes -= view.len + PER_STRING;
+        Some(text)
     }
 }
 
@@ -225,12 +316,22 @@ unsafe fn host<'a>(ctx: *mut HsCallCtx) -> &'a mut CallCtx {
     unsafe { &mut *ctx.cast::<CallCtx>() }
 }
 
+/// `bytes` as text, if they are UTF-8; ASCII, the common case, checked a
+/// word at a time.
+fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes)
+}
+
 unsafe extern "C" fn return_str(ctx: *mut HsCallCtx, s: HsStr) {
     // SAFETY: plugins call back with the context of the current call.
     let host = unsafe { host(ctx) };
     host.touched = true;
     // SAFETY: the ABI requires the view to be valid for the callback.
-    match unsafe { view(s.ptr, s.len, HS_MAX_STR_LEN) }.map(std::str::from_utf8) {
+    match unsafe { view(s.ptr, s.len, HS_MAX_STR_LEN) }.map(utf8) {
         Ok(Ok(text)) => host.result = Some(host.heap.alloc(text)),
         Ok(Err(_)) => {
             host.fault.get_or_insert(CallbackFault::NotUtf8);
@@ -271,5 +372,79 @@ unsafe extern "C" fn return_bytes(ctx: *mut HsCallCtx, state: HsBytes) {
         Err(f) => {
             host.fault.get_or_insert(f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text a view shows.
+    fn text(v: HsStr) -> String {
+        // SAFETY: every view here comes from the heap under test, alive.
+        String::from_utf8(unsafe { v.as_bytes() }.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_collection_keeps_what_is_viewed_moves_it_and_frees_the_rest() {
+        let mut heap = StrHeap::new(0);
+        let mut views: Vec<HsStr> = (0..5000).map(|i| heap.alloc(&format!("s{i:05}"))).collect();
+        assert_eq!(heap.len(), 5000);
+        assert!(
+            heap.chunks.len() >= 2,
+            "5000 strings of 6 bytes fill more than one chunk"
+        );
+        let constant = HsStr::from_str("a constant");
+        let mut kept = [views[10], views[4990], views[10], constant];
+        let before = kept;
+        heap.compact(kept.iter_mut());
+        // Each live view now points to a copy of its text; the constant's
+        // view is unchanged; nothing else is held.
+        assert_eq!(kept.map(text), ["s00010", "s04990", "s00010", "a constant"]);
+        assert!(kept[..3].iter().zip(&before).all(|(a, b)| a.ptr != b.ptr));
+        assert_eq!(kept[3].ptr, before[3].ptr);
+        assert_eq!(heap.len(), 3);
+        assert_eq!(heap.chunks.len(), 1);
+        // Nothing live: everything goes.
+        views.clear();
+        heap.compact(views.iter_mut());
+        assert_eq!(heap.len(), 0);
+        assert_eq!(text(heap.alloc("again")), "again");
+    }
+
+    #[test]
+    fn a_long_string_gets_a_chunk_of_its_own() {
+        let mut heap = StrHeap::new(0);
+        let small = heap.alloc("small");
+        let long = "x".repeat(3 * CHUNK);
+        let mut big = heap.alloc(&long);
+        assert_eq!(text(big), long);
+        assert_eq!(text(small), "small");
+        heap.compact([&mut big]);
+        assert_eq!(heap.len(), 1, "the small one went");
+        assert_eq!(text(big), long);
+    }
+
+    #[test]
+    fn the_last_string_can_be_taken_back() {
+        let mut heap = StrHeap::new(0);
+        let first = heap.alloc("first");
+        let last = heap.alloc("last");
+        assert_eq!(heap.take_last(first), None, "not the last one");
+        assert_eq!(heap.take_last(last).as_deref(), Some("last"));
+        assert_eq!(heap.len(), 1);
+        assert_eq!(heap.take_last(HsStr::EMPTY).as_deref(), Some(""));
+        assert_eq!(heap.take_last(first).as_deref(), Some("first"));
+        assert_eq!(heap.len(), 0);
+        heap.clear();
+        assert_eq!(text(heap.alloc("after")), "after");
+    }
+
+    #[test]
+    fn ascii_and_other_utf8_are_text_and_the_rest_is_not() {
+        assert_eq!(utf8(b"plain"), Ok("plain"));
+        assert_eq!(utf8("grüße".as_bytes()), Ok("grüße"));
+        assert!(utf8(b"\xff").is_err());
+        assert!(utf8(b"ab\xc3").is_err());
     }
 }

@@ -1,6 +1,5 @@
 //! The dispatch loop.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::mem::size_of;
 use std::sync::Arc;
@@ -589,18 +588,30 @@ impl Machine {
     /// Frees native strings that no stack slot or local refers to.
     fn collect(&mut self) {
         let Some(layout) = self.layout() else { return };
-        let mut live = HashSet::new();
+        // The stack slots holding strings, in order.
+        let mut strings = Vec::new();
         for (_, locals, operands) in layout {
             for (range, types) in [locals, operands] {
-                for (i, t) in range.zip(types) {
-                    if t == ValType::Str {
-                        // SAFETY: the slot's verified type is `str`.
-                        live.insert(unsafe { self.stack[i].str.ptr } as usize);
-                    }
-                }
+                strings.extend(
+                    range
+                        .zip(types)
+                        .filter(|(_, t)| *t == ValType::Str)
+                        .map(|(i, _)| i),
+                );
             }
         }
-        self.ctx.heap.retain_live(&live);
+        let mut next = strings.into_iter().peekable();
+        // Only the slots in use: the pages past them are never touched.
+        let sp = self.sp;
+        let live = self.stack[..sp]
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                next.next_if_eq(&i)?;
+                // SAFETY: the slot's verified type is `str`: it holds a view.
+                Some(unsafe { &mut v.str })
+            });
+        self.ctx.heap.compact(live);
     }
 
     fn fault(&self, pc: u32, fault: Fault) -> VmError {
@@ -618,9 +629,9 @@ impl Machine {
     ) -> Result<Status, VmError> {
         let program = Arc::clone(&self.program);
         let code: *const Op = program.code.ops.as_ptr();
-        let bottom: *mut HsValue = self.stack.as_mut_ptr();
+        let mut bottom: *mut HsValue = self.stack.as_mut_ptr();
         let capacity = self.stack.len();
-        let ctx: *mut CallCtx = &raw mut self.ctx;
+        let mut ctx: *mut CallCtx = &raw mut self.ctx;
         // The next instruction, the top of the stack (one past the last
         // value) and the current frame's first local, as pointers: the loop
         // below works on them alone.
@@ -1077,6 +1088,15 @@ impl Machine {
                                 if c.heap.wants_collection() {
                                     save!();
                                     self.collect();
+                                    // The collection rewrote string slots
+                                    // through the stack itself: the pointers
+                                    // into it are taken anew.
+                                    bottom = self.stack.as_mut_ptr();
+                                    sp = bottom.wrapping_add(self.sp);
+                                    bp = bottom.wrapping_add(
+                                        self.frames.last().map_or(0, |f| f.base as usize),
+                                    );
+                                    ctx = &raw mut self.ctx;
                                 }
                             }
                             Ok(None) => push_result!(),
@@ -1126,7 +1146,11 @@ fn finish_call(
                 slot,
                 problem: f.to_string(),
             }),
-            (None, RetKind::Str) => c.result.map(Some).ok_or(Fault::NoStringResult { slot }),
+            // A match, not `ok_or`: the fault is built only when it is one.
+            (None, RetKind::Str) => match c.result {
+                Some(s) => Ok(Some(s)),
+                None => Err(Fault::NoStringResult { slot }),
+            },
             // A scalar function that also passed a string or a message:
             // its result stands, the rest is dropped.
             (None, _) => Ok(None),
