@@ -608,6 +608,35 @@ mod peers {
         }};
     }
 
+    /// Links `text` into a wasm linker of runtime `$rt` (`wasmi` or
+    /// `wasmtime`, whose host-function APIs are alike): the host copies the
+    /// C function's string into the module's memory at offset 0 and
+    /// returns its length.
+    #[cfg(any(feature = "peers", feature = "wasmtime"))]
+    macro_rules! link_text {
+        ($linker:expr, $n:expr, $rt:ident) => {{
+            let text = $n.text;
+            $linker
+                .func_wrap(
+                    "env",
+                    "text",
+                    move |mut caller: $rt::Caller<'_, ()>, i: i32| -> i32 {
+                        let mut len = 0;
+                        // SAFETY: the C function returns `len` readable
+                        // bytes.
+                        let bytes = unsafe { std::slice::from_raw_parts(text(i, &mut len), len) };
+                        let memory = caller
+                            .get_export("memory")
+                            .and_then($rt::Extern::into_memory)
+                            .unwrap();
+                        memory.write(&mut caller, 0, bytes).unwrap();
+                        len as i32
+                    },
+                )
+                .unwrap();
+        }};
+    }
+
     /// The text result of a wasm program: its length, the bytes at offset 0
     /// of its memory.
     #[cfg(any(feature = "peers", feature = "wasmtime"))]
@@ -735,25 +764,7 @@ mod peers {
             let mut store = wasmi::Store::new(&engine, ());
             let mut linker = wasmi::Linker::<()>::new(&engine);
             link_ints!(linker, natives);
-            let text = natives.text;
-            linker
-                .func_wrap(
-                    "env",
-                    "text",
-                    move |mut caller: wasmi::Caller<'_, ()>, i: i32| -> i32 {
-                        let mut len = 0;
-                        // SAFETY: the C function returns `len` readable
-                        // bytes.
-                        let bytes = unsafe { std::slice::from_raw_parts(text(i, &mut len), len) };
-                        let memory = caller
-                            .get_export("memory")
-                            .and_then(wasmi::Extern::into_memory)
-                            .unwrap();
-                        memory.write(&mut caller, 0, bytes).unwrap();
-                        len as i32
-                    },
-                )
-                .unwrap();
+            link_text!(linker, natives, wasmi);
             let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
             let run = instance.get_func(&store, "run").unwrap();
             let mut out = [wasmi::Val::I32(0)];
@@ -789,25 +800,7 @@ mod peers {
             let mut store = wasmtime::Store::new(&engine, ());
             let mut linker = wasmtime::Linker::<()>::new(&engine);
             link_ints!(linker, natives);
-            let text = natives.text;
-            linker
-                .func_wrap(
-                    "env",
-                    "text",
-                    move |mut caller: wasmtime::Caller<'_, ()>, i: i32| -> i32 {
-                        let mut len = 0;
-                        // SAFETY: the C function returns `len` readable
-                        // bytes.
-                        let bytes = unsafe { std::slice::from_raw_parts(text(i, &mut len), len) };
-                        let memory = caller
-                            .get_export("memory")
-                            .and_then(wasmtime::Extern::into_memory)
-                            .unwrap();
-                        memory.write(&mut caller, 0, bytes).unwrap();
-                        len as i32
-                    },
-                )
-                .unwrap();
+            link_text!(linker, natives, wasmtime);
             let instance = linker.instantiate(&mut store, &module).unwrap();
             let run = instance.get_func(&mut store, "run").unwrap();
             let mut out = [wasmtime::Val::I32(0)];

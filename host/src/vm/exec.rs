@@ -771,6 +771,23 @@ impl Machine {
             }};
         }
 
+        // `LOAD a; LOAD b` fused: both pushed, the second op stepped over.
+        macro_rules! load2 {
+            ($field:ident, $a:expr, $b:expr) => {{
+                set!(sp, $field, get!(bp.wrapping_add($a as usize), $field));
+                let second = get!(bp.wrapping_add($b as usize), $field);
+                set!(sp.wrapping_add(1), $field, second);
+                sp = sp.wrapping_add(2);
+                ip = ip.wrapping_add(1);
+            }};
+        }
+        // `STORE n; LOAD n` fused: the top stored in local `n` and kept.
+        macro_rules! tee {
+            ($field:ident, $n:expr) => {{
+                set!(bp.wrapping_add($n as usize), $field, get!(top!(1), $field));
+                ip = ip.wrapping_add(1);
+            }};
+        }
         // A comparison fused with the jump on its result: pops both values,
         // steps over the jump's own op, and jumps when the relation holds.
         macro_rules! branch {
@@ -923,34 +940,10 @@ impl Machine {
                         jump!(t);
                     }
                 }
-                &Op::Load2x4(a, b) => {
-                    set!(sp, i32, get!(bp.wrapping_add(a as usize), i32));
-                    set!(
-                        sp.wrapping_add(1),
-                        i32,
-                        get!(bp.wrapping_add(b as usize), i32)
-                    );
-                    sp = sp.wrapping_add(2);
-                    ip = ip.wrapping_add(1);
-                }
-                &Op::Load2x8(a, b) => {
-                    set!(sp, i64, get!(bp.wrapping_add(a as usize), i64));
-                    set!(
-                        sp.wrapping_add(1),
-                        i64,
-                        get!(bp.wrapping_add(b as usize), i64)
-                    );
-                    sp = sp.wrapping_add(2);
-                    ip = ip.wrapping_add(1);
-                }
-                &Op::Tee4(n) => {
-                    set!(bp.wrapping_add(n as usize), i32, get!(top!(1), i32));
-                    ip = ip.wrapping_add(1);
-                }
-                &Op::Tee8(n) => {
-                    set!(bp.wrapping_add(n as usize), i64, get!(top!(1), i64));
-                    ip = ip.wrapping_add(1);
-                }
+                &Op::Load2x4(a, b) => load2!(i32, a, b),
+                &Op::Load2x8(a, b) => load2!(i64, a, b),
+                &Op::Tee4(n) => tee!(i32, n),
+                &Op::Tee8(n) => tee!(i64, n),
                 &Op::BrEqI32(t) => branch!(i32, t, |a, b| a == b),
                 &Op::BrNeI32(t) => branch!(i32, t, |a, b| a != b),
                 &Op::BrLtI32(t) => branch!(i32, t, |a, b| a < b),
