@@ -629,6 +629,19 @@ fn calls(p: &Plugins, r: &mut Report) {
     drop(raw_lib);
 }
 
+/// The private copy alone, as the loader makes it: the file copied into a
+/// new sealed memory file, and its removal.
+fn private_copy(lib: &Path) {
+    let mut file = std::fs::File::open(lib).unwrap();
+    let private = hotslot::plugin::PrivateCopy::create(
+        &mut file,
+        "bench",
+        &hotslot::plugin::CopyPlace::Memory,
+    )
+    .unwrap();
+    drop(private);
+}
+
 /// What any reloader must do at the least: open the file, look up the
 /// descriptor, close it.
 fn bare_cycle(lib: &Path) {
@@ -810,14 +823,7 @@ fn reloads(p: &Plugins, r: &mut Report) {
         let mut copy = Vec::with_capacity(RELOADS);
         for _ in 0..RELOADS {
             let t = Instant::now();
-            let mut file = std::fs::File::open(&lib).unwrap();
-            let private = hotslot::plugin::PrivateCopy::create(
-                &mut file,
-                "bench",
-                &hotslot::plugin::CopyPlace::Memory,
-            )
-            .unwrap();
-            drop(private);
+            private_copy(&lib);
             copy.push(t.elapsed().as_nanos() as f64 / 1000.0);
         }
         for (what, mut v) in [("reload", reload), ("bare", bare), ("copy", copy)] {
@@ -944,16 +950,7 @@ fn reload_scaling(p: &Plugins, r: &mut Report) {
             table.reload(lib).unwrap();
         });
         let bare = p50_of(|| bare_cycle(lib));
-        let copy = p50_of(|| {
-            let mut file = std::fs::File::open(lib).unwrap();
-            let private = hotslot::plugin::PrivateCopy::create(
-                &mut file,
-                "bench",
-                &hotslot::plugin::CopyPlace::Memory,
-            )
-            .unwrap();
-            drop(private);
-        });
+        let copy = p50_of(|| private_copy(lib));
         let floor = bare + copy;
         println!(
             "  (j) {label:<36} reload {reload:>6.0}   copy + bare cycle {floor:>6.0}   {:.2}x",

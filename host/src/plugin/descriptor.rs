@@ -170,6 +170,20 @@ pub(crate) struct StateHooks {
     pub load: LoadHook,
 }
 
+impl StateHooks {
+    /// The hooks a descriptor gives: both, or none.
+    fn of(d: &HsPluginDescriptor) -> Option<StateHooks> {
+        match (d.save_state, d.load_state) {
+            (Some(save), Some(load)) => Some(StateHooks {
+                version: d.state_version,
+                save,
+                load,
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl PartialEq for StateHooks {
     fn eq(&self, other: &StateHooks) -> bool {
         self.version == other.version
@@ -316,14 +330,7 @@ pub unsafe fn read_descriptor_with(
         }
     }
 
-    let state = match (d.save_state, d.load_state) {
-        (Some(save), Some(load)) => Some(StateHooks {
-            version: d.state_version,
-            save,
-            load,
-        }),
-        _ => None,
-    };
+    let state = StateHooks::of(&d);
     Ok(PluginInfo {
         name,
         version: version(d.version),
@@ -492,14 +499,7 @@ pub(crate) unsafe fn changed_since(
     if d.function_count > 0 && (d.functions.is_null() || !d.functions.is_aligned()) {
         return Some("the function table moved to an invalid address".into());
     }
-    let state = match (d.save_state, d.load_state) {
-        (Some(save), Some(load)) => Some(StateHooks {
-            version: d.state_version,
-            save,
-            load,
-        }),
-        _ => None,
-    };
+    let state = StateHooks::of(&d);
     if state != info.state {
         return Some("the state hooks changed".into());
     }
