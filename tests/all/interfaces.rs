@@ -136,6 +136,21 @@ const C_EDITS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A handle on `step` of `lib`, a build whose `Particle` has `edit`, is
+/// refused with exactly the words naming the field (`problem`).
+fn assert_refused_naming(lib: &Path, edit: &str, problem: &str) {
+    let table = serving(lib);
+    let e = step_in(&table, lib).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "typed handle 0: `step` in `{}` takes `Particle`, which the plugin lays out differently: {problem}",
+            lib.display()
+        ),
+        "{edit}"
+    );
+}
+
 #[test]
 fn a_c_build_that_lays_out_a_type_otherwise_is_refused_naming_the_field_and_the_old_build_serves() {
     let b = built();
@@ -146,16 +161,7 @@ fn a_c_build_that_lays_out_a_type_otherwise_is_refused_naming_the_field_and_the_
     for (edit, problem) in C_EDITS {
         // A handle made against the edited build ...
         let fresh = b.c(&format!("particles_variant_{edit}"));
-        let other = serving(&fresh);
-        let e = step_in(&other, &fresh).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "typed handle 0: `step` in `{}` takes `Particle`, which the plugin lays out differently: {problem}",
-                fresh.display()
-            ),
-            "{edit}"
-        );
+        assert_refused_naming(&fresh, edit, problem);
         // ... and a reload to it, refused with the same words; the build
         // that was serving goes on.
         install(&fresh, &lib);
@@ -202,16 +208,7 @@ fn a_rust_build_against_an_edited_interface_is_refused_naming_the_field() {
     assert_eq!(ps[0].vel, [-1.0, -2.0]);
     for (edit, problem) in C_EDITS {
         let lib = edited_rust_build(dir.path(), Some(edit));
-        let other = serving(&lib);
-        let e = step_in(&other, &lib).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "typed handle 0: `step` in `{}` takes `Particle`, which the plugin lays out differently: {problem}",
-                lib.display()
-            ),
-            "{edit}"
-        );
+        assert_refused_naming(&lib, edit, problem);
     }
 }
 
