@@ -10,7 +10,8 @@
 //!   close-on-exec) that the kernel fills from the library file
 //!   (`copy_file_range`, no buffer in this process) and that is then sealed
 //!   against any write, growth or shrinking. Every check (the hash, the ELF
-//!   structure) reads the sealed copy through a read-only mapping, and
+//!   structure) reads the sealed copy (with one `pread`, or through a
+//!   read-only mapping when it is large), and
 //!   `dlopen` opens that same copy through `/proc/self/fd/N`: the bytes
 //!   checked are the bytes loaded. It has no path anyone could swap, and it
 //!   vanishes with its last descriptor and mapping, whatever way the process
@@ -59,10 +60,18 @@ pub struct PrivateCopy {
 
 #[derive(Debug)]
 enum Kind {
+    /// A sealed memory file, and its length.
     #[cfg(target_os = "linux")]
-    Memory(std::os::fd::OwnedFd),
+    Memory(std::os::fd::OwnedFd, u64),
     File(PathBuf),
 }
+
+/// Up to this length the checks read a sealed copy into memory with one
+/// `pread`; a longer one is mapped (its pages are read only where the
+/// checks look). For a small library one read costs less than a mapping,
+/// its page faults and its unmapping.
+#[cfg(target_os = "linux")]
+const READ_AT_MOST: u64 = 256 * 1024;
 
 static NEXT_COPY: AtomicU64 = AtomicU64::new(0);
 
@@ -70,7 +79,7 @@ static NEXT_COPY: AtomicU64 = AtomicU64::new(0);
 pub enum CopyBytes {
     /// A read-only mapping of a sealed memory file.
     Mapped(memmap2::Mmap),
-    /// A file copy, read back.
+    /// A small sealed memory file, or a file copy, read back.
     Read(Vec<u8>),
 }
 
@@ -107,11 +116,26 @@ impl PrivateCopy {
     pub fn bytes(&self) -> std::io::Result<CopyBytes> {
         match &self.kind {
             #[cfg(target_os = "linux")]
-            Kind::Memory(fd) => {
+            Kind::Memory(fd, len) if *len <= READ_AT_MOST => {
+                let mut bytes = vec![0; *len as usize];
+                let mut at = 0;
+                while at < bytes.len() {
+                    match rustix::io::pread(fd, &mut bytes[at..], at as u64) {
+                        // Sealed against shrinking: it cannot end early.
+                        Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                        Ok(n) => at += n,
+                        Err(rustix::io::Errno::INTR) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Ok(CopyBytes::Read(bytes))
+            }
+            Kind::Memory(fd, len) => {
                 // SAFETY: the memory file is sealed against writes, growth and
                 // shrinking, so the mapping can neither change nor lose pages
-                // while it lives.
-                unsafe { memmap2::Mmap::map(fd) }.map(CopyBytes::Mapped)
+                // while it lives; `len` is its sealed length.
+                unsafe { memmap2::MmapOptions::new().len(*len as usize).map(fd) }
+                    .map(CopyBytes::Mapped)
             }
             Kind::File(path) => fs::read(path).map(CopyBytes::Read),
         }
@@ -121,7 +145,7 @@ impl PrivateCopy {
     pub(crate) fn load_path(&self) -> PathBuf {
         match &self.kind {
             #[cfg(target_os = "linux")]
-            Kind::Memory(fd) => {
+            Kind::Memory(fd, _) => {
                 use std::os::fd::AsRawFd;
                 PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
             }
@@ -203,7 +227,7 @@ fn memory_copy(source: &mut impl std::io::Read, name: &str) -> Result<PrivateCop
     })?;
     let mut file = fs::File::from(fd);
     // From file to file, the kernel copies (`copy_file_range`, `sendfile`).
-    std::io::copy(source, &mut file).map_err(|source| LoadError::Copy {
+    let len = std::io::copy(source, &mut file).map_err(|source| LoadError::Copy {
         place: place(),
         source,
     })?;
@@ -214,7 +238,7 @@ fn memory_copy(source: &mut impl std::io::Read, name: &str) -> Result<PrivateCop
         source: e.into(),
     })?;
     Ok(PrivateCopy {
-        kind: Kind::Memory(file.into()),
+        kind: Kind::Memory(file.into(), len),
         name: format!("memfd:{name}"),
     })
 }
@@ -488,6 +512,27 @@ mod tests {
             memfd_flags(Some("2\n")),
             Err("the kernel forbids executable memory files (vm.memfd_noexec = 2)")
         );
+    }
+
+    #[test]
+    fn a_memory_copy_reads_back_whole_below_and_above_the_read_limit() {
+        for len in [
+            0,
+            1,
+            READ_AT_MOST as usize,
+            READ_AT_MOST as usize + 1,
+            3 << 20,
+        ] {
+            let content: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let copy = PrivateCopy::create(&mut &content[..], "sized", &CopyPlace::Memory).unwrap();
+            let bytes = copy.bytes().unwrap();
+            assert_eq!(
+                matches!(bytes, CopyBytes::Mapped(_)),
+                len as u64 > READ_AT_MOST,
+                "{len} bytes"
+            );
+            assert!(*bytes == content[..], "{len} bytes read back differ");
+        }
     }
 
     #[test]

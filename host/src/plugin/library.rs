@@ -322,15 +322,51 @@ fn open_trusted(path: &Path, options: &LoadOptions) -> Result<(PathBuf, fs::File
         path: path.to_owned(),
         source: e,
     })?;
-    let target = canonical_file(&source)?;
-    options.trust.check_path(&target)?;
-    if target != source
-        && let Some(dir) = source.parent().and_then(|d| fs::canonicalize(d).ok())
-    {
-        options.trust.check_path(&dir)?;
-    }
+    let target = match plain_path(&source) {
+        // Canonical as it is: what was read serves the trust checks.
+        Some(entries) => {
+            if !entries[0].1.is_file() {
+                return Err(LoadError::NotAFile { path: source });
+            }
+            options
+                .trust
+                .check_read(entries.iter().map(|(p, m)| (*p, m)))?;
+            source.clone()
+        }
+        None => {
+            let target = canonical_file(&source)?;
+            options.trust.check_path(&target)?;
+            if target != source
+                && let Some(dir) = source.parent().and_then(|d| fs::canonicalize(d).ok())
+            {
+                options.trust.check_path(&dir)?;
+            }
+            target
+        }
+    };
     let file = fs::File::open(&target).map_err(|e| read_error(&target, e))?;
     Ok((source, file))
+}
+
+/// The metadata of an absolute path and of each directory above it, when
+/// the path is canonical as it is: none of them a symbolic link, no `.` or
+/// `..` in it. One `lstat` each, where resolving the path and then
+/// checking it would take twice as many calls; `None` otherwise (or when
+/// one cannot be read), for the general way.
+fn plain_path(path: &Path) -> Option<Vec<(&Path, fs::Metadata)>> {
+    use std::path::Component;
+    if !path
+        .components()
+        .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    {
+        return None;
+    }
+    path.ancestors()
+        .map(|p| {
+            let meta = fs::symlink_metadata(p).ok()?;
+            (!meta.is_symlink()).then_some((p, meta))
+        })
+        .collect()
 }
 
 /// A file name without its extension, for naming copies.
@@ -917,5 +953,33 @@ fn loader_message(e: &libloading::Error, shadow: &Path) -> String {
     match s.strip_prefix(&prefix) {
         Some(rest) => rest.to_owned(),
         None => s,
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::plain_path;
+    use std::path::Path;
+
+    #[test]
+    fn a_path_is_read_plainly_only_without_links_dots_or_missing_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(dir.path()).unwrap();
+        let file = dir.join("lib.so");
+        std::fs::write(&file, b"x").unwrap();
+        let entries = plain_path(&file).expect("no link in the path");
+        let paths: Vec<&Path> = entries.iter().map(|(p, _)| *p).collect();
+        assert_eq!(paths, file.ancestors().collect::<Vec<_>>());
+        assert!(entries[0].1.is_file() && entries[1].1.is_dir());
+
+        std::os::unix::fs::symlink(&dir, dir.join("link")).unwrap();
+        assert!(
+            plain_path(&dir.join("link/lib.so")).is_none(),
+            "a link above"
+        );
+        std::os::unix::fs::symlink(&file, dir.join("to.so")).unwrap();
+        assert!(plain_path(&dir.join("to.so")).is_none(), "the file a link");
+        assert!(plain_path(&dir.join("x/../lib.so")).is_none(), "a `..`");
+        assert!(plain_path(&dir.join("missing.so")).is_none(), "missing");
     }
 }

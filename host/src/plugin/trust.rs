@@ -30,26 +30,45 @@ impl TrustPolicy {
         if self.allow_untrusted_paths {
             return Ok(());
         }
-        check_unix(path)
+        // What cannot be read is reported by the loader itself.
+        check_entries(
+            path.ancestors()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| (p, std::fs::metadata(p).ok())),
+        )
+    }
+
+    /// [`check_path`](Self::check_path) on metadata already read: that of a
+    /// file and of each directory above it, in that order (a path with no
+    /// symbolic link in it, whose `symlink_metadata` is its metadata).
+    pub(crate) fn check_read<'p>(
+        &self,
+        entries: impl IntoIterator<Item = (&'p Path, &'p std::fs::Metadata)>,
+    ) -> Result<(), TrustError> {
+        if self.allow_untrusted_paths {
+            return Ok(());
+        }
+        check_entries(entries.into_iter().map(|(p, m)| (p, Some(m))))
     }
 }
 
+/// Checks a file and the directories above it, first to last; `None` for
+/// one whose metadata could not be read (it counts as a directory).
 #[cfg(unix)]
-fn check_unix(path: &Path) -> Result<(), TrustError> {
+fn check_entries<'p, M: std::borrow::Borrow<std::fs::Metadata>>(
+    entries: impl Iterator<Item = (&'p Path, Option<M>)>,
+) -> Result<(), TrustError> {
     use std::os::unix::fs::MetadataExt;
 
     // SAFETY: `geteuid` has no preconditions and cannot fail.
     let uid = unsafe { libc::geteuid() };
     let mut is_file = true;
-    for p in path.ancestors() {
-        if p.as_os_str().is_empty() {
-            continue;
-        }
-        let Ok(meta) = std::fs::metadata(p) else {
-            // What cannot be read is reported by the loader itself.
+    for (p, meta) in entries {
+        let Some(meta) = meta else {
             is_file = false;
             continue;
         };
+        let meta = meta.borrow();
         let mode = meta.mode() & 0o7777;
         let owner = meta.uid();
         if owner != uid && owner != 0 {
@@ -76,7 +95,7 @@ fn check_unix(path: &Path) -> Result<(), TrustError> {
 }
 
 #[cfg(not(unix))]
-fn check_unix(_: &Path) -> Result<(), TrustError> {
+fn check_entries<'p, M>(_: impl Iterator<Item = (&'p Path, Option<M>)>) -> Result<(), TrustError> {
     Ok(())
 }
 
