@@ -141,8 +141,9 @@ impl PrivateCopy {
         }
     }
 
-    /// The path to hand to the dynamic loader.
-    pub(crate) fn load_path(&self) -> PathBuf {
+    /// The path to hand to the dynamic loader: `/proc/self/fd/N` for a
+    /// memory copy, valid while the copy lives.
+    pub fn load_path(&self) -> PathBuf {
         match &self.kind {
             #[cfg(target_os = "linux")]
             Kind::Memory(fd, _) => {
