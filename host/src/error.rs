@@ -242,6 +242,15 @@ pub enum LoadError {
         /// The path.
         path: PathBuf,
     },
+    /// An isolated build could not be started in its worker process.
+    #[error("cannot start `{path}` in a worker process")]
+    Isolate {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<crate::isolate::IsolateError>,
+    },
     /// The file could not be read or copied.
     #[error("cannot read library `{path}`")]
     Io {
@@ -1218,6 +1227,16 @@ pub enum CallError {
         /// The panic message.
         message: String,
     },
+    /// An isolated function's worker gave no answer: it crashed, or it
+    /// missed the call's deadline and was killed; the next call starts a
+    /// new worker.
+    #[error("`{function}` gave no answer: {failure}")]
+    Isolated {
+        /// The function.
+        function: String,
+        /// Why.
+        failure: crate::isolate::IsolatedFailure,
+    },
     /// The plugin function returned a status the ABI does not define.
     #[error("`{function}` returned unknown status {status}")]
     BadStatus {
@@ -1307,6 +1326,18 @@ pub enum Fault {
         function: String,
         /// The panic message.
         message: String,
+    },
+    /// An isolated function's worker gave no answer: it crashed, or it
+    /// missed the call's deadline and was killed; the next call starts a
+    /// new worker.
+    #[error("`{function}` (slot {slot}) gave no answer: {failure}")]
+    Isolated {
+        /// The slot.
+        slot: u32,
+        /// The function.
+        function: String,
+        /// Why.
+        failure: crate::isolate::IsolatedFailure,
     },
     /// A native function returned a status the ABI does not define.
     #[error("`{function}` (slot {slot}) returned unknown status {status}")]

@@ -150,6 +150,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod isolate;
 pub mod plugin;
 mod slots;
 #[cfg(feature = "snapshot")]

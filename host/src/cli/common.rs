@@ -165,6 +165,12 @@ pub struct Bindings {
     /// The SHA-256 the library of slot SLOT must have: for a --bind whose path holds `@`.
     #[arg(long = "sha256", value_name = "SLOT=HEX")]
     pub hashes: Vec<SlotSetting>,
+    /// Run each library in a worker process of its own: a crash, an `exit` or a hang in it fails the call, not hotslot.
+    #[arg(long)]
+    pub isolate: bool,
+    /// With --isolate: a call that takes longer than MS milliseconds fails, and its worker is killed.
+    #[arg(long, value_name = "MS", requires = "isolate")]
+    pub deadline: Option<u64>,
     #[command(flatten)]
     pub load: LoadArgs,
 }
@@ -227,23 +233,34 @@ impl Bindings {
                 .collect();
             let options = ReloadOptions {
                 sha256: group.iter().find_map(|b| b.sha256),
-                ..ReloadOptions::default()
+                ..self.reload_options()
             };
             table.bind_many(path, &slots, &options)?;
         }
         for lib in &self.libs {
-            table.bind_library(lib, &ReloadOptions::default())?;
+            table.bind_library(lib, &self.reload_options())?;
         }
         Ok(())
     }
 
-    /// Binds everything asked for, then checks that every import of
-    /// `program` is served: a program that would stop at its first call of
+    /// How libraries are bound: isolated or not.
+    pub fn reload_options(&self) -> ReloadOptions {
+        ReloadOptions {
+            isolate: self.isolate.then(|| hotslot::isolate::IsolateOptions {
+                worker: None,
+                deadline: self.deadline.map(std::time::Duration::from_millis),
+            }),
+            ..ReloadOptions::default()
+        }
+    }
+
+    /// Binds everything asked for, then checks that every import of each
+    /// program is served: a program that would stop at its first call of
     /// an unbound slot is refused before it starts.
     pub fn apply_all(
         &self,
         table: &SlotTable,
-        program: &Program,
+        programs: &[&Program],
     ) -> Result<(), Box<dyn std::error::Error>> {
         self.apply(table)?;
         let bound: Vec<u32> = table
@@ -252,7 +269,11 @@ impl Bindings {
             .filter(|s| s.bound.is_some())
             .map(|s| s.import.slot)
             .collect();
-        if let Some(i) = program.imports.iter().find(|i| !bound.contains(&i.slot)) {
+        let unbound = programs
+            .iter()
+            .flat_map(|p| &p.imports)
+            .find(|i| !bound.contains(&i.slot));
+        if let Some(i) = unbound {
             return Err(Box::new(Unbound {
                 slot: i.slot,
                 name: i.name.clone(),

@@ -56,7 +56,7 @@ fn save(args: SaveArgs) -> CmdResult {
     let program = load_program(&args.program)?;
     let table = args.bindings.load.table()?;
     table.declare_program(program.program())?;
-    args.bindings.apply_all(&table, program.program())?;
+    args.bindings.apply_all(&table, &[program.program()])?;
     let mut vm = table.vm(program)?;
     if let Some(steps) = args.steps {
         vm.resume(Some(steps))?;

@@ -112,6 +112,37 @@ impl PrivateCopy {
         }
     }
 
+    /// A sealed memory copy made by another process and handed over (to
+    /// an isolated worker, by its host): refused unless sealed against
+    /// writes, growth and shrinking.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn adopt_sealed(fd: std::os::fd::OwnedFd) -> std::io::Result<PrivateCopy> {
+        use rustix::fs::SealFlags;
+        let seals = rustix::fs::fcntl_get_seals(&fd)?;
+        let sealed = seals.contains(SealFlags::GROW | SealFlags::SHRINK)
+            && seals.intersects(SealFlags::WRITE | SealFlags::FUTURE_WRITE);
+        if !sealed {
+            return Err(std::io::Error::other(format!(
+                "the memory file handed over is not sealed against changes ({seals:?})"
+            )));
+        }
+        let len = rustix::fs::fstat(&fd)?.st_size as u64;
+        Ok(PrivateCopy {
+            name: "memfd:isolated".to_owned(),
+            kind: Kind::Memory(fd, len),
+        })
+    }
+
+    /// The sealed memory file, for a copy that is one.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn memory_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match &self.kind {
+            Kind::Memory(fd, _) => Some(fd.as_fd()),
+            Kind::File(_) => None,
+        }
+    }
+
     /// The copy's bytes, as the checks see them and the loader maps them.
     pub fn bytes(&self) -> std::io::Result<CopyBytes> {
         match &self.kind {

@@ -58,6 +58,54 @@ impl PluginInfo {
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
         self.index_of(name).map(|i| &self.functions[i])
     }
+
+    /// A description put together from its parts, read from somewhere
+    /// other than a descriptor (an isolated worker's description): no state
+    /// hooks, no host table. Refused, with the name, when two functions
+    /// have the same name.
+    pub(crate) fn described(
+        name: String,
+        version: Version,
+        abi: AbiVersion,
+        functions: Vec<FunctionInfo>,
+    ) -> Result<PluginInfo, String> {
+        let mut by_name = NameIndex::with_capacity(functions.len());
+        let mut added = Vec::with_capacity(functions.len());
+        for f in functions {
+            added.push(f);
+            if !by_name.add(&added) {
+                return Err(added.pop().expect("just pushed").name);
+            }
+        }
+        Ok(PluginInfo {
+            name,
+            version,
+            abi,
+            functions: added,
+            state: None,
+            host: None,
+            by_name,
+        })
+    }
+}
+
+impl FunctionInfo {
+    /// A function of an isolated build: `entry` routes its calls to the
+    /// worker.
+    pub(crate) fn isolated(
+        name: String,
+        signature: Signature,
+        version: Version,
+        entry: HsEntry,
+    ) -> FunctionInfo {
+        FunctionInfo {
+            name,
+            signature,
+            version,
+            structs: Vec::new(),
+            entry: Entry(entry),
+        }
+    }
 }
 
 /// The positions of a plugin's functions, hashed by name: the names

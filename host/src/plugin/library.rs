@@ -61,6 +61,9 @@ pub struct Library {
     lib: Option<(libloading::Library, LoaderEntry)>,
     /// The exports of a linked plugin.
     linked: Option<LinkedPlugin>,
+    /// The worker process of an isolated build.
+    #[cfg(target_os = "linux")]
+    remote: Option<Arc<crate::isolate::remote::Remote>>,
 }
 
 impl std::fmt::Debug for Library {
@@ -119,6 +122,94 @@ impl Library {
         unsafe { Library::from_copy(source, copy, options, Some(current)) }
     }
 
+    /// As [`Library::open`], in a worker process of its own (see
+    /// [`crate::isolate`]): the file's trust, its hash pin, its ELF
+    /// structure and its exports are checked here on the sealed copy, which
+    /// the worker then loads with the loader's other checks; its
+    /// description is checked again here. `None` when `unless` is the
+    /// SHA-256 of the file's content.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Library::open`], but for this process: the library's code
+    /// runs in the worker only, so a build that crashes, hangs or corrupts
+    /// memory harms the worker, and its calls fail with a typed error.
+    pub unsafe fn open_isolated(
+        path: &Path,
+        options: &LoadOptions,
+        isolate: &crate::isolate::IsolateOptions,
+        unless: Option<Sha256>,
+    ) -> Result<Option<Library>, LoadError> {
+        let (source, mut file) = open_trusted(path, options)?;
+        let copy = PrivateCopy::create(&mut file, stem(&source), &CopyPlace::Memory)?;
+        drop(file);
+        Library::isolated_from_copy(source, Arc::new(copy), options, isolate, unless)
+    }
+
+    /// Starts the worker of an isolated build from its checked copy.
+    fn isolated_from_copy(
+        source: PathBuf,
+        copy: Arc<PrivateCopy>,
+        options: &LoadOptions,
+        isolate: &crate::isolate::IsolateOptions,
+        unless: Option<Sha256>,
+    ) -> Result<Option<Library>, LoadError> {
+        let Some(sha256) = check_copy(&source, &copy, options, unless)? else {
+            return Ok(None);
+        };
+        let failed = |e: crate::isolate::IsolateError| LoadError::Isolate {
+            path: source.clone(),
+            source: Box::new(e),
+        };
+        #[cfg(target_os = "linux")]
+        {
+            use crate::isolate::remote::{Remote, find_worker};
+            let worker = find_worker(isolate.worker.as_deref()).map_err(failed)?;
+            // The worker runs the library's code as this user: it is
+            // checked like a library.
+            let canonical = fs::canonicalize(&worker).map_err(|e| read_error(&worker, e))?;
+            options.trust.check_path(&canonical)?;
+            let (remote, info, kind) =
+                Remote::start(&source, Arc::clone(&copy), isolate, canonical).map_err(failed)?;
+            Ok(Some(Library {
+                generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+                source,
+                copy: Some(copy),
+                sha256,
+                info,
+                kind,
+                lib: None,
+                linked: None,
+                remote: Some(Arc::new(remote)),
+            }))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (isolate, sha256);
+            Err(failed(crate::isolate::IsolateError::Unsupported {
+                reason: "isolated workers are built on Linux's memory files, futexes and pidfds",
+            }))
+        }
+    }
+
+    /// Whether this build runs in a worker process.
+    pub fn is_isolated(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            self.remote.is_some()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            false
+        }
+    }
+
+    /// The worker of an isolated build.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn remote(&self) -> Option<&crate::isolate::remote::Remote> {
+        self.remote.as_deref()
+    }
+
     /// Loads `copy`, made from `source`: every check from the hash on, on
     /// the copy's own bytes. `None` when those bytes have the SHA-256
     /// `unless`.
@@ -126,60 +217,15 @@ impl Library {
     /// # Safety
     ///
     /// As for [`Library::open`].
-    unsafe fn from_copy(
+    pub(crate) unsafe fn from_copy(
         source: PathBuf,
         copy: PrivateCopy,
         options: &LoadOptions,
         unless: Option<Sha256>,
     ) -> Result<Option<Library>, LoadError> {
-        let bytes = copy.bytes().map_err(|e| LoadError::Copy {
-            place: format!("`{}`", copy.name()),
-            source: e,
-        })?;
-        let sha256 = OnceLock::new();
-        if options.pin.is_some() || unless.is_some() {
-            let found = Sha256::of(&bytes);
-            if unless == Some(found) {
-                return Ok(None);
-            }
-            if let Some(expected) = options.pin
-                && expected != found
-            {
-                return Err(LoadError::HashMismatch {
-                    path: source,
-                    expected,
-                    found,
-                });
-            }
-            let _ = sha256.set(found);
-        }
-        // Built for this machine? The dynamic loader would answer "no such
-        // file" for one that exists.
-        super::elf::check_machine(&bytes).map_err(|(found, host)| LoadError::Architecture {
-            path: source.clone(),
-            found: found.to_string(),
-            host: host.to_string(),
-        })?;
-        // The dynamic loader maps what the headers say; check they fit the
-        // file before it sees them.
-        super::elf::check(&bytes, bytes.len() as u64).map_err(|reason| {
-            LoadError::NotSharedLibrary {
-                path: source.clone(),
-                reason,
-            }
-        })?;
-        // The exports are called: each must be a function in the code.
-        for (symbol, expected) in EXPORTS {
-            super::elf::check_function(&bytes, symbol).map_err(|found| {
-                LoadError::NotAFunction {
-                    path: source.clone(),
-                    symbol,
-                    found,
-                    expected,
-                }
-            })?;
-        }
-        drop(bytes);
+        let Some(sha256) = check_copy(&source, &copy, options, unless)? else {
+            return Ok(None);
+        };
         let (copy, (lib, base)) = match open_copy(copy) {
             Ok(opened) => opened,
             Err(CopyError::Load(e)) => return Err(e),
@@ -211,6 +257,8 @@ impl Library {
             kind,
             lib: Some((lib, entry)),
             linked: None,
+            #[cfg(target_os = "linux")]
+            remote: None,
         }))
     }
 
@@ -237,6 +285,8 @@ impl Library {
             kind,
             lib: None,
             linked: Some(*plugin),
+            #[cfg(target_os = "linux")]
+            remote: None,
         })
     }
 
@@ -266,6 +316,17 @@ impl Library {
     /// kept for as long as the returned value lives, or a linked plugin's
     /// exports.
     pub fn origin(&self) -> Origin {
+        #[cfg(target_os = "linux")]
+        if let (Some(remote), Some(copy)) = (&self.remote, &self.copy) {
+            return Origin::Isolated {
+                source: self.source.clone(),
+                copy: Arc::clone(copy),
+                options: crate::isolate::IsolateOptions {
+                    worker: Some(remote.worker().to_owned()),
+                    ..remote.options().clone()
+                },
+            };
+        }
         match (&self.linked, &self.copy) {
             (Some(plugin), _) => Origin::Linked(*plugin),
             (None, Some(copy)) => Origin::Copy {
@@ -299,8 +360,12 @@ impl Library {
     }
 
     /// The entry point of the function named `name`, which can be used
-    /// while this build is (it borrows it).
+    /// while this build is (it borrows it); `None` for an isolated build,
+    /// whose functions are called through its slots and handles only.
     pub fn entry(&self, name: &str) -> Option<EntryPoint<'_>> {
+        if self.is_isolated() {
+            return None;
+        }
         self.info.function(name).map(|f| EntryPoint {
             entry: f.entry.0,
             _library: std::marker::PhantomData,
@@ -375,6 +440,66 @@ fn stem(source: &Path) -> &str {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("plugin")
+}
+
+/// The checks made on a private copy before anything opens it: the hash
+/// when one is pinned (or `unless` is to be compared), the machine, the
+/// ELF structure, the exports' kinds. `None` when the bytes have the
+/// SHA-256 `unless`; else the hash, when it was computed.
+fn check_copy(
+    source: &Path,
+    copy: &PrivateCopy,
+    options: &LoadOptions,
+    unless: Option<Sha256>,
+) -> Result<Option<OnceLock<Sha256>>, LoadError> {
+    let source = source.to_owned();
+    let bytes = copy.bytes().map_err(|e| LoadError::Copy {
+        place: format!("`{}`", copy.name()),
+        source: e,
+    })?;
+    let sha256 = OnceLock::new();
+    if options.pin.is_some() || unless.is_some() {
+        let found = Sha256::of(&bytes);
+        if unless == Some(found) {
+            return Ok(None);
+        }
+        if let Some(expected) = options.pin
+            && expected != found
+        {
+            return Err(LoadError::HashMismatch {
+                path: source,
+                expected,
+                found,
+            });
+        }
+        let _ = sha256.set(found);
+    }
+    // Built for this machine? The dynamic loader would answer "no such
+    // file" for one that exists.
+    super::elf::check_machine(&bytes).map_err(|(found, host)| LoadError::Architecture {
+        path: source.clone(),
+        found: found.to_string(),
+        host: host.to_string(),
+    })?;
+    // The dynamic loader maps what the headers say; check they fit the
+    // file before it sees them.
+    super::elf::check(&bytes, bytes.len() as u64).map_err(|reason| {
+        LoadError::NotSharedLibrary {
+            path: source.clone(),
+            reason,
+        }
+    })?;
+    // The exports are called: each must be a function in the code.
+    for (symbol, expected) in EXPORTS {
+        super::elf::check_function(&bytes, symbol).map_err(|found| LoadError::NotAFunction {
+            path: source.clone(),
+            symbol,
+            found,
+            expected,
+        })?;
+    }
+    drop(bytes);
+    Ok(Some(sha256))
 }
 
 enum CopyError {
@@ -468,6 +593,15 @@ pub enum Origin {
     },
     /// A plugin linked into the host.
     Linked(LinkedPlugin),
+    /// The private copy an isolated build was started from, and how.
+    Isolated {
+        /// The file it was read from.
+        source: PathBuf,
+        /// The copy.
+        copy: Arc<PrivateCopy>,
+        /// How its worker runs.
+        options: crate::isolate::IsolateOptions,
+    },
 }
 
 impl Origin {
@@ -493,6 +627,26 @@ impl Origin {
                     .map(|l| l.expect("loaded when no hash is to be skipped"))
             }
             Origin::Linked(plugin) => Library::linked(plugin),
+            // A worker of its own maps the same sealed copy: no other
+            // process's loader can answer for it.
+            Origin::Isolated {
+                source,
+                copy,
+                options: isolate,
+            } => {
+                let options = LoadOptions {
+                    pin: None,
+                    ..options.clone()
+                };
+                Library::isolated_from_copy(
+                    source.clone(),
+                    Arc::clone(copy),
+                    &options,
+                    isolate,
+                    None,
+                )
+                .map(|l| l.expect("loaded when no hash is to be skipped"))
+            }
         }
     }
 }

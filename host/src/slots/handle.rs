@@ -246,7 +246,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
         // creation and at every reload; the caller vouches for `values`
         // and `ctx`; `out` is writable; the caller's guard keeps the build
         // loaded until the call returns.
-        let status = unsafe {
+        let mut status = unsafe {
             (cell.entry)(
                 CallCtx::as_abi(ctx),
                 values.as_ptr(),
@@ -254,6 +254,22 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
                 &raw mut out,
             )
         };
+        let mut isolated = None;
+        if status != HsStatus::OK {
+            // SAFETY: as for the call above, which returned.
+            match unsafe {
+                super::reader::routed(
+                    cell,
+                    status,
+                    CallCtx::as_abi(ctx),
+                    values.as_ptr(),
+                    &raw mut out,
+                )
+            } {
+                Ok(routed) => status = routed,
+                Err(failure) => isolated = Some(failure),
+            }
+        }
         // SAFETY: the call has returned: nothing else uses `ctx` now.
         let ctx = unsafe { &mut *ctx };
         if status == HsStatus::OK && !ctx.touched {
@@ -267,7 +283,13 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
                 .as_ref()
                 .map_or_else(|| self.name.to_string(), |b| b.function().name.clone())
         };
-        let result = finish(ctx, status, &out, function);
+        let result = match isolated {
+            Some(failure) => Err(CallError::Isolated {
+                function: function(),
+                failure,
+            }),
+            None => finish(ctx, status, &out, function),
+        };
         ctx.end_call();
         ctx.heap.clear();
         result

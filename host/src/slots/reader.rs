@@ -8,6 +8,7 @@ use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
 use super::publish::{Guard, Reader};
 use super::table::{Inner, SlotTable};
 use crate::error::LinkError;
+use crate::isolate::IsolatedFailure;
 use crate::plugin::{FunctionInfo, Library};
 use crate::vm::{NativeCalls, Natives, Program};
 
@@ -63,8 +64,9 @@ pub struct SlotReader {
     inner: Arc<Inner>,
     reader: Reader<Snapshot>,
     /// The function of the last call that failed, named before its binding
-    /// could be released.
-    failed: std::cell::Cell<Option<String>>,
+    /// could be released, and why its worker gave no answer when that is
+    /// why.
+    failed: std::cell::Cell<Option<(String, Option<IsolatedFailure>)>>,
 }
 
 impl SlotReader {
@@ -110,7 +112,7 @@ unsafe impl Natives for SlotReader {
 /// slots, moving to the newest between two calls, until it drops.
 pub struct SlotCalls<'a> {
     guard: Guard<'a, Snapshot>,
-    failed: &'a std::cell::Cell<Option<String>>,
+    failed: &'a std::cell::Cell<Option<(String, Option<IsolatedFailure>)>>,
 }
 
 // SAFETY: as for `Natives for SlotReader`: every cell's entry has its
@@ -134,16 +136,75 @@ unsafe impl NativeCalls for SlotCalls<'_> {
         // SAFETY: the cell's entry has the slot's declared signature (see
         // the `Natives` impl), the caller passes matching arguments, and the
         // guard keeps the build loaded until the call returns.
-        let status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
+        let mut status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
         if status != HsStatus::OK {
-            // Named now: after the next move, the binding may be released.
-            self.failed
-                .set(cell.binding.as_ref().map(|b| b.function().name.clone()));
+            // SAFETY: as for the call above, which returned.
+            let (routed, isolated) = match unsafe { routed(cell, status, ctx, args, ret) } {
+                Ok(status) => (status, None),
+                Err(failure) => (HsStatus::ERROR, Some(failure)),
+            };
+            status = routed;
+            if status != HsStatus::OK {
+                // Named now: after the next move, the binding may be released.
+                self.failed.set(
+                    cell.binding
+                        .as_ref()
+                        .map(|b| (b.function().name.clone(), isolated)),
+                );
+            }
         }
         status
     }
 
     fn failed_function(&self, _slot: u32) -> Option<String> {
-        self.failed.take()
+        let failed = self.failed.take();
+        let name = failed.as_ref().map(|(name, _)| name.clone());
+        self.failed.set(failed);
+        name
     }
+
+    fn isolated_failure(&self, _slot: u32) -> Option<IsolatedFailure> {
+        self.failed.take().and_then(|(_, isolated)| isolated)
+    }
+}
+
+/// What a call through `cell` that returned `status` (not OK) really
+/// returns: the function of an isolated build answers [`ROUTE`]
+/// (`crate::isolate::remote::ROUTE`), and is called now, through its worker
+/// (`Err` when the worker gave no answer); any other status stands.
+///
+/// # Safety
+///
+/// As for the call of `cell`'s entry that returned `status`: the same
+/// arguments, context and result, under the same guard.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn routed(
+    cell: &Cell,
+    status: HsStatus,
+    ctx: *mut HsCallCtx,
+    args: *const HsValue,
+    ret: *mut HsValue,
+) -> Result<HsStatus, IsolatedFailure> {
+    #[cfg(target_os = "linux")]
+    if status == crate::isolate::remote::ROUTE
+        && let Some(b) = &cell.binding
+        && let Some(remote) = b.library.remote()
+    {
+        let f = b.function();
+        // SAFETY: forwarded to the caller: the arguments are of `f`'s
+        // signature, which the slot was checked against.
+        return unsafe {
+            remote.call(
+                b.index,
+                &f.signature.params,
+                f.signature.ret,
+                ctx,
+                args,
+                ret,
+            )
+        };
+    }
+    let _ = (cell, ctx, args, ret);
+    Ok(status)
 }

@@ -52,6 +52,11 @@ pub struct ReloadOptions {
     /// Load nothing when the file holds the same bytes as the build that
     /// serves (the report says it is unchanged). Watch mode asks for this.
     pub if_changed: bool,
+    /// Run the library in a worker process of its own (see
+    /// [`crate::isolate`]): a crash, an `exit` or a hang in it fails the
+    /// call, not the host. It stays isolated for later reloads of the
+    /// library, with these options, until other options replace them.
+    pub isolate: Option<crate::isolate::IsolateOptions>,
 }
 
 /// A bound slot, as the writer keeps it.
@@ -70,6 +75,8 @@ pub(super) struct LibState {
     /// The build before the current one, for a rollback.
     pub(super) previous: Option<Previous>,
     pub(super) pin: Option<Sha256>,
+    /// How it runs isolated, when it does.
+    pub(super) isolate: Option<crate::isolate::IsolateOptions>,
     /// Bound as a whole ([`SlotTable::bind_library`]): it stays bound with
     /// no slot, and serves every declared import it exports.
     pub(super) whole: bool,

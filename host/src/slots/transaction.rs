@@ -95,6 +95,10 @@ impl Inner {
 
         // Load.
         let pin = options.sha256.or(state.and_then(|s| s.pin));
+        let isolate = options
+            .isolate
+            .clone()
+            .or_else(|| state.and_then(|s| s.isolate.clone()));
         // What serves now, when only a change of content should reload.
         let serving = state
             .filter(|s| options.if_changed && assign.is_empty() && !s.current.is_linked())
@@ -102,11 +106,18 @@ impl Inner {
         let library = match linked {
             Some(library) => library,
             None => {
-                let build = load_build(&source, &key, state, serving.map(|s| s.0), || {
-                    let mut load = self.load_options();
-                    load.pin = pin;
-                    load
-                })
+                let build = load_build(
+                    &source,
+                    &key,
+                    state,
+                    serving.map(|s| s.0),
+                    isolate.as_ref(),
+                    || {
+                        let mut load = self.load_options();
+                        load.pin = pin;
+                        load
+                    },
+                )
                 .map_err(|e| match e {
                     BuildError::Load(e) => load_error(e),
                     BuildError::NoPrevious => SlotError::NoPrevious { path: key.clone() },
@@ -202,6 +213,7 @@ impl Inner {
                 current: library,
                 previous,
                 pin,
+                isolate,
                 whole,
             },
         );
@@ -287,6 +299,7 @@ fn load_build(
     key: &Path,
     state: Option<&LibState>,
     unless: Option<Sha256>,
+    isolate: Option<&crate::isolate::IsolateOptions>,
     load: impl FnOnce() -> LoadOptions,
 ) -> Result<Option<Library>, BuildError> {
     let origin = match (source, state) {
@@ -298,9 +311,10 @@ fn load_build(
             // SAFETY: this table's files are vouched for by its creator
             // (`SlotTable::with_options`' contract).
             return unsafe {
-                match unless {
-                    Some(current) => Library::open_if_changed(key, &load, current),
-                    None => Library::open(key, &load).map(Some),
+                match (isolate, unless) {
+                    (Some(isolate), unless) => Library::open_isolated(key, &load, isolate, unless),
+                    (None, Some(current)) => Library::open_if_changed(key, &load, current),
+                    (None, None) => Library::open(key, &load).map(Some),
                 }
             }
             .map_err(BuildError::Load);
@@ -313,7 +327,7 @@ fn load_build(
     };
     let load = match origin {
         Origin::Linked(_) => LoadOptions::default(),
-        Origin::Copy { .. } => load(),
+        Origin::Copy { .. } | Origin::Isolated { .. } => load(),
     };
     origin.load(&load).map(Some).map_err(BuildError::Load)
 }

@@ -68,6 +68,13 @@ pub unsafe trait NativeCalls {
     /// After a `call` of `slot` that did not return OK: the function that
     /// was called, or `None` when nothing was bound to the slot.
     fn failed_function(&self, slot: u32) -> Option<String>;
+
+    /// After `failed_function`: why the function's isolated worker gave no
+    /// answer (it crashed, it missed its deadline...), when that is why the
+    /// call failed. `None` by default, for natives that run in process.
+    fn isolated_failure(&self, _slot: u32) -> Option<crate::isolate::IsolatedFailure> {
+        None
+    }
 }
 
 /// A fixed set of native functions, linked into the VM for good: no slot,
@@ -1075,7 +1082,12 @@ impl Machine {
                     } else {
                         // SAFETY: as above.
                         let c = unsafe { &mut *ctx };
-                        match finish_call(c, slot, ret, status, || natives.failed_function(slot)) {
+                        match finish_call(c, slot, ret, status, || {
+                            (
+                                natives.failed_function(slot),
+                                natives.isolated_failure(slot),
+                            )
+                        }) {
                             Ok(Some(s)) => {
                                 push_as!(str, s);
                                 if c.heap.wants_collection() {
@@ -1131,7 +1143,7 @@ fn finish_call(
     slot: u32,
     ret: RetKind,
     status: HsStatus,
-    failed_function: impl FnOnce() -> Option<String>,
+    failed: impl FnOnce() -> (Option<String>, Option<crate::isolate::IsolatedFailure>),
 ) -> Result<Option<hotslot_plugin_api::HsStr>, Fault> {
     let outcome = if status == HsStatus::OK {
         match (c.fault, ret) {
@@ -1149,8 +1161,14 @@ fn finish_call(
             (None, _) => Ok(None),
         }
     } else {
-        Err(match (failed_function(), status) {
+        let (function, isolated) = failed();
+        Err(match (function, status) {
             (None, _) => Fault::Unbound { slot },
+            (Some(function), _) if let Some(failure) = isolated => Fault::Isolated {
+                slot,
+                function,
+                failure,
+            },
             (Some(function), HsStatus::ERROR) => Fault::Native {
                 slot,
                 function,

@@ -1,0 +1,474 @@
+//! The host's side of an isolated build: its worker process, the channel,
+//! calls, and a new worker after a crash.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
+
+use super::channel::{self, Region};
+use super::worker::{CHANNEL_FD, LIBRARY_FD};
+use super::{Crash, IsolateError, IsolateOptions, IsolatedFailure, describe};
+use crate::ValType;
+use crate::plugin::{PluginInfo, PluginKind, PrivateCopy};
+
+/// How long the host spins for a reply before it sleeps: most calls of a
+/// short function are answered within it, without a wake-up on either side.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// How long a worker may take to load its build and describe it.
+const START_WITHIN: Duration = Duration::from_secs(10);
+
+/// The status an isolated function's entry returns when called directly:
+/// the call is the channel's to make (see [`route`]).
+pub(crate) const ROUTE: HsStatus = HsStatus(i32::MIN + 0x1501);
+
+/// The entry point of every function of an isolated build. It does nothing
+/// itself: the slot's caller sees [`ROUTE`], finds the build isolated, and
+/// makes the call through the channel.
+pub(crate) unsafe extern "C" fn route(
+    _: *mut HsCallCtx,
+    _: *const HsValue,
+    _: usize,
+    _: *mut HsValue,
+) -> HsStatus {
+    ROUTE
+}
+
+/// The shared memory of one isolated build: the memory file and its
+/// mapping in this process.
+struct Channel {
+    file: std::fs::File,
+    map: memmap2::MmapMut,
+}
+
+impl Channel {
+    fn new(name: &str) -> std::io::Result<Channel> {
+        use rustix::fs::{MemfdFlags, memfd_create};
+        let fd = memfd_create(format!("hotslot-channel-{name}"), MemfdFlags::CLOEXEC)?;
+        let file = std::fs::File::from(fd);
+        file.set_len(channel::REGION_SIZE as u64)?;
+        // SAFETY: a memory file this process just made, at its final size,
+        // shared only with its workers; every field of the region is an
+        // atomic, so no side reads memory the other writes without one.
+        let map = unsafe { memmap2::MmapMut::map_mut(&file)? };
+        Ok(Channel { file, map })
+    }
+
+    fn region(&self) -> &Region {
+        // SAFETY: the mapping is page-aligned and `REGION_SIZE` long, zeroed
+        // when made; every field of `Region` is an atomic, valid for any
+        // bits, and lives as long as the mapping, which `&self` borrows.
+        unsafe { &*self.map.as_ptr().cast::<Region>() }
+    }
+}
+
+/// One worker process, and the thread that waits for its end.
+struct Process {
+    pidfd: OwnedFd,
+    /// Set by the waiting thread when the process has ended.
+    ended: Arc<(Mutex<Option<Crash>>, Condvar)>,
+    waiter: Option<JoinHandle<()>>,
+}
+
+impl Process {
+    /// How it ended, once it has.
+    fn crash(&self) -> Option<Crash> {
+        *self.ended.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Kills it and waits until the waiting thread has seen it end.
+    fn kill(&mut self) {
+        let _ = rustix::process::pidfd_send_signal(&self.pidfd, rustix::process::Signal::KILL);
+        if let Some(waiter) = self.waiter.take() {
+            let _ = waiter.join();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What calls share: the worker serving now, if one is running.
+struct Serving {
+    process: Option<Process>,
+}
+
+/// An isolated build: its copy, its channel, its worker.
+pub(crate) struct Remote {
+    source: PathBuf,
+    copy: Arc<PrivateCopy>,
+    options: IsolateOptions,
+    worker: PathBuf,
+    channel: Arc<Channel>,
+    /// What the first worker said; each new one must say the same.
+    description: Vec<u8>,
+    serving: Mutex<Serving>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("source", &self.source)
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Remote {
+    /// Starts a worker for `copy` (checked by the caller), and reads and
+    /// checks its description of the build.
+    pub(crate) fn start(
+        source: &Path,
+        copy: Arc<PrivateCopy>,
+        options: &IsolateOptions,
+        worker: PathBuf,
+    ) -> Result<(Remote, PluginInfo, PluginKind), IsolateError> {
+        let name = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("plugin");
+        let channel = Arc::new(Channel::new(name).map_err(|e| IsolateError::Spawn {
+            worker: worker.clone(),
+            source: e,
+        })?);
+        let mut remote = Remote {
+            source: source.to_owned(),
+            copy,
+            options: options.clone(),
+            worker,
+            channel,
+            description: Vec::new(),
+            serving: Mutex::new(Serving { process: None }),
+        };
+        let (process, description) = remote.spawn()?;
+        let (info, kind) = describe::read(&description, route)
+            .map_err(|problem| IsolateError::Description { problem })?;
+        remote.description = description;
+        remote.serving.get_mut().expect("new").process = Some(process);
+        Ok((remote, info, kind))
+    }
+
+    /// The worker program.
+    pub(crate) fn worker(&self) -> &Path {
+        &self.worker
+    }
+
+    /// The options it was started with.
+    pub(crate) fn options(&self) -> &IsolateOptions {
+        &self.options
+    }
+
+    /// Starts a worker and waits for its description.
+    fn spawn(&self) -> Result<(Process, Vec<u8>), IsolateError> {
+        let region = self.channel.region();
+        region.state.store(channel::STARTING, Ordering::Release);
+        let Some(library) = self.copy.memory_fd() else {
+            return Err(IsolateError::Unsupported {
+                reason: "the private copy is not a memory file",
+            });
+        };
+        let chan = self.channel.file.as_raw_fd();
+        let lib = library.as_raw_fd();
+        let mut command = Command::new(&self.worker);
+        command.arg(&self.source).stdin(Stdio::null());
+        // SAFETY: between fork and exec the closure calls only `fcntl`,
+        // `dup2` and `prctl`, which are async-signal-safe, on descriptors
+        // this process keeps open until the spawn returns.
+        unsafe {
+            command.pre_exec(move || {
+                // Out of the way first, so that neither lands on the
+                // other's target number before it is moved.
+                let lib = libc::fcntl(lib, libc::F_DUPFD_CLOEXEC, 10);
+                let chan = libc::fcntl(chan, libc::F_DUPFD_CLOEXEC, 10);
+                if lib < 0
+                    || chan < 0
+                    || libc::dup2(lib, LIBRARY_FD) < 0
+                    || libc::dup2(chan, CHANNEL_FD) < 0
+                    // The worker goes when this process does, however.
+                    || libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|e| IsolateError::Spawn {
+            worker: self.worker.clone(),
+            source: e,
+        })?;
+        let pid = rustix::process::Pid::from_child(&child);
+        let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(IsolateError::Spawn {
+                    worker: self.worker.clone(),
+                    source: e.into(),
+                });
+            }
+        };
+        let ended = Arc::new((Mutex::new(None), Condvar::new()));
+        let waiter = {
+            let ended = Arc::clone(&ended);
+            let channel = Arc::clone(&self.channel);
+            std::thread::Builder::new()
+                .name("hotslot-worker-wait".into())
+                .spawn(move || {
+                    let crash = match child.wait() {
+                        Ok(status) => match status.signal() {
+                            Some(signal) => Crash::Signal { signal },
+                            None => Crash::Exit {
+                                code: status.code().unwrap_or(-1),
+                            },
+                        },
+                        Err(_) => Crash::Signal { signal: 0 },
+                    };
+                    *ended.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(crash);
+                    ended.1.notify_all();
+                    // Reaped: nothing can write the channel any more.
+                    channel::publish(&channel.region().state, channel::DEAD);
+                })
+                .map_err(|e| IsolateError::Spawn {
+                    worker: self.worker.clone(),
+                    source: e,
+                })?
+        };
+        let mut process = Process {
+            pidfd,
+            ended,
+            waiter: Some(waiter),
+        };
+        let deadline = Instant::now() + START_WITHIN;
+        match channel::wait_while(&region.state, channel::STARTING, SPIN, Some(deadline)) {
+            channel::READY => {
+                let len = region.reply_len.load(Ordering::Relaxed) as usize;
+                Ok((process, channel::take(&region.reply_bytes, len)))
+            }
+            channel::REFUSED => {
+                let len = region.reply_len.load(Ordering::Relaxed) as usize;
+                let reason =
+                    String::from_utf8_lossy(&channel::take(&region.reply_bytes, len)).into_owned();
+                Err(IsolateError::Refused { reason })
+            }
+            channel::STARTING => {
+                process.kill();
+                Err(IsolateError::Slow {
+                    after: START_WITHIN,
+                })
+            }
+            _ => {
+                process.kill();
+                Err(match process.crash() {
+                    Some(how) => IsolateError::Died { how },
+                    None => IsolateError::Description {
+                        problem: "the worker wrote an unknown state".into(),
+                    },
+                })
+            }
+        }
+    }
+
+    /// Calls function `index` of the build (of signature `params` ->
+    /// `ret`) in the worker, as an in-process call would be made: its
+    /// scalar result into `*out`, its string result or error message through
+    /// `ctx`'s callbacks. `Err` when the worker could not answer.
+    ///
+    /// # Safety
+    ///
+    /// `args` points to the function's arguments, each of its declared
+    /// type (strings readable for their length); `out` is writable; `ctx`
+    /// is a valid call context whose callbacks copy what they are given.
+    pub(crate) unsafe fn call(
+        &self,
+        index: usize,
+        params: &[ValType],
+        ret: Option<ValType>,
+        ctx: *mut HsCallCtx,
+        args: *const HsValue,
+        out: *mut HsValue,
+    ) -> Result<HsStatus, IsolatedFailure> {
+        let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
+        if serving.process.as_ref().is_none_or(|p| p.crash().is_some()) {
+            serving.process = None;
+            let (process, description) = self.spawn().map_err(|e| IsolatedFailure::Restart {
+                reason: e.to_string(),
+            })?;
+            if description != self.description {
+                return Err(IsolatedFailure::Restart {
+                    reason: "the new worker described the build differently".into(),
+                });
+            }
+            serving.process = Some(process);
+        }
+        let region = self.channel.region();
+        let mut used = 0;
+        for (i, ty) in params.iter().enumerate() {
+            // SAFETY: the caller passes one argument per parameter.
+            let arg = unsafe { &*args.add(i) };
+            let word = &region.args[i];
+            let bits = match ty {
+                ValType::Str => {
+                    // SAFETY: a string argument is readable for its length.
+                    let bytes = unsafe { arg.str.as_bytes() };
+                    let end = used + bytes.len();
+                    if end > channel::ARG_BYTES {
+                        let needed = used
+                            + params[i..]
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, t)| **t == ValType::Str)
+                                // SAFETY: as above.
+                                .map(|(j, _)| unsafe { (*args.add(i + j)).str.len })
+                                .sum::<usize>();
+                        return Err(IsolatedFailure::TooLarge {
+                            needed,
+                            capacity: channel::ARG_BYTES,
+                        });
+                    }
+                    channel::put(&region.arg_bytes[used..], bytes);
+                    word.offset.store(used as u32, Ordering::Relaxed);
+                    word.len.store(bytes.len() as u32, Ordering::Relaxed);
+                    used = end;
+                    0
+                }
+                // SAFETY: the argument is of its declared type, a scalar.
+                scalar => unsafe { scalar_bits(*scalar, arg) },
+            };
+            word.bits.store(bits, Ordering::Relaxed);
+        }
+        let call = region.call.load(Ordering::Relaxed).wrapping_add(1);
+        region.call.store(call, Ordering::Relaxed);
+        region.function.store(index as u32, Ordering::Relaxed);
+        region.nargs.store(params.len() as u32, Ordering::Relaxed);
+        let started = Instant::now();
+        channel::publish(&region.state, channel::CALL);
+        let deadline = self.options.deadline.map(|d| started + d);
+        let state = channel::wait_while(&region.state, channel::CALL, SPIN, deadline);
+        let process = serving.process.as_mut().expect("started above");
+        match state {
+            channel::DONE if region.answered.load(Ordering::Relaxed) == call => {}
+            channel::CALL => {
+                process.kill();
+                serving.process = None;
+                return Err(IsolatedFailure::Timeout {
+                    after: self.options.deadline.expect("a deadline passed"),
+                });
+            }
+            _ => {
+                // Dead, or a worker that wrote what it should not: either
+                // way it is done.
+                process.kill();
+                let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
+                serving.process = None;
+                return Err(IsolatedFailure::Crashed { how });
+            }
+        }
+        let status = HsStatus(region.status.load(Ordering::Relaxed));
+        let bits = region.ret.bits.load(Ordering::Relaxed);
+        // SAFETY: `out` is writable (the caller's promise); each arm writes
+        // the field of the declared result type.
+        unsafe {
+            match ret {
+                Some(ValType::I32) => (*out).i32 = bits as u32 as i32,
+                Some(ValType::I64) => (*out).i64 = bits as i64,
+                Some(ValType::F64) => (*out).f64 = f64::from_bits(bits),
+                Some(ValType::Bool) => (*out).boolean = bits != 0,
+                _ => {}
+            }
+        }
+        let len = region.reply_len.load(Ordering::Relaxed) as usize;
+        match region.reply_kind.load(Ordering::Relaxed) {
+            channel::REPLY_STR => {
+                let bytes = channel::take(&region.reply_bytes, len);
+                // SAFETY: `ctx` is valid (the caller's promise); the
+                // callback copies the bytes, which live until it returns.
+                unsafe {
+                    ((*ctx).return_str)(
+                        ctx,
+                        HsStr {
+                            ptr: bytes.as_ptr(),
+                            len: bytes.len(),
+                        },
+                    )
+                };
+            }
+            channel::REPLY_ERROR => {
+                let bytes = channel::take(&region.reply_bytes, len);
+                // SAFETY: as above.
+                unsafe {
+                    ((*ctx).set_error)(
+                        ctx,
+                        HsStr {
+                            ptr: bytes.as_ptr(),
+                            len: bytes.len(),
+                        },
+                    )
+                };
+            }
+            channel::REPLY_TOO_LONG => {
+                return Err(IsolatedFailure::ResultTooLarge {
+                    len,
+                    capacity: channel::REPLY_BYTES,
+                });
+            }
+            _ => {}
+        }
+        Ok(status)
+    }
+}
+
+/// The bits of a scalar argument of type `ty`, as the channel carries them.
+///
+/// # Safety
+///
+/// `value` holds a value of `ty`, one of `i32`, `i64`, `f64` and `bool`.
+unsafe fn scalar_bits(ty: ValType, value: &HsValue) -> u64 {
+    // SAFETY: the caller's promise: the field of `ty` is the one written; a
+    // boolean is read as a byte, so that any value is defined.
+    unsafe {
+        match ty {
+            ValType::I32 => value.i32 as u32 as u64,
+            ValType::I64 => value.i64 as u64,
+            ValType::F64 => value.f64.to_bits(),
+            _ => u64::from(*(value as *const HsValue).cast::<u8>() != 0),
+        }
+    }
+}
+
+/// Finds the worker program: `explicit`, else `$HOTSLOT_WORKER`, else
+/// `hotslot-worker` beside the running program or in the directory above
+/// it, else on `$PATH`.
+pub(crate) fn find_worker(explicit: Option<&Path>) -> Result<PathBuf, IsolateError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_owned());
+    }
+    if let Some(path) = std::env::var_os("HOTSLOT_WORKER").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let name = format!("hotslot-worker{}", std::env::consts::EXE_SUFFIX);
+    let mut looked = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.parent().into_iter().flat_map(|d| [Some(d), d.parent()]) {
+            looked.extend(dir.map(|d| d.join(&name)));
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        looked.extend(std::env::split_paths(&path).map(|d| d.join(&name)));
+    }
+    looked
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or(IsolateError::WorkerNotFound { looked })
+}
