@@ -7,6 +7,7 @@ mod copies;
 mod embedding;
 mod faults;
 mod interfaces;
+mod isolation;
 mod live;
 mod mistakes;
 mod observers;

@@ -279,6 +279,7 @@ fn build() -> Built {
     built.build_c("c-shim/string_ops.c", &built.c("string_ops_c"), &[]);
     built.build_c("c-shim/counter.c", &built.c("counter_c"), &[]);
     built.build_c("tests/fixtures/c/broken.c", &built.c("broken_none"), &[]);
+    built.build_c("tests/fixtures/c/fragile.c", &built.c("fragile"), &[]);
     built.build_c(
         "tests/fixtures/c/data_exports.c",
         &built.c("data_exports"),

@@ -236,8 +236,18 @@ impl Remote {
                     };
                     *ended.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(crash);
                     ended.1.notify_all();
-                    // Reaped: nothing can write the channel any more.
-                    channel::publish(&channel.region().state, channel::DEAD);
+                    // Reaped: nothing can write the channel any more. A
+                    // refusal stays: it is the worker's last word, which the
+                    // host may not have read yet.
+                    let state = &channel.region().state;
+                    let _ = state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                        (s != channel::REFUSED).then_some(channel::DEAD)
+                    });
+                    let _ = rustix::thread::futex::wake(
+                        state,
+                        rustix::thread::futex::Flags::empty(),
+                        1,
+                    );
                 })
                 .map_err(|e| IsolateError::Spawn {
                     worker: self.worker.clone(),

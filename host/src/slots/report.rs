@@ -229,6 +229,8 @@ pub struct LibraryInfo {
     pub sha256: Option<Sha256>,
     /// Whether its content hash is pinned.
     pub pinned: bool,
+    /// Whether it runs in a worker process (see [`crate::isolate`]).
+    pub isolated: bool,
     /// The build a rollback returns to: its generation and plugin version.
     pub previous: Option<(u64, Version)>,
 }

@@ -594,6 +594,7 @@ impl SlotTable {
                 kind: l.current.kind(),
                 sha256: l.current.sha256().ok(),
                 pinned: l.pin.is_some(),
+                isolated: l.current.is_isolated(),
                 previous: l
                     .previous
                     .as_ref()

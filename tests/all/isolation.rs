@@ -1,0 +1,466 @@
+//! Isolated bindings: a plugin that segfaults, aborts, exits, overflows its
+//! stack, hangs or is killed fails the call with a typed error, the host
+//! goes on, and the next call is answered by a new worker of the same build;
+//! reloads start new workers and release the old ones; bad inputs are
+//! refused with the reason.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use hotslot::isolate::{Crash, IsolateError, IsolateOptions, IsolatedFailure};
+use hotslot::plugin::Sha256;
+use hotslot::{CallError, LoadError, ReloadOptions, SlotError, SlotTable};
+use hotslot_tests::{built, hotslot, table, tempdir};
+
+fn isolated(deadline: Option<Duration>) -> ReloadOptions {
+    ReloadOptions {
+        isolate: Some(IsolateOptions {
+            worker: None,
+            deadline,
+        }),
+        ..ReloadOptions::default()
+    }
+}
+
+/// A table with the fragile plugin bound isolated.
+fn fragile_table(deadline: Option<Duration>) -> SlotTable {
+    let table = table();
+    table
+        .bind_library(built().c("fragile"), &isolated(deadline))
+        .unwrap();
+    table
+}
+
+/// Whether process `pid` still exists (reaped processes do not).
+fn alive(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Calls `fragile(input)`, which fails its worker in one way, and checks
+/// the exact error, that the failed worker is gone, and that the next calls
+/// are answered by one new worker.
+fn fails_then_serves(input: i32, deadline: Option<Duration>, expected: IsolatedFailure) {
+    let table = fragile_table(deadline);
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    assert_eq!(fragile.call(5), Ok(10));
+    let first = pid.call(()).unwrap();
+    assert_ne!(
+        first,
+        std::process::id() as i32,
+        "the plugin runs elsewhere"
+    );
+
+    assert_eq!(
+        fragile.call(input),
+        Err(CallError::Isolated {
+            function: "fragile".into(),
+            failure: expected,
+        })
+    );
+    assert!(!alive(first), "the failed worker {first} is gone");
+
+    // The slot stays bound; the next calls go to one new worker.
+    assert_eq!(fragile.call(21), Ok(42));
+    let second = pid.call(()).unwrap();
+    assert_ne!(second, first);
+    // Inputs with no special meaning to the plugin.
+    for i in 100..200 {
+        assert_eq!(fragile.call(i), Ok(2 * i));
+    }
+    assert_eq!(pid.call(()), Ok(second), "no restart without a failure");
+    assert_eq!(table.libraries().len(), 1);
+}
+
+#[test]
+fn a_segfault_fails_the_call_and_a_new_worker_answers_the_next() {
+    fails_then_serves(
+        13,
+        None,
+        IsolatedFailure::Crashed {
+            how: Crash::Signal { signal: 11 },
+        },
+    );
+}
+
+#[test]
+fn an_abort_fails_the_call_and_a_new_worker_answers_the_next() {
+    fails_then_serves(
+        6,
+        None,
+        IsolatedFailure::Crashed {
+            how: Crash::Signal { signal: 6 },
+        },
+    );
+}
+
+#[test]
+fn an_exit_fails_the_call_and_a_new_worker_answers_the_next() {
+    fails_then_serves(
+        42,
+        None,
+        IsolatedFailure::Crashed {
+            how: Crash::Exit { code: 42 },
+        },
+    );
+}
+
+#[test]
+fn a_stack_overflow_fails_the_call_and_a_new_worker_answers_the_next() {
+    fails_then_serves(
+        99,
+        None,
+        IsolatedFailure::Crashed {
+            how: Crash::Signal { signal: 11 },
+        },
+    );
+}
+
+#[test]
+fn an_endless_loop_past_the_deadline_is_killed_and_a_new_worker_answers_the_next() {
+    let deadline = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    fails_then_serves(
+        7,
+        Some(deadline),
+        IsolatedFailure::Timeout { after: deadline },
+    );
+    assert!(started.elapsed() >= deadline);
+}
+
+#[test]
+fn a_worker_killed_during_a_call_fails_it_and_one_killed_between_calls_is_replaced_unseen() {
+    let table = fragile_table(None);
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    let first = pid.call(()).unwrap();
+
+    // Killed from outside while it runs a call that never returns.
+    std::thread::scope(|s| {
+        let hanging = fragile.clone();
+        let hung = s.spawn(move || hanging.call(7));
+        // The call is running once the worker uses its CPU: wait for it.
+        let stat = format!("/proc/{first}/stat");
+        while std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") R ")) {
+            std::thread::yield_now();
+        }
+        // SAFETY: `kill` with a process id this test's table started.
+        assert_eq!(unsafe { libc::kill(first, libc::SIGKILL) }, 0);
+        assert_eq!(
+            hung.join().unwrap(),
+            Err(CallError::Isolated {
+                function: "fragile".into(),
+                failure: IsolatedFailure::Crashed {
+                    how: Crash::Signal { signal: 9 }
+                },
+            })
+        );
+    });
+    let second = pid.call(()).unwrap();
+    assert_ne!(second, first);
+
+    // Killed while idle: no call was running, so none fails; the next one
+    // starts a new worker.
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(second, libc::SIGKILL) }, 0);
+    while alive(second) {
+        std::thread::yield_now();
+    }
+    assert_eq!(fragile.call(4), Ok(8));
+    let third = pid.call(()).unwrap();
+    assert!(third != second && third != first);
+}
+
+#[test]
+fn values_of_every_type_and_errors_cross_as_they_do_in_process() {
+    let table = fragile_table(None);
+    let greet = table.function::<String, String>("greet").unwrap();
+    assert_eq!(greet.call("world"), Ok("hello, world".to_owned()));
+    assert_eq!(greet.call(""), Ok("hello, ".to_owned()));
+    assert_eq!(greet.call("héllo"), Ok("hello, héllo".to_owned()));
+    let half = table.function::<f64, f64>("half").unwrap();
+    assert_eq!(half.call(5.0), Ok(2.5));
+    assert!(half.call(f64::NAN).unwrap().is_nan());
+    let wide = table.function::<(i64, i32), i64>("wide").unwrap();
+    assert_eq!(wide.call((7_000_000_000, 1)), Ok(-7_000_000_000));
+    assert_eq!(wide.call((i64::MIN, 0)), Ok(i64::MIN));
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    assert_eq!(
+        fragile.call(-1),
+        Err(CallError::Native {
+            function: "fragile".into(),
+            message: "minus one is refused".into()
+        })
+    );
+    assert_eq!(fragile.call(i32::MAX / 2), Ok(i32::MAX - 1));
+    // A signature the build does not have is refused when the handle is
+    // made, as in process.
+    assert!(matches!(
+        table.function::<i64, i64>("fragile"),
+        Err(SlotError::Signature { .. })
+    ));
+}
+
+#[test]
+fn strings_larger_than_the_channel_are_refused_both_ways_and_the_worker_serves_on() {
+    let table = fragile_table(None);
+    let greet = table.function::<String, String>("greet").unwrap();
+    let big = table.function::<i32, String>("big").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    let worker = pid.call(()).unwrap();
+
+    assert_eq!(
+        big.call(65_536).map(|s| s.len()),
+        Ok(65_536),
+        "exactly fits"
+    );
+    assert_eq!(
+        big.call(65_537),
+        Err(CallError::Isolated {
+            function: "big".into(),
+            failure: IsolatedFailure::ResultTooLarge {
+                len: 65_537,
+                capacity: 65_536
+            },
+        })
+    );
+    let long = "y".repeat(32 * 1024 + 1);
+    assert_eq!(
+        greet.call(long.as_str()),
+        Err(CallError::Isolated {
+            function: "greet".into(),
+            failure: IsolatedFailure::TooLarge {
+                needed: 32 * 1024 + 1,
+                capacity: 32 * 1024
+            },
+        })
+    );
+    // Neither is a crash: the same worker answers.
+    assert_eq!(greet.call("again"), Ok("hello, again".to_owned()));
+    assert_eq!(pid.call(()), Ok(worker));
+}
+
+#[test]
+fn a_vm_slot_bound_isolated_reports_the_crash_as_a_fault_and_runs_again() {
+    use hotslot::Fault;
+    use hotslot::vm::{Value, assemble, verify};
+    let table = table();
+    let src = |n: i32| {
+        format!(".import 0 fragile (i32) -> i32\n    PUSH {n}\n    CALL_NATIVE 0\n    HALT\n")
+    };
+    let crash = Arc::new(verify(assemble(&src(13)).unwrap()).unwrap());
+    let fine = Arc::new(verify(assemble(&src(8)).unwrap()).unwrap());
+    let mut vm = table.vm(crash).unwrap();
+    let mut again = table.vm(fine).unwrap();
+    table
+        .bind_library(built().c("fragile"), &isolated(None))
+        .unwrap();
+    let e = vm.run().unwrap_err();
+    assert!(
+        matches!(
+            &e.fault,
+            Fault::Isolated {
+                slot: 0,
+                function,
+                failure: IsolatedFailure::Crashed {
+                    how: Crash::Signal { signal: 11 }
+                },
+            } if function == "fragile"
+        ),
+        "{e:?}"
+    );
+    again.run().unwrap();
+    assert_eq!(again.stack(), vec![Value::I32(16)]);
+}
+
+#[test]
+fn a_reload_storm_on_an_isolated_binding_never_fails_a_call_and_leaves_one_worker() {
+    let dir = tempdir();
+    let lib = dir.path().join(hotslot_tests::library_name("fragile"));
+    std::fs::copy(built().c("fragile"), &lib).unwrap();
+    let table = table();
+    table.bind_library(&lib, &isolated(None)).unwrap();
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    let stop = AtomicBool::new(false);
+    let mut workers = vec![pid.call(()).unwrap()];
+    let calls = std::thread::scope(|s| {
+        let fragile = fragile.clone();
+        let stop = &stop;
+        let caller = s.spawn(move || {
+            let mut calls = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let i = 100 + (calls % 1000) as i32;
+                assert_eq!(fragile.call(i), Ok(2 * i), "call {calls}");
+                calls += 1;
+            }
+            calls
+        });
+        for _ in 0..50 {
+            let report = table.reload(&lib).unwrap();
+            assert_eq!(report.swaps.len(), 2, "both handles' slots");
+            workers.push(pid.call(()).unwrap());
+        }
+        stop.store(true, Ordering::Relaxed);
+        caller.join().unwrap()
+    });
+    assert!(calls > 0);
+    assert!(table.wait_released(Duration::from_secs(10)));
+    let live: Vec<i32> = workers.iter().copied().filter(|p| alive(*p)).collect();
+    assert_eq!(
+        live,
+        vec![*workers.last().unwrap()],
+        "only the serving worker"
+    );
+    let mut distinct = workers.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 51, "a new worker per build");
+    // The binding stays isolated across reloads.
+    assert!(table.libraries()[0].isolated);
+    drop((fragile, pid));
+    drop(table);
+    let last = *workers.last().unwrap();
+    let started = std::time::Instant::now();
+    while alive(last) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert!(!alive(last), "the table's last worker goes with it");
+}
+
+#[test]
+fn a_pinned_hash_is_checked_before_any_worker_starts() {
+    let lib = built().c("fragile");
+    let right = Sha256::of_file(&lib).unwrap();
+    let wrong = Sha256([7; 32]);
+    let table = table();
+    let e = table
+        .bind_library(
+            &lib,
+            &ReloadOptions {
+                sha256: Some(wrong),
+                ..isolated(None)
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, SlotError::Load { source: LoadError::HashMismatch { expected, found, .. }, .. }
+            if *expected == wrong && *found == right),
+        "{e:?}"
+    );
+    assert!(table.libraries().is_empty());
+    table
+        .bind_library(
+            &lib,
+            &ReloadOptions {
+                sha256: Some(right),
+                ..isolated(None)
+            },
+        )
+        .unwrap();
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    assert_eq!(fragile.call(1), Ok(2));
+}
+
+#[test]
+fn what_cannot_cross_to_a_worker_is_refused_by_name_and_the_old_binding_serves() {
+    let b = built();
+    let table = table();
+    table.bind_library(b.c("fragile"), &isolated(None)).unwrap();
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    // The particles plugin needs a host table; its variant without one
+    // takes the application's types: both live in the host's memory.
+    for (lib, expected) in [
+        (
+            "particles_c",
+            "it needs the host table `particles.Host`, which lives in the host's memory: \
+             an isolated worker cannot reach it",
+        ),
+        (
+            "particles_variant_no_host",
+            "function `step` takes `&mut [Particle]`: \
+             an isolated worker passes i32, i64, f64, bool and str only",
+        ),
+    ] {
+        let e = table.bind_library(b.c(lib), &isolated(None)).unwrap_err();
+        let SlotError::Load {
+            source: LoadError::Isolate { source, .. },
+            ..
+        } = &e
+        else {
+            panic!("{e:?}");
+        };
+        assert!(
+            matches!(&**source, IsolateError::Refused { reason } if reason == expected),
+            "{source:?}"
+        );
+    }
+    assert_eq!(table.libraries().len(), 1);
+    assert_eq!(fragile.call(3), Ok(6), "the old binding serves");
+}
+
+#[test]
+fn a_worker_program_that_is_not_one_is_refused_with_how_it_ended() {
+    let table = table();
+    let options = ReloadOptions {
+        isolate: Some(IsolateOptions {
+            worker: Some("/bin/true".into()),
+            deadline: None,
+        }),
+        ..ReloadOptions::default()
+    };
+    let e = table
+        .bind_library(built().c("fragile"), &options)
+        .unwrap_err();
+    let SlotError::Load {
+        source: LoadError::Isolate { source, .. },
+        ..
+    } = &e
+    else {
+        panic!("{e:?}");
+    };
+    assert!(
+        matches!(
+            **source,
+            IsolateError::Died {
+                how: Crash::Exit { code: 0 }
+            }
+        ),
+        "{source:?}"
+    );
+    assert!(table.libraries().is_empty());
+}
+
+#[test]
+fn hotslot_run_isolate_reports_the_crashing_program_and_runs_the_others() {
+    let dir = tempdir();
+    let write = |name: &str, n: i32| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                ".import 0 fragile (i32) -> i32\n    PUSH {n}\n    CALL_NATIVE 0\n    PRINT\n    HALT\n"
+            ),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let (one, crash, two) = (
+        write("one.hsasm", 1),
+        write("crash.hsasm", 13),
+        write("two.hsasm", 2),
+    );
+    let lib = built().c("fragile").display().to_string();
+    let (status, out, err) = hotslot(&["run", &one, &crash, &two, "--lib", &lib, "--isolate"]);
+    assert_eq!(status.code(), Some(4), "a program faulted: {err}");
+    assert_eq!(out, "Result: 2\nResult: 4\n");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "hotslot: {crash}: pc 1 (`CALL_NATIVE 0`): `fragile` (slot 0) gave no answer: \
+             its worker process was killed by signal 11 (SIGSEGV) during the call; \
+             the next call starts a new worker"
+        )
+    );
+}
