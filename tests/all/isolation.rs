@@ -18,6 +18,7 @@ fn isolated(deadline: Option<Duration>) -> ReloadOptions {
         isolate: Some(IsolateOptions {
             worker: None,
             deadline,
+            spin: None,
         }),
         ..ReloadOptions::default()
     }
@@ -407,6 +408,7 @@ fn a_worker_program_that_is_not_one_is_refused_with_how_it_ended() {
         isolate: Some(IsolateOptions {
             worker: Some("/bin/true".into()),
             deadline: None,
+            spin: None,
         }),
         ..ReloadOptions::default()
     };

@@ -249,6 +249,7 @@ impl Bindings {
             isolate: self.isolate.then(|| hotslot::isolate::IsolateOptions {
                 worker: None,
                 deadline: self.deadline.map(std::time::Duration::from_millis),
+                spin: None,
             }),
             ..ReloadOptions::default()
         }

@@ -44,7 +44,16 @@ pub struct IsolateOptions {
     /// How long a call may take before its worker is killed and the call
     /// fails with [`IsolatedFailure::Timeout`]; no limit when `None`.
     pub deadline: Option<Duration>,
+    /// How long each side spins, waiting for the other, before it sleeps
+    /// on the futex: the host for a reply, the worker for the next call.
+    /// Spinning answers a short call without two wake-ups (see
+    /// BENCHMARKS.md for what it buys); `None` is [`DEFAULT_SPIN`].
+    pub spin: Option<Duration>,
 }
+
+/// How long each side of an isolated call spins before it sleeps, unless
+/// [`IsolateOptions::spin`] says otherwise.
+pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
 
 /// How a worker process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

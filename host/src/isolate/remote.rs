@@ -18,10 +18,6 @@ use super::{Crash, IsolateError, IsolateOptions, IsolatedFailure, describe};
 use crate::ValType;
 use crate::plugin::{PluginInfo, PluginKind, PrivateCopy};
 
-/// How long the host spins for a reply before it sleeps: most calls of a
-/// short function are answered within it, without a wake-up on either side.
-const SPIN: Duration = Duration::from_micros(50);
-
 /// How long a worker may take to load its build and describe it.
 const START_WITHIN: Duration = Duration::from_secs(10);
 
@@ -98,9 +94,11 @@ impl Drop for Process {
     }
 }
 
-/// What calls share: the worker serving now, if one is running.
+/// What calls share: the worker serving now, if one is running, and how
+/// long the host spins for its replies.
 struct Serving {
     process: Option<Process>,
+    spin: Duration,
 }
 
 /// An isolated build: its copy, its channel, its worker.
@@ -148,13 +146,20 @@ impl Remote {
             worker,
             channel,
             description: Vec::new(),
-            serving: Mutex::new(Serving { process: None }),
+            serving: Mutex::new(Serving {
+                process: None,
+                spin: Duration::ZERO,
+            }),
         };
-        let (process, description) = remote.spawn()?;
+        let spin = remote.spin();
+        let (process, description) = remote.spawn(spin)?;
         let (info, kind) = describe::read(&description, route)
             .map_err(|problem| IsolateError::Description { problem })?;
         remote.description = description;
-        remote.serving.get_mut().expect("new").process = Some(process);
+        *remote.serving.get_mut().expect("new") = Serving {
+            process: Some(process),
+            spin,
+        };
         Ok((remote, info, kind))
     }
 
@@ -168,8 +173,21 @@ impl Remote {
         &self.options
     }
 
-    /// Starts a worker and waits for its description.
-    fn spawn(&self) -> Result<(Process, Vec<u8>), IsolateError> {
+    /// How long each side spins before it sleeps, for a worker started by
+    /// this thread: not at all when this thread may run on one CPU only
+    /// (pinned, or a one-CPU machine), since the worker inherits its CPUs
+    /// and could not answer while its caller spins.
+    fn spin(&self) -> Duration {
+        let one_cpu = rustix::thread::sched_getaffinity(None).is_ok_and(|cpus| cpus.count() == 1);
+        if one_cpu {
+            return Duration::ZERO;
+        }
+        self.options.spin.unwrap_or(super::DEFAULT_SPIN)
+    }
+
+    /// Starts a worker that spins `spin` for each next call, and waits for
+    /// its description.
+    fn spawn(&self, spin: Duration) -> Result<(Process, Vec<u8>), IsolateError> {
         let region = self.channel.region();
         region.state.store(channel::STARTING, Ordering::Release);
         let Some(library) = self.copy.memory_fd() else {
@@ -180,7 +198,10 @@ impl Remote {
         let chan = self.channel.file.as_raw_fd();
         let lib = library.as_raw_fd();
         let mut command = Command::new(&self.worker);
-        command.arg(&self.source).stdin(Stdio::null());
+        command
+            .arg(&self.source)
+            .arg(spin.as_nanos().to_string())
+            .stdin(Stdio::null());
         // SAFETY: between fork and exec the closure calls only `fcntl`,
         // `dup2` and `prctl`, which are async-signal-safe, on descriptors
         // this process keeps open until the spawn returns.
@@ -260,7 +281,12 @@ impl Remote {
             waiter: Some(waiter),
         };
         let deadline = Instant::now() + START_WITHIN;
-        match channel::wait_while(&region.state, channel::STARTING, SPIN, Some(deadline)) {
+        match channel::wait_while(
+            &region.state,
+            channel::STARTING,
+            self.spin(),
+            Some(deadline),
+        ) {
             channel::READY => {
                 let len = region.reply_len.load(Ordering::Relaxed) as usize;
                 Ok((process, channel::take(&region.reply_bytes, len)))
@@ -311,15 +337,20 @@ impl Remote {
         let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
         if serving.process.as_ref().is_none_or(|p| p.crash().is_some()) {
             serving.process = None;
-            let (process, description) = self.spawn().map_err(|e| IsolatedFailure::Restart {
-                reason: e.to_string(),
-            })?;
+            let spin = self.spin();
+            let (process, description) =
+                self.spawn(spin).map_err(|e| IsolatedFailure::Restart {
+                    reason: e.to_string(),
+                })?;
             if description != self.description {
                 return Err(IsolatedFailure::Restart {
                     reason: "the new worker described the build differently".into(),
                 });
             }
-            serving.process = Some(process);
+            *serving = Serving {
+                process: Some(process),
+                spin,
+            };
         }
         let region = self.channel.region();
         let mut used = 0;
@@ -364,7 +395,7 @@ impl Remote {
         let started = Instant::now();
         channel::publish(&region.state, channel::CALL);
         let deadline = self.options.deadline.map(|d| started + d);
-        let state = channel::wait_while(&region.state, channel::CALL, SPIN, deadline);
+        let state = channel::wait_while(&region.state, channel::CALL, serving.spin, deadline);
         let process = serving.process.as_mut().expect("started above");
         match state {
             channel::DONE if region.answered.load(Ordering::Relaxed) == call => {}

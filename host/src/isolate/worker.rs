@@ -25,14 +25,11 @@ pub(crate) const LIBRARY_FD: i32 = 3;
 /// The descriptor of the channel's memory file.
 pub(crate) const CHANNEL_FD: i32 = 4;
 
-/// How long a worker spins for the next call before it sleeps: a caller
-/// that calls again within it is answered without a wake-up.
-const SPIN: Duration = Duration::from_micros(50);
-
-/// The worker's whole life: `hotslot-worker SOURCE`, with the library's
-/// copy as descriptor 3 and the channel as descriptor 4 (the host sets them
-/// up; nothing else starts a worker). `SOURCE` names the library in
-/// messages.
+/// The worker's whole life: `hotslot-worker SOURCE SPIN_NS`, with the
+/// library's copy as descriptor 3 and the channel as descriptor 4 (the host
+/// sets them up; nothing else starts a worker). `SOURCE` names the library
+/// in messages; the worker spins `SPIN_NS` nanoseconds for the next call
+/// before it sleeps.
 pub fn worker_main() -> ExitCode {
     // A fault in the plugin ends the worker by its own signal, as the host
     // reports it: not through the Rust runtime's handler, which turns a
@@ -43,9 +40,14 @@ pub fn worker_main() -> ExitCode {
         // runtime's own.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
-    let source = std::env::args_os()
-        .nth(1)
+    let mut args = std::env::args_os().skip(1);
+    let source = args
+        .next()
         .map_or_else(|| PathBuf::from("library"), PathBuf::from);
+    let spin = args
+        .next()
+        .and_then(|s| s.to_str()?.parse().ok())
+        .map_or(super::DEFAULT_SPIN, Duration::from_nanos);
     // SAFETY: the host that started this process handed descriptor 4 over
     // as the channel's memory file, open and owned by this process alone.
     let channel = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) });
@@ -88,7 +90,7 @@ pub fn worker_main() -> ExitCode {
     let mut seen = channel::READY;
     loop {
         if seen != channel::CALL {
-            seen = channel::wait_while(&region.state, seen, SPIN, None);
+            seen = channel::wait_while(&region.state, seen, spin, None);
             continue;
         }
         serve(region, &library);
