@@ -1057,6 +1057,7 @@ fn isolated(p: &Plugins, r: &mut Report) {
             worker: Some(p.worker.clone()),
             deadline: None,
             spin,
+            rollback_after: None,
         }),
         ..hotslot::ReloadOptions::default()
     };

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use hotslot::isolate::{Crash, IsolateError, IsolateOptions, IsolatedFailure};
+use hotslot::isolate::{Crash, CrashLimit, IsolateError, IsolateOptions, IsolatedFailure};
 use hotslot::plugin::Sha256;
-use hotslot::{CallError, LoadError, ReloadOptions, SlotError, SlotTable};
+use hotslot::{CallError, LoadError, ReloadKind, ReloadOptions, SlotError, SlotTable};
 use hotslot_tests::{built, hotslot, table, tempdir};
 
 fn isolated(deadline: Option<Duration>) -> ReloadOptions {
@@ -19,6 +19,7 @@ fn isolated(deadline: Option<Duration>) -> ReloadOptions {
             worker: None,
             deadline,
             spin: None,
+            rollback_after: None,
         }),
         ..ReloadOptions::default()
     }
@@ -409,6 +410,7 @@ fn a_worker_program_that_is_not_one_is_refused_with_how_it_ended() {
             worker: Some("/bin/true".into()),
             deadline: None,
             spin: None,
+            rollback_after: None,
         }),
         ..ReloadOptions::default()
     };
@@ -465,4 +467,129 @@ fn hotslot_run_isolate_reports_the_crashing_program_and_runs_the_others() {
              the next call starts a new worker"
         )
     );
+}
+
+/// The fragile plugin bound isolated from a file of its own in `dir`, which
+/// rolls back after `failures` failures within a minute.
+fn rolling_table(
+    dir: &std::path::Path,
+    build: &str,
+    failures: u32,
+) -> (SlotTable, std::path::PathBuf) {
+    let lib = dir.join(hotslot_tests::library_name("fragile"));
+    std::fs::copy(built().c(build), &lib).unwrap();
+    let table = table();
+    let options = ReloadOptions {
+        isolate: Some(IsolateOptions {
+            rollback_after: Some(CrashLimit {
+                failures,
+                within: Duration::from_secs(60),
+            }),
+            ..IsolateOptions::default()
+        }),
+        ..ReloadOptions::default()
+    };
+    table.bind_library(&lib, &options).unwrap();
+    (table, lib)
+}
+
+#[test]
+fn failures_past_the_limit_roll_back_to_the_previous_build_once_and_say_so() {
+    let dir = tempdir();
+    let (table, lib) = rolling_table(dir.path(), "fragile", 3);
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    assert_eq!(fragile.call(5), Ok(10));
+    let good = table.libraries()[0].generation;
+    // A bad upgrade: it crashes on every input.
+    std::fs::copy(built().c("fragile_crash_always"), &lib).unwrap();
+    let bad = table.reload(&lib).unwrap().to_generation;
+    let events = table.subscribe();
+
+    let crashed = Err(CallError::Isolated {
+        function: "fragile".into(),
+        failure: IsolatedFailure::Crashed {
+            how: Crash::Signal { signal: 11 },
+        },
+    });
+    assert_eq!(fragile.call(5), crashed);
+    assert_eq!(fragile.call(5), crashed);
+    assert!(events.try_recv().is_err(), "two failures: no rollback yet");
+    assert_eq!(
+        fragile.call(5),
+        crashed,
+        "the third call fails, then the rollback"
+    );
+    let event = events
+        .try_recv()
+        .expect("the rollback is reported before the call returns");
+    assert_eq!(
+        event.kind,
+        ReloadKind::CrashRollback {
+            failures: 3,
+            within: Duration::from_secs(60)
+        }
+    );
+    let report = event.outcome.unwrap();
+    assert_eq!(report.from_generation, Some(bad));
+    assert_eq!(report.version.to_string(), "1.0.0");
+    assert!(report.to_generation > bad && good < bad);
+    assert_eq!(table.libraries()[0].generation, report.to_generation);
+    assert!(
+        table.libraries()[0].isolated,
+        "the build rolled back to is isolated too"
+    );
+
+    // The good build serves again; nothing more happens.
+    for i in 100..200 {
+        assert_eq!(fragile.call(i), Ok(2 * i));
+    }
+    assert!(events.try_recv().is_err(), "one rollback, one event");
+}
+
+#[test]
+fn failures_past_the_limit_with_no_previous_build_are_reported_and_the_binding_serves_on() {
+    let dir = tempdir();
+    let (table, _lib) = rolling_table(dir.path(), "fragile_crash_always", 2);
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    let greet = table.function::<String, String>("greet").unwrap();
+    let events = table.subscribe();
+    let generation = table.libraries()[0].generation;
+    assert!(fragile.call(1).is_err());
+    assert!(fragile.call(1).is_err());
+    let event = events.try_recv().expect("the refused rollback is reported");
+    assert!(matches!(
+        event.kind,
+        ReloadKind::CrashRollback { failures: 2, .. }
+    ));
+    assert!(event.outcome.is_err(), "{:?}", event.outcome);
+    assert_eq!(
+        table.libraries()[0].generation,
+        generation,
+        "the build stays"
+    );
+    // Its other functions are served by a new worker.
+    assert_eq!(greet.call("on"), Ok("hello, on".to_owned()));
+    assert!(events.try_recv().is_err());
+}
+
+#[test]
+fn the_repl_with_isolate_reports_each_crash_and_goes_on() {
+    let dir = tempdir();
+    let program = dir.path().join("crash.hsasm");
+    std::fs::write(
+        &program,
+        ".import 0 fragile (i32) -> i32\n    PUSH 13\n    CALL_NATIVE 0\n    PRINT\n    HALT\n",
+    )
+    .unwrap();
+    let lib = built().c("fragile").display().to_string();
+    // Run, run, quit.
+    let out = hotslot_tests::repl(
+        &[&program.display().to_string(), "--lib", &lib, "--isolate"],
+        "1\n1\n6\n",
+    );
+    let faults: Vec<&str> = out.lines().filter(|l| l.starts_with("[FAULT]")).collect();
+    let expected = "[FAULT] pc 1 (`CALL_NATIVE 0`): `fragile` (slot 0) gave no answer: \
+                    its worker process was killed by signal 11 (SIGSEGV) during the call; \
+                    the next call starts a new worker";
+    assert_eq!(faults, [expected, expected], "{out}");
 }

@@ -281,6 +281,11 @@ fn build() -> Built {
     built.build_c("tests/fixtures/c/broken.c", &built.c("broken_none"), &[]);
     built.build_c("tests/fixtures/c/fragile.c", &built.c("fragile"), &[]);
     built.build_c(
+        "tests/fixtures/c/fragile.c",
+        &built.c("fragile_crash_always"),
+        &["CRASH_ALWAYS"],
+    );
+    built.build_c(
         "tests/fixtures/c/data_exports.c",
         &built.c("data_exports"),
         &[],

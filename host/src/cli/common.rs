@@ -171,8 +171,30 @@ pub struct Bindings {
     /// With --isolate: a call that takes longer than MS milliseconds fails, and its worker is killed.
     #[arg(long, value_name = "MS", requires = "isolate")]
     pub deadline: Option<u64>,
+    /// With --isolate: roll a library back to its previous build after its worker failed N times (within SECONDS, 60 by default).
+    #[arg(long, value_name = "N[/SECONDS]", requires = "isolate", value_parser = crash_limit)]
+    pub rollback_after: Option<hotslot::isolate::CrashLimit>,
     #[command(flatten)]
     pub load: LoadArgs,
+}
+
+/// `N` or `N/SECONDS`: worker failures, and the window they count in.
+fn crash_limit(text: &str) -> Result<hotslot::isolate::CrashLimit, String> {
+    let (n, secs) = text.split_once('/').unwrap_or((text, "60"));
+    let failures: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{n}` is not a number of failures (1 or more)"))?;
+    let secs: u64 = secs
+        .parse()
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("`{secs}` is not a number of seconds (1 or more)"))?;
+    Ok(hotslot::isolate::CrashLimit {
+        failures,
+        within: std::time::Duration::from_secs(secs),
+    })
 }
 
 /// A program import that nothing binds, found before the program runs.
@@ -250,6 +272,7 @@ impl Bindings {
                 worker: None,
                 deadline: self.deadline.map(std::time::Duration::from_millis),
                 spin: None,
+                rollback_after: self.rollback_after,
             }),
             ..ReloadOptions::default()
         }

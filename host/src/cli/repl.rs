@@ -29,6 +29,8 @@ pub struct Args {
 
 struct Repl {
     load: LoadArgs,
+    /// How the libraries the menu loads are bound (isolated or not).
+    bind: ReloadOptions,
     watch: bool,
     watcher: Option<Watcher>,
     table: SlotTable,
@@ -71,6 +73,7 @@ pub fn run(args: Args) -> CmdResult {
     };
     let mut repl = Repl {
         load: args.bindings.load.clone(),
+        bind: args.bindings.reload_options(),
         watch: args.watch,
         watcher,
         last_library: args.bindings.binds.first().map(|b| b.path.clone()),
@@ -223,7 +226,7 @@ impl Repl {
             self.table.reload(&library)
         } else {
             self.table
-                .bind_many(&library, &[(slot, symbol)], &ReloadOptions::default())
+                .bind_many(&library, &[(slot, symbol)], &self.bind)
         };
         match result {
             Ok(report) => {

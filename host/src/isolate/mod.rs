@@ -49,6 +49,22 @@ pub struct IsolateOptions {
     /// Spinning answers a short call without two wake-ups (see
     /// BENCHMARKS.md for what it buys); `None` is [`DEFAULT_SPIN`].
     pub spin: Option<Duration>,
+    /// Roll the library back to its previous build, if it has one, once
+    /// its worker has failed this often (crashed or missed a deadline)
+    /// within this window; reported to observers as a
+    /// [`ReloadKind::CrashRollback`](crate::ReloadKind::CrashRollback)
+    /// event (refused when there is no previous build). Off when `None`.
+    pub rollback_after: Option<CrashLimit>,
+}
+
+/// How many worker failures, within how long, make an isolated binding
+/// roll back to its previous build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrashLimit {
+    /// Failures: crashes and missed deadlines.
+    pub failures: u32,
+    /// Within this long.
+    pub within: Duration,
 }
 
 /// How long each side of an isolated call spins before it sleeps, unless

@@ -99,6 +99,9 @@ impl Drop for Process {
 struct Serving {
     process: Option<Process>,
     spin: Duration,
+    /// When the worker failed (crashed or missed a deadline), within the
+    /// rollback window.
+    failures: std::collections::VecDeque<Instant>,
 }
 
 /// An isolated build: its copy, its channel, its worker.
@@ -111,6 +114,9 @@ pub(crate) struct Remote {
     /// What the first worker said; each new one must say the same.
     description: Vec<u8>,
     serving: Mutex<Serving>,
+    /// Set when failures reach the rollback limit; taken by the caller that
+    /// rolls back.
+    rollback_due: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Remote {
@@ -149,17 +155,18 @@ impl Remote {
             serving: Mutex::new(Serving {
                 process: None,
                 spin: Duration::ZERO,
+                failures: std::collections::VecDeque::new(),
             }),
+            rollback_due: std::sync::atomic::AtomicBool::new(false),
         };
         let spin = remote.spin();
         let (process, description) = remote.spawn(spin)?;
         let (info, kind) = describe::read(&description, route)
             .map_err(|problem| IsolateError::Description { problem })?;
         remote.description = description;
-        *remote.serving.get_mut().expect("new") = Serving {
-            process: Some(process),
-            spin,
-        };
+        let serving = remote.serving.get_mut().expect("new");
+        serving.process = Some(process);
+        serving.spin = spin;
         Ok((remote, info, kind))
     }
 
@@ -347,10 +354,8 @@ impl Remote {
                     reason: "the new worker described the build differently".into(),
                 });
             }
-            *serving = Serving {
-                process: Some(process),
-                spin,
-            };
+            serving.process = Some(process);
+            serving.spin = spin;
         }
         let region = self.channel.region();
         let mut used = 0;
@@ -402,6 +407,7 @@ impl Remote {
             channel::CALL => {
                 process.kill();
                 serving.process = None;
+                self.failed(&mut serving);
                 return Err(IsolatedFailure::Timeout {
                     after: self.options.deadline.expect("a deadline passed"),
                 });
@@ -412,6 +418,7 @@ impl Remote {
                 process.kill();
                 let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
                 serving.process = None;
+                self.failed(&mut serving);
                 return Err(IsolatedFailure::Crashed { how });
             }
         }
@@ -466,6 +473,38 @@ impl Remote {
             _ => {}
         }
         Ok(status)
+    }
+}
+
+impl Remote {
+    /// Counts a failure of the worker; past the rollback limit, marks the
+    /// build for a rollback (once).
+    fn failed(&self, serving: &mut Serving) {
+        let Some(limit) = self.options.rollback_after else {
+            return;
+        };
+        let now = Instant::now();
+        serving.failures.push_back(now);
+        while serving
+            .failures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > limit.within)
+        {
+            serving.failures.pop_front();
+        }
+        if serving.failures.len() >= limit.failures as usize {
+            serving.failures.clear();
+            self.rollback_due.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the build's failures reached its rollback limit since this
+    /// was last asked; the limit, when so.
+    pub(crate) fn take_rollback(&self) -> Option<super::CrashLimit> {
+        self.rollback_due
+            .swap(false, Ordering::Relaxed)
+            .then(|| self.options.rollback_after)
+            .flatten()
     }
 }
 

@@ -267,7 +267,10 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
                 )
             } {
                 Ok(routed) => status = routed,
-                Err(failure) => isolated = Some(failure),
+                Err(failure) => {
+                    super::reader::roll_back_if_due(&self.inner, cell);
+                    isolated = Some(failure);
+                }
             }
         }
         // SAFETY: the call has returned: nothing else uses `ctx` now.

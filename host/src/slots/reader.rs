@@ -104,6 +104,7 @@ unsafe impl Natives for SlotReader {
         SlotCalls {
             guard: self.reader.enter(&self.inner.published),
             failed: &self.failed,
+            inner: &self.inner,
         }
     }
 }
@@ -113,6 +114,7 @@ unsafe impl Natives for SlotReader {
 pub struct SlotCalls<'a> {
     guard: Guard<'a, Snapshot>,
     failed: &'a std::cell::Cell<Option<(String, Option<IsolatedFailure>)>>,
+    inner: &'a Inner,
 }
 
 // SAFETY: as for `Natives for SlotReader`: every cell's entry has its
@@ -141,7 +143,10 @@ unsafe impl NativeCalls for SlotCalls<'_> {
             // SAFETY: as for the call above, which returned.
             let (routed, isolated) = match unsafe { routed(cell, status, ctx, args, ret) } {
                 Ok(status) => (status, None),
-                Err(failure) => (HsStatus::ERROR, Some(failure)),
+                Err(failure) => {
+                    roll_back_if_due(self.inner, cell);
+                    (HsStatus::ERROR, Some(failure))
+                }
             };
             status = routed;
             if status != HsStatus::OK {
@@ -166,6 +171,28 @@ unsafe impl NativeCalls for SlotCalls<'_> {
     fn isolated_failure(&self, _slot: u32) -> Option<IsolatedFailure> {
         self.failed.take().and_then(|(_, isolated)| isolated)
     }
+}
+
+/// After a call through `cell` that its isolated worker did not answer:
+/// rolls the library back to its previous build when the worker's failures
+/// reached the binding's limit, and tells the observers (a refusal, when
+/// there is no previous build, too). The run goes on with the snapshot it
+/// holds; its next call moves to the rolled-back build.
+#[cold]
+#[inline(never)]
+pub(super) fn roll_back_if_due(inner: &Inner, cell: &Cell) {
+    #[cfg(target_os = "linux")]
+    if let Some(b) = &cell.binding
+        && let Some(remote) = b.library.remote()
+        && let Some(limit) = remote.take_rollback()
+    {
+        let kind = super::ReloadKind::CrashRollback {
+            failures: limit.failures,
+            within: limit.within,
+        };
+        let _ = inner.roll_back(b.library.source(), kind);
+    }
+    let _ = (inner, cell);
 }
 
 /// What a call through `cell` that returned `status` (not OK) really

@@ -113,6 +113,15 @@ pub enum ReloadKind {
     Watch,
     /// A library was returned to its previous build.
     Rollback,
+    /// An isolated library was returned to its previous build because its
+    /// worker failed this often within this long
+    /// ([`IsolateOptions::rollback_after`](crate::isolate::IsolateOptions::rollback_after)).
+    CrashRollback {
+        /// Failures counted.
+        failures: u32,
+        /// Within this long.
+        within: std::time::Duration,
+    },
 }
 
 impl fmt::Display for ReloadKind {
@@ -122,6 +131,12 @@ impl fmt::Display for ReloadKind {
             ReloadKind::Reload => "reload",
             ReloadKind::Watch => "watch reload",
             ReloadKind::Rollback => "rollback",
+            ReloadKind::CrashRollback { failures, within } => {
+                return write!(
+                    f,
+                    "rollback after {failures} worker failures within {within:?}"
+                );
+            }
         })
     }
 }

@@ -431,16 +431,7 @@ impl SlotTable {
     /// Returns the library at `path` to the build that served before the
     /// current one, through the same checks (a lower version allowed).
     pub fn rollback(&self, path: impl AsRef<Path>) -> Result<ReloadReport, SlotError> {
-        let path = path.as_ref();
-        let options = ReloadOptions {
-            allow_downgrade: true,
-            ..ReloadOptions::default()
-        };
-        let result = self
-            .inner
-            .transact(path, Assign::Slots(&[]), &options, Source::Previous);
-        self.inner.notify(ReloadKind::Rollback, path, &result);
-        result
+        self.inner.roll_back(path.as_ref(), ReloadKind::Rollback)
     }
 
     /// Unbinds `slot`; calls to it fail with an "unbound" fault.
@@ -693,7 +684,28 @@ impl Inner {
         remaining
     }
 
-    fn notify(&self, kind: ReloadKind, path: &Path, result: &Result<ReloadReport, SlotError>) {
+    /// Returns the library at `path` to its previous build, and tells the
+    /// observers, as `kind`.
+    pub(super) fn roll_back(
+        &self,
+        path: &Path,
+        kind: ReloadKind,
+    ) -> Result<ReloadReport, SlotError> {
+        let options = ReloadOptions {
+            allow_downgrade: true,
+            ..ReloadOptions::default()
+        };
+        let result = self.transact(path, Assign::Slots(&[]), &options, Source::Previous);
+        self.notify(kind, path, &result);
+        result
+    }
+
+    pub(super) fn notify(
+        &self,
+        kind: ReloadKind,
+        path: &Path,
+        result: &Result<ReloadReport, SlotError>,
+    ) {
         // Nobody to tell: no copy of the report (a reload of many slots
         // would copy a swap record for each).
         let level = match result {
