@@ -503,7 +503,7 @@ impl Remote {
     pub(crate) fn take_rollback(&self) -> Option<super::CrashLimit> {
         self.rollback_due
             .swap(false, Ordering::Relaxed)
-            .then(|| self.options.rollback_after)
+            .then_some(self.options.rollback_after)
             .flatten()
     }
 }
