@@ -62,11 +62,17 @@ fn fails_then_serves(input: i32, deadline: Option<Duration>, expected: IsolatedF
         })
     );
     assert!(!alive(first), "the failed worker {first} is gone");
+    assert_eq!(
+        table.libraries()[0].worker_pid,
+        None,
+        "none until the next call"
+    );
 
     // The slot stays bound; the next calls go to one new worker.
     assert_eq!(fragile.call(21), Ok(42));
     let second = pid.call(()).unwrap();
     assert_ne!(second, first);
+    assert_eq!(table.libraries()[0].worker_pid, Some(second as u32));
     // Inputs with no special meaning to the plugin.
     for i in 100..200 {
         assert_eq!(fragile.call(i), Ok(2 * i));
@@ -592,4 +598,76 @@ fn the_repl_with_isolate_reports_each_crash_and_goes_on() {
                     its worker process was killed by signal 11 (SIGSEGV) during the call; \
                     the next call starts a new worker";
     assert_eq!(faults, [expected, expected], "{out}");
+}
+
+#[test]
+fn state_is_carried_into_out_of_and_between_workers() {
+    use hotslot::StateTransfer;
+    let dir = tempdir();
+    let lib = dir.path().join(hotslot_tests::library_name("counter_c"));
+    std::fs::copy(built().c("counter_c"), &lib).unwrap();
+    let table = table();
+    // In process first.
+    table.bind_library(&lib, &ReloadOptions::default()).unwrap();
+    let count = table.function::<(), i64>("count").unwrap();
+    let peek = table.function::<(), i64>("peek").unwrap();
+    for i in 1..=3 {
+        assert_eq!(count.call(()), Ok(i));
+    }
+    // Into a worker: the in-process build saves, the worker loads.
+    let report = table.bind_library(&lib, &isolated(None)).unwrap();
+    assert_eq!(
+        report.state,
+        Some(StateTransfer::Carried {
+            version: 1,
+            bytes: 8
+        })
+    );
+    assert!(table.libraries()[0].isolated);
+    assert_eq!(count.call(()), Ok(4));
+    // Between workers: a reload starts a new one, which gets the count.
+    let report = table.reload(&lib).unwrap();
+    assert_eq!(
+        report.state,
+        Some(StateTransfer::Carried {
+            version: 1,
+            bytes: 8
+        })
+    );
+    assert_eq!(count.call(()), Ok(5));
+    assert_eq!(peek.call(()), Ok(5));
+}
+
+#[test]
+fn a_crashed_worker_has_no_state_to_carry_and_none_is_made_up() {
+    use hotslot::StateTransfer;
+    let dir = tempdir();
+    let lib = dir.path().join(hotslot_tests::library_name("counter_c"));
+    std::fs::copy(built().c("counter_c"), &lib).unwrap();
+    let table = table();
+    table.bind_library(&lib, &isolated(None)).unwrap();
+    let count = table.function::<(), i64>("count").unwrap();
+    assert_eq!(count.call(()), Ok(1));
+    // The worker is killed while idle: its count is lost with it.
+    let worker = table.libraries()[0].generation;
+    let pid = worker_pid_of(&table);
+    // SAFETY: `kill` with a process id this test's table started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    while alive(pid) {
+        std::thread::yield_now();
+    }
+    let report = table.reload(&lib).unwrap();
+    assert!(
+        matches!(&report.state, Some(StateTransfer::SaveFailed { message })
+            if message == "its worker gave no answer: its worker could not be started again: it is not running"),
+        "{:?}",
+        report.state
+    );
+    assert_ne!(table.libraries()[0].generation, worker);
+    assert_eq!(count.call(()), Ok(1), "the new build starts from nothing");
+}
+
+/// The process id of the worker serving `table`'s one isolated library.
+fn worker_pid_of(table: &SlotTable) -> i32 {
+    table.libraries()[0].worker_pid.expect("a running worker") as i32
 }

@@ -44,6 +44,14 @@ pub(crate) const REPLY_ERROR: u32 = 2;
 /// A string result too long for the reply bytes: its length is in
 /// `reply_len`, the bytes are not.
 pub(crate) const REPLY_TOO_LONG: u32 = 3;
+/// Bytes: a saved state.
+pub(crate) const REPLY_BYTES_KIND: u32 = 4;
+
+/// The function number that asks the worker to save its build's state.
+pub(crate) const SAVE_STATE: u32 = u32::MAX;
+/// The function number that asks the worker to load a state: its format
+/// version in the first argument's bits, its bytes as that argument's.
+pub(crate) const LOAD_STATE: u32 = u32::MAX - 1;
 
 /// One argument or result: a scalar's bits, or where a string's bytes are.
 #[repr(C)]

@@ -3,8 +3,10 @@
 //! host's side, since a worker's memory may be its plugin's to corrupt.
 //!
 //! Format: a kind byte (0 C, 1 Rust); the plugin's name and version; the
-//! ABI version (two `u16`); the number of functions (`u32`); per function
-//! its name, signature (as `(i32, str) -> i64` text) and version. Each
+//! ABI version (two `u16`); a byte saying whether it has state hooks, then
+//! their format version (`u32`) if so; the number of functions (`u32`);
+//! per function its name, signature (as `(i32, str) -> i64` text) and
+//! version. Each
 //! string is a `u32` length and its UTF-8 bytes; integers are little-endian.
 
 use hotslot_plugin_api::{AbiVersion, HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS};
@@ -20,6 +22,13 @@ pub(crate) fn write(info: &PluginInfo, kind: PluginKind) -> Vec<u8> {
     put_str(&mut out, &info.version.to_string());
     out.extend(info.abi.major.to_le_bytes());
     out.extend(info.abi.minor.to_le_bytes());
+    match info.state_version() {
+        Some(v) => {
+            out.push(1);
+            out.extend(v.to_le_bytes());
+        }
+        None => out.push(0),
+    }
     out.extend((info.functions.len() as u32).to_le_bytes());
     for f in &info.functions {
         put_str(&mut out, &f.name);
@@ -34,12 +43,16 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend(s.as_bytes());
 }
 
-/// Reads a description, checking every part as a descriptor's would be;
-/// each function's entry is `entry` (the host calls through the channel).
-pub(crate) fn read(
-    bytes: &[u8],
-    entry: hotslot_plugin_api::HsEntry,
-) -> Result<(PluginInfo, PluginKind), String> {
+/// The entry points an isolated build's description is given: the host
+/// calls through the channel, not through them.
+pub(crate) struct Routes {
+    pub(crate) function: hotslot_plugin_api::HsEntry,
+    pub(crate) save: crate::plugin::SaveHook,
+    pub(crate) load: crate::plugin::LoadHook,
+}
+
+/// Reads a description, checking every part as a descriptor's would be.
+pub(crate) fn read(bytes: &[u8], routes: &Routes) -> Result<(PluginInfo, PluginKind), String> {
     let mut r = Reader { bytes };
     let kind = match r.take(1)?[0] {
         0 => PluginKind::C,
@@ -56,6 +69,15 @@ pub(crate) fn read(
     let abi = AbiVersion {
         major: r.u16()?,
         minor: r.u16()?,
+    };
+    let state = match r.take(1)?[0] {
+        0 => None,
+        1 => Some(crate::plugin::StateHooks {
+            version: r.u32()?,
+            save: routes.save,
+            load: routes.load,
+        }),
+        b => return Err(format!("state hooks marked {b}, neither 0 nor 1")),
     };
     let count = r.u32()? as usize;
     if count > HS_MAX_FUNCTIONS {
@@ -87,12 +109,17 @@ pub(crate) fn read(
             ));
         }
         let version = r.version("a function's version")?;
-        functions.push(FunctionInfo::isolated(fname, signature, version, entry));
+        functions.push(FunctionInfo::isolated(
+            fname,
+            signature,
+            version,
+            routes.function,
+        ));
     }
     if !r.bytes.is_empty() {
         return Err(format!("{} bytes after the last function", r.bytes.len()));
     }
-    let info = PluginInfo::described(name, version, abi, functions)
+    let info = PluginInfo::described(name, version, abi, functions, state)
         .map_err(|twice| format!("function `{twice}` is described twice"))?;
     Ok((info, kind))
 }
@@ -144,14 +171,27 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    use hotslot_plugin_api::{HsBytes, HsCallCtx, HsStatus, HsValue};
+
     unsafe extern "C" fn entry(
-        _: *mut hotslot_plugin_api::HsCallCtx,
-        _: *const hotslot_plugin_api::HsValue,
+        _: *mut HsCallCtx,
+        _: *const HsValue,
         _: usize,
-        _: *mut hotslot_plugin_api::HsValue,
-    ) -> hotslot_plugin_api::HsStatus {
-        hotslot_plugin_api::HsStatus::OK
+        _: *mut HsValue,
+    ) -> HsStatus {
+        HsStatus::OK
     }
+    unsafe extern "C" fn save(_: *mut HsCallCtx) -> HsStatus {
+        HsStatus::OK
+    }
+    unsafe extern "C" fn load(_: *mut HsCallCtx, _: u32, _: HsBytes) -> HsStatus {
+        HsStatus::OK
+    }
+    const ROUTES: Routes = Routes {
+        function: entry,
+        save,
+        load,
+    };
 
     fn sample() -> Vec<u8> {
         let functions = vec![
@@ -173,6 +213,11 @@ mod tests {
             Version::new(2, 0, 0),
             AbiVersion { major: 1, minor: 1 },
             functions,
+            Some(crate::plugin::StateHooks {
+                version: 7,
+                save,
+                load,
+            }),
         )
         .unwrap();
         write(&info, PluginKind::C)
@@ -180,7 +225,7 @@ mod tests {
 
     #[test]
     fn a_description_round_trips() {
-        let (info, kind) = read(&sample(), entry).unwrap();
+        let (info, kind) = read(&sample(), &ROUTES).unwrap();
         assert_eq!(kind, PluginKind::C);
         assert_eq!(info.name, "math");
         assert_eq!(info.functions.len(), 2);
@@ -189,19 +234,20 @@ mod tests {
             "(str) -> str"
         );
         assert_eq!(info.function("add").unwrap().version, Version::new(1, 2, 3));
+        assert_eq!(info.state_version(), Some(7));
     }
 
     #[test]
     fn every_cut_and_every_flipped_byte_is_refused_or_read_without_panicking() {
         let bytes = sample();
         for n in 0..bytes.len() {
-            assert!(read(&bytes[..n], entry).is_err(), "cut at {n}");
+            assert!(read(&bytes[..n], &ROUTES).is_err(), "cut at {n}");
         }
         for i in 0..bytes.len() {
             for bit in 0..8 {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
-                let _ = read(&b, entry);
+                let _ = read(&b, &ROUTES);
             }
         }
     }
@@ -212,7 +258,7 @@ mod tests {
         let text = b"(str) -> str";
         let at = bytes.windows(text.len()).position(|w| w == text).unwrap();
         bytes[at..at + text.len()].copy_from_slice(b"(bytes)->i32");
-        let e = read(&bytes, entry).unwrap_err();
+        let e = read(&bytes, &ROUTES).unwrap_err();
         assert_eq!(e, "`greet` uses `bytes`, which does not cross to a worker");
     }
 }

@@ -37,6 +37,21 @@ pub(crate) unsafe extern "C" fn route(
     ROUTE
 }
 
+/// The state hooks of an isolated build: as [`route`], for
+/// `save_state`; the worker is asked instead ([`Remote::save_state`]).
+pub(crate) unsafe extern "C" fn route_save(_: *mut HsCallCtx) -> HsStatus {
+    ROUTE
+}
+
+/// As [`route_save`], for `load_state` ([`Remote::load_state`]).
+pub(crate) unsafe extern "C" fn route_load(
+    _: *mut HsCallCtx,
+    _: u32,
+    _: hotslot_plugin_api::HsBytes,
+) -> HsStatus {
+    ROUTE
+}
+
 /// The shared memory of one isolated build: the memory file and its
 /// mapping in this process.
 struct Channel {
@@ -67,6 +82,7 @@ impl Channel {
 
 /// One worker process, and the thread that waits for its end.
 struct Process {
+    pid: u32,
     pidfd: OwnedFd,
     /// Set by the waiting thread when the process has ended.
     ended: Arc<(Mutex<Option<Crash>>, Condvar)>,
@@ -161,7 +177,12 @@ impl Remote {
         };
         let spin = remote.spin();
         let (process, description) = remote.spawn(spin)?;
-        let (info, kind) = describe::read(&description, route)
+        let routes = describe::Routes {
+            function: route,
+            save: route_save,
+            load: route_load,
+        };
+        let (info, kind) = describe::read(&description, &routes)
             .map_err(|problem| IsolateError::Description { problem })?;
         remote.description = description;
         let serving = remote.serving.get_mut().expect("new");
@@ -173,6 +194,16 @@ impl Remote {
     /// The worker program.
     pub(crate) fn worker(&self) -> &Path {
         &self.worker
+    }
+
+    /// The process id of the worker serving now, if one is running.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        let serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
+        serving
+            .process
+            .as_ref()
+            .filter(|p| p.crash().is_none())
+            .map(|p| p.pid)
     }
 
     /// The options it was started with.
@@ -234,6 +265,7 @@ impl Remote {
             worker: self.worker.clone(),
             source: e,
         })?;
+        let id = child.id();
         let pid = rustix::process::Pid::from_child(&child);
         let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
             Ok(fd) => fd,
@@ -283,6 +315,7 @@ impl Remote {
                 })?
         };
         let mut process = Process {
+            pid: id,
             pidfd,
             ended,
             waiter: Some(waiter),
@@ -341,87 +374,46 @@ impl Remote {
         args: *const HsValue,
         out: *mut HsValue,
     ) -> Result<HsStatus, IsolatedFailure> {
-        let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
-        if serving.process.as_ref().is_none_or(|p| p.crash().is_some()) {
-            serving.process = None;
-            let spin = self.spin();
-            let (process, description) =
-                self.spawn(spin).map_err(|e| IsolatedFailure::Restart {
-                    reason: e.to_string(),
-                })?;
-            if description != self.description {
-                return Err(IsolatedFailure::Restart {
-                    reason: "the new worker described the build differently".into(),
-                });
-            }
-            serving.process = Some(process);
-            serving.spin = spin;
-        }
-        let region = self.channel.region();
-        let mut used = 0;
-        for (i, ty) in params.iter().enumerate() {
-            // SAFETY: the caller passes one argument per parameter.
-            let arg = unsafe { &*args.add(i) };
-            let word = &region.args[i];
-            let bits = match ty {
-                ValType::Str => {
-                    // SAFETY: a string argument is readable for its length.
-                    let bytes = unsafe { arg.str.as_bytes() };
-                    let end = used + bytes.len();
-                    if end > channel::ARG_BYTES {
-                        let needed = used
-                            + params[i..]
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, t)| **t == ValType::Str)
-                                // SAFETY: as above.
-                                .map(|(j, _)| unsafe { (*args.add(i + j)).str.len })
-                                .sum::<usize>();
-                        return Err(IsolatedFailure::TooLarge {
-                            needed,
-                            capacity: channel::ARG_BYTES,
-                        });
+        let write = |region: &Region| {
+            let mut used = 0;
+            for (i, ty) in params.iter().enumerate() {
+                // SAFETY: the caller passes one argument per parameter.
+                let arg = unsafe { &*args.add(i) };
+                let word = &region.args[i];
+                let bits = match ty {
+                    ValType::Str => {
+                        // SAFETY: a string argument is readable for its length.
+                        let bytes = unsafe { arg.str.as_bytes() };
+                        let end = used + bytes.len();
+                        if end > channel::ARG_BYTES {
+                            let needed = used
+                                + params[i..]
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(_, t)| **t == ValType::Str)
+                                    // SAFETY: as above.
+                                    .map(|(j, _)| unsafe { (*args.add(i + j)).str.len })
+                                    .sum::<usize>();
+                            return Err(IsolatedFailure::TooLarge {
+                                needed,
+                                capacity: channel::ARG_BYTES,
+                            });
+                        }
+                        channel::put(&region.arg_bytes[used..], bytes);
+                        word.offset.store(used as u32, Ordering::Relaxed);
+                        word.len.store(bytes.len() as u32, Ordering::Relaxed);
+                        used = end;
+                        0
                     }
-                    channel::put(&region.arg_bytes[used..], bytes);
-                    word.offset.store(used as u32, Ordering::Relaxed);
-                    word.len.store(bytes.len() as u32, Ordering::Relaxed);
-                    used = end;
-                    0
-                }
-                // SAFETY: the argument is of its declared type, a scalar.
-                scalar => unsafe { scalar_bits(*scalar, arg) },
-            };
-            word.bits.store(bits, Ordering::Relaxed);
-        }
-        let call = region.call.load(Ordering::Relaxed).wrapping_add(1);
-        region.call.store(call, Ordering::Relaxed);
-        region.function.store(index as u32, Ordering::Relaxed);
-        region.nargs.store(params.len() as u32, Ordering::Relaxed);
-        let started = Instant::now();
-        channel::publish(&region.state, channel::CALL);
-        let deadline = self.options.deadline.map(|d| started + d);
-        let state = channel::wait_while(&region.state, channel::CALL, serving.spin, deadline);
-        let process = serving.process.as_mut().expect("started above");
-        match state {
-            channel::DONE if region.answered.load(Ordering::Relaxed) == call => {}
-            channel::CALL => {
-                process.kill();
-                serving.process = None;
-                self.failed(&mut serving);
-                return Err(IsolatedFailure::Timeout {
-                    after: self.options.deadline.expect("a deadline passed"),
-                });
+                    // SAFETY: the argument is of its declared type, a scalar.
+                    scalar => unsafe { scalar_bits(*scalar, arg) },
+                };
+                word.bits.store(bits, Ordering::Relaxed);
             }
-            _ => {
-                // Dead, or a worker that wrote what it should not: either
-                // way it is done.
-                process.kill();
-                let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
-                serving.process = None;
-                self.failed(&mut serving);
-                return Err(IsolatedFailure::Crashed { how });
-            }
-        }
+            Ok(params.len() as u32)
+        };
+        let _serving = self.exchange(index as u32, true, write)?;
+        let region = self.channel.region();
         let status = HsStatus(region.status.load(Ordering::Relaxed));
         let bits = region.ret.bits.load(Ordering::Relaxed);
         // SAFETY: `out` is writable (the caller's promise); each arm writes
@@ -441,28 +433,12 @@ impl Remote {
                 let bytes = channel::take(&region.reply_bytes, len);
                 // SAFETY: `ctx` is valid (the caller's promise); the
                 // callback copies the bytes, which live until it returns.
-                unsafe {
-                    ((*ctx).return_str)(
-                        ctx,
-                        HsStr {
-                            ptr: bytes.as_ptr(),
-                            len: bytes.len(),
-                        },
-                    )
-                };
+                unsafe { ((*ctx).return_str)(ctx, raw_str(&bytes)) };
             }
             channel::REPLY_ERROR => {
                 let bytes = channel::take(&region.reply_bytes, len);
                 // SAFETY: as above.
-                unsafe {
-                    ((*ctx).set_error)(
-                        ctx,
-                        HsStr {
-                            ptr: bytes.as_ptr(),
-                            len: bytes.len(),
-                        },
-                    )
-                };
+                unsafe { ((*ctx).set_error)(ctx, raw_str(&bytes)) };
             }
             channel::REPLY_TOO_LONG => {
                 return Err(IsolatedFailure::ResultTooLarge {
@@ -473,6 +449,134 @@ impl Remote {
             _ => {}
         }
         Ok(status)
+    }
+
+    /// Saves the build's state in its worker (its `save_state` hook): the
+    /// bytes, or why there are none. A worker that is not running (it
+    /// crashed) has no state to save: none is made up by starting another.
+    pub(crate) fn save_state(&self) -> Result<Vec<u8>, String> {
+        let _serving = self
+            .exchange(channel::SAVE_STATE, false, |_| Ok(0))
+            .map_err(|e| format!("its worker gave no answer: {e}"))?;
+        let region = self.channel.region();
+        let len = region.reply_len.load(Ordering::Relaxed) as usize;
+        let status = HsStatus(region.status.load(Ordering::Relaxed));
+        let reply = channel::take(&region.reply_bytes, len);
+        match region.reply_kind.load(Ordering::Relaxed) {
+            _ if status != HsStatus::OK => Err(String::from_utf8_lossy(&reply).into_owned()),
+            channel::REPLY_BYTES_KIND => Ok(reply),
+            channel::REPLY_TOO_LONG => Err(format!(
+                "its state of {len} bytes is larger than the {} an isolated worker carries",
+                channel::REPLY_BYTES
+            )),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Loads a state saved in format `version` into the build's worker
+    /// (its `load_state` hook): `Err` with the plugin's message, or why the
+    /// worker could not take it.
+    pub(crate) fn load_state(&self, version: u32, state: &[u8]) -> Result<(), String> {
+        if state.len() > channel::ARG_BYTES {
+            return Err(format!(
+                "the state of {} bytes is larger than the {} an isolated worker takes",
+                state.len(),
+                channel::ARG_BYTES
+            ));
+        }
+        let write = |region: &Region| {
+            channel::put(&region.arg_bytes, state);
+            region.args[0]
+                .bits
+                .store(u64::from(version), Ordering::Relaxed);
+            region.args[0].offset.store(0, Ordering::Relaxed);
+            region.args[0]
+                .len
+                .store(state.len() as u32, Ordering::Relaxed);
+            Ok(1)
+        };
+        let _serving = self
+            .exchange(channel::LOAD_STATE, true, write)
+            .map_err(|e| format!("its worker gave no answer: {e}"))?;
+        let region = self.channel.region();
+        if HsStatus(region.status.load(Ordering::Relaxed)) == HsStatus::OK {
+            return Ok(());
+        }
+        let len = region.reply_len.load(Ordering::Relaxed) as usize;
+        Err(String::from_utf8_lossy(&channel::take(&region.reply_bytes, len)).into_owned())
+    }
+
+    /// One request to the worker: `write` fills in its arguments and gives
+    /// their count, then `function` is asked for and the reply waited for.
+    /// A worker that is not running is started first when `restart`. On
+    /// return the reply is in the channel, and the returned guard keeps
+    /// other callers out until it is read.
+    fn exchange(
+        &self,
+        function: u32,
+        restart: bool,
+        write: impl FnOnce(&Region) -> Result<u32, IsolatedFailure>,
+    ) -> Result<std::sync::MutexGuard<'_, Serving>, IsolatedFailure> {
+        let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
+        if serving.process.as_ref().is_none_or(|p| p.crash().is_some()) {
+            serving.process = None;
+            if !restart {
+                return Err(IsolatedFailure::Restart {
+                    reason: "it is not running".into(),
+                });
+            }
+            let spin = self.spin();
+            let (process, description) =
+                self.spawn(spin).map_err(|e| IsolatedFailure::Restart {
+                    reason: e.to_string(),
+                })?;
+            if description != self.description {
+                return Err(IsolatedFailure::Restart {
+                    reason: "the new worker described the build differently".into(),
+                });
+            }
+            serving.process = Some(process);
+            serving.spin = spin;
+        }
+        let region = self.channel.region();
+        let nargs = write(region)?;
+        let call = region.call.load(Ordering::Relaxed).wrapping_add(1);
+        region.call.store(call, Ordering::Relaxed);
+        region.function.store(function, Ordering::Relaxed);
+        region.nargs.store(nargs, Ordering::Relaxed);
+        let started = Instant::now();
+        channel::publish(&region.state, channel::CALL);
+        let deadline = self.options.deadline.map(|d| started + d);
+        let state = channel::wait_while(&region.state, channel::CALL, serving.spin, deadline);
+        let process = serving.process.as_mut().expect("started above");
+        match state {
+            channel::DONE if region.answered.load(Ordering::Relaxed) == call => Ok(serving),
+            channel::CALL => {
+                process.kill();
+                serving.process = None;
+                self.failed(&mut serving);
+                Err(IsolatedFailure::Timeout {
+                    after: self.options.deadline.expect("a deadline passed"),
+                })
+            }
+            _ => {
+                // Dead, or a worker that wrote what it should not: either
+                // way it is done.
+                process.kill();
+                let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
+                serving.process = None;
+                self.failed(&mut serving);
+                Err(IsolatedFailure::Crashed { how })
+            }
+        }
+    }
+}
+
+/// A view of `bytes` to pass to a context's callback.
+fn raw_str(bytes: &[u8]) -> HsStr {
+    HsStr {
+        ptr: bytes.as_ptr(),
+        len: bytes.len(),
     }
 }
 

@@ -190,8 +190,23 @@ unsafe extern "C" fn set_error(ctx: *mut HsCallCtx, message: HsStr) {
     reply(region, channel::REPLY_ERROR, bytes);
 }
 
-unsafe extern "C" fn return_bytes(_: *mut HsCallCtx, _: HsBytes) {
-    // State saves are not carried across an isolated worker's boundary.
+unsafe extern "C" fn return_bytes(ctx: *mut HsCallCtx, state: HsBytes) {
+    // SAFETY: as in `return_str`.
+    let region = unsafe { (*ctx.cast::<WorkerCtx<'_>>()).region };
+    if state.len > channel::REPLY_BYTES {
+        region.reply_len.store(
+            u32::try_from(state.len).unwrap_or(u32::MAX),
+            Ordering::Relaxed,
+        );
+        region
+            .reply_kind
+            .store(channel::REPLY_TOO_LONG, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: the ABI: `state` is readable for `len` bytes during the call.
+    reply(region, channel::REPLY_BYTES_KIND, unsafe {
+        state.as_slice()
+    });
 }
 
 /// Serves the call the host asked for, leaving its reply in the channel.
@@ -200,8 +215,13 @@ fn serve(region: &Region, library: &Library) {
         .reply_kind
         .store(channel::REPLY_NONE, Ordering::Relaxed);
     region.reply_len.store(0, Ordering::Relaxed);
-    let index = region.function.load(Ordering::Relaxed) as usize;
-    let Some(f) = library.info().functions.get(index) else {
+    let index = region.function.load(Ordering::Relaxed);
+    if index == channel::SAVE_STATE || index == channel::LOAD_STATE {
+        let status = state(region, library, index == channel::SAVE_STATE);
+        region.status.store(status.0, Ordering::Relaxed);
+        return;
+    }
+    let Some(f) = library.info().functions.get(index as usize) else {
         fail(region, &format!("no function number {index}"));
         return;
     };
@@ -253,9 +273,31 @@ fn serve(region: &Region, library: &Library) {
     region.status.store(status.0, Ordering::Relaxed);
 }
 
-/// Calls `f` with `args`, writing its scalar result into the reply.
-fn call(f: &FunctionInfo, region: &Region, args: &[HsValue]) -> HsStatus {
-    let mut ctx = WorkerCtx {
+/// Saves the build's state into the reply (`save`), or loads the one in
+/// the arguments, with the build's hooks.
+fn state(region: &Region, library: &Library, save: bool) -> HsStatus {
+    let Some(hooks) = library.info().state else {
+        fail(region, "the build has no state hooks");
+        return HsStatus::ERROR;
+    };
+    let mut ctx = worker_ctx(region);
+    let ctx = (&raw mut ctx).cast::<HsCallCtx>();
+    if save {
+        // SAFETY: the hook comes from the build's checked descriptor, and
+        // the build stays loaded; the context is a `WorkerCtx`.
+        return unsafe { (hooks.save)(ctx) };
+    }
+    let word = &region.args[0];
+    let version = word.bits.load(Ordering::Relaxed) as u32;
+    let len = (word.len.load(Ordering::Relaxed) as usize).min(channel::ARG_BYTES);
+    let bytes = channel::take(&region.arg_bytes, len);
+    // SAFETY: as above; `bytes` outlives the call.
+    unsafe { (hooks.load)(ctx, version, HsBytes::from_slice(&bytes)) }
+}
+
+/// A context whose callbacks write into `region`'s reply.
+fn worker_ctx(region: &Region) -> WorkerCtx<'_> {
+    WorkerCtx {
         base: HsCallCtx {
             struct_size: size_of::<HsCallCtx>() as u32,
             return_str,
@@ -263,7 +305,12 @@ fn call(f: &FunctionInfo, region: &Region, args: &[HsValue]) -> HsStatus {
             return_bytes,
         },
         region,
-    };
+    }
+}
+
+/// Calls `f` with `args`, writing its scalar result into the reply.
+fn call(f: &FunctionInfo, region: &Region, args: &[HsValue]) -> HsStatus {
+    let mut ctx = worker_ctx(region);
     let mut ret = HsValue { i64: 0 };
     // SAFETY: `f` is a function of the loaded build, which stays loaded
     // for the worker's life; its arguments were built from its own

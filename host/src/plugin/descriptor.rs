@@ -60,14 +60,15 @@ impl PluginInfo {
     }
 
     /// A description put together from its parts, read from somewhere
-    /// other than a descriptor (an isolated worker's description): no state
-    /// hooks, no host table. Refused, with the name, when two functions
+    /// other than a descriptor (an isolated worker's description): no host
+    /// table. Refused, with the name, when two functions
     /// have the same name.
     pub(crate) fn described(
         name: String,
         version: Version,
         abi: AbiVersion,
         functions: Vec<FunctionInfo>,
+        state: Option<StateHooks>,
     ) -> Result<PluginInfo, String> {
         let mut by_name = NameIndex::with_capacity(functions.len());
         let mut added = Vec::with_capacity(functions.len());
@@ -82,7 +83,7 @@ impl PluginInfo {
             version,
             abi,
             functions: added,
-            state: None,
+            state,
             host: None,
             by_name,
         })

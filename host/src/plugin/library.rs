@@ -204,6 +204,19 @@ impl Library {
         }
     }
 
+    /// The process id of an isolated build's worker, while one is running
+    /// (a new one starts at the next call after a crash).
+    pub fn worker_pid(&self) -> Option<u32> {
+        #[cfg(target_os = "linux")]
+        {
+            self.remote.as_ref()?.pid()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
     /// The worker of an isolated build.
     #[cfg(target_os = "linux")]
     pub(crate) fn remote(&self) -> Option<&crate::isolate::remote::Remote> {

@@ -12,6 +12,7 @@ pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_
 pub use descriptor::{
     FunctionInfo, Header, PluginInfo, is_identifier, read_descriptor, read_header, tag_name,
 };
+pub(crate) use descriptor::{LoadHook, SaveHook, StateHooks};
 pub use library::{
     EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained,
     retained_libraries,

@@ -246,6 +246,8 @@ pub struct LibraryInfo {
     pub pinned: bool,
     /// Whether it runs in a worker process (see [`crate::isolate`]).
     pub isolated: bool,
+    /// The process id of its worker, while one is running.
+    pub worker_pid: Option<u32>,
     /// The build a rollback returns to: its generation and plugin version.
     pub previous: Option<(u64, Version)>,
 }

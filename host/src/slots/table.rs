@@ -586,6 +586,7 @@ impl SlotTable {
                 sha256: l.current.sha256().ok(),
                 pinned: l.pin.is_some(),
                 isolated: l.current.is_isolated(),
+                worker_pid: l.current.worker_pid(),
                 previous: l
                     .previous
                     .as_ref()

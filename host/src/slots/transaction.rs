@@ -448,41 +448,70 @@ fn same_major(v: &Version) -> VersionReq {
 /// Moves the plugin's state from `old` to `new` when both have state hooks.
 fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
     let (save, load) = (old.info().state?, new.info().state?);
-    let mut ctx = CallCtx::new(0);
-    let ctx_ptr: *mut CallCtx = &mut ctx;
-    // SAFETY: the hook comes from `old`'s checked descriptor and `old` is
-    // loaded; the context is valid for the call.
-    let status = unsafe { (save.save)(CallCtx::as_abi(ctx_ptr)) };
-    if status != HsStatus::OK || ctx.fault.is_some() {
-        return Some(StateTransfer::SaveFailed {
-            message: match ctx.fault {
-                Some(f) => format!("the plugin passed {f}"),
-                None => ctx.take_error(),
-            },
-        });
-    }
-    let bytes = std::mem::take(&mut ctx.bytes);
-    ctx.end_call();
-    let ctx_ptr: *mut CallCtx = &mut ctx;
-    // SAFETY: as above, for `new`; `bytes` outlives the call.
-    let status = unsafe {
-        (load.load)(
-            CallCtx::as_abi(ctx_ptr),
-            save.version,
-            HsBytes::from_slice(&bytes),
-        )
+    let bytes = match save_state(old, save.save) {
+        Ok(bytes) => bytes,
+        Err(message) => return Some(StateTransfer::SaveFailed { message }),
     };
-    Some(if status == HsStatus::OK {
-        StateTransfer::Carried {
+    Some(match load_state(new, load.load, save.version, &bytes) {
+        Ok(()) => StateTransfer::Carried {
             version: save.version,
             bytes: bytes.len(),
-        }
-    } else {
-        StateTransfer::Refused {
+        },
+        Err(message) => StateTransfer::Refused {
             version: save.version,
-            message: ctx.take_error(),
-        }
+            message,
+        },
     })
+}
+
+/// The state `library` saves with its hook `save`, in this process or in
+/// its worker.
+fn save_state(library: &Library, save: crate::plugin::SaveHook) -> Result<Vec<u8>, String> {
+    #[cfg(target_os = "linux")]
+    if let Some(remote) = library.remote() {
+        return remote.save_state();
+    }
+    let mut ctx = CallCtx::new(0);
+    let ctx_ptr: *mut CallCtx = &mut ctx;
+    // SAFETY: the hook comes from the library's checked descriptor and the
+    // library is loaded; the context is valid for the call.
+    let status = unsafe { save(CallCtx::as_abi(ctx_ptr)) };
+    if status != HsStatus::OK || ctx.fault.is_some() {
+        return Err(match ctx.fault {
+            Some(f) => format!("the plugin passed {f}"),
+            None => ctx.take_error(),
+        });
+    }
+    Ok(std::mem::take(&mut ctx.bytes))
+}
+
+/// Loads `bytes`, a state of format `version`, into `library` with its hook
+/// `load`, in this process or in its worker.
+fn load_state(
+    library: &Library,
+    load: crate::plugin::LoadHook,
+    version: u32,
+    bytes: &[u8],
+) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    if let Some(remote) = library.remote() {
+        return remote.load_state(version, bytes);
+    }
+    let mut ctx = CallCtx::new(0);
+    let ctx_ptr: *mut CallCtx = &mut ctx;
+    // SAFETY: as for the save; `bytes` outlives the call.
+    let status = unsafe {
+        load(
+            CallCtx::as_abi(ctx_ptr),
+            version,
+            HsBytes::from_slice(bytes),
+        )
+    };
+    if status == HsStatus::OK {
+        Ok(())
+    } else {
+        Err(ctx.take_error())
+    }
 }
 
 #[cfg(test)]
