@@ -246,7 +246,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
         // creation and at every reload; the caller vouches for `values`
         // and `ctx`; `out` is writable; the caller's guard keeps the build
         // loaded until the call returns.
-        let mut status = unsafe {
+        let status = unsafe {
             (cell.entry)(
                 CallCtx::as_abi(ctx),
                 values.as_ptr(),
@@ -254,10 +254,43 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
                 &raw mut out,
             )
         };
-        let mut isolated = None;
+        // SAFETY: the call has returned: nothing else uses `ctx` now.
+        if status == HsStatus::OK && !unsafe { (*ctx).touched } {
+            // SAFETY: an OK call wrote a value of `R`'s type to `out`.
+            if let Some(r) = unsafe { R::read(&out, Passed::default()) } {
+                return Ok(r);
+            }
+        }
+        // SAFETY: as for the call above, which returned; `out` is its.
+        unsafe { self.finish_slow(cell, status, values, ctx, out) }
+    }
+
+    /// Everything but a scalar result with the context untouched: an
+    /// isolated build's call (made now, through its worker), a string
+    /// result, an error, a panic, a misused callback.
+    ///
+    /// # Safety
+    ///
+    /// As for [`call_on`](Self::call_on), whose call of `cell`'s entry
+    /// returned `status` and left `out`.
+    #[cold]
+    #[inline(never)]
+    unsafe fn finish_slow(
+        &self,
+        cell: &super::reader::Cell,
+        mut status: HsStatus,
+        values: &[HsValue],
+        ctx: *mut CallCtx,
+        mut out: HsValue,
+    ) -> Result<R, CallError> {
+        let function = || {
+            cell.binding
+                .as_ref()
+                .map_or_else(|| self.name.to_string(), |b| b.function().name.clone())
+        };
         if status != HsStatus::OK {
-            // SAFETY: as for the call above, which returned.
-            match unsafe {
+            // SAFETY: forwarded to the caller.
+            let routed = unsafe {
                 super::reader::routed(
                     cell,
                     status,
@@ -265,33 +298,32 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
                     values.as_ptr(),
                     &raw mut out,
                 )
-            } {
+            };
+            match routed {
                 Ok(routed) => status = routed,
                 Err(failure) => {
                     super::reader::roll_back_if_due(&self.inner, cell);
-                    isolated = Some(failure);
+                    // SAFETY: the call is over: nothing else uses `ctx`.
+                    let ctx = unsafe { &mut *ctx };
+                    ctx.end_call();
+                    ctx.heap.clear();
+                    return Err(CallError::Isolated {
+                        function: function(),
+                        failure,
+                    });
                 }
             }
         }
-        // SAFETY: the call has returned: nothing else uses `ctx` now.
+        // SAFETY: the call is over: nothing else uses `ctx` now.
         let ctx = unsafe { &mut *ctx };
-        if status == HsStatus::OK && !ctx.touched {
+        let result = if status == HsStatus::OK && !ctx.touched {
             // SAFETY: an OK call wrote a value of `R`'s type to `out`.
-            if let Some(r) = unsafe { R::read(&out, Passed::default()) } {
-                return Ok(r);
+            match unsafe { R::read(&out, Passed::default()) } {
+                Some(r) => Ok(r),
+                None => finish(ctx, status, &out, function),
             }
-        }
-        let function = || {
-            cell.binding
-                .as_ref()
-                .map_or_else(|| self.name.to_string(), |b| b.function().name.clone())
-        };
-        let result = match isolated {
-            Some(failure) => Err(CallError::Isolated {
-                function: function(),
-                failure,
-            }),
-            None => finish(ctx, status, &out, function),
+        } else {
+            finish(ctx, status, &out, function)
         };
         ctx.end_call();
         ctx.heap.clear();
