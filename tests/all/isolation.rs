@@ -34,9 +34,14 @@ fn fragile_table(deadline: Option<Duration>) -> SlotTable {
     table
 }
 
-/// Whether process `pid` still exists (reaped processes do not).
+/// Whether process `pid` still runs: it exists and has not ended (a
+/// zombie, ended but not yet reaped by whoever inherited it, has).
 fn alive(pid: i32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // After the name in parentheses, which may hold anything: the state.
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+    })
 }
 
 /// Calls `fragile(input)`, which fails its worker in one way, and checks
@@ -670,4 +675,67 @@ fn a_crashed_worker_has_no_state_to_carry_and_none_is_made_up() {
 /// The process id of the worker serving `table`'s one isolated library.
 fn worker_pid_of(table: &SlotTable) -> i32 {
     table.libraries()[0].worker_pid.expect("a running worker") as i32
+}
+
+#[test]
+fn a_worker_outlives_the_thread_that_started_it_and_not_the_host() {
+    // Bound on a thread that then ends: the worker serves on.
+    let table = std::thread::scope(|s| s.spawn(|| fragile_table(None)).join().unwrap());
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    let worker = table.libraries()[0].worker_pid.unwrap() as i32;
+    assert_eq!(fragile.call(4), Ok(8));
+    assert_eq!(pid.call(()), Ok(worker), "the same worker, alive");
+
+    // A host killed with SIGKILL (no destructor runs) takes its worker
+    // with it: `hotslot run` of a call that never returns.
+    let dir = tempdir();
+    let program = dir.path().join("hang.hsasm");
+    std::fs::write(
+        &program,
+        ".import 0 fragile (i32) -> i32\n    PUSH 7\n    CALL_NATIVE 0\n    HALT\n",
+    )
+    .unwrap();
+    let mut host = std::process::Command::new(built().hotslot())
+        .arg("run")
+        .arg(&program)
+        .args([
+            "--lib",
+            &built().c("fragile").display().to_string(),
+            "--isolate",
+        ])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let host_pid = host.id();
+    // Its worker is its child, busy in the endless call.
+    let worker = loop {
+        let children: Vec<i32> = std::fs::read_dir(format!("/proc/{host_pid}/task"))
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .flat_map(|t| {
+                        std::fs::read_to_string(t.path().join("children"))
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .filter_map(|p| p.parse().ok())
+                            .collect::<Vec<i32>>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(&w) = children.iter().find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.contains(") R "))
+        }) {
+            break w;
+        }
+        std::thread::yield_now();
+    };
+    host.kill().unwrap();
+    host.wait().unwrap();
+    let started = std::time::Instant::now();
+    while alive(worker) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!alive(worker), "the worker {worker} went with its host");
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 
 use super::channel::{self, Region};
-use super::worker::{CHANNEL_FD, LIBRARY_FD};
+use super::worker::{CHANNEL_FD, LIBRARY_FD, LIFELINE_FD};
 use super::{Crash, IsolateError, IsolateOptions, IsolatedFailure, describe};
 use crate::ValType;
 use crate::plugin::{PluginInfo, PluginKind, PrivateCopy};
@@ -84,6 +84,8 @@ impl Channel {
 struct Process {
     pid: u32,
     pidfd: OwnedFd,
+    /// The end of the worker's lifeline this process holds.
+    _lifeline: std::io::PipeWriter,
     /// Set by the waiting thread when the process has ended.
     ended: Arc<(Mutex<Option<Crash>>, Condvar)>,
     waiter: Option<JoinHandle<()>>,
@@ -235,33 +237,44 @@ impl Remote {
         };
         let chan = self.channel.file.as_raw_fd();
         let lib = library.as_raw_fd();
+        // The worker's lifeline: it reads the other end until this one
+        // closes, which happens when the process ends, however it ends.
+        let (lifeline_read, lifeline) = std::io::pipe().map_err(|e| IsolateError::Spawn {
+            worker: self.worker.clone(),
+            source: e,
+        })?;
+        let line = lifeline_read.as_raw_fd();
         let mut command = Command::new(&self.worker);
         command
             .arg(&self.source)
             .arg(spin.as_nanos().to_string())
             .stdin(Stdio::null());
-        // SAFETY: between fork and exec the closure calls only `fcntl`,
-        // `dup2` and `prctl`, which are async-signal-safe, on descriptors
-        // this process keeps open until the spawn returns.
+        // SAFETY: between fork and exec the closure calls only `fcntl` and
+        // `dup2`, which are async-signal-safe, on descriptors this process
+        // keeps open until the spawn returns. (Not `PR_SET_PDEATHSIG`: it
+        // fires when the *thread* that started the worker ends.)
         unsafe {
             command.pre_exec(move || {
-                // Out of the way first, so that neither lands on the
-                // other's target number before it is moved.
+                // Out of the way first, so that none lands on another's
+                // target number before that one is moved.
                 let lib = libc::fcntl(lib, libc::F_DUPFD_CLOEXEC, 10);
                 let chan = libc::fcntl(chan, libc::F_DUPFD_CLOEXEC, 10);
+                let line = libc::fcntl(line, libc::F_DUPFD_CLOEXEC, 10);
                 if lib < 0
                     || chan < 0
+                    || line < 0
                     || libc::dup2(lib, LIBRARY_FD) < 0
                     || libc::dup2(chan, CHANNEL_FD) < 0
-                    // The worker goes when this process does, however.
-                    || libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0
+                    || libc::dup2(line, LIFELINE_FD) < 0
                 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
             });
         }
-        let mut child = command.spawn().map_err(|e| IsolateError::Spawn {
+        let spawned = command.spawn();
+        drop(lifeline_read);
+        let mut child = spawned.map_err(|e| IsolateError::Spawn {
             worker: self.worker.clone(),
             source: e,
         })?;
@@ -317,6 +330,7 @@ impl Remote {
         let mut process = Process {
             pid: id,
             pidfd,
+            _lifeline: lifeline,
             ended,
             waiter: Some(waiter),
         };

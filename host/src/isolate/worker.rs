@@ -24,10 +24,14 @@ use crate::plugin::{FunctionInfo, Library, LoadOptions, PrivateCopy};
 pub(crate) const LIBRARY_FD: i32 = 3;
 /// The descriptor of the channel's memory file.
 pub(crate) const CHANNEL_FD: i32 = 4;
+/// The read end of a pipe whose write end only the host holds: it reads as
+/// ended when the host is gone, and the worker then goes too.
+pub(crate) const LIFELINE_FD: i32 = 5;
 
 /// The worker's whole life: `hotslot-worker SOURCE SPIN_NS`, with the
-/// library's copy as descriptor 3 and the channel as descriptor 4 (the host
-/// sets them up; nothing else starts a worker). `SOURCE` names the library
+/// library's copy as descriptor 3, the channel as descriptor 4 and its
+/// lifeline as descriptor 5 (the host sets them up; nothing else starts a
+/// worker). `SOURCE` names the library
 /// in messages; the worker spins `SPIN_NS` nanoseconds for the next call
 /// before it sleeps.
 pub fn worker_main() -> ExitCode {
@@ -39,6 +43,23 @@ pub fn worker_main() -> ExitCode {
         // thread exists; no handler of this program's is replaced but the
         // runtime's own.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
+    // SAFETY: the host handed descriptor 5 over as the read end of the
+    // lifeline, owned by this process alone.
+    let lifeline = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(LIFELINE_FD) });
+    let watching = std::thread::Builder::new()
+        .name("lifeline".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut lifeline = lifeline;
+            // Nothing is ever written: a read returns at the end only.
+            let _ = lifeline.read(&mut [0]);
+            // SAFETY: `_exit` ends the process at once, whatever the other
+            // thread is doing; nothing of this process outlives it.
+            unsafe { libc::_exit(0) }
+        });
+    if watching.is_err() {
+        return ExitCode::from(2);
     }
     let mut args = std::env::args_os().skip(1);
     let source = args
