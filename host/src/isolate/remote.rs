@@ -85,7 +85,7 @@ struct Process {
     pid: u32,
     pidfd: OwnedFd,
     /// The end of the worker's lifeline this process holds.
-    _lifeline: std::io::PipeWriter,
+    _lifeline: OwnedFd,
     /// Set by the waiting thread when the process has ended.
     ended: Arc<(Mutex<Option<Crash>>, Condvar)>,
     waiter: Option<JoinHandle<()>>,
@@ -239,7 +239,7 @@ impl Remote {
         let lib = library.as_raw_fd();
         // The worker's lifeline: it reads the other end until this one
         // closes, which happens when the process ends, however it ends.
-        let (lifeline_read, lifeline) = std::io::pipe().map_err(|e| IsolateError::Spawn {
+        let (lifeline_read, lifeline) = pipe().map_err(|e| IsolateError::Spawn {
             worker: self.worker.clone(),
             source: e,
         })?;
@@ -584,6 +584,19 @@ impl Remote {
             }
         }
     }
+}
+
+/// A pipe, both ends closed on `exec`: (read, write).
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `pipe2` succeeded: both are new descriptors owned by no one
+    // else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// A view of `bytes` to pass to a context's callback.
