@@ -739,3 +739,25 @@ fn a_worker_outlives_the_thread_that_started_it_and_not_the_host() {
     }
     assert!(!alive(worker), "the worker {worker} went with its host");
 }
+
+#[test]
+fn threads_calling_one_isolated_build_take_turns_and_each_gets_its_own_answer() {
+    let table = fragile_table(None);
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    let greet = table.function::<String, String>("greet").unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let fragile = fragile.clone();
+            let greet = greet.clone();
+            s.spawn(move || {
+                for i in 0..500 {
+                    let n = 100 + t * 1000 + i;
+                    assert_eq!(fragile.call(n), Ok(2 * n));
+                    let who = format!("thread {t} call {i}");
+                    assert_eq!(greet.call(who.as_str()), Ok(format!("hello, {who}")));
+                }
+            });
+        }
+    });
+    assert_eq!(table.function::<(), i32>("count").unwrap().call(()), Ok(1));
+}
