@@ -446,9 +446,10 @@ pub enum SlotError {
     Load {
         /// The library.
         path: PathBuf,
-        /// The cause.
+        /// The cause (boxed: a refusal is rare, and the error stays small
+        /// on every platform).
         #[source]
-        source: LoadError,
+        source: Box<LoadError>,
     },
     /// No slot with that number is declared.
     #[error("slot {slot} is not declared{}", declared_list(.declared))]

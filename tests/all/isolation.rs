@@ -358,9 +358,8 @@ fn a_pinned_hash_is_checked_before_any_worker_starts() {
         )
         .unwrap_err();
     assert!(
-        matches!(&e, SlotError::Load { source: LoadError::HashMismatch { expected, found, .. }, .. }
-            if *expected == wrong && *found == right),
-        "{e:?}"
+        matches!(hotslot_tests::load_error(e), LoadError::HashMismatch { expected, found, .. }
+            if expected == wrong && found == right)
     );
     assert!(table.libraries().is_empty());
     table
@@ -396,12 +395,9 @@ fn what_cannot_cross_to_a_worker_is_refused_by_name_and_the_old_binding_serves()
              an isolated worker passes i32, i64, f64, bool and str only",
         ),
     ] {
-        let e = table.bind_library(b.c(lib), &isolated(None)).unwrap_err();
-        let SlotError::Load {
-            source: LoadError::Isolate { source, .. },
-            ..
-        } = &e
-        else {
+        let e =
+            hotslot_tests::load_error(table.bind_library(b.c(lib), &isolated(None)).unwrap_err());
+        let LoadError::Isolate { source, .. } = &e else {
             panic!("{e:?}");
         };
         assert!(
@@ -425,14 +421,12 @@ fn a_worker_program_that_is_not_one_is_refused_with_how_it_ended() {
         }),
         ..ReloadOptions::default()
     };
-    let e = table
-        .bind_library(built().c("fragile"), &options)
-        .unwrap_err();
-    let SlotError::Load {
-        source: LoadError::Isolate { source, .. },
-        ..
-    } = &e
-    else {
+    let e = hotslot_tests::load_error(
+        table
+            .bind_library(built().c("fragile"), &options)
+            .unwrap_err(),
+    );
+    let LoadError::Isolate { source, .. } = &e else {
         panic!("{e:?}");
     };
     assert!(

@@ -33,8 +33,10 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+#[cfg(target_os = "linux")]
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
 
 use crate::error::{CopyDirError, LoadError};
 
@@ -161,6 +163,7 @@ impl PrivateCopy {
                 }
                 Ok(CopyBytes::Read(bytes))
             }
+            #[cfg(target_os = "linux")]
             Kind::Memory(fd, len) => {
                 // SAFETY: the memory file is sealed against writes, growth and
                 // shrinking, so the mapping can neither change nor lose pages
@@ -204,11 +207,16 @@ impl PrivateCopy {
 
 impl Drop for PrivateCopy {
     fn drop(&mut self) {
-        if let Kind::File(path) = &self.kind {
-            let _ = fs::remove_file(path);
-            if let Some(dir) = path.parent() {
-                release_process_dir(dir);
+        match &self.kind {
+            Kind::File(path) => {
+                let _ = fs::remove_file(path);
+                if let Some(dir) = path.parent() {
+                    release_process_dir(dir);
+                }
             }
+            // A memory file goes with its last descriptor.
+            #[cfg(target_os = "linux")]
+            Kind::Memory(..) => {}
         }
     }
 }
@@ -451,10 +459,16 @@ pub fn check_copy_dir(dir: &Path) -> Result<(), LoadError> {
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    {
+        let mut builder = fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        fs::DirBuilder::new().create(dir)
+    }
 }
 
 /// Why `dir` is not a private directory of this user, if it is not.

@@ -63,6 +63,7 @@ impl PluginInfo {
     /// other than a descriptor (an isolated worker's description): no host
     /// table. Refused, with the name, when two functions
     /// have the same name.
+    #[cfg(target_os = "linux")]
     pub(crate) fn described(
         name: String,
         version: Version,
@@ -90,6 +91,7 @@ impl PluginInfo {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl FunctionInfo {
     /// A function of an isolated build: `entry` routes its calls to the
     /// worker.

@@ -9,10 +9,12 @@ mod structs;
 mod trust;
 
 pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
+#[cfg(target_os = "linux")]
+pub(crate) use descriptor::StateHooks;
 pub use descriptor::{
     FunctionInfo, Header, PluginInfo, is_identifier, read_descriptor, read_header, tag_name,
 };
-pub(crate) use descriptor::{LoadHook, SaveHook, StateHooks};
+pub(crate) use descriptor::{LoadHook, SaveHook};
 pub use library::{
     EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained,
     retained_libraries,

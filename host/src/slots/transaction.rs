@@ -36,7 +36,7 @@ impl Inner {
         let started = Instant::now();
         let load_error = |source: crate::error::LoadError| SlotError::Load {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
         };
         // A linked plugin is checked first: its key is its name.
         let (key, linked) = match &source {
@@ -471,6 +471,8 @@ fn save_state(library: &Library, save: crate::plugin::SaveHook) -> Result<Vec<u8
     if let Some(remote) = library.remote() {
         return remote.save_state();
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = library;
     let mut ctx = CallCtx::new(0);
     let ctx_ptr: *mut CallCtx = &mut ctx;
     // SAFETY: the hook comes from the library's checked descriptor and the
@@ -497,6 +499,8 @@ fn load_state(
     if let Some(remote) = library.remote() {
         return remote.load_state(version, bytes);
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = library;
     let mut ctx = CallCtx::new(0);
     let ctx_ptr: *mut CallCtx = &mut ctx;
     // SAFETY: as for the save; `bytes` outlives the call.
