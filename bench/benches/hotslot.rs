@@ -671,31 +671,24 @@ fn calls(p: &Plugins, r: &mut Report) {
     drop(raw_lib);
 }
 
-/// The private copy alone, as the loader makes it: the file copied into a
-/// new sealed memory file, and its removal.
-fn private_copy(lib: &Path) {
+/// A private copy of `lib`, as the loader makes it: the file copied into a
+/// new sealed memory file.
+fn memory_copy(lib: &Path) -> hotslot::plugin::PrivateCopy {
     let mut file = std::fs::File::open(lib).unwrap();
-    let private = hotslot::plugin::PrivateCopy::create(
-        &mut file,
-        "bench",
-        &hotslot::plugin::CopyPlace::Memory,
-    )
-    .unwrap();
-    drop(private);
+    hotslot::plugin::PrivateCopy::create(&mut file, "bench", &hotslot::plugin::CopyPlace::Memory)
+        .unwrap()
+}
+
+/// The private copy alone: made, and removed.
+fn private_copy(lib: &Path) {
+    drop(memory_copy(lib));
 }
 
 /// What a reloader loading from a private copy must do at the least: the
 /// copy, and the bare cycle on the copy (not on the file, whose pages the
 /// page cache holds ready).
 fn copy_and_cycle(lib: &Path) {
-    let mut file = std::fs::File::open(lib).unwrap();
-    let private = hotslot::plugin::PrivateCopy::create(
-        &mut file,
-        "bench",
-        &hotslot::plugin::CopyPlace::Memory,
-    )
-    .unwrap();
-    bare_cycle(&private.load_path());
+    bare_cycle(&memory_copy(lib).load_path());
 }
 
 /// What any reloader must do at the least: open the file, look up the
