@@ -755,3 +755,47 @@ fn threads_calling_one_isolated_build_take_turns_and_each_gets_its_own_answer() 
     });
     assert_eq!(table.function::<(), i32>("count").unwrap().call(()), Ok(1));
 }
+
+#[test]
+fn watch_mode_reloads_an_isolated_binding_into_a_new_worker_and_skips_unchanged_bytes() {
+    let dir = tempdir();
+    let (table, lib) = rolling_table(dir.path(), "fragile", 3);
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    assert_eq!(fragile.call(2), Ok(4));
+    let (generation, worker) = {
+        let l = &table.libraries()[0];
+        (l.generation, l.worker_pid.unwrap())
+    };
+    let events = table.subscribe();
+    let _watcher = table.watch(hotslot::WatchOptions::default()).unwrap();
+
+    // A rebuild (the crashing build, version 1.1.0) written in place.
+    std::fs::copy(built().c("fragile_crash_always"), &lib).unwrap();
+    let event = events.recv_timeout(Duration::from_secs(30)).unwrap();
+    let report = event.outcome.unwrap();
+    assert!(!report.unchanged);
+    assert_eq!(report.version.to_string(), "1.1.0");
+    let now = &table.libraries()[0];
+    assert!(now.isolated && now.generation > generation);
+    assert_ne!(
+        now.worker_pid,
+        Some(worker),
+        "a new worker for the new build"
+    );
+    // The old build is released once no call can run in it, its worker
+    // with it.
+    assert!(table.wait_released(Duration::from_secs(10)));
+    let started = std::time::Instant::now();
+    while alive(worker as i32) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert!(!alive(worker as i32), "the old worker is gone");
+
+    // The same bytes written again: looked at, found the same, no worker
+    // started.
+    let serving = table.libraries()[0].generation;
+    std::fs::copy(built().c("fragile_crash_always"), &lib).unwrap();
+    let event = events.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(event.outcome.unwrap().unchanged);
+    assert_eq!(table.libraries()[0].generation, serving);
+}
