@@ -446,10 +446,9 @@ pub enum SlotError {
     Load {
         /// The library.
         path: PathBuf,
-        /// The cause (boxed: a refusal is rare, and the error stays small
-        /// on every platform).
+        /// The cause.
         #[source]
-        source: Box<LoadError>,
+        source: LoadError,
     },
     /// No slot with that number is declared.
     #[error("slot {slot} is not declared{}", declared_list(.declared))]

@@ -15,7 +15,7 @@ use hotslot_cbuild::CCompiler;
 /// fails the test, naming it.
 pub fn load_error(e: hotslot::SlotError) -> hotslot::LoadError {
     match e {
-        hotslot::SlotError::Load { source, .. } => *source,
+        hotslot::SlotError::Load { source, .. } => source,
         other => panic!("expected a load error, found {other}"),
     }
 }

@@ -69,6 +69,9 @@ pub(crate) struct Region {
     /// Incremented by the host for each call; the worker echoes it in
     /// `answered`, so a reply can only answer the call it belongs to.
     pub(crate) call: AtomicU32,
+    /// The call the worker took (set before it runs any of it): a worker
+    /// that died with `taken` short of `call` ran none of that call.
+    pub(crate) taken: AtomicU32,
     pub(crate) answered: AtomicU32,
     pub(crate) function: AtomicU32,
     pub(crate) nargs: AtomicU32,

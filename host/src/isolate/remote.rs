@@ -529,58 +529,71 @@ impl Remote {
         &self,
         function: u32,
         restart: bool,
-        write: impl FnOnce(&Region) -> Result<u32, IsolatedFailure>,
+        write: impl Fn(&Region) -> Result<u32, IsolatedFailure>,
     ) -> Result<std::sync::MutexGuard<'_, Serving>, IsolatedFailure> {
         let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
-        if serving.process.as_ref().is_none_or(|p| p.crash().is_some()) {
-            serving.process = None;
-            if !restart {
-                return Err(IsolatedFailure::Restart {
-                    reason: "it is not running".into(),
-                });
-            }
-            let spin = self.spin();
-            let (process, description) =
-                self.spawn(spin).map_err(|e| IsolatedFailure::Restart {
-                    reason: e.to_string(),
-                })?;
-            if description != self.description {
-                return Err(IsolatedFailure::Restart {
-                    reason: "the new worker described the build differently".into(),
-                });
-            }
-            serving.process = Some(process);
-            serving.spin = spin;
-        }
-        let region = self.channel.region();
-        let nargs = write(region)?;
-        let call = region.call.load(Ordering::Relaxed).wrapping_add(1);
-        region.call.store(call, Ordering::Relaxed);
-        region.function.store(function, Ordering::Relaxed);
-        region.nargs.store(nargs, Ordering::Relaxed);
-        let started = Instant::now();
-        channel::publish(&region.state, channel::CALL);
-        let deadline = self.options.deadline.map(|d| started + d);
-        let state = channel::wait_while(&region.state, channel::CALL, serving.spin, deadline);
-        let process = serving.process.as_mut().expect("started above");
-        match state {
-            channel::DONE if region.answered.load(Ordering::Relaxed) == call => Ok(serving),
-            channel::CALL => {
-                process.kill();
+        // A worker that died before it took the call (killed while idle,
+        // its end not yet seen) ran none of it: the call is made again, in
+        // a new worker, once.
+        let mut retried = false;
+        loop {
+            if serving.process.as_ref().is_none_or(|p| p.crash().is_some()) {
                 serving.process = None;
-                self.failed(&mut serving);
-                Err(IsolatedFailure::Timeout {
-                    after: self.options.deadline.expect("a deadline passed"),
-                })
+                if !restart {
+                    return Err(IsolatedFailure::Restart {
+                        reason: "it is not running".into(),
+                    });
+                }
+                let spin = self.spin();
+                let (process, description) =
+                    self.spawn(spin).map_err(|e| IsolatedFailure::Restart {
+                        reason: e.to_string(),
+                    })?;
+                if description != self.description {
+                    return Err(IsolatedFailure::Restart {
+                        reason: "the new worker described the build differently".into(),
+                    });
+                }
+                serving.process = Some(process);
+                serving.spin = spin;
             }
-            _ => {
-                // Dead, or a worker that wrote what it should not: either
-                // way it is done.
-                process.kill();
-                let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
-                serving.process = None;
-                self.failed(&mut serving);
-                Err(IsolatedFailure::Crashed { how })
+            let region = self.channel.region();
+            let nargs = write(region)?;
+            let call = region.call.load(Ordering::Relaxed).wrapping_add(1);
+            region.call.store(call, Ordering::Relaxed);
+            region.function.store(function, Ordering::Relaxed);
+            region.nargs.store(nargs, Ordering::Relaxed);
+            let started = Instant::now();
+            channel::publish(&region.state, channel::CALL);
+            let deadline = self.options.deadline.map(|d| started + d);
+            let state = channel::wait_while(&region.state, channel::CALL, serving.spin, deadline);
+            let process = serving.process.as_mut().expect("started above");
+            match state {
+                channel::DONE if region.answered.load(Ordering::Relaxed) == call => {
+                    return Ok(serving);
+                }
+                channel::CALL => {
+                    process.kill();
+                    serving.process = None;
+                    self.failed(&mut serving);
+                    return Err(IsolatedFailure::Timeout {
+                        after: self.options.deadline.expect("a deadline passed"),
+                    });
+                }
+                _ => {
+                    // Dead, or a worker that wrote what it should not:
+                    // either way it is done.
+                    process.kill();
+                    let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
+                    serving.process = None;
+                    let untouched = region.taken.load(Ordering::Acquire) != call;
+                    if untouched && restart && !retried {
+                        retried = true;
+                        continue;
+                    }
+                    self.failed(&mut serving);
+                    return Err(IsolatedFailure::Crashed { how });
+                }
             }
         }
     }

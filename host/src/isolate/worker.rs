@@ -114,6 +114,9 @@ pub fn worker_main() -> ExitCode {
             seen = channel::wait_while(&region.state, seen, spin, None);
             continue;
         }
+        region
+            .taken
+            .store(region.call.load(Ordering::Relaxed), Ordering::Release);
         serve(region, &library);
         region
             .answered

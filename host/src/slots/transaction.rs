@@ -36,7 +36,7 @@ impl Inner {
         let started = Instant::now();
         let load_error = |source: crate::error::LoadError| SlotError::Load {
             path: path.to_owned(),
-            source: Box::new(source),
+            source,
         };
         // A linked plugin is checked first: its key is its name.
         let (key, linked) = match &source {
