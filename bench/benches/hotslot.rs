@@ -161,44 +161,28 @@ impl Plugins {
         )
         .unwrap();
         let c_mul = build_c("quiet_math_c_mul", &["OP(a,b)=((a)*(b))"]);
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let target =
             std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-        let status = std::process::Command::new(cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "-p",
-                "hotslot-bench-quiet-math",
-                "-p",
-                "hotslot-fixture-tls-pin",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        // The worker of isolated bindings: a binary of the `hotslot` package,
-        // which a benchmark of another package does not get built.
-        let status =
-            std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        let release_build = |what: &[&str]| {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = std::process::Command::new(cargo)
                 .current_dir(&root)
-                .args([
-                    "build",
-                    "--quiet",
-                    "--release",
-                    "-p",
-                    "hotslot",
-                    "--bin",
-                    "hotslot-worker",
-                    "--target-dir",
-                ])
+                .args(["build", "--quiet", "--release", "--target-dir"])
                 .arg(&target)
+                .args(what)
                 .status()
                 .unwrap();
-        assert!(status.success());
+            assert!(status.success(), "cargo build {what:?}");
+        };
+        release_build(&[
+            "-p",
+            "hotslot-bench-quiet-math",
+            "-p",
+            "hotslot-fixture-tls-pin",
+        ]);
+        // The worker of isolated bindings: a binary of the `hotslot` package,
+        // which a benchmark of another package does not get built.
+        release_build(&["-p", "hotslot", "--bin", "hotslot-worker"]);
         let worker = target
             .join("release")
             .join(format!("hotslot-worker{}", std::env::consts::EXE_SUFFIX));
