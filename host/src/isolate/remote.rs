@@ -28,6 +28,10 @@ pub(crate) const ROUTE: HsStatus = HsStatus(i32::MIN + 0x1501);
 /// The entry point of every function of an isolated build. It does nothing
 /// itself: the slot's caller sees [`ROUTE`], finds the build isolated, and
 /// makes the call through the channel.
+///
+/// # Safety
+///
+/// None beyond the entry type's: it reads and writes nothing.
 pub(crate) unsafe extern "C" fn route(
     _: *mut HsCallCtx,
     _: *const HsValue,
@@ -39,11 +43,19 @@ pub(crate) unsafe extern "C" fn route(
 
 /// The state hooks of an isolated build: as [`route`], for
 /// `save_state`; the worker is asked instead ([`Remote::save_state`]).
+///
+/// # Safety
+///
+/// None beyond the hook type's: it reads and writes nothing.
 pub(crate) unsafe extern "C" fn route_save(_: *mut HsCallCtx) -> HsStatus {
     ROUTE
 }
 
 /// As [`route_save`], for `load_state` ([`Remote::load_state`]).
+///
+/// # Safety
+///
+/// None beyond the hook type's: it reads and writes nothing.
 pub(crate) unsafe extern "C" fn route_load(
     _: *mut HsCallCtx,
     _: u32,

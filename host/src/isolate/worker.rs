@@ -189,6 +189,12 @@ struct WorkerCtx<'r> {
     region: &'r Region,
 }
 
+/// The context's `return_str`: copies the string into the reply.
+///
+/// # Safety
+///
+/// `ctx` is the `WorkerCtx` the plugin's function was given, during that
+/// call; `s` is readable for its length.
 unsafe extern "C" fn return_str(ctx: *mut HsCallCtx, s: HsStr) {
     // SAFETY: the plugin passes back the context it was given, a
     // `WorkerCtx` (its first field is the `HsCallCtx`).
@@ -206,6 +212,11 @@ unsafe extern "C" fn return_str(ctx: *mut HsCallCtx, s: HsStr) {
     reply(region, channel::REPLY_STR, unsafe { s.as_bytes() });
 }
 
+/// The context's `set_error`: copies the message into the reply.
+///
+/// # Safety
+///
+/// As for [`return_str`].
 unsafe extern "C" fn set_error(ctx: *mut HsCallCtx, message: HsStr) {
     // SAFETY: as in `return_str`.
     let region = unsafe { (*ctx.cast::<WorkerCtx<'_>>()).region };
@@ -214,6 +225,11 @@ unsafe extern "C" fn set_error(ctx: *mut HsCallCtx, message: HsStr) {
     reply(region, channel::REPLY_ERROR, bytes);
 }
 
+/// The context's `return_bytes`: copies a saved state into the reply.
+///
+/// # Safety
+///
+/// As for [`return_str`], for `state`.
 unsafe extern "C" fn return_bytes(ctx: *mut HsCallCtx, state: HsBytes) {
     // SAFETY: as in `return_str`.
     let region = unsafe { (*ctx.cast::<WorkerCtx<'_>>()).region };
