@@ -773,8 +773,13 @@ fn watch_mode_reloads_an_isolated_binding_into_a_new_worker_and_skips_unchanged_
     let events = table.subscribe();
     let _watcher = table.watch(hotslot::WatchOptions::default()).unwrap();
 
-    // A rebuild (the crashing build, version 1.1.0) written in place.
-    std::fs::copy(built().c("fragile_crash_always"), &lib).unwrap();
+    // A rebuild (the crashing build, version 1.1.0), deployed by a rename.
+    let deploy = || {
+        let staged = dir.path().join("staged.tmp");
+        std::fs::copy(built().c("fragile_crash_always"), &staged).unwrap();
+        std::fs::rename(&staged, &lib).unwrap();
+    };
+    deploy();
     let event = events.recv_timeout(Duration::from_secs(30)).unwrap();
     let report = event.outcome.unwrap();
     assert!(!report.unchanged);
@@ -795,10 +800,10 @@ fn watch_mode_reloads_an_isolated_binding_into_a_new_worker_and_skips_unchanged_
     }
     assert!(!alive(worker as i32), "the old worker is gone");
 
-    // The same bytes written again: looked at, found the same, no worker
+    // The same bytes deployed again: looked at, found the same, no worker
     // started.
     let serving = table.libraries()[0].generation;
-    std::fs::copy(built().c("fragile_crash_always"), &lib).unwrap();
+    deploy();
     let event = events.recv_timeout(Duration::from_secs(30)).unwrap();
     assert!(event.outcome.unwrap().unchanged);
     assert_eq!(table.libraries()[0].generation, serving);
