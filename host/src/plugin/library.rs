@@ -1038,7 +1038,36 @@ fn loaded(name: &std::ffi::CStr, _base: Option<usize>) -> bool {
     true
 }
 
-#[cfg(not(unix))]
+/// Whether Windows' loader still has a module of the copy's path: asked
+/// with `GetModuleHandleExW`, which takes no reference.
+#[cfg(windows)]
+fn loaded(name: &std::ffi::CStr, _: Option<usize>) -> bool {
+    use std::os::windows::ffi::OsStrExt;
+    #[link(name = "kernel32")]
+    unsafe extern "system" {
+        fn GetModuleHandleExW(
+            flags: u32,
+            name: *const u16,
+            module: *mut *mut std::ffi::c_void,
+        ) -> i32;
+    }
+    /// Look the module up without adding to its reference count.
+    const UNCHANGED_REFCOUNT: u32 = 0x2;
+    let Ok(path) = name.to_str() else {
+        return false;
+    };
+    let wide: Vec<u16> = std::ffi::OsStr::new(path)
+        .encode_wide()
+        .chain(std::iter::once(0))
+        .collect();
+    let mut module = std::ptr::null_mut();
+    // SAFETY: `wide` is a NUL-terminated UTF-16 path; with
+    // UNCHANGED_REFCOUNT the call only writes the handle it finds (or
+    // null) to `module`, and takes no reference to release.
+    unsafe { GetModuleHandleExW(UNCHANGED_REFCOUNT, wide.as_ptr(), &raw mut module) != 0 }
+}
+
+#[cfg(not(any(unix, windows)))]
 fn loaded(_: &std::ffi::CStr, _: Option<usize>) -> bool {
     false
 }
