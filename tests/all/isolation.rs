@@ -808,3 +808,40 @@ fn watch_mode_reloads_an_isolated_binding_into_a_new_worker_and_skips_unchanged_
     assert!(event.outcome.unwrap().unchanged);
     assert_eq!(table.libraries()[0].generation, serving);
 }
+
+#[test]
+fn a_worker_program_others_can_write_to_is_refused_like_a_library() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let worker = dir.path().join("hotslot-worker");
+    let ours = built().debug_dir.join("hotslot-worker");
+    std::fs::copy(&ours, &worker).unwrap();
+    std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let table = table();
+    let options = ReloadOptions {
+        isolate: Some(IsolateOptions {
+            worker: Some(worker.clone()),
+            ..IsolateOptions::default()
+        }),
+        ..ReloadOptions::default()
+    };
+    let e = hotslot_tests::load_error(
+        table
+            .bind_library(built().c("fragile"), &options)
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(&e, LoadError::Untrusted(hotslot::TrustError::WritableByOthers { path, mode: 0o777 })
+            if *path == std::fs::canonicalize(&worker).unwrap()),
+        "{e:?}"
+    );
+    assert!(
+        table.libraries().is_empty(),
+        "nothing started, nothing bound"
+    );
+    // The same program, closed to others, serves.
+    std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    table.bind_library(built().c("fragile"), &options).unwrap();
+    let fragile = table.function::<i32, i32>("fragile").unwrap();
+    assert_eq!(fragile.call(3), Ok(6));
+}
