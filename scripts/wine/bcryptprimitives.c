@@ -3,7 +3,7 @@
  * standard library on Windows takes its random bytes from `ProcessPrng`
  * there. This one answers with `RtlGenRandom` (advapi32's
  * SystemFunction036), as wine has it. Placed beside the executables that
- * scripts/wine-smoke runs; never shipped.
+ * scripts/windows-under-wine runs; never shipped.
  */
 #include <windows.h>
 

@@ -2,7 +2,7 @@
  * The C shim's math_ops plugin, pinned in memory by itself when loaded
  * (GET_MODULE_HANDLE_EX_FLAG_PIN): Windows' loader then never unloads it,
  * which hotslot must notice and report as a retained generation rather
- * than pretend it was released. For scripts/wine-smoke.
+ * than pretend it was released. For scripts/windows-under-wine.
  */
 #include <windows.h>
 

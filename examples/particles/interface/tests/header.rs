@@ -4,6 +4,13 @@
 use std::path::Path;
 
 #[test]
+// The header does not depend on the platform; cbindgen asks the host's
+// cargo about the crate, which a Windows build run under wine cannot do
+// (it is handed the crate's path in Windows form).
+#[cfg_attr(
+    windows,
+    ignore = "checked on the platform that builds: cargo is not run from wine"
+)]
 fn header_is_fresh() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let generated =
