@@ -389,6 +389,14 @@ fn acquire_process_dir(dir: &Path) -> Result<PathBuf, LoadError> {
     }
     check_copy_dir(dir)?;
     sweep(dir);
+    // A directory of this process's ID that this process did not make
+    // belongs to a process that ended and had the same ID (Windows reuses
+    // IDs soon, wine sooner): what it left is removed, so that its files,
+    // such as a copy the system kept loaded until that process ended, do
+    // not collide with this one's.
+    if fs::symlink_metadata(&process_dir).is_ok() {
+        let _ = fs::remove_dir_all(&process_dir);
+    }
     match create_private_dir(&process_dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -535,7 +543,28 @@ fn process_alive(pid: u32) -> bool {
             Err(rustix::io::Errno::SRCH)
         )
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::Foundation::{CloseHandle, STILL_ACTIVE};
+        use windows_sys::Win32::System::Threading::{
+            GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+        };
+        // SAFETY: OpenProcess takes no pointers; a null handle means no
+        // such process (or one this user may not query: counted alive).
+        let process = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+        if process.is_null() {
+            return std::io::Error::last_os_error().raw_os_error() == Some(5); // access denied
+        }
+        let mut code = 0u32;
+        // SAFETY: `process` is the handle just opened, closed once; `code`
+        // is a valid u32 to write.
+        let alive = unsafe { GetExitCodeProcess(process, &raw mut code) } == 0
+            || code == STILL_ACTIVE as u32;
+        // SAFETY: as above.
+        unsafe { CloseHandle(process) };
+        alive
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = pid;
         true

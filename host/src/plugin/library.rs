@@ -489,14 +489,14 @@ fn check_copy(
     }
     // Built for this machine? The dynamic loader would answer "no such
     // file" for one that exists.
-    super::elf::check_machine(&bytes).map_err(|(found, host)| LoadError::Architecture {
+    super::image::check_machine(&bytes).map_err(|(found, host)| LoadError::Architecture {
         path: source.clone(),
         found: found.to_string(),
         host: host.to_string(),
     })?;
     // The dynamic loader maps what the headers say; check they fit the
     // file before it sees them.
-    super::elf::check(&bytes, bytes.len() as u64).map_err(|reason| {
+    super::image::check(&bytes, bytes.len() as u64).map_err(|reason| {
         LoadError::NotSharedLibrary {
             path: source.clone(),
             reason,
@@ -504,7 +504,7 @@ fn check_copy(
     })?;
     // The exports are called: each must be a function in the code.
     for (symbol, expected) in EXPORTS {
-        super::elf::check_function(&bytes, symbol).map_err(|found| LoadError::NotAFunction {
+        super::image::check_function(&bytes, symbol).map_err(|found| LoadError::NotAFunction {
             path: source.clone(),
             symbol,
             found,

@@ -2,7 +2,7 @@
 
 mod copy;
 mod descriptor;
-mod elf;
+mod image;
 mod layout;
 mod library;
 mod structs;
@@ -23,9 +23,17 @@ pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
 pub use trust::{BadSha256, Sha256, TrustPolicy};
 
 /// The structural check the loader makes on a library file before the
-/// dynamic loader maps it: every table and segment the ELF headers name lies
-/// inside the file's `len` bytes, of which `head` are the first (at least
-/// the headers). Files that are not ELF pass.
+/// dynamic loader maps it: every table and segment the ELF headers name (or
+/// the PE headers: sections, symbol table) lies inside the file's `len`
+/// bytes, of which `head` are the first (at least the headers). Files that
+/// are neither ELF nor PE pass.
 pub fn check_elf(head: &[u8], len: u64) -> Result<(), String> {
-    elf::check(head, len)
+    image::check(head, len)
+}
+
+/// Whether a library file, of `len` bytes starting with `head`, is whole
+/// in this platform's format (see `image::looks_whole`): what watch mode
+/// asks before it tries a file that changed.
+pub(crate) fn looks_whole(head: &[u8], len: u64) -> bool {
+    image::looks_whole(head, len)
 }

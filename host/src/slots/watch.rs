@@ -237,10 +237,10 @@ fn changes_content(kind: &EventKind) -> bool {
     }
 }
 
-/// Whether a library file looks completely written: on ELF platforms, it
-/// starts with the ELF magic (linkers may write the header last) and its
-/// headers fit its length (they write the section headers last);
-/// elsewhere, it is not empty. Only the head of the file is read.
+/// Whether a library file looks completely written: it starts with its
+/// format's magic (ELF, or PE on Windows; linkers may write the header
+/// last) and the parts its headers name fit its length (they write the
+/// section tables last). Only the head of the file is read.
 fn looks_complete(path: &Path) -> bool {
     use std::io::Read;
     let Ok(mut file) = std::fs::File::open(path) else {
@@ -253,8 +253,8 @@ fn looks_complete(path: &Path) -> bool {
     if (&mut file).take(64 * 1024).read_to_end(&mut head).is_err() {
         return false;
     }
-    if cfg!(target_os = "linux") {
-        head.starts_with(b"\x7fELF") && crate::plugin::check_elf(&head, len).is_ok()
+    if cfg!(any(target_os = "linux", windows)) {
+        crate::plugin::looks_whole(&head, len)
     } else {
         len > 0
     }
