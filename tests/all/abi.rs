@@ -161,7 +161,14 @@ fn missing_and_non_library_files_are_refused() {
     .unwrap();
     let e = load(&text).unwrap_err();
     assert!(matches!(e, LoadError::NotSharedLibrary { .. }), "{e}");
-    assert!(e.to_string().contains("invalid ELF header"), "{e}");
+    // The system loader's own words: glibc's, or Windows'
+    // ERROR_BAD_EXE_FORMAT.
+    let said = if cfg!(windows) {
+        "(os error 193)"
+    } else {
+        "invalid ELF header"
+    };
+    assert!(e.to_string().contains(said), "{e}");
     let e = load(dir.path()).unwrap_err();
     assert!(matches!(e, LoadError::NotAFile { .. }), "{e}");
 }
@@ -254,20 +261,48 @@ fn a_library_for_another_machine_says_which_and_which_this_host_is() {
         std::fs::write(&path, bytes).unwrap();
         path
     };
-    let aarch64 = variant(
-        &|b| b[18..20].copy_from_slice(&183u16.to_le_bytes()),
-        "arm.so",
-    );
-    let riscv = variant(
-        &|b| b[18..20].copy_from_slice(&243u16.to_le_bytes()),
-        "rv.so",
-    );
-    let big = variant(&|b| b[5] = 2, "big.so");
-    for (path, found) in [
-        (aarch64, "aarch64"),
-        (riscv, "riscv64"),
-        (big, "machine 15872 (64-bit) (big-endian)"),
-    ] {
+    #[cfg(not(windows))]
+    let cases = [
+        (
+            variant(
+                &|b| b[18..20].copy_from_slice(&183u16.to_le_bytes()),
+                "arm.so",
+            ),
+            "aarch64",
+        ),
+        (
+            variant(
+                &|b| b[18..20].copy_from_slice(&243u16.to_le_bytes()),
+                "rv.so",
+            ),
+            "riscv64",
+        ),
+        (
+            variant(&|b| b[5] = 2, "big.so"),
+            "machine 15872 (64-bit) (big-endian)",
+        ),
+    ];
+    // A PE file: the COFF header's machine, after the signature that the
+    // DOS header's `e_lfanew` points to.
+    #[cfg(windows)]
+    let cases = {
+        let machine = |m: u16| {
+            move |b: &mut Vec<u8>| {
+                let nt = u32::from_le_bytes(b[0x3c..0x40].try_into().unwrap()) as usize;
+                assert_eq!(&b[nt..nt + 4], b"PE\0\0");
+                b[nt + 4..nt + 6].copy_from_slice(&m.to_le_bytes());
+            }
+        };
+        [
+            (variant(&machine(0xaa64), "arm.dll"), "aarch64"),
+            (variant(&machine(0x5064), "rv.dll"), "riscv64"),
+            (
+                variant(&machine(0x1234), "odd.dll"),
+                "PE machine 0x1234 (64-bit)",
+            ),
+        ]
+    };
+    for (path, found) in cases {
         let e = load(&path).unwrap_err();
         assert!(matches!(e, LoadError::Architecture { .. }), "{e}");
         assert_eq!(

@@ -3,19 +3,13 @@
 //! meet is refused with its own error while the old build keeps answering;
 //! the trust checks refuse a library before it is opened.
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use hotslot::vm::Value;
 use hotslot::{AbiError, Fault, LoadError, ReloadOptions, SlotError, SlotTable, TrustError};
-use hotslot_tests::{BROKEN, built, library_name, load_error, program, tempdir};
-
-/// Resident memory of this process, in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
+use hotslot_tests::{BROKEN, built, library_name, load_error, program, resident_kib, tempdir};
 
 #[test]
 fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
@@ -66,11 +60,11 @@ fn a_panicking_plugin_gives_a_typed_error_every_time_and_stays_bound() {
     for _ in 0..200 {
         run(&mut vm);
     }
-    let before = rss_kib();
+    let before = resident_kib();
     for _ in 0..10_000 {
         assert_eq!(run(&mut vm), "boom #7");
     }
-    let grown = rss_kib().saturating_sub(before);
+    let grown = resident_kib().saturating_sub(before);
     // Under valgrind the process's resident memory is valgrind's (its
     // shadow memory grows with every allocation); memcheck's leak check
     // stands in for this figure there.
@@ -244,7 +238,7 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
         still_answers(&mut vm);
     }
     let mut foreign = good.clone();
-    foreign[18..20].copy_from_slice(&183u16.to_le_bytes());
+    hotslot_tests::built_for_aarch64(&mut foreign);
     let e = load_error(refuse(Some(&foreign)));
     assert!(matches!(e, LoadError::Architecture { .. }), "{e}");
     still_answers(&mut vm);
@@ -263,6 +257,7 @@ fn a_descriptor_that_changes_between_reads_is_refused() {
 }
 
 #[test]
+#[cfg(unix)]
 fn an_unreadable_library_is_refused_and_the_old_build_answers() {
     // Run the REPL as an unprivileged user when the tests run as root, whom
     // file permissions do not stop.
@@ -318,12 +313,13 @@ fn constructor(dir: &Path, marker: &Path) -> PathBuf {
     built().build_c(
         "tests/fixtures/c/constructor.c",
         &out,
-        &[&format!("MARKER=\"{}\"", marker.display())],
+        &[&format!("MARKER={}", hotslot_tests::c_string(marker))],
     );
     out
 }
 
 #[test]
+#[cfg(unix)]
 fn the_trust_checks_refuse_before_opening() {
     let dir = tempdir();
     let marker = dir.path().join("opened");
@@ -393,6 +389,7 @@ fn the_trust_checks_refuse_before_opening() {
 }
 
 #[test]
+#[cfg(unix)]
 fn untrusted_paths_load_when_explicitly_allowed() {
     let dir = tempdir();
     let marker = dir.path().join("opened");

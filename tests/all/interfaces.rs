@@ -197,6 +197,10 @@ fn edited_rust_build(dir: &Path, feature: Option<&str>) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "starts cargo: under wine, a Windows program cannot wait on a Linux one (runs on Linux)"
+)]
 fn a_rust_build_against_an_edited_interface_is_refused_naming_the_field() {
     let dir = tempdir();
     // The control: the same source, the interface unchanged, is accepted.
@@ -315,6 +319,10 @@ fn plugins_of_abi_1_0_load_and_cannot_use_the_types_of_1_1() {
 /// needs a host table loads, and each call is refused by the plugin itself,
 /// saying which table and why.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "starts cargo: under wine, a Windows program cannot wait on a Linux one (runs on Linux)"
+)]
 fn a_host_of_abi_1_0_runs_plugins_of_1_1_that_use_its_types_and_refuses_the_rest() {
     let b = built();
     let old = b.abi_1_0_hotslot();
@@ -467,6 +475,10 @@ fn hotslot_header_writes_the_headers_a_c_plugin_needs() {
 /// `Particle` otherwise is refused, naming the field, and the build that
 /// was serving goes on.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "the example starts cargo: under wine, a Windows program cannot wait on a Linux one (runs on Linux)"
+)]
 fn the_particles_example_reloads_an_edited_c_plugin_and_refuses_one_that_lays_out_particle_otherwise()
  {
     use std::io::{BufRead, BufReader};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hotslot::vm::{Value, assemble, verify};
-use hotslot_tests::{adder, install, is_mapped, library_name, tempdir};
+use hotslot_tests::{adder, c_string, install, is_mapped, library_name, tempdir};
 
 /// How long the stress test runs: `HOTSLOT_STRESS_SECS`, 10 s by default.
 fn stress_duration() -> Duration {
@@ -159,7 +159,7 @@ fn a_run_that_unwinds_does_not_keep_its_build_from_being_released() {
 fn a_long_call_keeps_only_its_own_build_while_many_are_published() {
     let dir = tempdir();
     let go = dir.path().join("go");
-    let hold = adder(dir.path(), "hold", &[&format!("HOLD=\"{}\"", go.display())]);
+    let hold = adder(dir.path(), "hold", &[&format!("HOLD={}", c_string(&go))]);
     let add = adder(dir.path(), "add", &[]);
     let lib = dir.path().join(library_name("live"));
     install(&hold, &lib);

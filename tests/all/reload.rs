@@ -8,7 +8,7 @@ use std::time::Duration;
 use hotslot::vm::{Status, Value};
 use hotslot::{LoadError, ReloadOptions, SlotError, SlotTable};
 use hotslot_tests::{
-    CALL_OP, adder, built, install, is_mapped, library_name, load_error, program, tempdir,
+    CALL_OP, adder, built, c_string, install, is_mapped, library_name, load_error, program, tempdir,
 };
 
 const MUL: &str = "OP(a,b)=((a)*(b))";
@@ -243,7 +243,7 @@ fn four_threads_call_through_a_thousand_reloads() {
 fn a_call_in_flight_finishes_on_its_build_which_is_released_after() {
     let dir = tempdir();
     let go = dir.path().join("go");
-    let hold = adder(dir.path(), "hold", &[&format!("HOLD=\"{}\"", go.display())]);
+    let hold = adder(dir.path(), "hold", &[&format!("HOLD={}", c_string(&go))]);
     let mul = adder(dir.path(), "mul", &[MUL, "FN_MINOR=1"]);
     let lib = dir.path().join(library_name("live"));
     install(&hold, &lib);
@@ -311,7 +311,8 @@ fn a_library_the_system_keeps_mapped_is_shown_as_retained() {
     table.bind(0, &lib, None).unwrap();
     let old = table.slots()[0].bound.clone().unwrap();
     // This thread runs the plugin's thread-local destructor registration
-    // and stays alive: the system cannot unmap the library.
+    // and stays alive: the system cannot unmap the library. (On Windows
+    // the plugin pins itself when called: see the fixture.)
     vm.run().unwrap();
     assert_eq!(vm.status(), Status::Halted);
     table.reload(&lib).unwrap();
@@ -335,7 +336,8 @@ fn a_retained_build_never_answers_for_a_later_load() {
     let adder = adder(dir.path(), "add", &[]);
 
     // A thread runs the plugin's thread-local code and stays alive: the
-    // system keeps that build mapped after it is released.
+    // system keeps that build mapped after it is released. (On Windows the
+    // plugin pins itself when called.)
     let (release, wait) = std::sync::mpsc::channel::<()>();
     let (ran, done) = std::sync::mpsc::channel();
     let keeper = {

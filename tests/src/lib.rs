@@ -215,10 +215,14 @@ pub fn built() -> &'static Built {
 const BUILT_VAR: &str = "HOTSLOT_TESTS_BUILT";
 
 fn build() -> Built {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_owned();
+    // Absolute in the platform's own form: under wine the compiled-in
+    // `/work/...` becomes `Z:\work\...`, as the loader names it.
+    let root = std::path::absolute(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("tests/ is in the workspace"),
+    )
+    .expect("the workspace's path");
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     // A sanitizer build of the tests (scripts/tsan) loads the plugins of a
@@ -328,17 +332,20 @@ pub fn hotslot_in(dir: Option<&Path>, args: &[&str]) -> (std::process::ExitStatu
         cmd.current_dir(dir);
     }
     let out = cmd.output().expect("hotslot runs");
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status, text(&out.stdout), text(&out.stderr))
+}
+
+/// A program's output as text, lines ending in `\n`: the C runtime of
+/// Windows ends the C plugins' lines with `\r\n`.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace("\r\n", "\n")
 }
 
 /// Whether the private copy a build was loaded from (as
 /// `BoundInfo::copy` names it) is mapped into this process, as the kernel
 /// lists it in `/proc/self/maps`: a memory file as `/memfd:NAME (deleted)`,
 /// a file by its path.
+#[cfg(target_os = "linux")]
 pub fn is_mapped(copy: &Option<String>) -> bool {
     let copy = copy.as_deref().expect("a build loaded from a copy");
     let listed = match copy.strip_prefix("memfd:") {
@@ -350,6 +357,80 @@ pub fn is_mapped(copy: &Option<String>) -> bool {
         .lines()
         .filter_map(|l| l.splitn(6, ' ').nth(5))
         .any(|path| path.trim_start() == listed)
+}
+
+/// Whether the private copy a build was loaded from (as
+/// `BoundInfo::copy` names it) is loaded in this process, as the system
+/// lists its modules (`EnumProcessModules`: every module mapped, by path).
+#[cfg(windows)]
+pub fn is_mapped(copy: &Option<String>) -> bool {
+    use windows_sys::Win32::Foundation::HMODULE;
+    use windows_sys::Win32::System::ProcessStatus::{
+        K32EnumProcessModules, K32GetModuleFileNameExW,
+    };
+    use windows_sys::Win32::System::Threading::GetCurrentProcess;
+    let copy = copy.as_deref().expect("a build loaded from a copy");
+    let normal = |p: &str| {
+        p.trim_start_matches(r"\\?\")
+            .replace('/', r"\")
+            .to_lowercase()
+    };
+    let wanted = normal(copy);
+    let mut modules: Vec<HMODULE> = vec![std::ptr::null_mut(); 1024];
+    let mut needed = 0u32;
+    // SAFETY: the buffer holds `modules.len()` handles, its size in bytes
+    // is passed, and `needed` is a valid u32 to write.
+    let listed = unsafe {
+        K32EnumProcessModules(
+            GetCurrentProcess(),
+            modules.as_mut_ptr(),
+            (modules.len() * std::mem::size_of::<HMODULE>()) as u32,
+            &raw mut needed,
+        )
+    };
+    assert!(listed != 0, "EnumProcessModules failed");
+    let count = needed as usize / std::mem::size_of::<HMODULE>();
+    assert!(count <= modules.len(), "more than 1,024 modules loaded");
+    modules[..count].iter().any(|&module| {
+        let mut name = [0u16; 1024];
+        // SAFETY: `module` was listed for this process; the buffer's
+        // length in characters is passed.
+        let len = unsafe {
+            K32GetModuleFileNameExW(
+                GetCurrentProcess(),
+                module,
+                name.as_mut_ptr(),
+                name.len() as u32,
+            )
+        };
+        len != 0 && normal(&String::from_utf16_lossy(&name[..len as usize])) == wanted
+    })
+}
+
+/// This process's resident memory, in KiB: `VmRSS` on Linux, the working
+/// set on Windows.
+pub fn resident_kib() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::System::ProcessStatus::{
+            K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS,
+        };
+        use windows_sys::Win32::System::Threading::GetCurrentProcess;
+        // SAFETY: the counters are plain integers, valid when zeroed.
+        let mut counters: PROCESS_MEMORY_COUNTERS = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
+        counters.cb = size;
+        // SAFETY: `counters` is writable and its size is passed.
+        let ok = unsafe { K32GetProcessMemoryInfo(GetCurrentProcess(), &raw mut counters, size) };
+        assert!(ok != 0, "GetProcessMemoryInfo failed");
+        counters.WorkingSetSize as u64 / 1024
+    }
 }
 
 /// Runs the test `name` (its path in the test binary, e.g.
@@ -422,6 +503,26 @@ pub fn adder(dir: &Path, name: &str, defines: &[&str]) -> PathBuf {
     out
 }
 
+/// Edits a library built for x86_64 into one whose header says aarch64:
+/// ELF's `e_machine`, or on Windows the PE file's COFF `Machine` (after the
+/// signature the DOS header's `e_lfanew` points to).
+pub fn built_for_aarch64(library: &mut [u8]) {
+    if cfg!(windows) {
+        let nt = u32::from_le_bytes(library[0x3c..0x40].try_into().unwrap()) as usize;
+        assert_eq!(&library[nt..nt + 4], b"PE\0\0", "a PE file");
+        library[nt + 4..nt + 6].copy_from_slice(&0xaa64u16.to_le_bytes());
+    } else {
+        assert!(library.starts_with(b"\x7fELF"), "an ELF file");
+        library[18..20].copy_from_slice(&183u16.to_le_bytes());
+    }
+}
+
+/// `path` as a C string literal, for a `-D` definition (Windows' `\`
+/// escaped).
+pub fn c_string(path: &Path) -> String {
+    format!("\"{}\"", path.display().to_string().replace('\\', "\\\\"))
+}
+
 /// Replaces `dst` with `src` the way a build does: written aside, then
 /// renamed over it.
 pub fn install(src: &Path, dst: &Path) {
@@ -482,7 +583,9 @@ pub fn repl(args: &[&str], input: impl AsRef<[u8]>) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 output")
+        .replace("\r\n", "\n")
 }
 
 /// The path of an example program in `host/examples`, as text.
