@@ -359,7 +359,7 @@ pub enum LoadError {
     },
     /// The directory chosen for private copies is not private.
     #[error(
-        "cannot keep private copies in `{dir}`: {reason}; it must be a directory of yours that no one else can use (mode 0700)"
+        "cannot keep private copies in `{dir}`: {reason}; it must be a directory of yours that no one else can use (mode 0700; on Windows, an access list that lets only you in)"
     )]
     CopyDir {
         /// The directory.
@@ -396,6 +396,24 @@ pub enum CopyDirError {
         owner: u32,
         /// This process's user.
         uid: u32,
+    },
+    /// Windows: its access list lets an account other than this user and
+    /// the system's own (SYSTEM, Administrators, TrustedInstaller) in.
+    #[error("its access list lets {account} in (access mask {access:#x}); only this user may")]
+    OpenToAccount {
+        /// The account, with its SID.
+        account: String,
+        /// The rights it is allowed.
+        access: u32,
+    },
+    /// Windows: it belongs to an account other than this user and the
+    /// system's own.
+    #[error("it belongs to {owner}, not to this user ({user})")]
+    OwnedByAccount {
+        /// Its owner, with its SID.
+        owner: String,
+        /// This process's user, with its SID.
+        user: String,
     },
     /// It is a symbolic link (which someone could re-point).
     #[error("it is a symbolic link")]
@@ -434,6 +452,33 @@ pub enum TrustError {
         owner: u32,
         /// This process's user.
         uid: u32,
+    },
+    /// Windows: the access list of the file, or of a directory above it,
+    /// lets an account other than this user and the system's own (SYSTEM,
+    /// Administrators, TrustedInstaller) change or replace it.
+    #[error(
+        "`{path}` can be changed or replaced by {account} (access mask {access:#x}); anyone who is that account could swap the code this process runs; fix its access list or allow it explicitly"
+    )]
+    WritableByAccount {
+        /// The file or directory.
+        path: PathBuf,
+        /// The account, with its SID.
+        account: String,
+        /// The rights its access list allows that account.
+        access: u32,
+    },
+    /// Windows: the file, or a directory above it, belongs to an account
+    /// other than this user and the system's own.
+    #[error(
+        "`{path}` belongs to {owner}, neither this user ({user}) nor SYSTEM, Administrators or TrustedInstaller"
+    )]
+    OwnedByAccount {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its owner, with its SID.
+        owner: String,
+        /// This process's user, with its SID.
+        user: String,
     },
 }
 

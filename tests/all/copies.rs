@@ -173,7 +173,7 @@ fn a_copy_directory_others_can_write_to_is_refused() {
     assert_eq!(
         err,
         format!(
-            "hotslot: cannot load `{}`: cannot keep private copies in `{}`: it has mode 0777, which lets other users in; it must be a directory of yours that no one else can use (mode 0700)\n",
+            "hotslot: cannot load `{}`: cannot keep private copies in `{}`: it has mode 0777, which lets other users in; it must be a directory of yours that no one else can use (mode 0700; on Windows, an access list that lets only you in)\n",
             lib.display(),
             open.display()
         )

@@ -388,13 +388,74 @@ fn the_trust_checks_refuse_before_opening() {
     assert!(!marker.exists());
 }
 
+/// Windows: the access lists of the library and of every directory above
+/// it, set as a user sets them (the Security tab, `icacls`); each refusal
+/// names the account, the rights and the path, and nothing of the library
+/// runs. (Under wine, which reports only what Unix permission bits can
+/// say, Everyone's rights are what can be set; the decisions on owners and
+/// on other accounts are tested in `plugin::trust`'s unit tests.)
 #[test]
-#[cfg(unix)]
+#[cfg(windows)]
+fn the_trust_checks_refuse_before_opening_on_windows() {
+    use hotslot_tests::{security, set_security};
+    let dir = tempdir();
+    let marker = dir.path().join("opened");
+    let lib = constructor(dir.path(), &marker);
+    let table = hotslot_tests::table();
+    let _vm = table
+        .vm(program(".import 0 op (i32, i32) -> i32\nHALT"))
+        .unwrap();
+    let refused = |path: &Path| match load_error(table.bind(0, path, None).unwrap_err()) {
+        LoadError::Untrusted(e) => e,
+        other => panic!("expected a trust refusal, found {other}"),
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap();
+
+    // Everyone may write the file.
+    let original = security(&lib);
+    set_security(&lib, &format!("{original}(A;;FA;;;WD)"));
+    let e = refused(&lib);
+    assert!(
+        matches!(&e, TrustError::WritableByAccount { path, account, access }
+            if *path == canonical(&lib) && account.ends_with("(S-1-1-0)") && access & 0x2 != 0),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("can be changed or replaced by "),
+        "{e}"
+    );
+    set_security(&lib, &original);
+
+    // Everyone may change what a directory above it holds.
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let in_sub = sub.join(library_name("constructor"));
+    std::fs::copy(&lib, &in_sub).unwrap();
+    let sub_original = security(&sub);
+    set_security(&sub, &format!("{sub_original}(A;;FA;;;WD)"));
+    let e = refused(&in_sub);
+    assert!(
+        matches!(&e, TrustError::WritableByAccount { path, account, access }
+            if *path == canonical(&sub) && account.ends_with("(S-1-1-0)") && access & 0x40 != 0),
+        "{e}"
+    );
+    assert!(
+        !marker.exists(),
+        "a refused library must not have been opened"
+    );
+
+    // Closed again, it loads.
+    set_security(&sub, &sub_original);
+    table.bind(0, &in_sub, None).unwrap();
+    assert!(marker.exists(), "the trusted library was not opened");
+}
+
+#[test]
 fn untrusted_paths_load_when_explicitly_allowed() {
     let dir = tempdir();
     let marker = dir.path().join("opened");
     let lib = constructor(dir.path(), &marker);
-    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+    hotslot_tests::open_to_others(&lib);
     let table = hotslot_tests::table_with(hotslot::TableOptions {
         trust: hotslot::plugin::TrustPolicy {
             allow_untrusted_paths: true,
@@ -408,6 +469,7 @@ fn untrusted_paths_load_when_explicitly_allowed() {
     assert!(marker.exists(), "the allowed library was not opened");
 }
 
+#[cfg(unix)]
 fn sha256(path: &Path) -> hotslot::plugin::Sha256 {
     hotslot::plugin::Sha256::of_file(path).unwrap()
 }

@@ -454,12 +454,8 @@ fn a_copy_directory_left_by_an_ended_process_of_the_same_id_is_cleared() {
     let copies = dir.path().join("copies");
     let pid = std::process::id();
     let stale = copies.join(format!("pid-{pid}"));
-    std::fs::create_dir_all(&stale).unwrap();
-    #[cfg(unix)]
-    for d in [&copies, &stale] {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    hotslot_tests::create_private_dir(&copies);
+    hotslot_tests::create_private_dir(&stale);
     let lib = dir.path().join(library_name("math_ops"));
     std::fs::copy(built().c("math_ops"), &lib).unwrap();
     let stem = lib.file_stem().unwrap().to_str().unwrap();
@@ -486,4 +482,42 @@ fn a_copy_directory_left_by_an_ended_process_of_the_same_id_is_cleared() {
         .collect();
     assert_eq!(left, [first.file_name().unwrap().to_str().unwrap()]);
     assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&lib).unwrap());
+}
+
+/// Windows: a copy directory whose access list lets another account in is
+/// refused, naming the account, before anything is written there.
+#[cfg(windows)]
+#[test]
+fn a_copy_directory_others_can_use_is_refused_on_windows() {
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("math_ops"));
+    std::fs::copy(built().c("math_ops"), &lib).unwrap();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    hotslot_tests::open_to_others(&open);
+    let (status, out, err) = hotslot(&[
+        "run",
+        &example("math.hsasm"),
+        "--bind",
+        &format!("0={}", lib.display()),
+        "--copy-dir",
+        open.to_str().unwrap(),
+    ]);
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert_eq!(out, "");
+    let prefix = format!(
+        "hotslot: cannot load `{}`: cannot keep private copies in `{}`: its access list lets Everyone (S-1-1-0) in (access mask ",
+        lib.display(),
+        open.display()
+    );
+    assert!(err.starts_with(&prefix), "{err}");
+    assert!(
+        err.ends_with("); only this user may; it must be a directory of yours that no one else can use (mode 0700; on Windows, an access list that lets only you in)\n"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&open).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }

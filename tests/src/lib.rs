@@ -517,6 +517,202 @@ pub fn built_for_aarch64(library: &mut [u8]) {
     }
 }
 
+/// A file's or directory's owner and access list, in Windows' SDDL
+/// (`O:...D:...`): what [`set_security`] takes back.
+#[cfg(windows)]
+pub fn security(path: &Path) -> String {
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertSecurityDescriptorToStringSecurityDescriptorW, GetNamedSecurityInfoW,
+        SDDL_REVISION_1, SE_FILE_OBJECT,
+    };
+    use windows_sys::Win32::Security::{DACL_SECURITY_INFORMATION, OWNER_SECURITY_INFORMATION};
+    let which = OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
+    let wide = wide(path);
+    let mut descriptor = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated path; only the descriptor is asked for, and
+    // it is freed once, below.
+    let status = unsafe {
+        GetNamedSecurityInfoW(
+            wide.as_ptr(),
+            SE_FILE_OBJECT,
+            which,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &raw mut descriptor,
+        )
+    };
+    assert_eq!(status, 0, "reading the security of {}", path.display());
+    let mut text = std::ptr::null_mut();
+    let mut len = 0u32;
+    // SAFETY: `descriptor` is valid; `text` is allocated by the call.
+    let ok = unsafe {
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            descriptor,
+            SDDL_REVISION_1,
+            which,
+            &raw mut text,
+            &raw mut len,
+        )
+    };
+    assert!(ok != 0, "converting the security of {}", path.display());
+    // SAFETY: the call wrote `len` characters (with the NUL).
+    let sddl = String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(text, len as usize) });
+    // SAFETY: both were allocated by the calls above for this caller.
+    unsafe {
+        LocalFree(text.cast());
+        LocalFree(descriptor);
+    }
+    sddl.trim_end_matches('\0').to_owned()
+}
+
+/// Sets the owner (`O:`) and access list (`D:`) that `sddl` gives `path`,
+/// as a user does with the Security tab or `icacls`.
+#[cfg(windows)]
+pub fn set_security(path: &Path, sddl: &str) {
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1, SE_FILE_OBJECT,
+        SetNamedSecurityInfoW,
+    };
+    use windows_sys::Win32::Security::{
+        DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetSecurityDescriptorOwner,
+        OWNER_SECURITY_INFORMATION,
+    };
+    let text: Vec<u16> = sddl.encode_utf16().chain(std::iter::once(0)).collect();
+    let mut descriptor = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated string; `descriptor` is freed once, below.
+    let ok = unsafe {
+        ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            text.as_ptr(),
+            SDDL_REVISION_1,
+            &raw mut descriptor,
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(ok != 0, "`{sddl}` is not a security descriptor");
+    let (mut owner, mut dacl) = (std::ptr::null_mut(), std::ptr::null_mut());
+    let (mut present, mut defaulted) = (0, 0);
+    // SAFETY: `descriptor` is valid; the out pointers are valid and point
+    // into it afterwards.
+    unsafe {
+        GetSecurityDescriptorOwner(descriptor, &raw mut owner, &raw mut defaulted);
+        GetSecurityDescriptorDacl(
+            descriptor,
+            &raw mut present,
+            &raw mut dacl,
+            &raw mut defaulted,
+        );
+    }
+    let mut which = 0;
+    if !owner.is_null() {
+        which |= OWNER_SECURITY_INFORMATION;
+    }
+    if present != 0 {
+        which |= DACL_SECURITY_INFORMATION;
+    }
+    let wide = wide(path);
+    // SAFETY: a NUL-terminated path; `owner` and `dacl` point into
+    // `descriptor`, freed after the call.
+    let status = unsafe {
+        let status = SetNamedSecurityInfoW(
+            wide.as_ptr(),
+            SE_FILE_OBJECT,
+            which,
+            owner,
+            std::ptr::null_mut(),
+            dacl,
+            std::ptr::null(),
+        );
+        LocalFree(descriptor);
+        status
+    };
+    assert_eq!(status, 0, "setting `{sddl}` on {}", path.display());
+}
+
+#[cfg(windows)]
+fn wide(path: &Path) -> Vec<u16> {
+    use std::os::windows::ffi::OsStrExt;
+    path.as_os_str()
+        .encode_wide()
+        .chain(std::iter::once(0))
+        .collect()
+}
+
+/// Makes the directory `path`, closed to every other user: mode 0o700 on
+/// Unix; on Windows, with an access list (not inherited) that lets its
+/// owner alone in, as hotslot makes its own copy directories.
+pub fn create_private_dir(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(path).unwrap();
+    }
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::Foundation::LocalFree;
+        use windows_sys::Win32::Security::Authorization::{
+            ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+        };
+        use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
+        use windows_sys::Win32::Storage::FileSystem::CreateDirectoryW;
+        // The owner of the directory it is made in: this user's.
+        let parent = security(path.parent().expect("a parent"));
+        let owner = parent
+            .strip_prefix("O:")
+            .and_then(|s| s.split("D:").next())
+            .expect("an owner");
+        let sddl: Vec<u16> = format!("D:P(A;OICI;FA;;;{owner})")
+            .encode_utf16()
+            .chain(std::iter::once(0))
+            .collect();
+        let mut descriptor = std::ptr::null_mut();
+        // SAFETY: a NUL-terminated string; `descriptor` is freed below.
+        let ok = unsafe {
+            ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                sddl.as_ptr(),
+                SDDL_REVISION_1,
+                &raw mut descriptor,
+                std::ptr::null_mut(),
+            )
+        };
+        assert!(ok != 0);
+        let attributes = SECURITY_ATTRIBUTES {
+            nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
+            lpSecurityDescriptor: descriptor,
+            bInheritHandle: 0,
+        };
+        let wide = wide(path);
+        // SAFETY: a NUL-terminated path and attributes whose descriptor
+        // lives until it is freed after the call.
+        let created = unsafe {
+            let created = CreateDirectoryW(wide.as_ptr(), &raw const attributes);
+            LocalFree(descriptor);
+            created
+        };
+        assert!(created != 0, "making {}", path.display());
+    }
+}
+
+/// Lets every other user write to `path` (a file, or a directory and what
+/// is in it): mode 0o666 or 0o777 on Unix; on Windows, an entry in its
+/// access list that allows Everyone everything.
+pub fn open_to_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if path.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    #[cfg(windows)]
+    {
+        let sddl = security(path);
+        set_security(path, &format!("{sddl}(A;;FA;;;WD)"));
+    }
+}
+
 /// `path` as a C string literal, for a `-D` definition (Windows' `\`
 /// escaped).
 pub fn c_string(path: &Path) -> String {

@@ -355,18 +355,29 @@ pub fn default_copy_dir() -> PathBuf {
     if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(runtime).join("hotslot");
     }
-    std::env::temp_dir().join(format!("hotslot-{}", user_id()))
+    std::env::temp_dir().join(format!("hotslot-{}", user_tag()))
 }
 
-fn user_id() -> u32 {
+/// This user, in the default directory's name: the user ID, or on Windows
+/// the user's SID.
+fn user_tag() -> String {
     #[cfg(unix)]
     {
-        rustix::process::geteuid().as_raw()
+        user_id().to_string()
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        0
+        super::winsec::user().to_owned()
     }
+    #[cfg(not(any(unix, windows)))]
+    {
+        "0".to_owned()
+    }
+}
+
+#[cfg(unix)]
+fn user_id() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 /// Per-process directories in use, with how many copies each holds.
@@ -473,7 +484,11 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.create(dir)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        super::winsec::create_private_dir(dir)
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         fs::DirBuilder::new().create(dir)
     }
@@ -503,6 +518,28 @@ fn check_private(dir: &Path) -> Result<(), CopyDirError> {
         let mode = meta.mode() & 0o7777;
         if mode & 0o077 != 0 {
             return Err(CopyDirError::OpenToOthers { mode });
+        }
+    }
+    // Windows: its owner is this user (or, for an elevated administrator,
+    // whose files belong to Administrators, one of the system's accounts)
+    // and its access list lets no other account in at all.
+    #[cfg(windows)]
+    {
+        use super::winsec;
+        let security = winsec::read(dir).map_err(|e| CopyDirError::Unreadable {
+            reason: e.to_string(),
+        })?;
+        if !winsec::trusted(&security.owner) {
+            return Err(CopyDirError::OwnedByAccount {
+                owner: winsec::account(&security.owner),
+                user: winsec::account(winsec::user()),
+            });
+        }
+        if let Some((sid, access)) = security.others_with(winsec::ANY_ACCESS) {
+            return Err(CopyDirError::OpenToAccount {
+                account: winsec::account(&sid),
+                access,
+            });
         }
     }
     Ok(())
@@ -693,7 +730,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "cannot keep private copies in `{}`: it has mode 0777, which lets other users in; it must be a directory of yours that no one else can use (mode 0700)",
+                "cannot keep private copies in `{}`: it has mode 0777, which lets other users in; it must be a directory of yours that no one else can use (mode 0700; on Windows, an access list that lets only you in)",
                 dir.display()
             )
         );

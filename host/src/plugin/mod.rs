@@ -7,6 +7,8 @@ mod layout;
 mod library;
 mod structs;
 mod trust;
+#[cfg(windows)]
+mod winsec;
 
 pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
 #[cfg(target_os = "linux")]

@@ -22,10 +22,16 @@ pub struct TrustPolicy {
 impl TrustPolicy {
     /// Checks the file at `path` (canonical) and every directory above it.
     ///
-    /// Refused: a file that is group- or world-writable; a directory that is
-    /// world-writable without the sticky bit (with it, as for `/tmp`, other
-    /// users cannot rename or remove what is not theirs); a file or directory
-    /// owned by a user other than this one or root.
+    /// Refused on Unix: a file that is group- or world-writable; a directory
+    /// that is world-writable without the sticky bit (with it, as for
+    /// `/tmp`, other users cannot rename or remove what is not theirs); a
+    /// file or directory owned by a user other than this one or root.
+    ///
+    /// On Windows, the same from the files' owners and access lists: an
+    /// owner other than this user, SYSTEM, Administrators or
+    /// TrustedInstaller; a file another account may write, delete or
+    /// re-permission; a directory in which another account may delete
+    /// entries, or which it may delete or re-permission.
     pub fn check_path(&self, path: &Path) -> Result<(), TrustError> {
         if self.allow_untrusted_paths {
             return Ok(());
@@ -94,7 +100,62 @@ fn check_entries<'p, M: std::borrow::Borrow<std::fs::Metadata>>(
     Ok(())
 }
 
-#[cfg(not(unix))]
+/// Windows: the owner and the access list (DACL) of the file and of each
+/// directory above it. Refused: an owner other than this user, SYSTEM,
+/// Administrators or TrustedInstaller; a file whose list allows another
+/// account to write, append, delete (so rename) it or change its list or
+/// owner; a directory whose list allows another account to delete entries
+/// in it, delete it, or change its list or owner. Deny entries are not
+/// weighed (a list that allows and then denies is refused); an entry whose
+/// security cannot be read is passed over, as unreadable metadata is on
+/// Unix.
+#[cfg(windows)]
+fn check_entries<'p, M>(
+    entries: impl Iterator<Item = (&'p Path, Option<M>)>,
+) -> Result<(), TrustError> {
+    let mut is_file = true;
+    for (p, meta) in entries {
+        let security = meta.and_then(|_| super::winsec::read(p).ok());
+        if let Some(security) = security {
+            refusal(p, &security, is_file)?;
+        }
+        is_file = false;
+    }
+    Ok(())
+}
+
+/// Why the file (or directory) at `path`, whose owner and access list are
+/// `security`, cannot be trusted, if it cannot.
+#[cfg(windows)]
+fn refusal(
+    path: &Path,
+    security: &super::winsec::Security,
+    is_file: bool,
+) -> Result<(), TrustError> {
+    use super::winsec;
+    if !winsec::trusted(&security.owner) {
+        return Err(TrustError::OwnedByAccount {
+            path: path.to_owned(),
+            owner: winsec::account(&security.owner),
+            user: winsec::account(winsec::user()),
+        });
+    }
+    let rights = if is_file {
+        winsec::FILE_CHANGE
+    } else {
+        winsec::DIR_CHANGE
+    };
+    match security.others_with(rights) {
+        Some((sid, access)) => Err(TrustError::WritableByAccount {
+            path: path.to_owned(),
+            account: winsec::account(&sid),
+            access,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 fn check_entries<'p, M>(_: impl Iterator<Item = (&'p Path, Option<M>)>) -> Result<(), TrustError> {
     Ok(())
 }
@@ -157,6 +218,99 @@ impl std::str::FromStr for Sha256 {
             *byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
         }
         Ok(Sha256(out))
+    }
+}
+
+/// The Windows decisions on owners and access lists as a user (or wine,
+/// which reports only what Unix permission bits can say) cannot set them:
+/// another account as owner, rights for a group, rights that only apply to
+/// what a directory will hold.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::refusal;
+    use crate::error::TrustError;
+    use crate::plugin::winsec::{Security, user};
+    use std::path::Path;
+
+    const USERS: &str = "S-1-5-32-545";
+    const SYSTEM: &str = "S-1-5-18";
+    const ADMINISTRATORS: &str = "S-1-5-32-544";
+
+    fn security(owner: &str, allowed: &[(&str, u32)]) -> Security {
+        Security {
+            owner: owner.to_owned(),
+            allowed: Some(allowed.iter().map(|(s, m)| (s.to_string(), *m)).collect()),
+        }
+    }
+
+    #[test]
+    fn owners_other_than_this_user_and_the_system_are_refused() {
+        let path = Path::new(r"C:\plugins\p.dll");
+        for owner in [user(), SYSTEM, ADMINISTRATORS] {
+            assert!(
+                refusal(path, &security(owner, &[]), true).is_ok(),
+                "{owner}"
+            );
+        }
+        let e = refusal(path, &security(USERS, &[]), true).unwrap_err();
+        assert!(
+            matches!(&e, TrustError::OwnedByAccount { owner, .. } if owner.ends_with("(S-1-5-32-545)")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_file_is_refused_for_any_right_that_changes_or_replaces_it() {
+        let path = Path::new(r"C:\plugins\p.dll");
+        // Write data, append, delete, change the list, change the owner,
+        // generic all, generic write.
+        for right in [
+            0x2,
+            0x4,
+            0x1_0000,
+            0x4_0000,
+            0x8_0000,
+            0x1000_0000,
+            0x4000_0000,
+        ] {
+            let e = refusal(path, &security(user(), &[(USERS, right)]), true).unwrap_err();
+            assert!(
+                matches!(&e, TrustError::WritableByAccount { access, .. } if *access == right),
+                "{right:#x}: {e}"
+            );
+        }
+        // Reading and running (FILE_GENERIC_READ | FILE_GENERIC_EXECUTE).
+        let read = security(user(), &[(USERS, 0x1200a9), ("S-1-1-0", 0x1200a9)]);
+        assert!(refusal(path, &read, true).is_ok());
+        // The system's accounts may do anything.
+        let system = security(user(), &[(SYSTEM, 0x1f01ff), (ADMINISTRATORS, 0x1f01ff)]);
+        assert!(refusal(path, &system, true).is_ok());
+        // No list at all lets everyone do everything.
+        let open = Security {
+            owner: user().to_owned(),
+            allowed: None,
+        };
+        let e = refusal(path, &open, true).unwrap_err();
+        assert!(
+            matches!(&e, TrustError::WritableByAccount { account, .. } if account.ends_with("(S-1-1-0)")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_directory_is_refused_when_others_may_replace_its_entries_not_add_to_it() {
+        let path = Path::new(r"C:\plugins");
+        // Delete entries, delete it, change its list or owner.
+        for right in [0x40, 0x1_0000, 0x4_0000, 0x8_0000, 0x1000_0000] {
+            assert!(
+                refusal(path, &security(user(), &[(USERS, right)]), false).is_err(),
+                "{right:#x}"
+            );
+        }
+        // Add files and folders (what a drive's root allows every user):
+        // a new entry cannot replace an existing one.
+        let add = security(user(), &[("S-1-5-11", 0x2 | 0x4 | 0x1200a9)]);
+        assert!(refusal(path, &add, false).is_ok());
     }
 }
 
