@@ -1020,11 +1020,41 @@ fn loaded(name: &std::ffi::CStr, base: Option<usize>) -> bool {
     unsafe { libc::dl_iterate_phdr(Some(visit), (&raw mut wanted).cast()) != 0 }
 }
 
+/// On macOS, dyld's list of loaded images, by path (`_dyld_image_count`,
+/// `_dyld_get_image_name`: no reference taken, no initializer run). dyld
+/// never unloads an image that has thread-local variables, nor one that
+/// Objective-C or Swift metadata registered: such a build stays listed
+/// here after `dlclose`, and is reported retained.
+#[cfg(target_vendor = "apple")]
+fn loaded(name: &std::ffi::CStr, _base: Option<usize>) -> bool {
+    // libSystem's (declared here: libc's are deprecated in favour of a
+    // crate this needs nothing else from).
+    unsafe extern "C" {
+        fn _dyld_image_count() -> u32;
+        fn _dyld_get_image_name(index: u32) -> *const std::ffi::c_char;
+    }
+    // SAFETY: dyld's image functions have no preconditions; an index at
+    // or past the count (an image unloaded meanwhile) gives a null name.
+    let count = unsafe { _dyld_image_count() };
+    (0..count).any(|i| {
+        // SAFETY: as above; a name returned is a valid C string while the
+        // image stays loaded, which it does for the comparison.
+        let image = unsafe { _dyld_get_image_name(i) };
+        // SAFETY: as above.
+        !image.is_null() && unsafe { std::ffi::CStr::from_ptr(image) } == name
+    })
+}
+
 /// Elsewhere, `RTLD_NOLOAD` finds the library without loading it; a handle
 /// found is closed again at once.
 #[cfg(all(
     unix,
-    not(any(target_os = "linux", target_os = "freebsd", target_os = "android"))
+    not(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "android",
+        target_vendor = "apple"
+    ))
 ))]
 fn loaded(name: &std::ffi::CStr, _base: Option<usize>) -> bool {
     // SAFETY: `name` is a valid C string; RTLD_NOLOAD never loads, and runs
