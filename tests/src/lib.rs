@@ -573,26 +573,12 @@ pub fn security(path: &Path) -> String {
 #[cfg(windows)]
 pub fn set_security(path: &Path, sddl: &str) {
     use windows_sys::Win32::Foundation::LocalFree;
-    use windows_sys::Win32::Security::Authorization::{
-        ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1, SE_FILE_OBJECT,
-        SetNamedSecurityInfoW,
-    };
+    use windows_sys::Win32::Security::Authorization::{SE_FILE_OBJECT, SetNamedSecurityInfoW};
     use windows_sys::Win32::Security::{
         DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetSecurityDescriptorOwner,
         OWNER_SECURITY_INFORMATION,
     };
-    let text: Vec<u16> = sddl.encode_utf16().chain(std::iter::once(0)).collect();
-    let mut descriptor = std::ptr::null_mut();
-    // SAFETY: a NUL-terminated string; `descriptor` is freed once, below.
-    let ok = unsafe {
-        ConvertStringSecurityDescriptorToSecurityDescriptorW(
-            text.as_ptr(),
-            SDDL_REVISION_1,
-            &raw mut descriptor,
-            std::ptr::null_mut(),
-        )
-    };
-    assert!(ok != 0, "`{sddl}` is not a security descriptor");
+    let descriptor = descriptor(sddl);
     let (mut owner, mut dacl) = (std::ptr::null_mut(), std::ptr::null_mut());
     let (mut present, mut defaulted) = (0, 0);
     // SAFETY: `descriptor` is valid; the out pointers are valid and point
@@ -632,6 +618,28 @@ pub fn set_security(path: &Path, sddl: &str) {
     assert_eq!(status, 0, "setting `{sddl}` on {}", path.display());
 }
 
+/// The security descriptor `sddl` describes, allocated by the system: the
+/// caller frees it with `LocalFree`.
+#[cfg(windows)]
+fn descriptor(sddl: &str) -> windows_sys::Win32::Security::PSECURITY_DESCRIPTOR {
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+    };
+    let text: Vec<u16> = sddl.encode_utf16().chain(std::iter::once(0)).collect();
+    let mut descriptor = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated string; `descriptor` is written on success.
+    let ok = unsafe {
+        ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            text.as_ptr(),
+            SDDL_REVISION_1,
+            &raw mut descriptor,
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(ok != 0, "`{sddl}` is not a security descriptor");
+    descriptor
+}
+
 #[cfg(windows)]
 fn wide(path: &Path) -> Vec<u16> {
     use std::os::windows::ffi::OsStrExt;
@@ -653,9 +661,6 @@ pub fn create_private_dir(path: &Path) {
     #[cfg(windows)]
     {
         use windows_sys::Win32::Foundation::LocalFree;
-        use windows_sys::Win32::Security::Authorization::{
-            ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
-        };
         use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
         use windows_sys::Win32::Storage::FileSystem::CreateDirectoryW;
         // The owner of the directory it is made in: this user's.
@@ -664,21 +669,7 @@ pub fn create_private_dir(path: &Path) {
             .strip_prefix("O:")
             .and_then(|s| s.split("D:").next())
             .expect("an owner");
-        let sddl: Vec<u16> = format!("D:P(A;OICI;FA;;;{owner})")
-            .encode_utf16()
-            .chain(std::iter::once(0))
-            .collect();
-        let mut descriptor = std::ptr::null_mut();
-        // SAFETY: a NUL-terminated string; `descriptor` is freed below.
-        let ok = unsafe {
-            ConvertStringSecurityDescriptorToSecurityDescriptorW(
-                sddl.as_ptr(),
-                SDDL_REVISION_1,
-                &raw mut descriptor,
-                std::ptr::null_mut(),
-            )
-        };
-        assert!(ok != 0);
+        let descriptor = descriptor(&format!("D:P(A;OICI;FA;;;{owner})"));
         let attributes = SECURITY_ATTRIBUTES {
             nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
             lpSecurityDescriptor: descriptor,
