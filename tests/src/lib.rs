@@ -249,8 +249,13 @@ fn build() -> Built {
         }
     };
 
-    let c_dir = target.join("hotslot-tests");
-    std::fs::create_dir_all(&c_dir).expect("target/hotslot-tests is writable");
+    // Beside prebuilt plugins when there are (scripts/windows-under-wine
+    // stages them on wine's C: drive), else in the target directory.
+    let c_dir = std::env::var_os("HOTSLOT_PREBUILT").map_or_else(
+        || target.join("hotslot-tests"),
+        |dir| PathBuf::from(dir).join("hotslot-tests"),
+    );
+    std::fs::create_dir_all(&c_dir).expect("the directory of C builds is writable");
     let built = Built {
         target,
         debug_dir,
