@@ -31,10 +31,20 @@ fn run_watch(lib: &Path, extra: &[&str]) -> Child {
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("Result:") {
-        line.clear();
-        assert!(out.read_line(&mut line).unwrap() > 0, "the run ended early");
+    // Read as bytes, so that anything but text says what it was.
+    let mut seen = Vec::new();
+    loop {
+        let start = seen.len();
+        assert!(
+            out.read_until(b'\n', &mut seen).unwrap() > 0,
+            "the run ended early: {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        let line = std::str::from_utf8(&seen[start..])
+            .unwrap_or_else(|e| panic!("not text ({e}) in the output so far: {seen:?}"));
+        if line.starts_with("Result:") {
+            break;
+        }
     }
     // Drained from now on, so that the child never blocks on its output.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));

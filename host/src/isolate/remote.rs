@@ -599,7 +599,14 @@ impl Remote {
                     let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
                     serving.process = None;
                     let untouched = region.taken.load(Ordering::Acquire) != call;
-                    if untouched && restart && !retried {
+                    // It died before it took the request: as if found dead
+                    // above (its end was not yet seen), whatever the timing.
+                    if untouched && !restart {
+                        return Err(IsolatedFailure::Restart {
+                            reason: "it is not running".into(),
+                        });
+                    }
+                    if untouched && !retried {
                         retried = true;
                         continue;
                     }
