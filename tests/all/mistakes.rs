@@ -521,3 +521,50 @@ fn a_copy_directory_others_can_use_is_refused_on_windows() {
         "nothing written"
     );
 }
+
+/// A process that used a copy directory and ended without removing its
+/// directory there (killed, or on Windows holding a build the system kept
+/// loaded until it ended) has it removed by the next process that uses the
+/// directory, on every platform: its liveness is asked of the system
+/// (`kill(pid, 0)`, or on Windows `OpenProcess`).
+#[test]
+fn a_copy_directory_left_by_an_ended_process_is_swept() {
+    let dir = tempdir();
+    let copies = dir.path().join("copies");
+    hotslot_tests::create_private_dir(&copies);
+    // A process that has ended: its ID names the directory it left.
+    let mut ended = Command::new(built().hotslot())
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = ended.id();
+    assert!(ended.wait().unwrap().success());
+    drop(ended);
+    let left = copies.join(format!("pid-{pid}"));
+    hotslot_tests::create_private_dir(&left);
+    std::fs::write(
+        left.join("hotslot-left.so"),
+        "left by the process that ended",
+    )
+    .unwrap();
+
+    let table = hotslot_tests::table_with(hotslot::TableOptions {
+        copies: hotslot::plugin::CopyPlace::Dir(copies.clone()),
+        ..Default::default()
+    });
+    let _vm = table
+        .vm(hotslot_tests::program(
+            ".import 0 math_add (i32, i32) -> i32\nHALT",
+        ))
+        .unwrap();
+    let lib = dir.path().join(library_name("math_ops"));
+    std::fs::copy(built().c("math_ops"), &lib).unwrap();
+    table.bind(0, &lib, None).unwrap();
+    let mut entries: Vec<String> = std::fs::read_dir(&copies)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, [format!("pid-{}", std::process::id())]);
+}
