@@ -327,6 +327,73 @@ fn a_library_the_system_keeps_mapped_is_shown_as_retained() {
     );
 }
 
+/// The dynamic loader answers `dlopen` of a name it lists with the library
+/// listed, and a memory copy is opened as `/proc/self/fd/N`, a name that
+/// comes back as descriptor numbers are reused. Code outside hotslot that
+/// opens a library by such a name and closes the descriptor leaves the
+/// name behind: here, for each of the lowest free numbers. A later load
+/// whose copy gets one of them must still run its own bytes, the pinned
+/// ones, not the library listed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn a_name_the_loader_still_lists_never_answers_for_a_new_copy() {
+    use std::os::fd::AsRawFd;
+    if !hotslot_tests::in_own_process(
+        "reload::a_name_the_loader_still_lists_never_answers_for_a_new_copy",
+    ) {
+        return;
+    }
+    let b = built();
+    let stale = b.rust("hotslot-math-ops");
+    let names: Vec<String> = {
+        let files: Vec<std::fs::File> = (0..32)
+            .map(|_| std::fs::File::open(&stale).unwrap())
+            .collect();
+        files
+            .iter()
+            .map(|f| {
+                let name = format!("/proc/self/fd/{}", f.as_raw_fd());
+                let c = std::ffi::CString::new(name.as_str()).unwrap();
+                // SAFETY: this project's plugin, opened and never closed.
+                let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+                assert!(!handle.is_null(), "{name} opens");
+                name
+            })
+            .collect()
+        // The descriptors close here; the loader keeps the names.
+    };
+    for name in &names {
+        let c = std::ffi::CString::new(name.as_str()).unwrap();
+        // SAFETY: RTLD_NOLOAD loads nothing; the reference is released.
+        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+        assert!(
+            !handle.is_null(),
+            "{name} is still listed, its descriptor closed"
+        );
+        // SAFETY: the reference just taken.
+        unsafe { libc::dlclose(handle) };
+    }
+
+    let panicky = b.rust("hotslot-fixture-panicky");
+    let pin = hotslot::plugin::Sha256::of_file(&panicky).unwrap();
+    for i in 0..8 {
+        let table = hotslot_tests::table();
+        table
+            .bind_library(
+                &panicky,
+                &ReloadOptions {
+                    sha256: Some(pin),
+                    ..ReloadOptions::default()
+                },
+            )
+            .unwrap_or_else(|e| panic!("load {i}: {e}"));
+        let divide = table
+            .function::<(i32, i32), i32>("divide")
+            .unwrap_or_else(|e| panic!("load {i} runs the pinned build: {e}"));
+        assert_eq!(divide.call((7, 2)), Ok(3), "load {i}");
+    }
+}
+
 #[test]
 fn a_retained_build_never_answers_for_a_later_load() {
     let b = built();

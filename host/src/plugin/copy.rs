@@ -188,6 +188,24 @@ impl PrivateCopy {
         }
     }
 
+    /// Gives a memory copy's descriptor the lowest free number above the
+    /// one it has (closing that one), so that its load path names another
+    /// number; a file copy keeps its path. `Ok(false)`: nothing changed.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn renumber(&mut self) -> std::io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        match &mut self.kind {
+            Kind::Memory(fd, _) => {
+                let above = fd.as_raw_fd().checked_add(1).ok_or_else(|| {
+                    std::io::Error::other("no descriptor number is left above this one")
+                })?;
+                *fd = rustix::io::fcntl_dupfd_cloexec(&*fd, above)?;
+                Ok(true)
+            }
+            Kind::File(_) => Ok(false),
+        }
+    }
+
     /// How listings name this copy: `memfd:NAME` (as `/proc/self/maps`
     /// shows it, with a leading `/`) or the file's path.
     pub fn name(&self) -> &str {

@@ -531,6 +531,8 @@ fn open_copy(copy: PrivateCopy) -> Result<(PrivateCopy, Opened), CopyError> {
     } else {
         copy
     };
+    #[cfg(target_os = "linux")]
+    let copy = with_a_name_of_its_own(copy)?;
     match open_shared_library(&copy.load_path()) {
         Ok(lib) => Ok((copy, lib)),
         Err(reason) if copy.in_memory() && reason.contains("failed to map segment") => {
@@ -545,6 +547,78 @@ fn open_copy(copy: PrivateCopy) -> Result<(PrivateCopy, Opened), CopyError> {
         }
         Err(reason) => Err(CopyError::Open(reason)),
     }
+}
+
+/// The copy, under a load path the dynamic loader does not answer with a
+/// library it lists already.
+///
+/// The loader answers `dlopen` of a name it lists (or of a file it has
+/// mapped) with that library, without opening anything. A memory copy is
+/// opened as `/proc/self/fd/N`, and descriptor numbers are reused once
+/// closed: should the loader still list a library under that name, whose
+/// descriptor was closed while it stayed loaded, opening the copy would
+/// return the old library, and its code would run in place of the bytes
+/// just checked (and pinned). hotslot itself keeps the descriptor of every
+/// build the loader still lists open (see [`Library`]'s `Drop`), but code
+/// outside it may open a library that way and close the descriptor. So the
+/// loader is asked first (`RTLD_NOLOAD`: its own lookup, by name and by
+/// file, loading nothing), and a name it answers for is given up for the
+/// next free number above.
+#[cfg(target_os = "linux")]
+fn with_a_name_of_its_own(mut copy: PrivateCopy) -> Result<PrivateCopy, CopyError> {
+    /// Numbers tried before giving up: each is one the loader lists.
+    const TRIES: usize = 1024;
+    let renumbered = |copy: &mut PrivateCopy| {
+        copy.renumber().map_err(|e| {
+            CopyError::Load(LoadError::Copy {
+                place: format!("`{}`", copy.name()),
+                source: e,
+            })
+        })
+    };
+    for _ in 0..TRIES {
+        let path = copy.load_path();
+        let Ok(name) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+            return Ok(copy);
+        };
+        if !answered_by_the_loader(&name) {
+            return Ok(copy);
+        }
+        log::warn!(
+            "the dynamic loader lists a library as `{}`, a name no longer this process's: \
+             the private copy `{}` is opened by another number",
+            path.display(),
+            copy.name()
+        );
+        if !renumbered(&mut copy)? {
+            return Ok(copy);
+        }
+    }
+    Err(CopyError::Load(LoadError::Copy {
+        place: format!("`{}`", copy.name()),
+        source: std::io::Error::other(format!(
+            "the dynamic loader lists a library under each of {TRIES} descriptor names tried"
+        )),
+    }))
+}
+
+/// Whether `dlopen(name)` would return a library already loaded: the
+/// loader's own lookup, by name and by file, with `RTLD_NOLOAD`.
+#[cfg(target_os = "linux")]
+fn answered_by_the_loader(name: &std::ffi::CStr) -> bool {
+    // SAFETY: `name` is a valid C string; with RTLD_NOLOAD nothing is
+    // loaded and no initializer runs.
+    let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY) };
+    if handle.is_null() {
+        // A file the loader would refuse leaves its message behind; the
+        // real open says it again.
+        // SAFETY: no precondition; the message is this thread's.
+        unsafe { libc::dlerror() };
+        return false;
+    }
+    // SAFETY: `handle` is the reference just taken, released once.
+    unsafe { libc::dlclose(handle) };
+    true
 }
 
 /// A copy of `copy` in `place`.
