@@ -190,9 +190,9 @@ impl PrivateCopy {
 
     /// Gives a memory copy's descriptor the lowest free number above the
     /// one it has (closing that one), so that its load path names another
-    /// number; a file copy keeps its path. `Ok(false)`: nothing changed.
+    /// number. A file copy's path cannot change: an error.
     #[cfg(target_os = "linux")]
-    pub(crate) fn renumber(&mut self) -> std::io::Result<bool> {
+    pub(crate) fn renumber(&mut self) -> std::io::Result<()> {
         use std::os::fd::AsRawFd;
         match &mut self.kind {
             Kind::Memory(fd, _) => {
@@ -200,9 +200,12 @@ impl PrivateCopy {
                     std::io::Error::other("no descriptor number is left above this one")
                 })?;
                 *fd = rustix::io::fcntl_dupfd_cloexec(&*fd, above)?;
-                Ok(true)
+                Ok(())
             }
-            Kind::File(_) => Ok(false),
+            Kind::File(path) => Err(std::io::Error::other(format!(
+                "the file copy `{}` has a name of its own only, and the loader lists it",
+                path.display()
+            ))),
         }
     }
 

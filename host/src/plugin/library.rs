@@ -568,14 +568,6 @@ fn open_copy(copy: PrivateCopy) -> Result<(PrivateCopy, Opened), CopyError> {
 fn with_a_name_of_its_own(mut copy: PrivateCopy) -> Result<PrivateCopy, CopyError> {
     /// Numbers tried before giving up: each is one the loader lists.
     const TRIES: usize = 1024;
-    let renumbered = |copy: &mut PrivateCopy| {
-        copy.renumber().map_err(|e| {
-            CopyError::Load(LoadError::Copy {
-                place: format!("`{}`", copy.name()),
-                source: e,
-            })
-        })
-    };
     for _ in 0..TRIES {
         let path = copy.load_path();
         let Ok(name) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
@@ -590,9 +582,12 @@ fn with_a_name_of_its_own(mut copy: PrivateCopy) -> Result<PrivateCopy, CopyErro
             path.display(),
             copy.name()
         );
-        if !renumbered(&mut copy)? {
-            return Ok(copy);
-        }
+        copy.renumber().map_err(|e| {
+            CopyError::Load(LoadError::Copy {
+                place: format!("`{}`", copy.name()),
+                source: e,
+            })
+        })?;
     }
     Err(CopyError::Load(LoadError::Copy {
         place: format!("`{}`", copy.name()),
