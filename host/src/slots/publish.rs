@@ -39,12 +39,26 @@
 //!
 //! The barriers are asymmetric where the system allows (see
 //! [`crate::sync::light_barrier`]): the reader's costs nothing, the
-//! reclaimer's is a system call, off the call path.
+//! reclaimer's is a system call, off the call path. When that system call
+//! fails, the reclaimer cannot know what a reader announced, and frees
+//! nothing that round: the snapshots wait, and the next round tries again.
+//!
+//! # Why a reader uses the pointer of its validating load
+//!
+//! A reader announces a snapshot it loaded, then loads the current one
+//! again and compares. Equal addresses do not make equal snapshots: the one
+//! first loaded may have been retired, freed and a new one allocated at the
+//! same address before the announcement. The new one is current, announced
+//! (its address is), and safe to read; the first pointer is not, since it
+//! belongs to the freed allocation. So `protect` returns the pointer of the
+//! validating load, never the first.
 //!
 //! The same code runs under loom (`--cfg loom`, see the `model` tests
 //! below), which explores the interleavings of readers, writers and
-//! reclaimers and checks that no snapshot is freed while a reader can still
-//! read it.
+//! reclaimers, with the barriers as weak as the real ones (see
+//! `crate::sync`), and checks that no snapshot is freed while a reader can
+//! still read it. `scripts/mutants` removes or weakens each step in turn and
+//! checks that a model (or the address-reuse test under Miri) fails.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -52,13 +66,15 @@ use std::ptr::{self, NonNull};
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{Arc, AtomicPtr, Mutex, Ordering, heavy_barrier, light_barrier, lock};
+use crate::sync::{
+    Arc, AtomicPtr, BarrierCell, BarrierFailed, Mutex, Ordering, heavy_barrier, light_barrier, lock,
+};
 
 /// The current snapshot of a `T`, its retired predecessors, and the hazards
 /// of its readers.
 pub(crate) struct Published<T> {
     current: AtomicPtr<T>,
-    hazards: Mutex<Vec<Arc<Hazard>>>,
+    hazards: Mutex<Vec<Arc<CachePadded<Hazard>>>>,
     /// Swapped-out snapshots, as they came from `Box::into_raw`: they
     /// become boxes again only when freed, since a `Box` asserts unique
     /// access, which readers may still share.
@@ -66,12 +82,27 @@ pub(crate) struct Published<T> {
 }
 
 /// A reader's announcement of the snapshot it holds (null: none), on its
-/// own cache line.
-struct Hazard(CachePadded<AtomicPtr<()>>);
+/// own cache line, and where its light barrier meets the heavy one.
+struct Hazard {
+    announced: AtomicPtr<()>,
+    barrier: BarrierCell,
+}
+
+/// What a [`Published::reclaim`] did.
+pub(crate) struct Reclaimed<T> {
+    /// The retired snapshots no reader holds, for the caller to drop.
+    pub(crate) free: Vec<Box<T>>,
+    /// How many retired snapshots remain.
+    pub(crate) remaining: usize,
+    /// Why nothing was freed, when the heavy barrier failed.
+    pub(crate) failed: Option<BarrierFailed>,
+}
 
 impl<T> Published<T> {
     /// Publishes `initial`.
     pub(crate) fn new(initial: Box<T>) -> Published<T> {
+        // The barriers' mode is fixed before any reader of this can exist.
+        let _ = crate::sync::mode();
         Published {
             current: AtomicPtr::new(Box::into_raw(initial)),
             hazards: Mutex::new(Vec::new()),
@@ -81,7 +112,10 @@ impl<T> Published<T> {
 
     /// A new reader, offline.
     pub(crate) fn reader(&self) -> Reader<T> {
-        let hazard = Arc::new(Hazard(CachePadded::new(AtomicPtr::new(ptr::null_mut()))));
+        let hazard = Arc::new(CachePadded::new(Hazard {
+            announced: AtomicPtr::new(ptr::null_mut()),
+            barrier: BarrierCell::new(),
+        }));
         lock(&self.hazards).push(Arc::clone(&hazard));
         Reader {
             hazard,
@@ -105,21 +139,37 @@ impl<T> Published<T> {
     }
 
     /// Takes every retired snapshot that no reader holds, for the caller to
-    /// drop (outside any lock: dropping may close libraries). Also returns
-    /// how many retired snapshots remain held.
-    pub(crate) fn reclaim(&self) -> (Vec<Box<T>>, usize) {
+    /// drop (outside any lock: dropping may close libraries).
+    pub(crate) fn reclaim(&self) -> Reclaimed<T> {
         let mut retired = lock(&self.retired);
         if retired.is_empty() {
-            return (Vec::new(), 0);
+            return Reclaimed {
+                free: Vec::new(),
+                remaining: 0,
+                failed: None,
+            };
         }
         // Everything on the list was swapped out before this barrier; a
         // reader that still uses one of them announced it before its own
-        // barrier, which this one follows (see the module docs).
-        heavy_barrier();
-        let held: Vec<*mut ()> = lock(&self.hazards)
-            .iter()
-            .map(|h| h.0.load(Ordering::Acquire))
-            .collect();
+        // barrier, which this one follows (see the module docs). A reader
+        // registered after the list below is read loads the current
+        // snapshot after this lock is released, so it holds none of them.
+        let held: Vec<*mut ()> = {
+            let hazards = lock(&self.hazards);
+            if let Err(failed) = heavy_barrier(hazards.iter().map(|h| &h.barrier)) {
+                // Without the barrier, an announcement may not be visible
+                // yet: nothing can be shown unheld, so nothing is freed.
+                return Reclaimed {
+                    free: Vec::new(),
+                    remaining: retired.len(),
+                    failed: Some(failed),
+                };
+            }
+            hazards
+                .iter()
+                .map(|h| h.announced.load(Ordering::Acquire))
+                .collect()
+        };
         let (keep, free): (Vec<NonNull<T>>, Vec<NonNull<T>>) = std::mem::take(&mut *retired)
             .into_iter()
             .partition(|s| held.contains(&s.as_ptr().cast()));
@@ -132,7 +182,11 @@ impl<T> Published<T> {
             // the only pointer to it in use.
             .map(|s| unsafe { Box::from_raw(s.as_ptr()) })
             .collect();
-        (free, retired.len())
+        Reclaimed {
+            free,
+            remaining: retired.len(),
+            failed: None,
+        }
     }
 
     /// Calls `f` with each retired snapshot not freed yet.
@@ -174,7 +228,7 @@ unsafe impl<T: Send + Sync> Sync for Published<T> {}
 /// store): a reader carries no other copy of it, and coming online and
 /// going offline are one store each.
 pub(crate) struct Reader<T> {
-    hazard: Arc<Hazard>,
+    hazard: Arc<CachePadded<Hazard>>,
     /// Guards alive besides the first one.
     nested: Cell<usize>,
     _snapshots: PhantomData<*const T>,
@@ -184,6 +238,14 @@ pub(crate) struct Reader<T> {
 // read by other threads; moving it to another thread between uses is fine
 // (it is not `Sync`, so one thread uses it at a time).
 unsafe impl<T: Send + Sync> Send for Reader<T> {}
+
+#[cfg(test)]
+std::thread_local! {
+    /// A test's preemption point in `protect`: run after the reader loaded
+    /// the current snapshot and before it announces it.
+    pub(super) static BEFORE_ANNOUNCE: std::cell::RefCell<Option<Box<dyn FnMut()>>> =
+        const { std::cell::RefCell::new(None) };
+}
 
 impl<T> Reader<T> {
     /// Comes online, holding the current snapshot of `published` (the
@@ -217,49 +279,73 @@ impl<T> Reader<T> {
     /// The snapshot held: the one the hazard announces (null: offline).
     #[inline]
     fn held(&self) -> *const T {
-        self.hazard.0.load(Ordering::Relaxed).cast_const().cast()
+        self.hazard
+            .announced
+            .load(Ordering::Relaxed)
+            .cast_const()
+            .cast()
     }
 
     /// Announces the current snapshot, checks it is still current
-    /// (retrying if not), and returns it.
+    /// (retrying if not), and returns it, as the validating load gave it.
     #[inline]
     fn protect(&self, published: &Published<T>) -> *const T {
-        let current = published.current.load(Ordering::Acquire);
-        if self.announce(published, current) {
-            current
-        } else {
-            self.protect_again(published)
+        // Only a guess to announce: the validating load decides, and its
+        // pointer is the one returned (see the module docs), so this load
+        // needs no ordering.
+        let seen = published.current.load(Ordering::Relaxed);
+        #[cfg(test)]
+        BEFORE_ANNOUNCE.with(|hook| {
+            if let Some(mut f) = hook.borrow_mut().take() {
+                f();
+            }
+        });
+        match self.announce(published, seen) {
+            Ok(current) => current,
+            Err(newer) => self.protect_again(published, newer),
         }
     }
 
     /// `protect` after a writer published between the load and the check.
     #[cold]
     #[inline(never)]
-    fn protect_again(&self, published: &Published<T>) -> *const T {
+    fn protect_again(&self, published: &Published<T>, mut seen: *mut T) -> *const T {
         loop {
-            let current = published.current.load(Ordering::Acquire);
-            if self.announce(published, current) {
-                return current;
+            match self.announce(published, seen) {
+                Ok(current) => return current,
+                Err(newer) => seen = newer,
             }
         }
     }
 
-    /// Announces `current` and tells whether it was still the current
-    /// snapshot after the announcement.
+    /// Announces `seen`, then loads the current snapshot: `Ok` with it when
+    /// it is at the announced address (so the announcement covers it),
+    /// `Err` with it otherwise, to announce next.
     #[inline]
-    fn announce(&self, published: &Published<T>, current: *mut T) -> bool {
+    fn announce(&self, published: &Published<T>, seen: *mut T) -> Result<*const T, *mut T> {
         // Release: whatever this reader did with the snapshot it held
         // before is done before anyone can see that it moved on.
-        self.hazard.0.store(current.cast(), Ordering::Release);
-        light_barrier();
-        published.current.load(Ordering::Acquire) == current
+        self.hazard.announced.store(seen.cast(), Ordering::Release);
+        light_barrier(&self.hazard.barrier);
+        // Acquire: the snapshot's contents, written before it was
+        // published, are visible through the pointer returned.
+        let current = published.current.load(Ordering::Acquire);
+        if ptr::eq(current, seen) {
+            // `current`, not `seen`: the same address, but only this
+            // pointer is known to be the live snapshot's.
+            Ok(current)
+        } else {
+            Err(current)
+        }
     }
 
     /// Goes offline when the last guard drops (whichever it is).
     #[inline]
     fn leave(&self) {
         if self.nested.get() == 0 {
-            self.hazard.0.store(ptr::null_mut(), Ordering::Release);
+            self.hazard
+                .announced
+                .store(ptr::null_mut(), Ordering::Release);
         } else {
             self.unnest();
         }
@@ -314,7 +400,9 @@ impl<T> Guard<'_, T> {
     /// the one held.
     #[inline]
     pub(crate) fn get(&mut self) -> &T {
-        let current = self.published.current.load(Ordering::Acquire);
+        // Only decides whether to move on: `protect` loads again, with the
+        // ordering the snapshot's contents need.
+        let current = self.published.current.load(Ordering::Relaxed);
         if !ptr::eq(current, self.held) && self.is_alone() {
             self.held = self.reader.protect(self.published);
         }
@@ -382,10 +470,13 @@ mod model {
         }
     }
 
-    fn drop_all(free: (Vec<Box<Snapshot>>, usize)) -> usize {
-        let remaining = free.1;
-        drop(free.0);
-        remaining
+    fn drop_all(reclaimed: Reclaimed<Snapshot>) -> usize {
+        assert!(
+            reclaimed.failed.is_none(),
+            "the model's barrier cannot fail"
+        );
+        drop(reclaimed.free);
+        reclaimed.remaining
     }
 
     /// The race where a reclaimer's view of the readers was taken before the
@@ -489,17 +580,15 @@ mod model {
 
     /// Guards dropped in any order: the reader stays online until the last
     /// one drops, so an inner guard outliving its outer one still reads a
-    /// live snapshot, and what it read is freed after it drops.
+    /// live snapshot, and what it read is freed after it drops. The reader
+    /// comes online, nests and leaves while a writer publishes and
+    /// reclaims and another thread reclaims: every interleaving.
     #[test]
     fn the_last_guard_to_drop_takes_the_reader_offline_whichever_it_is() {
         loom::model(|| {
             let freed = Arc::new(AtomicUsize::new(0));
             let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
             let reader = p.reader();
-            let outer = reader.enter(&p);
-            assert!(outer.is_first());
-            let inner = reader.enter(&p);
-            assert!(!inner.is_first());
             let writer = {
                 let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
                 thread::spawn(move || {
@@ -507,13 +596,75 @@ mod model {
                     drop_all(p.reclaim());
                 })
             };
-            let first = outer.held().read();
+            let reclaimer = {
+                let p = Arc::clone(&p);
+                thread::spawn(move || drop_all(p.reclaim()))
+            };
+            let mut outer = reader.enter(&p);
+            assert!(outer.is_first());
+            let first = outer.get().read();
+            let inner = reader.enter(&p);
+            assert!(!inner.is_first());
             drop(outer);
-            drop_all(p.reclaim());
             assert_eq!(inner.held().read(), first, "still held by the inner guard");
+            drop_all(p.reclaim());
+            assert_eq!(inner.held().read(), first);
             drop(inner);
             writer.join().unwrap();
+            reclaimer.join().unwrap();
             p.remove(&reader);
+            assert_eq!(drop_all(p.reclaim()), 0);
+            assert_eq!(freed.load(Ordering::Relaxed), 1);
+        });
+    }
+
+    /// A reader registers, comes online, reads and leaves while a writer
+    /// publishes and reclaims: one registered after the reclaimer read
+    /// the hazards must not hold what it frees.
+    #[test]
+    fn a_reader_registering_during_a_reclaim_never_reads_a_freed_snapshot() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || {
+                    p.publish(Snapshot::new(1, &freed));
+                    drop_all(p.reclaim());
+                })
+            };
+            let reader = p.reader();
+            {
+                let guard = reader.enter(&p);
+                assert!(guard.held().read() <= 1);
+            }
+            p.remove(&reader);
+            writer.join().unwrap();
+            assert_eq!(drop_all(p.reclaim()), 0);
+            assert_eq!(freed.load(Ordering::Relaxed), 1);
+        });
+    }
+
+    /// A reader reads, leaves and deregisters while a writer publishes and
+    /// reclaims: what it read is freed only after its last read.
+    #[test]
+    fn a_reader_leaving_and_deregistering_during_a_reclaim_is_freed_after_its_last_read() {
+        loom::model(|| {
+            let freed = Arc::new(AtomicUsize::new(0));
+            let p = Arc::new(Published::new(Snapshot::new(0, &freed)));
+            let reader = p.reader();
+            let guard = reader.enter(&p);
+            let writer = {
+                let (p, freed) = (Arc::clone(&p), Arc::clone(&freed));
+                thread::spawn(move || {
+                    p.publish(Snapshot::new(1, &freed));
+                    drop_all(p.reclaim());
+                })
+            };
+            assert_eq!(guard.held().read(), 0);
+            drop(guard);
+            p.remove(&reader);
+            writer.join().unwrap();
             assert_eq!(drop_all(p.reclaim()), 0);
             assert_eq!(freed.load(Ordering::Relaxed), 1);
         });
@@ -583,5 +734,60 @@ mod model {
             assert_eq!(drop_all(p.reclaim()), 0);
             assert_eq!(freed.load(Ordering::Relaxed), 1);
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A snapshot of a size nothing else in the test allocates, so that a
+    /// freed one's address is taken again by the next snapshot.
+    type Snapshot = [u64; 7];
+
+    /// The ABA case: the snapshot a reader loaded is retired, freed, and a
+    /// new one allocated at its address before the reader announces it.
+    /// The announcement then validates (same address), and the reader must
+    /// hold the new snapshot through the pointer of its validating load:
+    /// the first one belongs to the freed allocation, which Miri (with
+    /// `-Zmiri-address-reuse-rate=1.0`, as CI runs it) reports as a
+    /// use-after-free.
+    #[test]
+    fn a_reader_holds_the_snapshot_its_validating_load_found_when_an_address_is_reused() {
+        let published = Arc::new(Published::new(Box::new([0; 7])));
+        let first = published.current.load(Ordering::Relaxed) as usize;
+        let reused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        {
+            let (published, reused) = (Arc::clone(&published), Arc::clone(&reused));
+            BEFORE_ANNOUNCE.with(|hook| {
+                *hook.borrow_mut() = Some(Box::new(move || {
+                    // Preempted between the load and the announcement: the
+                    // loaded snapshot is replaced and freed (no reader
+                    // announces it yet), then snapshots are published until
+                    // one takes its address.
+                    for value in 1..=64 {
+                        published.publish(Box::new([value; 7]));
+                        if published.current.load(Ordering::Relaxed) as usize == first {
+                            reused.store(value, std::sync::atomic::Ordering::Relaxed);
+                            return;
+                        }
+                        drop(published.reclaim().free);
+                    }
+                }));
+            });
+        }
+        let reader: Reader<Snapshot> = published.reader();
+        let guard = reader.enter(&published);
+        let value = reused.load(std::sync::atomic::Ordering::Relaxed);
+        assert_ne!(value, 0, "a new snapshot took the freed one's address");
+        assert_eq!(
+            guard.held(),
+            &[value; 7],
+            "the live snapshot at that address"
+        );
+        drop(guard);
+        published.remove(&reader);
     }
 }

@@ -131,10 +131,15 @@ unsafe impl NativeCalls for SlotCalls<'_> {
     ) -> HsStatus {
         // Between two calls: if a writer published, move to its snapshot.
         let snapshot = self.guard.get();
-        // SAFETY: `link` declared the slot before this session began, and
-        // snapshots only grow: every snapshot published since has a cell
-        // for it.
-        let cell = unsafe { snapshot.cells.get_unchecked(slot as usize) };
+        // Checked: a session nested in another shares the outer one's
+        // snapshot, which may predate the slot's declaration (a program
+        // linked between the two). A slot the snapshot has no cell for is
+        // unbound in it.
+        let Some(cell) = snapshot.cells.get(slot as usize) else {
+            self.failed.set(None);
+            // SAFETY: `unbound` reads and writes nothing.
+            return unsafe { unbound(ctx, args, nargs, ret) };
+        };
         // SAFETY: the cell's entry has the slot's declared signature (see
         // the `Natives` impl), the caller passes matching arguments, and the
         // guard keeps the build loaded until the call returns.

@@ -680,9 +680,12 @@ impl Inner {
         // lock is the table's alone: closing a build runs no code of the
         // table's, and no lock of the release protocol is held meanwhile.
         let _releasing = lock(&self.releasing);
-        let (free, remaining) = self.published.reclaim();
-        drop(free);
-        remaining
+        let reclaimed = self.published.reclaim();
+        if let Some(failed) = reclaimed.failed {
+            barrier_failed(failed);
+        }
+        drop(reclaimed.free);
+        reclaimed.remaining
     }
 
     /// Returns the library at `path` to its previous build, and tells the
@@ -735,6 +738,21 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.wake.notify(|w| w.closed = true);
+    }
+}
+
+/// Says, once per process, that a heavy barrier failed: replaced builds
+/// then wait (the reclaimer tries again), and none is released under a
+/// call.
+#[cold]
+fn barrier_failed(failed: crate::sync::BarrierFailed) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        log::error!(
+            "the system refused the memory barrier that releasing replaced builds needs \
+             (membarrier: {}): they stay loaded, and are released once it is granted again",
+            std::io::Error::from_raw_os_error(failed.errno)
+        );
     }
 }
 

@@ -770,3 +770,153 @@ fn a_typed_handle_passes_the_callers_structs_in_place() {
         "typed handle 2: signature mismatch for `shift`: expected (&mut [Point], i64) -> void, found (&mut [Point], i32) -> void"
     );
 }
+
+#[test]
+fn a_nested_session_calling_a_slot_declared_after_it_began_finds_it_unbound() {
+    use crate::vm::{NativeCalls, Natives};
+    let table = table();
+    let reader = table.reader();
+    let call = |calls: &mut crate::SlotCalls<'_>| {
+        let args = [HsValue { i32: 20 }, HsValue { i32: 22 }];
+        let mut ret = HsValue { i64: 0 };
+        // SAFETY: two i32 arguments, as slot 3000 declares; the linked
+        // function reads no context; `ret` is writable.
+        let status =
+            unsafe { calls.call(3000, std::ptr::null_mut(), args.as_ptr(), 2, &raw mut ret) };
+        // SAFETY: the union was made whole (zeroed), so its `i32` is
+        // defined whatever the call wrote; an OK call wrote its result there.
+        let value = unsafe { ret.i32 };
+        (status, (status == HsStatus::OK).then_some(value))
+    };
+    let outer = reader.enter();
+    // Declared and bound after the outer session took its snapshot, which
+    // has no cell for it.
+    let program = assemble(".import 3000 op (i32, i32) -> i32\nHALT").unwrap();
+    reader.link(&program).unwrap();
+    table
+        .bind_linked(
+            &add::PLUGIN_EXPORTS,
+            &[(3000, None)],
+            &ReloadOptions::default(),
+        )
+        .unwrap();
+    {
+        let mut inner = reader.enter();
+        assert_eq!(call(&mut inner), (HsStatus(-1), None), "unbound in it");
+        assert_eq!(inner.failed_function(3000), None);
+    }
+    drop(outer);
+    // A session begun now holds the newer snapshot.
+    let mut calls = reader.enter();
+    assert_eq!(call(&mut calls), (HsStatus::OK, Some(42)));
+}
+
+/// Runs the test `name` alone in a new process of this test binary, and
+/// fails if it fails there: `true` in that process, where the test's body
+/// runs, `false` here.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn in_own_process(name: &str) -> bool {
+    const VAR: &str = "HOTSLOT_UNIT_TEST_IN_OWN_PROCESS";
+    if std::env::var_os(VAR).is_some_and(|v| v == name) {
+        return true;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(VAR, name)
+        .status()
+        .unwrap();
+    assert!(status.success(), "`{name}` failed in its own process");
+    false
+}
+
+/// Installs a seccomp filter that fails every `membarrier` system call of
+/// this process with `EPERM`, as a sandbox installed after start-up would.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn refuse_membarrier() {
+    use libc::{
+        BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W, SECCOMP_RET_ALLOW,
+        SECCOMP_RET_ERRNO, sock_filter, sock_fprog,
+    };
+    let op = |code: u32, jt: u8, jf: u8, k: u32| sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let filter = [
+        // The system call's number: the first word of `seccomp_data`.
+        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, libc::SYS_membarrier as u32),
+        op(
+            BPF_RET | BPF_K,
+            0,
+            0,
+            SECCOMP_RET_ERRNO | libc::EPERM as u32,
+        ),
+        op(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW),
+    ];
+    let program = sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prctl` with its documented arguments; no pointer involved.
+    let ok = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    assert_eq!(ok, 0, "{}", std::io::Error::last_os_error());
+    // SAFETY: a valid filter program that lives for the call (the kernel
+    // copies it); it affects only this test's own process.
+    let ok = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &raw const program,
+        )
+    };
+    assert_eq!(ok, 0, "{}", std::io::Error::last_os_error());
+}
+
+/// A system that refuses the release protocol's heavy barrier after
+/// start-up (a seccomp filter): the readers' side cannot change under them,
+/// so nothing replaced is freed (it would be freed on proof only), and
+/// every call goes on, on the build serving.
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn a_refused_membarrier_frees_nothing_and_calls_go_on() {
+    if !in_own_process("slots::tests::a_refused_membarrier_frees_nothing_and_calls_go_on") {
+        return;
+    }
+    let table = table();
+    let mut vm = table.vm(program()).unwrap();
+    rebind(&table, &add::PLUGIN_EXPORTS);
+    vm.run().unwrap();
+    assert_eq!(vm.stack(), [Value::I32(13)]);
+    rebind(&table, &mul::PLUGIN_EXPORTS);
+    assert_eq!(table.reclaim(), 0, "released while the barrier works");
+    assert_eq!(
+        crate::sync::mode(),
+        crate::sync::Mode::Expedited,
+        "this system gives the asymmetric barrier (Linux 4.14 or later)"
+    );
+
+    refuse_membarrier();
+    for round in 0..3 {
+        rebind(
+            &table,
+            if round % 2 == 0 {
+                &add::PLUGIN_EXPORTS
+            } else {
+                &mul::PLUGIN_EXPORTS
+            },
+        );
+        vm.run().unwrap();
+        let expected = if round % 2 == 0 { 13 } else { 42 };
+        assert_eq!(vm.stack(), [Value::I32(expected)]);
+        // No reader is online, yet nothing can be shown unheld.
+        assert_eq!(table.reclaim(), round + 1, "nothing freed");
+    }
+    assert_eq!(
+        table.pending_releases().len(),
+        3,
+        "each build replaced since waits"
+    );
+}
