@@ -162,6 +162,8 @@ mod slots;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod sync;
+#[doc(hidden)]
+pub mod testing;
 pub mod typed;
 mod types;
 pub mod vm;

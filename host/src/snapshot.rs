@@ -12,18 +12,24 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{SlotError, chain};
+use crate::isolate::{CrashLimit, IsolateOptions};
 use crate::plugin::Sha256;
 use crate::vm::{FrameState, Status, Value, Vm, VmState, assemble, disassemble, verify};
 use crate::{ReloadOptions, SlotReader, SlotTable};
 
 /// The format name in every snapshot file.
 pub const FORMAT: &str = "hotslot-snapshot";
-/// The format version this host writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this host writes. Version 2 records isolated
+/// bindings; a host that reads version 1 only refuses it, rather than
+/// restore an isolated binding in its own process.
+pub const VERSION: u32 = 2;
+/// The oldest format version this host reads.
+pub const OLDEST_VERSION: u32 = 1;
 
 /// A saved VM and its bindings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +100,45 @@ pub struct SavedSlot {
     pub function_version: String,
     /// SHA-256 of the build.
     pub sha256: String,
+    /// How the library's worker ran, when it was bound isolated: it is
+    /// restored isolated, the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<SavedIsolation>,
+}
+
+/// An isolated binding's options, in the snapshot file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedIsolation {
+    /// A call's deadline, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Roll back after this many worker failures ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_failures: Option<u32>,
+    /// ... within this many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_within_ms: Option<u64>,
+}
+
+impl SavedIsolation {
+    fn of(options: &IsolateOptions) -> SavedIsolation {
+        SavedIsolation {
+            deadline_ms: options.deadline.map(|d| d.as_millis() as u64),
+            rollback_failures: options.rollback_after.map(|l| l.failures),
+            rollback_within_ms: options.rollback_after.map(|l| l.within.as_millis() as u64),
+        }
+    }
+
+    fn options(&self) -> IsolateOptions {
+        IsolateOptions {
+            deadline: self.deadline_ms.map(Duration::from_millis),
+            rollback_after: self.rollback_failures.map(|failures| CrashLimit {
+                failures,
+                within: Duration::from_millis(self.rollback_within_ms.unwrap_or(60_000)),
+            }),
+            ..IsolateOptions::default()
+        }
+    }
 }
 
 /// Why a snapshot could not be saved or restored. A failed restore leaves
@@ -219,6 +264,7 @@ impl Snapshot {
                     symbol: b.function,
                     function_version: b.version.to_string(),
                     sha256: sha256.to_string(),
+                    isolate: b.isolate.as_ref().map(SavedIsolation::of),
                 })
             })
             .collect::<Result<_, SnapshotError>>()?;
@@ -279,9 +325,9 @@ impl Snapshot {
                 s.format
             )));
         }
-        if s.version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&s.version) {
             return Err(format(format!(
-                "version {}, this host reads {VERSION}",
+                "version {}, this host reads {OLDEST_VERSION} to {VERSION}",
                 s.version
             )));
         }
@@ -365,6 +411,17 @@ impl Snapshot {
     /// checked), then the VM's state. All of it, or an error and nothing
     /// bound.
     pub fn restore(&self, table: &SlotTable) -> Result<Vm<SlotReader>, SnapshotError> {
+        self.restore_with(table, None)
+    }
+
+    /// As [`restore`](Self::restore); a library bound in process when
+    /// saved is bound isolated with `isolate` when given. A library bound
+    /// isolated when saved is always restored isolated, as it was.
+    pub fn restore_with(
+        &self,
+        table: &SlotTable,
+        isolate: Option<&IsolateOptions>,
+    ) -> Result<Vm<SlotReader>, SnapshotError> {
         let Checked {
             program,
             hashes,
@@ -394,6 +451,11 @@ impl Snapshot {
                 .collect();
             let options = ReloadOptions {
                 sha256: Some(hashes[&first.slot]),
+                isolate: first
+                    .isolate
+                    .as_ref()
+                    .map(SavedIsolation::options)
+                    .or_else(|| isolate.cloned()),
                 ..ReloadOptions::default()
             };
             let report = table.bind_many(library, &assign, &options).map_err(fail)?;

@@ -44,6 +44,44 @@ fn alive(pid: i32) -> bool {
     })
 }
 
+/// The processes below `pid`: its children, theirs, and so on.
+fn descendants(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut next = vec![pid];
+    while let Some(p) = next.pop() {
+        let children: Vec<i32> = std::fs::read_dir(format!("/proc/{p}/task"))
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .flat_map(|t| {
+                        std::fs::read_to_string(t.path().join("children"))
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .filter_map(|c| c.parse().ok())
+                            .collect::<Vec<i32>>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        next.extend(&children);
+        out.extend(children);
+    }
+    out
+}
+
+/// Waits until `pid` no longer runs, for at most 30 s (a deadline that only
+/// keeps a wrong outcome from hanging the suite); returns whether it ended.
+fn ends(pid: i32) -> bool {
+    let started = std::time::Instant::now();
+    while alive(pid) {
+        if started.elapsed() > Duration::from_secs(30) {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
+}
+
 /// Calls `fragile(input)`, which fails its worker in one way, and checks
 /// the exact error, that the failed worker is gone, and that the next calls
 /// are answered by one new worker.
@@ -705,26 +743,13 @@ fn a_worker_outlives_the_thread_that_started_it_and_not_the_host() {
         .stdin(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let host_pid = host.id();
-    // Its worker is its child, busy in the endless call.
+    let host_pid = host.id() as i32;
+    // Its worker (its supervisor's child) is busy in the endless call.
     let worker = loop {
-        let children: Vec<i32> = std::fs::read_dir(format!("/proc/{host_pid}/task"))
-            .map(|tasks| {
-                tasks
-                    .flatten()
-                    .flat_map(|t| {
-                        std::fs::read_to_string(t.path().join("children"))
-                            .unwrap_or_default()
-                            .split_whitespace()
-                            .filter_map(|p| p.parse().ok())
-                            .collect::<Vec<i32>>()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(&w) = children.iter().find(|p| {
+        let busy = descendants(host_pid).into_iter().find(|p| {
             std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.contains(") R "))
-        }) {
+        });
+        if let Some(w) = busy {
             break w;
         }
         std::thread::yield_now();
@@ -844,4 +869,363 @@ fn a_worker_program_others_can_write_to_is_refused_like_a_library() {
     table.bind_library(built().c("fragile"), &options).unwrap();
     let fragile = table.function::<i32, i32>("fragile").unwrap();
     assert_eq!(fragile.call(3), Ok(6));
+}
+
+/// A table with the hostile plugin bound isolated.
+fn hostile_table() -> SlotTable {
+    let table = table();
+    table
+        .bind_library(built().c("hostile"), &isolated(None))
+        .unwrap();
+    table
+}
+
+#[test]
+fn a_worker_cannot_resize_reseal_or_unmap_the_channel_under_the_host() {
+    let table = hostile_table();
+    let call = |name: &str| table.function::<(), i32>(name).unwrap().call(());
+    let twice = table.function::<i32, i32>("twice").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    let first = pid.call(()).unwrap();
+    // Sealed: a shrink (which would fault the host's mapping: SIGBUS), a
+    // growth and a new seal all fail in the worker.
+    assert_eq!(call("shrink"), Ok(libc::EPERM));
+    assert_eq!(call("grow"), Ok(libc::EPERM));
+    assert_eq!(call("seal"), Ok(libc::EPERM));
+    assert_eq!(twice.call(21), Ok(42));
+    assert_eq!(pid.call(()), Ok(first), "the same worker serves on");
+    // A worker that unmaps its own view faults on its reply: that call
+    // fails, and the next worker maps the channel as the first did.
+    assert_eq!(
+        call("unmap"),
+        Err(CallError::Isolated {
+            function: "unmap".into(),
+            failure: IsolatedFailure::Crashed {
+                how: Crash::Signal { signal: 11 }
+            },
+        })
+    );
+    assert_eq!(twice.call(5), Ok(10));
+    assert_ne!(pid.call(()), Ok(first));
+}
+
+#[test]
+fn a_worker_closing_every_descriptor_it_has_serves_on_with_the_cpu_busy() {
+    let table = hostile_table();
+    let twice = table.function::<i32, i32>("twice").unwrap();
+    let pid = table.function::<(), i32>("pid").unwrap();
+    let close = table.function::<(), i32>("close_fds").unwrap();
+    let unmap = table.function::<(), i32>("unmap").unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let burners: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    // Each round's worker closes its descriptors in its first call, as
+    // soon as it serves, then serves on; its crash starts the next one.
+    for round in 0..20 {
+        assert_eq!(close.call(()), Ok(0), "round {round}");
+        let worker = pid.call(()).unwrap();
+        for i in 0..50 {
+            assert_eq!(twice.call(i), Ok(2 * i), "round {round}, call {i}");
+        }
+        assert_eq!(pid.call(()), Ok(worker), "the same worker, all along");
+        assert!(unmap.call(()).is_err(), "its crash ends round {round}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for b in burners {
+        b.join().unwrap();
+    }
+}
+
+#[test]
+fn a_reply_to_another_call_is_refused_and_the_call_numbers_stay_the_hosts() {
+    let table = hostile_table();
+    let last_call = table.function::<(), i64>("last_call").unwrap();
+    let forge = table.function::<i32, i32>("forge_call").unwrap();
+    let n = last_call.call(()).unwrap();
+    // The worker adds 1000 to the number in the channel during a call: the
+    // host numbers the next calls from its own count.
+    assert_eq!(forge.call(1000), Ok(0));
+    assert_eq!(last_call.call(()), Ok(n + 2));
+    // A reply for the next call, written during this one: refused, with
+    // both numbers; the worker is stopped and the next call starts another.
+    let answer = table.function::<(), i32>("answer_other").unwrap();
+    let expected = (n + 3) as u32;
+    assert_eq!(
+        answer.call(()),
+        Err(CallError::Isolated {
+            function: "answer_other".into(),
+            failure: IsolatedFailure::Protocol {
+                expected,
+                found: expected + 1,
+            },
+        })
+    );
+    assert_eq!(table.function::<i32, i32>("twice").unwrap().call(8), Ok(16));
+}
+
+/// The forker plugin bound isolated: its constructor's child, a child of
+/// a call and a daemon (a grandchild in a session of its own).
+fn forked(table: &SlotTable) -> [i32; 3] {
+    let spawn = table.function::<i32, i32>("spawn_child").unwrap();
+    let daemonize = table.function::<i32, i32>("daemonize").unwrap();
+    let from_constructor = table.function::<(), i32>("constructor_child").unwrap();
+    let pids = [
+        from_constructor.call(()).unwrap(),
+        spawn.call(600).unwrap(),
+        daemonize.call(600).unwrap(),
+    ];
+    for pid in pids {
+        assert!(pid > 0 && alive(pid), "{pids:?}");
+    }
+    pids
+}
+
+#[test]
+fn every_process_a_worker_started_ends_with_its_worker_its_build_and_its_table() {
+    let table = table();
+    table
+        .bind_library(built().c("forker"), &isolated(None))
+        .unwrap();
+    // A crash of the worker.
+    let pids = forked(&table);
+    assert!(matches!(
+        table.function::<(), i32>("crash").unwrap().call(()),
+        Err(CallError::Isolated {
+            failure: IsolatedFailure::Crashed { .. },
+            ..
+        })
+    ));
+    for pid in pids {
+        assert!(ends(pid), "{pid} ended with its crashed worker");
+    }
+    // A reload: the old build's worker stops.
+    let pids = forked(&table);
+    table.reload(built().c("forker")).unwrap();
+    assert!(table.wait_released(Duration::from_secs(30)));
+    for pid in pids {
+        assert!(ends(pid), "{pid} ended with its build");
+    }
+    // The table (no handle of it is left).
+    let pids = forked(&table);
+    drop(table);
+    for pid in pids {
+        assert!(ends(pid), "{pid} ended with the table");
+    }
+}
+
+#[test]
+fn hotslot_run_isolate_into_a_pipe_returns_at_once_and_leaves_no_process_of_its_worker() {
+    let dir = tempdir();
+    let program = dir.path().join("fork.hsasm");
+    std::fs::write(
+        &program,
+        ".import 0 spawn_child (i32) -> i32\n.import 1 daemonize (i32) -> i32\n\
+         .import 2 constructor_child () -> i32\n\
+         PUSH 600\nCALL_NATIVE 0\nPRINT\nPUSH 600\nCALL_NATIVE 1\nPRINT\nCALL_NATIVE 2\nPRINT\nHALT\n",
+    )
+    .unwrap();
+    let script = format!(
+        "'{}' run '{}' --lib '{}' --isolate | cut -c1-14",
+        built().hotslot().display(),
+        program.display(),
+        built().c("forker").display()
+    );
+    // The processes the plugin started hold hotslot's standard output: the
+    // pipe ends (and `cut` with it) once they are gone. A deadline fails
+    // the test instead of waiting the 600 s they sleep.
+    let mut shell = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = shell.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut out);
+        let _ = tx.send(out);
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the pipeline ended: nothing of the worker's held it open");
+    assert!(shell.wait().unwrap().success());
+    let pids: Vec<i32> = out
+        .lines()
+        .map(|l| l.trim_start_matches("Result: ").parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 3, "{out}");
+    for pid in pids {
+        assert!(!alive(pid), "{pid} outlived hotslot");
+    }
+}
+
+#[test]
+fn a_host_killed_with_sigkill_takes_every_process_its_workers_started() {
+    let dir = tempdir();
+    let program = dir.path().join("fork-then-wait.hsasm");
+    // Starts two processes, prints their ids, then loops until killed.
+    std::fs::write(
+        &program,
+        ".import 0 spawn_child (i32) -> i32\n.import 1 daemonize (i32) -> i32\n\
+         PUSH 600\nCALL_NATIVE 0\nPRINT\nPUSH 600\nCALL_NATIVE 1\nPRINT\n\
+         forever:\nPUSH 1\nJNZ forever\nHALT\n",
+    )
+    .unwrap();
+    let mut host = std::process::Command::new(built().hotslot())
+        .arg("run")
+        .arg(&program)
+        .args([
+            "--lib",
+            &built().c("forker").display().to_string(),
+            "--isolate",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(host.stdout.take().unwrap()));
+    let mut pids = Vec::new();
+    for _ in 0..2 {
+        let line = lines.next().unwrap().unwrap();
+        pids.push(line.trim_start_matches("Result: ").parse::<i32>().unwrap());
+    }
+    host.kill().unwrap();
+    host.wait().unwrap();
+    for pid in pids {
+        assert!(ends(pid), "{pid} ended with its host");
+    }
+    // And the pipe they held: its end comes once all are gone.
+    assert!(lines.next().is_none());
+}
+
+#[test]
+fn a_copy_directory_with_isolation_is_refused_with_the_reason_and_nothing_starts() {
+    let dir = tempdir();
+    let copies = dir.path().join("copies");
+    // SAFETY: the fixtures are this test suite's own builds.
+    let table = unsafe {
+        SlotTable::with_options(hotslot::TableOptions {
+            copies: hotslot::plugin::CopyPlace::Dir(copies.clone()),
+            ..hotslot::TableOptions::default()
+        })
+    }
+    .unwrap();
+    let e = table
+        .bind_library(built().c("fragile"), &isolated(None))
+        .unwrap_err();
+    let SlotError::Load {
+        source: LoadError::Isolate { source, .. },
+        ..
+    } = &e
+    else {
+        panic!("{e:?}");
+    };
+    assert!(
+        matches!(&**source, IsolateError::CopiesInDirectory { dir } if *dir == copies),
+        "{e}"
+    );
+    assert!(table.libraries().is_empty());
+
+    let program = dir.path().join("p.hsasm");
+    std::fs::write(
+        &program,
+        ".import 0 fragile (i32) -> i32\nPUSH 2\nCALL_NATIVE 0\nPRINT\nHALT\n",
+    )
+    .unwrap();
+    let (status, out, err) = hotslot(&[
+        "run",
+        &program.display().to_string(),
+        "--lib",
+        &built().c("fragile").display().to_string(),
+        "--isolate",
+        "--copy-dir",
+        &copies.display().to_string(),
+    ]);
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains(&format!(
+            "an isolated build is handed to its worker as the sealed memory copy this process \
+             checked, and copies are kept in `{}` here",
+            copies.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_snapshot_saved_isolated_is_restored_isolated_and_restore_isolate_isolates_any() {
+    let dir = tempdir();
+    let program = dir.path().join("crash-later.hsasm");
+    // One backward jump, then a call that crashes the plugin.
+    std::fs::write(
+        &program,
+        ".import 0 fragile (i32) -> i32\n.local i i32\n    PUSH 2\n    STORE i\nagain:\n\
+         LOAD i\n    PUSH 1\n    SUB\n    DUP\n    STORE i\n    JNZ again\n\
+         PUSH 13\n    CALL_NATIVE 0\n    PRINT\n    HALT\n",
+    )
+    .unwrap();
+    let lib = built().c("fragile").display().to_string();
+    let save = |name: &str, isolate: bool| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "snapshot".to_owned(),
+            "save".into(),
+            program.display().to_string(),
+            "--bind".into(),
+            format!("0={lib}"),
+            "--steps".into(),
+            "1".into(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        if isolate {
+            args.extend(["--isolate".into(), "--deadline".into(), "30000".into()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, _, err) = hotslot(&args);
+        assert!(status.success(), "{err}");
+        out
+    };
+    let crashed_isolated = |status: std::process::ExitStatus, err: &str| {
+        assert_eq!(
+            status.code(),
+            Some(4),
+            "a contained fault, not a dead host: {err}"
+        );
+        assert!(
+            err.contains("its worker process was killed by signal 11 (SIGSEGV) during the call"),
+            "{err}"
+        );
+    };
+
+    let isolated_file = save("isolated.json", true);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&isolated_file).unwrap()).unwrap();
+    assert_eq!(saved["version"], 2);
+    assert_eq!(saved["slots"][0]["isolate"]["deadline_ms"], 30000);
+    let (status, _, err) = hotslot(&["snapshot", "restore", &isolated_file.display().to_string()]);
+    crashed_isolated(status, &err);
+
+    // Saved in process: `restore --isolate` runs it in a worker.
+    let plain_file = save("plain.json", false);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plain_file).unwrap()).unwrap();
+    assert!(saved["slots"][0].get("isolate").is_none());
+    let (status, _, err) = hotslot(&[
+        "snapshot",
+        "restore",
+        &plain_file.display().to_string(),
+        "--isolate",
+    ]);
+    crashed_isolated(status, &err);
 }

@@ -124,6 +124,24 @@ pub struct LoadArgs {
     /// Keep the private copies of libraries as files in DIR (yours, mode 0700; created if missing) instead of anonymous memory files.
     #[arg(long, value_name = "DIR", alias = "shadow-dir")]
     pub copy_dir: Option<PathBuf>,
+    /// Refuse library files larger than SIZE (bytes, or with K, M or G: 512M), before any of it is copied.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = byte_size)]
+    pub max_library_size: u64,
+}
+
+/// `N`, `NK`, `NM` or `NG`: a size in bytes, or in binary units.
+fn byte_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{text}` is not a size: a number of bytes, or one with K, M or G"))
 }
 
 impl LoadArgs {
@@ -136,6 +154,18 @@ impl LoadArgs {
             trust: TrustPolicy {
                 allow_untrusted_paths: self.allow_untrusted,
             },
+            max_library_size: self.max_library_size,
+        }
+    }
+
+    /// The options of a library loaded without a table (`inspect`).
+    pub fn load_options(&self) -> hotslot::plugin::LoadOptions {
+        let table = self.table_options();
+        hotslot::plugin::LoadOptions {
+            copies: table.copies,
+            trust: table.trust,
+            pin: None,
+            max_size: table.max_library_size,
         }
     }
 
@@ -165,6 +195,15 @@ pub struct Bindings {
     /// The SHA-256 the library of slot SLOT must have: for a --bind whose path holds `@`.
     #[arg(long = "sha256", value_name = "SLOT=HEX")]
     pub hashes: Vec<SlotSetting>,
+    #[command(flatten)]
+    pub isolation: IsolateArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Whether libraries run in worker processes, and how.
+#[derive(clap::Args, Clone, Debug)]
+pub struct IsolateArgs {
     /// Run each library in a worker process of its own: a crash, an `exit` or a hang in it fails the call, not hotslot.
     #[arg(long)]
     pub isolate: bool,
@@ -174,8 +213,18 @@ pub struct Bindings {
     /// With --isolate: roll a library back to its previous build after its worker failed N times (within SECONDS, 60 by default).
     #[arg(long, value_name = "N[/SECONDS]", requires = "isolate", value_parser = crash_limit)]
     pub rollback_after: Option<hotslot::isolate::CrashLimit>,
-    #[command(flatten)]
-    pub load: LoadArgs,
+}
+
+impl IsolateArgs {
+    /// The worker options, with --isolate.
+    pub fn options(&self) -> Option<hotslot::isolate::IsolateOptions> {
+        self.isolate.then(|| hotslot::isolate::IsolateOptions {
+            worker: None,
+            deadline: self.deadline.map(std::time::Duration::from_millis),
+            spin: None,
+            rollback_after: self.rollback_after,
+        })
+    }
 }
 
 /// `N` or `N/SECONDS`: worker failures, and the window they count in.
@@ -268,12 +317,7 @@ impl Bindings {
     /// How libraries are bound: isolated or not.
     pub fn reload_options(&self) -> ReloadOptions {
         ReloadOptions {
-            isolate: self.isolate.then(|| hotslot::isolate::IsolateOptions {
-                worker: None,
-                deadline: self.deadline.map(std::time::Duration::from_millis),
-                spin: None,
-                rollback_after: self.rollback_after,
-            }),
+            isolate: self.isolation.options(),
             ..ReloadOptions::default()
         }
     }

@@ -304,10 +304,12 @@ impl Repl {
             }
         };
         let restored = Snapshot::load(&path).and_then(|s| {
-            let vm = s.restore(&table).map_err(|e| SnapshotError::InFile {
-                path: path.clone(),
-                source: Box::new(e),
-            })?;
+            let vm = s
+                .restore_with(&table, self.bind.isolate.as_ref())
+                .map_err(|e| SnapshotError::InFile {
+                    path: path.clone(),
+                    source: Box::new(e),
+                })?;
             Ok((table, vm))
         });
         match restored {

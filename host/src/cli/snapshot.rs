@@ -7,7 +7,7 @@ use hotslot::snapshot::{Snapshot, SnapshotError};
 use hotslot::vm::Status;
 
 use super::CmdResult;
-use super::common::{Bindings, LoadArgs, load_program};
+use super::common::{Bindings, IsolateArgs, LoadArgs, load_program};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -43,6 +43,9 @@ pub struct RestoreArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
+    /// With --isolate, libraries bound in process when saved run in workers too (those saved isolated always do).
+    #[command(flatten)]
+    isolation: IsolateArgs,
 }
 
 pub fn run(cmd: Command) -> CmdResult {
@@ -77,7 +80,7 @@ fn restore(args: RestoreArgs) -> CmdResult {
     let snapshot = Snapshot::load(&args.snapshot)?;
     let table = args.load.table()?;
     let mut vm = snapshot
-        .restore(&table)
+        .restore_with(&table, args.isolation.options().as_ref())
         .map_err(|e| SnapshotError::InFile {
             path: args.snapshot.clone(),
             source: Box::new(e),

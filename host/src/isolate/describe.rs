@@ -102,7 +102,7 @@ pub(crate) fn read(bytes: &[u8], routes: &Routes) -> Result<(PluginInfo, PluginK
             .params
             .iter()
             .chain(&signature.ret)
-            .find(|t| !super::worker::passes(**t))
+            .find(|t| !super::channel::passes(**t))
         {
             return Err(format!(
                 "`{fname}` uses `{ty}`, which does not cross to a worker"
@@ -122,6 +122,37 @@ pub(crate) fn read(bytes: &[u8], routes: &Routes) -> Result<(PluginInfo, PluginK
     let info = PluginInfo::described(name, version, abi, functions, state)
         .map_err(|twice| format!("function `{twice}` is described twice"))?;
     Ok((info, kind))
+}
+
+/// Reads arbitrary bytes as a description (for the fuzz target): the
+/// number of functions, or why not.
+pub(crate) fn read_any(bytes: &[u8]) -> Result<usize, String> {
+    unsafe extern "C" fn entry(
+        _: *mut hotslot_plugin_api::HsCallCtx,
+        _: *const hotslot_plugin_api::HsValue,
+        _: usize,
+        _: *mut hotslot_plugin_api::HsValue,
+    ) -> hotslot_plugin_api::HsStatus {
+        hotslot_plugin_api::HsStatus::ERROR
+    }
+    unsafe extern "C" fn save(
+        _: *mut hotslot_plugin_api::HsCallCtx,
+    ) -> hotslot_plugin_api::HsStatus {
+        hotslot_plugin_api::HsStatus::ERROR
+    }
+    unsafe extern "C" fn load(
+        _: *mut hotslot_plugin_api::HsCallCtx,
+        _: u32,
+        _: hotslot_plugin_api::HsBytes,
+    ) -> hotslot_plugin_api::HsStatus {
+        hotslot_plugin_api::HsStatus::ERROR
+    }
+    let routes = Routes {
+        function: entry,
+        save,
+        load,
+    };
+    read(bytes, &routes).map(|(info, _)| info.functions.len())
 }
 
 struct Reader<'a> {

@@ -24,9 +24,11 @@ use std::time::Duration;
 #[cfg(target_os = "linux")]
 pub(crate) mod channel;
 #[cfg(target_os = "linux")]
-mod describe;
+pub(crate) mod describe;
 #[cfg(target_os = "linux")]
 pub(crate) mod remote;
+#[cfg(target_os = "linux")]
+mod supervisor;
 #[cfg(target_os = "linux")]
 mod worker;
 
@@ -155,6 +157,19 @@ pub enum IsolatedFailure {
         /// Bytes the channel has for it.
         capacity: usize,
     },
+    /// The worker answered a call it was not given (its reply carried
+    /// another call's number): it wrote what it should not, and was
+    /// stopped.
+    #[error(
+        "its worker process answered call {found}, not the call {expected} it was given, \
+         so it was stopped; the next call starts a new worker"
+    )]
+    Protocol {
+        /// The host's number of the call.
+        expected: u32,
+        /// The number the worker's reply gave.
+        found: u32,
+    },
     /// The worker of an earlier crash could not be started again.
     #[error("its worker could not be started again: {reason}")]
     Restart {
@@ -209,6 +224,19 @@ pub enum IsolateError {
     Description {
         /// What is wrong with it.
         problem: String,
+    },
+    /// The table keeps its private copies in a directory: an isolated
+    /// worker loads the sealed memory copy this process checked, which a
+    /// copy in a directory cannot be.
+    #[error(
+        "an isolated build is handed to its worker as the sealed memory copy this process \
+         checked, and copies are kept in `{}` here: bind it isolated without a copy directory, \
+         or in process with it",
+        dir.display()
+    )]
+    CopiesInDirectory {
+        /// The table's copy directory.
+        dir: PathBuf,
     },
     /// Isolation needs what this system does not have.
     #[error("isolated bindings are not available here: {reason}")]

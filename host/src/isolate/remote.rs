@@ -13,13 +13,18 @@ use std::time::{Duration, Instant};
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 
 use super::channel::{self, Region};
-use super::worker::{CHANNEL_FD, LIBRARY_FD, LIFELINE_FD};
+use super::supervisor::{CHANNEL_FD, Ended, LIBRARY_FD, LIFELINE_FD, REPORT_FD};
 use super::{Crash, IsolateError, IsolateOptions, IsolatedFailure, describe};
 use crate::ValType;
 use crate::plugin::{PluginInfo, PluginKind, PrivateCopy};
 
 /// How long a worker may take to load its build and describe it.
 const START_WITHIN: Duration = Duration::from_secs(10);
+
+/// How long a supervisor may take to take its worker down once told to:
+/// it runs no plugin code, so only a supervisor stopped from outside
+/// (SIGSTOP) takes longer, and is then killed.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
 
 /// The status an isolated function's entry returns when called directly:
 /// the call is the channel's to make (see [`route`]).
@@ -64,41 +69,56 @@ pub(crate) unsafe extern "C" fn route_load(
     ROUTE
 }
 
-/// The shared memory of one isolated build: the memory file and its
-/// mapping in this process.
+/// The shared memory of one isolated build: the memory file, sealed
+/// against resizing, and its mapping in this process, reached through raw
+/// pointers and atomics only (see `channel.rs`).
 struct Channel {
     file: std::fs::File,
-    map: memmap2::MmapMut,
+    map: memmap2::MmapRaw,
 }
 
 impl Channel {
     fn new(name: &str) -> std::io::Result<Channel> {
-        use rustix::fs::{MemfdFlags, memfd_create};
-        let fd = memfd_create(format!("hotslot-channel-{name}"), MemfdFlags::CLOEXEC)?;
+        use rustix::fs::{MemfdFlags, SealFlags, fcntl_add_seals, memfd_create};
+        let fd = memfd_create(
+            format!("hotslot-channel-{name}"),
+            MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+        )?;
         let file = std::fs::File::from(fd);
         file.set_len(channel::REGION_SIZE as u64)?;
-        // SAFETY: a memory file this process just made, at its final size,
-        // shared only with its workers; every field of the region is an
-        // atomic, so no side reads memory the other writes without one.
-        let map = unsafe { memmap2::MmapMut::map_mut(&file)? };
+        // A worker gets this file: it can neither shrink it under this
+        // process's mapping (which would fault it), nor grow it, nor add a
+        // seal that would keep the next worker from mapping it.
+        fcntl_add_seals(&file, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)?;
+        let map = memmap2::MmapRaw::map_raw(&file)?;
+        if map.len() < channel::REGION_SIZE {
+            return Err(std::io::Error::other("the channel's mapping is too short"));
+        }
         Ok(Channel { file, map })
     }
 
     fn region(&self) -> &Region {
-        // SAFETY: the mapping is page-aligned and `REGION_SIZE` long, zeroed
-        // when made; every field of `Region` is an atomic, valid for any
-        // bits, and lives as long as the mapping, which `&self` borrows.
-        unsafe { &*self.map.as_ptr().cast::<Region>() }
+        // SAFETY: the mapping is page-aligned and at least `REGION_SIZE`
+        // long, zeroed when made, sealed against shrinking, and lives as
+        // long as `self`, which the result borrows; every field of `Region`
+        // is an atomic, valid for any bits, and the region has no padding:
+        // what the worker writes, it writes into atomics this process reads
+        // as atomics.
+        unsafe { &*self.map.as_mut_ptr().cast::<Region>() }
     }
 }
 
-/// One worker process, and the thread that waits for its end.
+/// One worker process, its supervisor, and the thread that waits for
+/// their end.
 struct Process {
+    /// The worker's process id (the process running the plugin).
     pid: u32,
-    pidfd: OwnedFd,
-    /// The end of the worker's lifeline this process holds.
-    _lifeline: OwnedFd,
-    /// Set by the waiting thread when the process has ended.
+    /// The supervisor, killed if it does not end when told to.
+    supervisor: OwnedFd,
+    /// The end of the lifeline this process holds: dropped to stop.
+    lifeline: Option<OwnedFd>,
+    /// Set by the waiting thread when the worker has ended, and with it
+    /// everything it started.
     ended: Arc<(Mutex<Option<Crash>>, Condvar)>,
     waiter: Option<JoinHandle<()>>,
 }
@@ -109,9 +129,22 @@ impl Process {
         *self.ended.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Kills it and waits until the waiting thread has seen it end.
+    /// Stops it (its supervisor kills the worker and everything the worker
+    /// started), and waits until the waiting thread has seen them end.
     fn kill(&mut self) {
-        let _ = rustix::process::pidfd_send_signal(&self.pidfd, rustix::process::Signal::KILL);
+        drop(self.lifeline.take());
+        let (ended, condvar) = &*self.ended;
+        let guard = ended.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = condvar
+            .wait_timeout_while(guard, STOP_WITHIN, |e| e.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            // Stopped from outside: only a kill ends it now (the worker
+            // dies with it; what the worker started is left).
+            let _ =
+                rustix::process::pidfd_send_signal(&self.supervisor, rustix::process::Signal::KILL);
+        }
+        drop(guard);
         if let Some(waiter) = self.waiter.take() {
             let _ = waiter.join();
         }
@@ -129,6 +162,9 @@ impl Drop for Process {
 struct Serving {
     process: Option<Process>,
     spin: Duration,
+    /// The number of the last call asked for: the host's own count, never
+    /// read back from the channel.
+    call: u32,
     /// When the worker failed (crashed or missed a deadline), within the
     /// rollback window.
     failures: std::collections::VecDeque<Instant>,
@@ -185,6 +221,7 @@ impl Remote {
             serving: Mutex::new(Serving {
                 process: None,
                 spin: Duration::ZERO,
+                call: 0,
                 failures: std::collections::VecDeque::new(),
             }),
             rollback_due: std::sync::atomic::AtomicBool::new(false),
@@ -237,9 +274,13 @@ impl Remote {
         self.options.spin.unwrap_or(super::DEFAULT_SPIN)
     }
 
-    /// Starts a worker that spins `spin` for each next call, and waits for
-    /// its description.
+    /// Starts a worker (under its supervisor) that spins `spin` for each
+    /// next call, and waits for its description.
     fn spawn(&self, spin: Duration) -> Result<(Process, Vec<u8>), IsolateError> {
+        let spawn_error = |e: std::io::Error| IsolateError::Spawn {
+            worker: self.worker.clone(),
+            source: e,
+        };
         let region = self.channel.region();
         region.state.store(channel::STARTING, Ordering::Release);
         let Some(library) = self.copy.memory_fd() else {
@@ -249,13 +290,12 @@ impl Remote {
         };
         let chan = self.channel.file.as_raw_fd();
         let lib = library.as_raw_fd();
-        // The worker's lifeline: it reads the other end until this one
-        // closes, which happens when the process ends, however it ends.
-        let (lifeline_read, lifeline) = pipe().map_err(|e| IsolateError::Spawn {
-            worker: self.worker.clone(),
-            source: e,
-        })?;
-        let line = lifeline_read.as_raw_fd();
+        // The supervisor's lifeline: it reads the other end until this one
+        // closes, which happens when this process stops the build or ends,
+        // however it ends. And the pipe it reports on.
+        let (lifeline_read, lifeline) = pipe().map_err(spawn_error)?;
+        let (report, report_write) = pipe().map_err(spawn_error)?;
+        let (line, rep) = (lifeline_read.as_raw_fd(), report_write.as_raw_fd());
         let mut command = Command::new(&self.worker);
         command
             .arg(&self.source)
@@ -263,21 +303,20 @@ impl Remote {
             .stdin(Stdio::null());
         // SAFETY: between fork and exec the closure calls only `fcntl` and
         // `dup2`, which are async-signal-safe, on descriptors this process
-        // keeps open until the spawn returns. (Not `PR_SET_PDEATHSIG`: it
-        // fires when the *thread* that started the worker ends.)
+        // keeps open until the spawn returns. (Not `PR_SET_PDEATHSIG` for
+        // the supervisor: it fires when the *thread* that started it ends.)
         unsafe {
             command.pre_exec(move || {
                 // Out of the way first, so that none lands on another's
                 // target number before that one is moved.
-                let lib = libc::fcntl(lib, libc::F_DUPFD_CLOEXEC, 10);
-                let chan = libc::fcntl(chan, libc::F_DUPFD_CLOEXEC, 10);
-                let line = libc::fcntl(line, libc::F_DUPFD_CLOEXEC, 10);
-                if lib < 0
-                    || chan < 0
-                    || line < 0
-                    || libc::dup2(lib, LIBRARY_FD) < 0
-                    || libc::dup2(chan, CHANNEL_FD) < 0
-                    || libc::dup2(line, LIFELINE_FD) < 0
+                let moved =
+                    [lib, chan, line, rep].map(|fd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10));
+                let targets = [LIBRARY_FD, CHANNEL_FD, LIFELINE_FD, REPORT_FD];
+                if moved.iter().any(|fd| *fd < 0)
+                    || moved
+                        .iter()
+                        .zip(targets)
+                        .any(|(fd, target)| libc::dup2(*fd, target) < 0)
                 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -285,23 +324,34 @@ impl Remote {
             });
         }
         let spawned = command.spawn();
-        drop(lifeline_read);
-        let mut child = spawned.map_err(|e| IsolateError::Spawn {
-            worker: self.worker.clone(),
-            source: e,
-        })?;
-        let id = child.id();
-        let pid = rustix::process::Pid::from_child(&child);
-        let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(IsolateError::Spawn {
-                    worker: self.worker.clone(),
-                    source: e.into(),
-                });
-            }
+        drop((lifeline_read, report_write));
+        let mut child = spawned.map_err(spawn_error)?;
+        let supervisor = rustix::process::Pid::from_child(&child);
+        let supervisor =
+            match rustix::process::pidfd_open(supervisor, rustix::process::PidfdFlags::empty()) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(spawn_error(e.into()));
+                }
+            };
+        // The supervisor's first line: the worker's process id.
+        let mut report = std::io::BufReader::new(std::fs::File::from(report));
+        let mut first = String::new();
+        let pid = match std::io::BufRead::read_line(&mut report, &mut first) {
+            Ok(_) => first
+                .trim()
+                .strip_prefix("pid ")
+                .and_then(|p| p.parse::<u32>().ok()),
+            Err(_) => None,
+        };
+        let Some(pid) = pid else {
+            drop(lifeline);
+            let status = child.wait().map_err(spawn_error)?;
+            return Err(IsolateError::Died {
+                how: crash_of(status),
+            });
         };
         let ended = Arc::new((Mutex::new(None), Condvar::new()));
         let waiter = {
@@ -310,14 +360,18 @@ impl Remote {
             std::thread::Builder::new()
                 .name("hotslot-worker-wait".into())
                 .spawn(move || {
-                    let crash = match child.wait() {
-                        Ok(status) => match status.signal() {
-                            Some(signal) => Crash::Signal { signal },
-                            None => Crash::Exit {
-                                code: status.code().unwrap_or(-1),
-                            },
-                        },
-                        Err(_) => Crash::Signal { signal: 0 },
+                    // The supervisor's last line says how the worker ended;
+                    // then the supervisor exits, with everything below it
+                    // gone. No last line: the supervisor itself was killed.
+                    let mut rest = String::new();
+                    let _ = std::io::Read::read_to_string(&mut report, &mut rest);
+                    let told = rest.lines().last().and_then(Ended::parse);
+                    let status = child.wait();
+                    let crash = match (told, status) {
+                        (Some(Ended::Signal(signal)), _) => Crash::Signal { signal },
+                        (Some(Ended::Exit(code)), _) => Crash::Exit { code },
+                        (None, Ok(status)) => crash_of(status),
+                        (None, Err(_)) => Crash::Signal { signal: 0 },
                     };
                     *ended.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(crash);
                     ended.1.notify_all();
@@ -334,15 +388,12 @@ impl Remote {
                         1,
                     );
                 })
-                .map_err(|e| IsolateError::Spawn {
-                    worker: self.worker.clone(),
-                    source: e,
-                })?
+                .map_err(spawn_error)?
         };
         let mut process = Process {
-            pid: id,
-            pidfd,
-            _lifeline: lifeline,
+            pid,
+            supervisor,
+            lifeline: Some(lifeline),
             ended,
             waiter: Some(waiter),
         };
@@ -438,10 +489,8 @@ impl Remote {
             }
             Ok(params.len() as u32)
         };
-        let _serving = self.exchange(index as u32, true, write)?;
-        let region = self.channel.region();
-        let status = HsStatus(region.status.load(Ordering::Relaxed));
-        let bits = region.ret.bits.load(Ordering::Relaxed);
+        let (_serving, reply) = self.exchange(index as u32, true, write)?;
+        let bits = reply.bits;
         // SAFETY: `out` is writable (the caller's promise); each arm writes
         // the field of the declared result type.
         unsafe {
@@ -453,46 +502,42 @@ impl Remote {
                 _ => {}
             }
         }
-        let len = region.reply_len.load(Ordering::Relaxed) as usize;
-        match region.reply_kind.load(Ordering::Relaxed) {
+        match reply.kind {
             channel::REPLY_STR => {
-                let bytes = channel::take(&region.reply_bytes, len);
                 // SAFETY: `ctx` is valid (the caller's promise); the
                 // callback copies the bytes, which live until it returns.
-                unsafe { ((*ctx).return_str)(ctx, raw_str(&bytes)) };
+                unsafe { ((*ctx).return_str)(ctx, raw_str(&reply.bytes)) };
             }
             channel::REPLY_ERROR => {
-                let bytes = channel::take(&region.reply_bytes, len);
                 // SAFETY: as above.
-                unsafe { ((*ctx).set_error)(ctx, raw_str(&bytes)) };
+                unsafe { ((*ctx).set_error)(ctx, raw_str(&reply.bytes)) };
             }
             channel::REPLY_TOO_LONG => {
                 return Err(IsolatedFailure::ResultTooLarge {
-                    len,
+                    len: reply.len,
                     capacity: channel::REPLY_BYTES,
                 });
             }
             _ => {}
         }
-        Ok(status)
+        Ok(HsStatus(reply.status))
     }
 
     /// Saves the build's state in its worker (its `save_state` hook): the
     /// bytes, or why there are none. A worker that is not running (it
     /// crashed) has no state to save: none is made up by starting another.
     pub(crate) fn save_state(&self) -> Result<Vec<u8>, String> {
-        let _serving = self
+        let (_serving, reply) = self
             .exchange(channel::SAVE_STATE, false, |_| Ok(0))
             .map_err(|e| format!("its worker gave no answer: {e}"))?;
-        let region = self.channel.region();
-        let len = region.reply_len.load(Ordering::Relaxed) as usize;
-        let status = HsStatus(region.status.load(Ordering::Relaxed));
-        let reply = channel::take(&region.reply_bytes, len);
-        match region.reply_kind.load(Ordering::Relaxed) {
-            _ if status != HsStatus::OK => Err(String::from_utf8_lossy(&reply).into_owned()),
-            channel::REPLY_BYTES_KIND => Ok(reply),
+        match reply.kind {
+            _ if HsStatus(reply.status) != HsStatus::OK => {
+                Err(String::from_utf8_lossy(&reply.bytes).into_owned())
+            }
+            channel::REPLY_BYTES_KIND => Ok(reply.bytes),
             channel::REPLY_TOO_LONG => Err(format!(
-                "its state of {len} bytes is larger than the {} an isolated worker carries",
+                "its state of {} bytes is larger than the {} an isolated worker carries",
+                reply.len,
                 channel::REPLY_BYTES
             )),
             _ => Ok(Vec::new()),
@@ -521,28 +566,26 @@ impl Remote {
                 .store(state.len() as u32, Ordering::Relaxed);
             Ok(1)
         };
-        let _serving = self
+        let (_serving, reply) = self
             .exchange(channel::LOAD_STATE, true, write)
             .map_err(|e| format!("its worker gave no answer: {e}"))?;
-        let region = self.channel.region();
-        if HsStatus(region.status.load(Ordering::Relaxed)) == HsStatus::OK {
+        if HsStatus(reply.status) == HsStatus::OK {
             return Ok(());
         }
-        let len = region.reply_len.load(Ordering::Relaxed) as usize;
-        Err(String::from_utf8_lossy(&channel::take(&region.reply_bytes, len)).into_owned())
+        Err(String::from_utf8_lossy(&reply.bytes).into_owned())
     }
 
     /// One request to the worker: `write` fills in its arguments and gives
     /// their count, then `function` is asked for and the reply waited for.
-    /// A worker that is not running is started first when `restart`. On
-    /// return the reply is in the channel, and the returned guard keeps
-    /// other callers out until it is read.
+    /// A worker that is not running is started first when `restart`.
+    /// Returns the reply, read once and bounded, with the guard that keeps
+    /// other callers out until the caller is done with it.
     fn exchange(
         &self,
         function: u32,
         restart: bool,
         write: impl Fn(&Region) -> Result<u32, IsolatedFailure>,
-    ) -> Result<std::sync::MutexGuard<'_, Serving>, IsolatedFailure> {
+    ) -> Result<(std::sync::MutexGuard<'_, Serving>, channel::Reply), IsolatedFailure> {
         let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
         // A worker that died before it took the call (killed while idle,
         // its end not yet seen) ran none of it: the call is made again, in
@@ -571,19 +614,26 @@ impl Remote {
             }
             let region = self.channel.region();
             let nargs = write(region)?;
-            let call = region.call.load(Ordering::Relaxed).wrapping_add(1);
-            region.call.store(call, Ordering::Relaxed);
-            region.function.store(function, Ordering::Relaxed);
-            region.nargs.store(nargs, Ordering::Relaxed);
+            serving.call = serving.call.wrapping_add(1);
+            let call = serving.call;
             let started = Instant::now();
-            channel::publish(&region.state, channel::CALL);
+            channel::request(region, call, function, nargs);
             let deadline = self.options.deadline.map(|d| started + d);
             let state = channel::wait_while(&region.state, channel::CALL, serving.spin, deadline);
             let process = serving.process.as_mut().expect("started above");
             match state {
-                channel::DONE if region.answered.load(Ordering::Relaxed) == call => {
-                    return Ok(serving);
-                }
+                channel::DONE => match channel::read_reply(region, call) {
+                    Ok(reply) => return Ok((serving, reply)),
+                    Err(wrong) => {
+                        process.kill();
+                        serving.process = None;
+                        self.failed(&mut serving);
+                        return Err(IsolatedFailure::Protocol {
+                            expected: wrong.expected,
+                            found: wrong.found,
+                        });
+                    }
+                },
                 channel::CALL => {
                     process.kill();
                     serving.process = None;
@@ -593,7 +643,7 @@ impl Remote {
                     });
                 }
                 _ => {
-                    // Dead, or a worker that wrote what it should not:
+                    // Dead, or a worker that wrote a state it should not:
                     // either way it is done.
                     process.kill();
                     let how = process.crash().unwrap_or(Crash::Signal { signal: 9 });
@@ -615,6 +665,16 @@ impl Remote {
                 }
             }
         }
+    }
+}
+
+/// How a process ended, from its wait status.
+fn crash_of(status: std::process::ExitStatus) -> Crash {
+    match status.signal() {
+        Some(signal) => Crash::Signal { signal },
+        None => Crash::Exit {
+            code: status.code().unwrap_or(-1),
+        },
     }
 }
 

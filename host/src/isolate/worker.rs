@@ -1,11 +1,15 @@
 //! The worker's side: load one build, describe it, serve its calls.
 //!
-//! A worker is started by the host with two descriptors: 3, the sealed
-//! private copy of the library (checked by the host: trust, hash pin, ELF
-//! structure, exports), and 4, the channel's memory file. It loads the copy
-//! with the loader's own checks (the descriptor, the layout, `get_version`),
-//! writes a description of the build for the host to check again, and then
-//! serves one call at a time until the host goes away or kills it.
+//! The host starts `hotslot-worker`, which becomes the supervisor (see
+//! `supervisor.rs`) and forks the worker. The worker has two descriptors:
+//! 3, the sealed private copy of the library (checked by the host: trust,
+//! hash pin, ELF structure, exports), and 4, the channel's memory file. It
+//! loads the copy with the loader's own checks (the descriptor, the layout,
+//! `get_version`), writes a description of the build for the host to check
+//! again, and then serves one call at a time until its supervisor goes,
+//! which takes it along. Nothing the worker needs after it mapped the
+//! channel and loaded the build is a descriptor: a plugin closing every
+//! descriptor it has changes nothing for the next call.
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -17,24 +21,25 @@ use hotslot_plugin_api::{HsBytes, HsCallCtx, HsStatus, HsStr, HsValue};
 
 use super::channel::{self, Region};
 use super::describe;
+use super::supervisor::{self, CHANNEL_FD, LIBRARY_FD, Role};
 use crate::ValType;
 use crate::plugin::{FunctionInfo, Library, LoadOptions, PrivateCopy};
 
-/// The descriptor the library's sealed copy is handed over as.
-pub(crate) const LIBRARY_FD: i32 = 3;
-/// The descriptor of the channel's memory file.
-pub(crate) const CHANNEL_FD: i32 = 4;
-/// The read end of a pipe whose write end only the host holds: it reads as
-/// ended when the host is gone, and the worker then goes too.
-pub(crate) const LIFELINE_FD: i32 = 5;
-
-/// The worker's whole life: `hotslot-worker SOURCE SPIN_NS`, with the
-/// library's copy as descriptor 3, the channel as descriptor 4 and its
-/// lifeline as descriptor 5 (the host sets them up; nothing else starts a
-/// worker). `SOURCE` names the library
+/// The life of `hotslot-worker SOURCE SPIN_NS`, started by a host with the
+/// library's copy as descriptor 3, the channel as 4, the lifeline as 5 and
+/// the report pipe as 6 (nothing else starts a worker): the supervisor's,
+/// then, in the process it forks, the worker's. `SOURCE` names the library
 /// in messages; the worker spins `SPIN_NS` nanoseconds for the next call
 /// before it sleeps.
 pub fn worker_main() -> ExitCode {
+    match supervisor::start() {
+        Role::Done(code) => code,
+        Role::Worker => serve_build(),
+    }
+}
+
+/// The worker: loads the build, describes it, serves its calls.
+fn serve_build() -> ExitCode {
     // A fault in the plugin ends the worker by its own signal, as the host
     // reports it: not through the Rust runtime's handler, which turns a
     // stack overflow into an abort with a message about a Rust thread.
@@ -44,23 +49,6 @@ pub fn worker_main() -> ExitCode {
         // runtime's own.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
-    // SAFETY: the host handed descriptor 5 over as the read end of the
-    // lifeline, owned by this process alone.
-    let lifeline = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(LIFELINE_FD) });
-    let watching = std::thread::Builder::new()
-        .name("lifeline".into())
-        .spawn(move || {
-            use std::io::Read;
-            let mut lifeline = lifeline;
-            // Nothing is ever written: a read returns at the end only.
-            let _ = lifeline.read(&mut [0]);
-            // SAFETY: `_exit` ends the process at once, whatever the other
-            // thread is doing; nothing of this process outlives it.
-            unsafe { libc::_exit(0) }
-        });
-    if watching.is_err() {
-        return ExitCode::from(2);
-    }
     let mut args = std::env::args_os().skip(1);
     let source = args
         .next()
@@ -69,22 +57,23 @@ pub fn worker_main() -> ExitCode {
         .next()
         .and_then(|s| s.to_str()?.parse().ok())
         .map_or(super::DEFAULT_SPIN, Duration::from_nanos);
-    // SAFETY: the host that started this process handed descriptor 4 over
-    // as the channel's memory file, open and owned by this process alone.
+    // SAFETY: the host handed descriptor 4 over as the channel's memory
+    // file, open and owned by this process alone. It stays open (a plugin
+    // may do to it what it likes: the file is sealed against resizing).
     let channel = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) });
-    // SAFETY: the memory file is the host's channel, which the host maps
-    // too: every field of the region is an atomic, so the two sides share
-    // it without data races. It is never truncated while mapped.
-    let Ok(map) = (unsafe { memmap2::MmapMut::map_mut(&channel) }) else {
+    let Ok(map) = memmap2::MmapRaw::map_raw(&channel) else {
         return ExitCode::from(2);
     };
     if map.len() < channel::REGION_SIZE {
         return ExitCode::from(2);
     }
-    // SAFETY: the mapping is page-aligned, at least `REGION_SIZE` long, and
-    // every field of `Region` is an atomic, valid for any bits (the file
-    // starts zeroed).
-    let region = unsafe { &*map.as_ptr().cast::<Region>() };
+    // SAFETY: the mapping is page-aligned, at least `REGION_SIZE` long,
+    // and lives until this process ends (it is never dropped: `serve`
+    // does not return); every field of `Region` is an atomic, valid for
+    // any bits, so sharing it with the host, which writes it too, is what
+    // atomics allow.
+    let region: &'static Region = unsafe { &*map.as_mut_ptr().cast::<Region>() };
+    std::mem::forget(map);
 
     let library = match load(source) {
         Ok(library) => library,
@@ -114,13 +103,12 @@ pub fn worker_main() -> ExitCode {
             seen = channel::wait_while(&region.state, seen, spin, None);
             continue;
         }
-        region
-            .taken
-            .store(region.call.load(Ordering::Relaxed), Ordering::Release);
+        // Read once, before any of the plugin's code runs: what the plugin
+        // writes over it meanwhile is not echoed.
+        let call = region.call.load(Ordering::Relaxed);
+        region.taken.store(call, Ordering::Release);
         serve(region, &library);
-        region
-            .answered
-            .store(region.call.load(Ordering::Relaxed), Ordering::Relaxed);
+        region.answered.store(call, Ordering::Release);
         channel::publish(&region.state, channel::DONE);
         seen = channel::DONE;
     }
@@ -150,7 +138,7 @@ fn load(source: PathBuf) -> Result<Library, String> {
     }
     for f in &info.functions {
         let types = f.signature.params.iter().chain(&f.signature.ret);
-        if let Some(ty) = types.copied().find(|t| !passes(*t)) {
+        if let Some(ty) = types.copied().find(|t| !channel::passes(*t)) {
             return Err(format!(
                 "function `{}` {} `{ty}`: an isolated worker passes i32, i64, f64, bool and str only",
                 f.name,
@@ -163,14 +151,6 @@ fn load(source: PathBuf) -> Result<Library, String> {
         }
     }
     Ok(library)
-}
-
-/// Whether a value of type `ty` crosses the channel.
-pub(crate) fn passes(ty: ValType) -> bool {
-    matches!(
-        ty,
-        ValType::I32 | ValType::I64 | ValType::F64 | ValType::Bool | ValType::Str
-    )
 }
 
 /// Puts `bytes` (at most the reply area) in the reply, as `kind`.

@@ -224,6 +224,8 @@ pub struct BoundInfo {
     /// (see [`PrivateCopy::name`](crate::plugin::PrivateCopy::name); `None`
     /// for a plugin linked into the host).
     pub copy: Option<String>,
+    /// How the build's worker runs, when it is isolated.
+    pub isolate: Option<crate::isolate::IsolateOptions>,
 }
 
 /// A library bound to at least one slot.

@@ -1,0 +1,26 @@
+//! Entry points for hotslot's own fuzz targets and tests: not part of the
+//! API, with no promise of stability.
+
+/// A hostile worker's reply: `before` sets fields of a channel region
+/// (each `(field, value)`: the field by its number among the region's
+/// scalar fields, modulo their count), `bytes` writes into the reply area
+/// (at an offset modulo its size), then the host reads the reply to call
+/// `call` while another thread applies `during` in a loop. Returns the
+/// length of the reply bytes the host copied, or `None` when it refused
+/// the reply; panics if the host read more than the reply area.
+#[cfg(target_os = "linux")]
+pub fn hostile_channel(
+    call: u32,
+    before: &[(u8, u64)],
+    bytes: &[(u16, Vec<u8>)],
+    during: &[(u8, u64)],
+) -> Option<usize> {
+    crate::isolate::channel::hostile(call, before, bytes, during)
+}
+
+/// Reads a worker's description of its build from arbitrary bytes: `Err`
+/// with the reason, or the number of functions described.
+#[cfg(target_os = "linux")]
+pub fn read_description(bytes: &[u8]) -> Result<usize, String> {
+    crate::isolate::describe::read_any(bytes)
+}
