@@ -263,7 +263,20 @@ pub enum LoadError {
     /// The trust policy refused the file before it was opened.
     #[error(transparent)]
     Untrusted(#[from] TrustError),
-    /// The dynamic loader refused the file.
+    /// The file is larger than the table loads.
+    #[error(
+        "`{path}` is {size} bytes, more than the {limit} a library may have \
+         (`TableOptions::max_library_size`, `--max-library-size`)"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file is not a shared library the system's loader could open.
     #[error("`{path}` is not a loadable shared library: {reason}")]
     NotSharedLibrary {
         /// The path.

@@ -34,7 +34,11 @@
 // `hotslot_plugin_ext` ([`HsPluginExt`]): the layouts of the
 // application's own types a plugin's functions take, and the host
 // callback table it needs.
-#define HS_ABI_MINOR 1
+//
+// 1.2 added the field kind `HS_FIELD_STRUCT` and
+// `HsStructLayout::field_layouts`: a C plugin describes a nested struct
+// field by the nested type's own layout, compared field by field.
+#define HS_ABI_MINOR 2
 
 // The most parameters a native function may take.
 #define HS_MAX_PARAMS 16
@@ -254,6 +258,10 @@ typedef struct HsStructLayout {
   // A Rust plugin's `&'static abi_stable::type_layout::TypeLayout` of the
   // type; null in C plugins.
   const void *rust_layout;
+  // (1.2) `field_count` entries, one per field: the layout of a field of
+  // kind `HS_FIELD_STRUCT` (of its element type, for an array), null for
+  // any other field. Null in Rust plugins.
+  const struct HsStructLayout *const *field_layouts;
 } HsStructLayout;
 
 // (1.1) The application's types one function takes: for each parameter
@@ -357,8 +365,9 @@ typedef struct HsPluginExt {
 // panic message was passed to `HsCallCtx::set_error`.
 #define HS_STATUS_PANIC 2
 
-// A field of another kind: a nested struct, a pointer, a function
-// pointer, a union; its offset and size are compared, not its contents.
+// A field of another kind: a pointer or a function pointer; its offset
+// and size are compared, not what it points to. (A nested struct of a
+// plugin built before ABI 1.2, described by its size only, is refused.)
 #define HS_FIELD_OTHER 0
 
 // `int8_t` / `i8`.
@@ -393,6 +402,10 @@ typedef struct HsPluginExt {
 
 // `bool` (C's `_Bool`).
 #define HS_FIELD_BOOL 11
+
+// (1.2) A nested struct, or an array of them: its layout is
+// `HsStructLayout::field_layouts[i]`, compared field by field.
+#define HS_FIELD_STRUCT 12
 
 
 

@@ -63,9 +63,11 @@
  *
  *     HS_STRUCT(Particle, HS_ARRAY_FIELD(Particle, pos), HS_ARRAY_FIELD(Particle, vel))
  *
- * HS_FIELD(T, f) is a field that is a number, a bool, a pointer, a function
- * pointer or a nested struct; HS_ARRAY_FIELD(T, f) an array of numbers or
- * bools. Functions then take `ref(T)` (const T *), `ref_mut(T)` (T *),
+ * HS_FIELD(T, f) is a field that is a number, a bool, a pointer or a
+ * function pointer; HS_ARRAY_FIELD(T, f) an array of numbers or bools;
+ * HS_STRUCT_FIELD(T, f, S) a nested struct S (declared with HS_STRUCT
+ * before T), HS_STRUCT_ARRAY_FIELD(T, f, S) an array of them; at most 64
+ * fields (see below). Functions then take `ref(T)` (const T *), `ref_mut(T)` (T *),
  * `slice(T)` (HsSlice_T: `const T *ptr` and `size_t len`) or
  * `slice_mut(T)` (HsSliceMut_T: `T *ptr`, `size_t len`):
  *
@@ -168,22 +170,128 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
              int64_t: HS_FIELD_I64, uint64_t: HS_FIELD_U64, float: HS_FIELD_F32,            \
              double: HS_FIELD_F64, _Bool: HS_FIELD_BOOL, default: HS_FIELD_OTHER)
 
-/* A field of T: a number, a bool, or another kind whose offset and size are
- * compared (a pointer, a function pointer, a nested struct). */
-#define HS_FIELD(T, f)                                                                      \
+/* The fields of HS_STRUCT. Each names the struct T and its field f:
+ *
+ *   HS_FIELD(T, f)                   a number, a bool, a pointer or a function
+ *                                    pointer (of the last two, the offset and
+ *                                    size are compared, not what they point to)
+ *   HS_ARRAY_FIELD(T, f)             an array of numbers or bools
+ *   HS_STRUCT_FIELD(T, f, S)         a nested struct S, declared with HS_STRUCT
+ *                                    before T: compared field by field
+ *   HS_STRUCT_ARRAY_FIELD(T, f, S)   an array of S
+ *
+ * The compiler checks that f is of type S (an array of S). */
+#define HS_FIELD(T, f) (HS__K_PLAIN, T, f, HS__K_NONE)
+#define HS_ARRAY_FIELD(T, f) (HS__K_ARRAY, T, f, HS__K_NONE)
+#define HS_STRUCT_FIELD(T, f, S) (HS__K_STRUCT, T, f, S)
+#define HS_STRUCT_ARRAY_FIELD(T, f, S) (HS__K_STRUCT_ARRAY, T, f, S)
+
+#define HS__FIELD_INIT(field) HS__FIELD_INIT_ field
+#define HS__FIELD_INIT_(k, T, f, S) HS__CAT(HS__FI_, k)(T, f, S)
+#define HS__FIELD_LAYOUT(field) HS__FIELD_LAYOUT_ field
+#define HS__FIELD_LAYOUT_(k, T, f, S) HS__CAT(HS__FL_, k)(S)
+
+#define HS__FI_HS__K_PLAIN(T, f, S)                                                         \
     {.name = HS__STR(#f),                                                                   \
      .offset = offsetof(T, f),                                                              \
      .size = sizeof(((T *)0)->f),                                                           \
      .kind = HS__KIND(((T *)0)->f),                                                         \
      .count = 1}
-
-/* A field of T that is an array of numbers or bools. */
-#define HS_ARRAY_FIELD(T, f)                                                                \
+#define HS__FI_HS__K_ARRAY(T, f, S)                                                         \
     {.name = HS__STR(#f),                                                                   \
      .offset = offsetof(T, f),                                                              \
      .size = sizeof(((T *)0)->f),                                                           \
      .kind = HS__KIND(((T *)0)->f[0]),                                                      \
      .count = sizeof(((T *)0)->f) / sizeof(((T *)0)->f[0])}
+#define HS__FI_HS__K_STRUCT(T, f, S)                                                        \
+    {.name = HS__STR(#f),                                                                   \
+     .offset = offsetof(T, f),                                                              \
+     .size = sizeof(((T *)0)->f),                                                           \
+     .kind = HS_FIELD_STRUCT,                                                               \
+     .count = _Generic(&((T *)0)->f, S *: 1)}
+#define HS__FI_HS__K_STRUCT_ARRAY(T, f, S)                                                  \
+    {.name = HS__STR(#f),                                                                   \
+     .offset = offsetof(T, f),                                                              \
+     .size = sizeof(((T *)0)->f),                                                           \
+     .kind = HS_FIELD_STRUCT,                                                               \
+     .count = sizeof(((T *)0)->f) / _Generic(&((T *)0)->f[0], S *: sizeof(S))}
+#define HS__FL_HS__K_PLAIN(S) NULL
+#define HS__FL_HS__K_ARRAY(S) NULL
+#define HS__FL_HS__K_STRUCT(S) &hs__layout_##S
+#define HS__FL_HS__K_STRUCT_ARRAY(S) &hs__layout_##S
+
+/* HS__MAP(m, a, b, ...) is m(a), m(b), ...: at most 64 arguments. */
+#define HS__NARGS64(...)                                                                    \
+    HS__NARGS64_(__VA_ARGS__, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50,   \
+                 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32,    \
+                 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,    \
+                 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define HS__NARGS64_(_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17,_18,_19,_20,_21,_22,_23,_24,_25,_26,_27,_28,_29,_30,_31,_32,_33,_34,_35,_36,_37,_38,_39,_40,_41,_42,_43,_44,_45,_46,_47,_48,_49,_50,_51,_52,_53,_54,_55,_56,_57,_58,_59,_60,_61,_62,_63,_64, N, ...) N
+#define HS__MAP(m, ...) HS__CAT(HS__MAP_, HS__NARGS64(__VA_ARGS__))(m, __VA_ARGS__)
+#define HS__MAP_1(m, a) m(a)
+#define HS__MAP_2(m, a, ...) m(a), HS__MAP_1(m, __VA_ARGS__)
+#define HS__MAP_3(m, a, ...) m(a), HS__MAP_2(m, __VA_ARGS__)
+#define HS__MAP_4(m, a, ...) m(a), HS__MAP_3(m, __VA_ARGS__)
+#define HS__MAP_5(m, a, ...) m(a), HS__MAP_4(m, __VA_ARGS__)
+#define HS__MAP_6(m, a, ...) m(a), HS__MAP_5(m, __VA_ARGS__)
+#define HS__MAP_7(m, a, ...) m(a), HS__MAP_6(m, __VA_ARGS__)
+#define HS__MAP_8(m, a, ...) m(a), HS__MAP_7(m, __VA_ARGS__)
+#define HS__MAP_9(m, a, ...) m(a), HS__MAP_8(m, __VA_ARGS__)
+#define HS__MAP_10(m, a, ...) m(a), HS__MAP_9(m, __VA_ARGS__)
+#define HS__MAP_11(m, a, ...) m(a), HS__MAP_10(m, __VA_ARGS__)
+#define HS__MAP_12(m, a, ...) m(a), HS__MAP_11(m, __VA_ARGS__)
+#define HS__MAP_13(m, a, ...) m(a), HS__MAP_12(m, __VA_ARGS__)
+#define HS__MAP_14(m, a, ...) m(a), HS__MAP_13(m, __VA_ARGS__)
+#define HS__MAP_15(m, a, ...) m(a), HS__MAP_14(m, __VA_ARGS__)
+#define HS__MAP_16(m, a, ...) m(a), HS__MAP_15(m, __VA_ARGS__)
+#define HS__MAP_17(m, a, ...) m(a), HS__MAP_16(m, __VA_ARGS__)
+#define HS__MAP_18(m, a, ...) m(a), HS__MAP_17(m, __VA_ARGS__)
+#define HS__MAP_19(m, a, ...) m(a), HS__MAP_18(m, __VA_ARGS__)
+#define HS__MAP_20(m, a, ...) m(a), HS__MAP_19(m, __VA_ARGS__)
+#define HS__MAP_21(m, a, ...) m(a), HS__MAP_20(m, __VA_ARGS__)
+#define HS__MAP_22(m, a, ...) m(a), HS__MAP_21(m, __VA_ARGS__)
+#define HS__MAP_23(m, a, ...) m(a), HS__MAP_22(m, __VA_ARGS__)
+#define HS__MAP_24(m, a, ...) m(a), HS__MAP_23(m, __VA_ARGS__)
+#define HS__MAP_25(m, a, ...) m(a), HS__MAP_24(m, __VA_ARGS__)
+#define HS__MAP_26(m, a, ...) m(a), HS__MAP_25(m, __VA_ARGS__)
+#define HS__MAP_27(m, a, ...) m(a), HS__MAP_26(m, __VA_ARGS__)
+#define HS__MAP_28(m, a, ...) m(a), HS__MAP_27(m, __VA_ARGS__)
+#define HS__MAP_29(m, a, ...) m(a), HS__MAP_28(m, __VA_ARGS__)
+#define HS__MAP_30(m, a, ...) m(a), HS__MAP_29(m, __VA_ARGS__)
+#define HS__MAP_31(m, a, ...) m(a), HS__MAP_30(m, __VA_ARGS__)
+#define HS__MAP_32(m, a, ...) m(a), HS__MAP_31(m, __VA_ARGS__)
+#define HS__MAP_33(m, a, ...) m(a), HS__MAP_32(m, __VA_ARGS__)
+#define HS__MAP_34(m, a, ...) m(a), HS__MAP_33(m, __VA_ARGS__)
+#define HS__MAP_35(m, a, ...) m(a), HS__MAP_34(m, __VA_ARGS__)
+#define HS__MAP_36(m, a, ...) m(a), HS__MAP_35(m, __VA_ARGS__)
+#define HS__MAP_37(m, a, ...) m(a), HS__MAP_36(m, __VA_ARGS__)
+#define HS__MAP_38(m, a, ...) m(a), HS__MAP_37(m, __VA_ARGS__)
+#define HS__MAP_39(m, a, ...) m(a), HS__MAP_38(m, __VA_ARGS__)
+#define HS__MAP_40(m, a, ...) m(a), HS__MAP_39(m, __VA_ARGS__)
+#define HS__MAP_41(m, a, ...) m(a), HS__MAP_40(m, __VA_ARGS__)
+#define HS__MAP_42(m, a, ...) m(a), HS__MAP_41(m, __VA_ARGS__)
+#define HS__MAP_43(m, a, ...) m(a), HS__MAP_42(m, __VA_ARGS__)
+#define HS__MAP_44(m, a, ...) m(a), HS__MAP_43(m, __VA_ARGS__)
+#define HS__MAP_45(m, a, ...) m(a), HS__MAP_44(m, __VA_ARGS__)
+#define HS__MAP_46(m, a, ...) m(a), HS__MAP_45(m, __VA_ARGS__)
+#define HS__MAP_47(m, a, ...) m(a), HS__MAP_46(m, __VA_ARGS__)
+#define HS__MAP_48(m, a, ...) m(a), HS__MAP_47(m, __VA_ARGS__)
+#define HS__MAP_49(m, a, ...) m(a), HS__MAP_48(m, __VA_ARGS__)
+#define HS__MAP_50(m, a, ...) m(a), HS__MAP_49(m, __VA_ARGS__)
+#define HS__MAP_51(m, a, ...) m(a), HS__MAP_50(m, __VA_ARGS__)
+#define HS__MAP_52(m, a, ...) m(a), HS__MAP_51(m, __VA_ARGS__)
+#define HS__MAP_53(m, a, ...) m(a), HS__MAP_52(m, __VA_ARGS__)
+#define HS__MAP_54(m, a, ...) m(a), HS__MAP_53(m, __VA_ARGS__)
+#define HS__MAP_55(m, a, ...) m(a), HS__MAP_54(m, __VA_ARGS__)
+#define HS__MAP_56(m, a, ...) m(a), HS__MAP_55(m, __VA_ARGS__)
+#define HS__MAP_57(m, a, ...) m(a), HS__MAP_56(m, __VA_ARGS__)
+#define HS__MAP_58(m, a, ...) m(a), HS__MAP_57(m, __VA_ARGS__)
+#define HS__MAP_59(m, a, ...) m(a), HS__MAP_58(m, __VA_ARGS__)
+#define HS__MAP_60(m, a, ...) m(a), HS__MAP_59(m, __VA_ARGS__)
+#define HS__MAP_61(m, a, ...) m(a), HS__MAP_60(m, __VA_ARGS__)
+#define HS__MAP_62(m, a, ...) m(a), HS__MAP_61(m, __VA_ARGS__)
+#define HS__MAP_63(m, a, ...) m(a), HS__MAP_62(m, __VA_ARGS__)
+#define HS__MAP_64(m, a, ...) m(a), HS__MAP_63(m, __VA_ARGS__)
 
 /* Declares the application's type T as this compiler lays it out, and the
  * slice types of it that functions take. */
@@ -210,7 +318,9 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
     }                                                                                       \
     static inline const T *hs__ref_##T(HsValue v) { return (const T *)(const void *)v.str.ptr; } \
     static inline T *hs__ref_mut_##T(HsValue v) { return (T *)(uintptr_t)v.str.ptr; }       \
-    static const HsField hs__fields_##T[] = {__VA_ARGS__};                                  \
+    static const HsField hs__fields_##T[] = {HS__MAP(HS__FIELD_INIT, __VA_ARGS__)};          \
+    static const HsStructLayout *const hs__field_layouts_##T[] = {                          \
+        HS__MAP(HS__FIELD_LAYOUT, __VA_ARGS__)};                                            \
     static const HsStructLayout hs__layout_##T = {                                          \
         .struct_size = sizeof(HsStructLayout),                                              \
         .name = HS__STR(#T),                                                                \
@@ -219,6 +329,7 @@ static inline HsStatus hs_return_bytes(HsCallCtx *ctx, const void *bytes, size_t
         .fields = hs__fields_##T,                                                           \
         .field_count = sizeof(hs__fields_##T) / sizeof(hs__fields_##T[0]),                  \
         .rust_layout = NULL,                                                                \
+        .field_layouts = hs__field_layouts_##T,                                             \
     };                                                                                      \
     static inline const HsStructLayout *hs__layout_of_##T(void) { return &hs__layout_##T; }
 

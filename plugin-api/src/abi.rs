@@ -32,7 +32,11 @@ pub const HS_ABI_MAJOR: u16 = 1;
 /// `hotslot_plugin_ext` ([`HsPluginExt`]): the layouts of the
 /// application's own types a plugin's functions take, and the host
 /// callback table it needs.
-pub const HS_ABI_MINOR: u16 = 1;
+///
+/// 1.2 added the field kind `HS_FIELD_STRUCT` and
+/// `HsStructLayout::field_layouts`: a C plugin describes a nested struct
+/// field by the nested type's own layout, compared field by field.
+pub const HS_ABI_MINOR: u16 = 2;
 /// The most parameters a native function may take.
 pub const HS_MAX_PARAMS: usize = 16;
 /// The most functions one plugin may export.
@@ -544,8 +548,9 @@ unsafe impl Send for HsPluginDescriptor {}
 #[derive(StableAbi, Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct HsFieldKind(pub u8);
 
-/// A field of another kind: a nested struct, a pointer, a function
-/// pointer, a union; its offset and size are compared, not its contents.
+/// A field of another kind: a pointer or a function pointer; its offset
+/// and size are compared, not what it points to. (A nested struct of a
+/// plugin built before ABI 1.2, described by its size only, is refused.)
 pub const HS_FIELD_OTHER: HsFieldKind = HsFieldKind(0);
 /// `int8_t` / `i8`.
 pub const HS_FIELD_I8: HsFieldKind = HsFieldKind(1);
@@ -569,6 +574,9 @@ pub const HS_FIELD_F32: HsFieldKind = HsFieldKind(9);
 pub const HS_FIELD_F64: HsFieldKind = HsFieldKind(10);
 /// `bool` (C's `_Bool`).
 pub const HS_FIELD_BOOL: HsFieldKind = HsFieldKind(11);
+/// (1.2) A nested struct, or an array of them: its layout is
+/// `HsStructLayout::field_layouts[i]`, compared field by field.
+pub const HS_FIELD_STRUCT: HsFieldKind = HsFieldKind(12);
 
 /// cbindgen:ignore
 impl HsFieldKind {
@@ -588,6 +596,7 @@ impl HsFieldKind {
             9 => "f32",
             10 => "f64",
             11 => "bool",
+            12 => "struct",
             _ => return None,
         })
     }
@@ -636,6 +645,10 @@ pub struct HsStructLayout {
     /// A Rust plugin's `&'static abi_stable::type_layout::TypeLayout` of the
     /// type; null in C plugins.
     pub rust_layout: *const core::ffi::c_void,
+    /// (1.2) `field_count` entries, one per field: the layout of a field of
+    /// kind `HS_FIELD_STRUCT` (of its element type, for an array), null for
+    /// any other field. Null in Rust plugins.
+    pub field_layouts: *const *const HsStructLayout,
 }
 
 // SAFETY: a layout record is immutable data in a read-only static; sharing
@@ -824,9 +837,9 @@ mod tests {
             assert!(HsType(t).name().is_some());
         }
         assert!(HsType(11).name().is_none());
-        for k in 0..=11 {
+        for k in 0..=12 {
             assert!(HsFieldKind(k).name().is_some());
         }
-        assert!(HsFieldKind(12).name().is_none());
+        assert!(HsFieldKind(13).name().is_none());
     }
 }

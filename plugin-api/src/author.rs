@@ -67,6 +67,7 @@ impl<T: HsStruct> StructRecord<T> {
         fields: std::ptr::null(),
         field_count: 0,
         rust_layout: std::ptr::from_ref(T::LAYOUT).cast(),
+        field_layouts: std::ptr::null(),
     };
 }
 

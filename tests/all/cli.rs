@@ -207,3 +207,38 @@ fn the_repl_stops_at_end_of_input_anywhere() {
         "{out}"
     );
 }
+
+/// `hotslot header --out DIR` with a symbolic link planted at
+/// `DIR/hotslot.h`: the link is replaced by the header, and the file it
+/// pointed to is left as it was.
+#[cfg(unix)]
+#[test]
+fn header_replaces_a_link_planted_at_a_headers_name_and_never_writes_through_it() {
+    let dir = hotslot_tests::tempdir();
+    let out = dir.path().join("include");
+    std::fs::create_dir(&out).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("hotslot.h")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("hotslot_shim.h")).unwrap();
+    let (status, stdout, err) = hotslot(&["header", "--out", &out.display().to_string()]);
+    assert!(status.success(), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    for (name, content) in [
+        ("hotslot.h", hotslot_plugin_api::HOTSLOT_H),
+        ("hotslot_shim.h", hotslot_plugin_api::HOTSLOT_SHIM_H),
+    ] {
+        let path = out.join(name);
+        assert!(
+            std::fs::symlink_metadata(&path).unwrap().is_file(),
+            "{name}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), content);
+        assert!(
+            stdout.contains(&format!("wrote {}", path.display())),
+            "{stdout}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
+}

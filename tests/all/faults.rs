@@ -485,3 +485,67 @@ fn abi_errors_name_expected_and_found() {
         "ABI major version mismatch: expected 1, found 2"
     );
 }
+
+/// A huge file is refused before any of it is copied: over the size limit
+/// by its size alone, within it by its first bytes (the copy's own checks,
+/// and the dynamic loader, would name it otherwise), and the old build
+/// keeps serving.
+#[test]
+fn a_huge_file_is_refused_by_its_size_or_its_first_bytes_before_it_is_copied() {
+    let dir = tempdir();
+    let lib = dir.path().join(library_name("huge"));
+    std::fs::copy(built().c("math_ops"), &lib).unwrap();
+    let table = hotslot_tests::table();
+    let mut vm = table
+        .vm(program(
+            ".import 0 math_add (i32, i32) -> i32\nPUSH 2\nPUSH 3\nCALL_NATIVE 0\nHALT",
+        ))
+        .unwrap();
+    table.bind(0, &lib, None).unwrap();
+    vm.run().unwrap();
+    assert_eq!(vm.stack(), [Value::I32(5)]);
+
+    // 20 GiB of zeros, sparse: over the default limit of 1 GiB.
+    let huge = std::fs::File::create(&lib).unwrap();
+    huge.set_len(20 << 30).unwrap();
+    drop(huge);
+    let e = load_error(table.reload(&lib).unwrap_err());
+    assert!(
+        matches!(e, LoadError::TooLarge { size, limit, .. } if size == 20 << 30 && limit == 1 << 30),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "`{}` is 21474836480 bytes, more than the 1073741824 a library may have \
+             (`TableOptions::max_library_size`, `--max-library-size`)",
+            lib.display()
+        )
+    );
+    vm.run().unwrap();
+    assert_eq!(vm.stack(), [Value::I32(5)], "the old build serves");
+
+    // Within a larger limit: refused by its first bytes.
+    let roomy = hotslot_tests::table_with(hotslot::TableOptions {
+        max_library_size: 32 << 30,
+        ..hotslot::TableOptions::default()
+    });
+    let e = load_error(
+        roomy
+            .bind_library(&lib, &ReloadOptions::default())
+            .unwrap_err(),
+    );
+    assert!(matches!(e, LoadError::NotSharedLibrary { .. }), "{e}");
+    let format = if cfg!(windows) {
+        "a PE file"
+    } else {
+        "an ELF file"
+    };
+    assert!(
+        e.to_string().ends_with(&format!(
+            "it is not {format}: its first bytes are 00 00 00 00"
+        )),
+        "{e}"
+    );
+    let _ = std::fs::remove_file(&lib);
+}

@@ -341,7 +341,13 @@ fn a_host_of_abi_1_0_runs_plugins_of_1_1_that_use_its_types_and_refuses_the_rest
     let math_ops = b.c("math_ops");
     let (code, out, err) = run(&["inspect".as_ref(), math_ops.as_os_str()]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("abi       1.1 (C)"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "abi       1.{} (C)",
+            hotslot_plugin_api::HS_ABI_MINOR
+        )),
+        "{out}"
+    );
     assert!(out.contains("math_add"), "{out}");
 
     let particles = b.c("particles_c");
@@ -577,4 +583,77 @@ fn the_particles_example_reloads_an_edited_c_plugin_and_refuses_one_that_lays_ou
         })
         .collect();
     assert!(errors.is_empty(), "no call failed: {errors:#?}");
+}
+
+/// The tests' own application type with a nested struct, an array of them,
+/// as a C plugin (`tests/fixtures/c/nested.c`) must lay them out.
+mod nested {
+    use abi_stable::StableAbi;
+
+    #[repr(C)]
+    #[derive(StableAbi, Clone, Copy)]
+    pub struct Inner {
+        pub a: i32,
+        pub b: f32,
+    }
+
+    #[repr(C)]
+    #[derive(StableAbi, Clone, Copy)]
+    pub struct Body {
+        pub id: i32,
+        pub inner: Inner,
+        pub pair: [Inner; 2],
+    }
+
+    hotslot_plugin_api::hs_struct!(Body);
+}
+
+#[test]
+fn a_c_build_whose_nested_struct_differs_field_by_field_is_refused_naming_the_nested_field() {
+    use hotslot::typed::Ref;
+    use nested::{Body, Inner};
+    let b = built();
+    let dir = tempdir();
+    let lib = copy_of(dir.path(), &b.c("nested_none"), "nested");
+    let table = table();
+    table.bind_library(&lib, &ReloadOptions::default()).unwrap();
+    let weigh = table.function::<Ref<Body>, i64>("weigh").unwrap();
+    let body = Body {
+        id: 7,
+        inner: Inner { a: 15, b: 0.5 },
+        pair: [Inner { a: 1, b: 1.0 }, Inner { a: 3, b: 2.0 }],
+    };
+    assert_eq!(weigh.call(&body), Ok(7153), "read as the host wrote it");
+    for (edit, problem) in [
+        (
+            "swapped",
+            "field 0 of `Body.inner` is `a` in the host, `b` in the plugin",
+        ),
+        (
+            "retyped",
+            "field `b` of `Body.inner` is f32 in the host, i32 in the plugin",
+        ),
+        (
+            "size_only",
+            "field `inner` of `Body` is the struct `Inner` in the host, which the plugin \
+             describes by its size only: declare it with HS_STRUCT_FIELD(Body, inner, Inner) \
+             (or HS_STRUCT_ARRAY_FIELD for an array), built with ABI 1.2's hotslot_shim.h",
+        ),
+    ] {
+        install(&b.c(&format!("nested_{edit}")), &lib);
+        let e = table.reload(&lib).unwrap_err();
+        assert!(matches!(e, SlotError::Layout { .. }), "{edit}: {e}");
+        assert!(e.to_string().ends_with(problem), "{edit}: {e}");
+        assert_eq!(weigh.call(&body), Ok(7153), "{edit}: the old build serves");
+    }
+    // A nested struct declared of another type does not compile.
+    let e =
+        b.cc.build(
+            &b.root.join("tests/fixtures/c/nested.c"),
+            &dir.path().join(library_name("wrong")),
+            &[&b.root.join("plugin-api/include")],
+            &["WRONG_TYPE"],
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("_Generic"), "{e}");
 }

@@ -71,6 +71,15 @@ pub const PARTICLE_VARIANTS: &[(&str, &[&str])] = &[
     ("only_1_0_types", &["ONLY_1_0_TYPES"]),
 ];
 
+/// The builds of `tests/fixtures/c/nested.c`: a nested struct laid out as
+/// the host's, and edited.
+pub const NESTED_VARIANTS: &[(&str, &str)] = &[
+    ("none", "NONE"),
+    ("swapped", "SWAPPED"),
+    ("retyped", "RETYPED"),
+    ("size_only", "SIZE_ONLY"),
+];
+
 /// The last commit whose host speaks ABI 1.0: the compatibility tests build
 /// its `hotslot` binary to show what a host of 1.0 does with plugins of 1.1.
 pub const ABI_1_0_COMMIT: &str = "86f5f33238bbc072232c45c854bc97e4b0fa520c";
@@ -279,6 +288,13 @@ fn build() -> Built {
             defines,
         );
     }
+    for (name, define) in NESTED_VARIANTS {
+        built.build_c(
+            "tests/fixtures/c/nested.c",
+            &built.c(&format!("nested_{name}")),
+            &[define],
+        );
+    }
     built.build_c("tests/fixtures/c/abi_1_0.c", &built.c("abi_1_0"), &[]);
     built.build_c(
         "tests/fixtures/c/abi_1_0.c",
@@ -294,6 +310,12 @@ fn build() -> Built {
         &built.c("fragile_crash_always"),
         &["CRASH_ALWAYS"],
     );
+    // Plugins that attack their isolated worker's channel and start
+    // processes: isolation is Linux's.
+    if cfg!(target_os = "linux") {
+        built.build_c("tests/fixtures/c/hostile.c", &built.c("hostile"), &[]);
+        built.build_c("tests/fixtures/c/forker.c", &built.c("forker"), &[]);
+    }
     built.build_c(
         "tests/fixtures/c/data_exports.c",
         &built.c("data_exports"),

@@ -126,8 +126,46 @@ impl CCompiler {
 }
 
 /// Writes `hotslot.h` and `hotslot_shim.h` into `dir`, for building
-/// plugins outside the source tree.
-pub fn write_headers(dir: &Path) -> std::io::Result<()> {
-    std::fs::write(dir.join("hotslot.h"), HOTSLOT_H)?;
-    std::fs::write(dir.join("hotslot_shim.h"), HOTSLOT_SHIM_H)
+/// plugins outside the source tree; returns their paths. Each is written
+/// to a new file in `dir` and renamed into place: whatever is at the
+/// header's name (a symbolic link planted there, say) is replaced, never
+/// written through, and a reader sees the old header or the new one.
+pub fn write_headers(dir: &Path) -> std::io::Result<[PathBuf; 2]> {
+    Ok([
+        write_replacing(dir, "hotslot.h", HOTSLOT_H)?,
+        write_replacing(dir, "hotslot_shim.h", HOTSLOT_SHIM_H)?,
+    ])
+}
+
+/// Writes `content` to `dir/name` through a new file renamed into place.
+fn write_replacing(dir: &Path, name: &str, content: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let target = dir.join(name);
+    let mut attempts = 0;
+    let (temp, mut file) = loop {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.{}-{n}.new", std::process::id()));
+        // A new file, or an error: never one that exists, nor a link.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => break (temp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 100 => {
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let written = file
+        .write_all(content.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temp, &target));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    Ok(target)
 }

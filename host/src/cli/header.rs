@@ -17,13 +17,15 @@ pub struct Args {
 pub fn header(args: Args) -> CmdResult {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create `{}`: {e}", args.out.display()))?;
-    for (name, content) in [
-        ("hotslot.h", hotslot_plugin_api::HOTSLOT_H),
-        ("hotslot_shim.h", hotslot_plugin_api::HOTSLOT_SHIM_H),
-    ] {
-        let path = args.out.join(name);
-        std::fs::write(&path, content)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    // Each to a new file renamed into place: a link planted at a
+    // header's name is replaced, never written through.
+    let written = hotslot_cbuild::write_headers(&args.out).map_err(|e| {
+        format!(
+            "cannot write the headers into `{}`: {e}",
+            args.out.display()
+        )
+    })?;
+    for path in written {
         println!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hotslot::plugin::{Library, LoadOptions, PluginKind};
+use hotslot::plugin::{Library, PluginKind};
 
 use super::CmdResult;
 
@@ -14,12 +14,14 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    load: super::common::LoadArgs,
 }
 
 pub fn run(args: Args) -> CmdResult {
     // SAFETY: the user asks for this library to be loaded and described; its
     // code runs as a program's would (see `LoadArgs::table`).
-    let lib = unsafe { Library::open(&args.library, &LoadOptions::default()) }?;
+    let lib = unsafe { Library::open(&args.library, &args.load.load_options()) }?;
     let info = lib.info();
     if args.json {
         let functions: Vec<_> = info

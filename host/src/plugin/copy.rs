@@ -145,6 +145,15 @@ impl PrivateCopy {
         }
     }
 
+    /// The copy's length in bytes.
+    pub fn size(&self) -> std::io::Result<u64> {
+        match &self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Memory(_, len) => Ok(*len),
+            Kind::File(path) => fs::metadata(path).map(|m| m.len()),
+        }
+    }
+
     /// The copy's bytes, as the checks see them and the loader maps them.
     pub fn bytes(&self) -> std::io::Result<CopyBytes> {
         match &self.kind {

@@ -47,6 +47,39 @@ pub(crate) fn check(head: &[u8], len: u64) -> Result<(), String> {
     }
 }
 
+/// Whether a file whose first bytes are `head` starts as a library of this
+/// platform's format (ELF, PE on Windows, Mach-O on macOS), before any of
+/// it is copied: a file that does not is refused at once, however large.
+pub(crate) fn check_format(head: &[u8]) -> Result<(), String> {
+    let (format, magics): (&str, &[&[u8]]) = if cfg!(windows) {
+        ("a PE file", &[b"MZ"])
+    } else if cfg!(target_vendor = "apple") {
+        (
+            "a Mach-O file",
+            &[
+                &[0xfe, 0xed, 0xfa, 0xce],
+                &[0xfe, 0xed, 0xfa, 0xcf],
+                &[0xce, 0xfa, 0xed, 0xfe],
+                &[0xcf, 0xfa, 0xed, 0xfe],
+                &[0xca, 0xfe, 0xba, 0xbe],
+            ],
+        )
+    } else {
+        ("an ELF file", &[b"\x7fELF"])
+    };
+    if magics.iter().any(|m| head.starts_with(m)) {
+        return Ok(());
+    }
+    if head.is_empty() {
+        return Err(format!("it is empty, not {format}"));
+    }
+    let first: Vec<String> = head.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    Err(format!(
+        "it is not {format}: its first bytes are {}",
+        first.join(" ")
+    ))
+}
+
 /// Whether a file of `len` bytes whose first bytes are `head` is a whole
 /// library in this platform's format (ELF, or PE on Windows): it starts
 /// with the format's magic (linkers may write the header last) and holds

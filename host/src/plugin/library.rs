@@ -18,7 +18,7 @@ use super::trust::{Sha256, TrustPolicy};
 use crate::error::LoadError;
 
 /// How to load a library.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LoadOptions {
     /// Where the private copy goes.
     pub copies: CopyPlace,
@@ -27,6 +27,24 @@ pub struct LoadOptions {
     /// What the file must be: the SHA-256 of its content, checked on the
     /// sealed private copy that is then opened.
     pub pin: Option<Sha256>,
+    /// The largest file loaded, in bytes: a larger one is refused before
+    /// any of it is copied.
+    pub max_size: u64,
+}
+
+/// The largest library file loaded unless a table says otherwise: 1 GiB,
+/// above the largest debug builds of real plugins.
+pub const DEFAULT_MAX_LIBRARY_SIZE: u64 = 1 << 30;
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            copies: CopyPlace::default(),
+            trust: TrustPolicy::default(),
+            pin: None,
+            max_size: DEFAULT_MAX_LIBRARY_SIZE,
+        }
+    }
 }
 
 /// Whether a plugin was written in Rust (it exports its layout) or not.
@@ -97,7 +115,7 @@ impl Library {
     /// sound: it keeps the ABI's promises and does not corrupt this process.
     pub unsafe fn open(path: &Path, options: &LoadOptions) -> Result<Library, LoadError> {
         let (source, mut file) = open_trusted(path, options)?;
-        let copy = PrivateCopy::create(&mut file, stem(&source), &options.copies)?;
+        let copy = precheck_and_copy(&source, &mut file, options, &options.copies)?;
         drop(file);
         // SAFETY: forwarded to the caller.
         unsafe { Library::from_copy(source, copy, options, None) }
@@ -116,7 +134,7 @@ impl Library {
         current: Sha256,
     ) -> Result<Option<Library>, LoadError> {
         let (source, mut file) = open_trusted(path, options)?;
-        let copy = PrivateCopy::create(&mut file, stem(&source), &options.copies)?;
+        let copy = precheck_and_copy(&source, &mut file, options, &options.copies)?;
         drop(file);
         // SAFETY: forwarded to the caller.
         unsafe { Library::from_copy(source, copy, options, Some(current)) }
@@ -140,8 +158,16 @@ impl Library {
         isolate: &crate::isolate::IsolateOptions,
         unless: Option<Sha256>,
     ) -> Result<Option<Library>, LoadError> {
+        if let CopyPlace::Dir(dir) = &options.copies {
+            return Err(LoadError::Isolate {
+                path: path.to_owned(),
+                source: Box::new(crate::isolate::IsolateError::CopiesInDirectory {
+                    dir: dir.clone(),
+                }),
+            });
+        }
         let (source, mut file) = open_trusted(path, options)?;
-        let copy = PrivateCopy::create(&mut file, stem(&source), &CopyPlace::Memory)?;
+        let copy = precheck_and_copy(&source, &mut file, options, &CopyPlace::Memory)?;
         drop(file);
         Library::isolated_from_copy(source, Arc::new(copy), options, isolate, unless)
     }
@@ -210,6 +236,18 @@ impl Library {
         #[cfg(target_os = "linux")]
         {
             self.remote.as_ref()?.pid()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// How an isolated build's worker runs; `None` for a build in process.
+    pub fn isolation(&self) -> Option<crate::isolate::IsolateOptions> {
+        #[cfg(target_os = "linux")]
+        {
+            self.remote.as_ref().map(|r| r.options().clone())
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -424,6 +462,57 @@ fn open_trusted(path: &Path, options: &LoadOptions) -> Result<(PathBuf, fs::File
     };
     let file = fs::File::open(&target).map_err(|e| read_error(&target, e))?;
     Ok((source, file))
+}
+
+/// What can be known of a library file before any of it is copied: its
+/// size (at most `options.max_size`), its format and its machine, from its
+/// first bytes. Then the copy, of at most that size (a file that grows
+/// meanwhile is refused, not copied on).
+fn precheck_and_copy(
+    source: &Path,
+    file: &mut fs::File,
+    options: &LoadOptions,
+    place: &CopyPlace,
+) -> Result<PrivateCopy, LoadError> {
+    use std::io::{Read, Seek};
+    let too_large = |size| LoadError::TooLarge {
+        path: source.to_owned(),
+        size,
+        limit: options.max_size,
+    };
+    let io = |e| LoadError::Io {
+        path: source.to_owned(),
+        source: e,
+    };
+    let len = file.metadata().map_err(io)?.len();
+    if len > options.max_size {
+        return Err(too_large(len));
+    }
+    let mut head = Vec::with_capacity(4096);
+    file.by_ref()
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    super::image::check_format(&head).map_err(|reason| LoadError::NotSharedLibrary {
+        path: source.to_owned(),
+        reason,
+    })?;
+    super::image::check_machine(&head).map_err(|(found, host)| LoadError::Architecture {
+        path: source.to_owned(),
+        found: found.to_string(),
+        host: host.to_string(),
+    })?;
+    file.rewind().map_err(io)?;
+    let copy = PrivateCopy::create(
+        &mut file.by_ref().take(options.max_size.saturating_add(1)),
+        stem(source),
+        place,
+    )?;
+    let copied = copy.size().map_err(io)?;
+    if copied > options.max_size {
+        return Err(too_large(copied));
+    }
+    Ok(copy)
 }
 
 /// The metadata of an absolute path and of each directory above it, when

@@ -18,8 +18,8 @@ pub use descriptor::{
 };
 pub(crate) use descriptor::{LoadHook, SaveHook};
 pub use library::{
-    EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind, Retained,
-    retained_libraries,
+    DEFAULT_MAX_LIBRARY_SIZE, EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind,
+    Retained, retained_libraries,
 };
 pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
 pub use trust::{BadSha256, Sha256, TrustPolicy};

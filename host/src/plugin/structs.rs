@@ -40,6 +40,21 @@ pub struct FieldInfo {
     pub kind: FieldKind,
     /// Its number of elements: 1 unless it is an array.
     pub count: usize,
+    /// For a nested struct (or an array of them): the struct's own fields.
+    pub nested: Option<Arc<StructFields>>,
+}
+
+/// A nested struct's layout, compared field by field.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StructFields {
+    /// The struct's name.
+    pub name: String,
+    /// Its size.
+    pub size: usize,
+    /// Its alignment.
+    pub align: usize,
+    /// Its fields, in order.
+    pub fields: Vec<FieldInfo>,
 }
 
 /// A field's kind, as far as both languages can say it.
@@ -47,26 +62,52 @@ pub struct FieldInfo {
 pub struct FieldKind(u8);
 
 impl FieldKind {
+    /// A pointer or a function pointer: compared by size.
     const OTHER: FieldKind = FieldKind(0);
+    /// A nested struct: compared field by field.
+    const STRUCT: FieldKind = FieldKind(hotslot_plugin_api::HS_FIELD_STRUCT.0);
+    /// Kinds only a host's (or a Rust plugin's) definition has, which a C
+    /// plugin cannot describe and hotslot does not compare field by field:
+    /// `abi_stable` checks them in a Rust plugin; a C plugin is refused.
+    const UNION: FieldKind = FieldKind(253);
+    const ENUM: FieldKind = FieldKind(254);
+    const OPAQUE: FieldKind = FieldKind(255);
 
     fn of(kind: HsFieldKind) -> Option<FieldKind> {
         kind.name().map(|_| FieldKind(kind.0))
     }
 
     fn name(self) -> &'static str {
-        HsFieldKind(self.0).name().unwrap_or("?")
+        match self {
+            FieldKind::UNION => "union",
+            FieldKind::ENUM => "enum",
+            FieldKind::OPAQUE => "opaque type",
+            _ => HsFieldKind(self.0).name().unwrap_or("?"),
+        }
+    }
+
+    /// Whether a C plugin's layout cannot be compared with this host kind.
+    fn uncheckable(self) -> bool {
+        self.0 >= FieldKind::UNION.0
     }
 }
 
 impl fmt::Display for FieldInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.kind, self.count) {
-            (FieldKind::OTHER, _) => write!(f, "{} bytes", self.size),
-            (kind, 1) => f.write_str(kind.name()),
-            (kind, n) => write!(f, "[{}; {n}]", kind.name()),
+        let element = match (&self.nested, self.kind) {
+            (Some(s), _) => format!("struct `{}`", s.name),
+            (None, FieldKind::OTHER) => return write!(f, "{} bytes", self.size),
+            (None, kind) => kind.name().to_owned(),
+        };
+        match self.count {
+            1 => f.write_str(&element),
+            n => write!(f, "[{element}; {n}]"),
         }
     }
 }
+
+/// The most levels of nested structs a layout may have.
+const MAX_NESTING: usize = 16;
 
 /// An application's type as a plugin's build lays it out.
 #[derive(Clone, Debug)]
@@ -327,62 +368,23 @@ unsafe fn read_text(s: HsStr) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
-/// Reads a layout record.
+/// Reads a layout record, and the layouts of its nested structs.
 ///
 /// # Safety
 ///
 /// `ptr` is null or points to an `HsStructLayout` readable as far as its
-/// `struct_size`, whose name and field table are null or readable for their
-/// lengths.
+/// `struct_size`, whose name, field table and field layout table (when its
+/// size covers it) are null or readable for their lengths, recursively.
 unsafe fn read_struct(ptr: *const HsStructLayout) -> Result<Option<PluginStruct>, String> {
     // SAFETY: forwarded to the caller.
-    let Some(s) = (unsafe { read_sized(ptr, "a type's layout") }).map_err(|e| e.to_string())?
-    else {
+    let Some(s) = (unsafe { read_layout(ptr) })? else {
         return Ok(None);
     };
     // SAFETY: as above.
     let name = unsafe { read_text(s.name) }?;
-    if !s.align.is_power_of_two() || s.size % s.align != 0 {
-        return Err(format!(
-            "`{name}` has size {} and alignment {}",
-            s.size, s.align
-        ));
-    }
     let layout = if s.rust_layout.is_null() {
-        if s.field_count > HS_MAX_FIELDS {
-            return Err(format!(
-                "`{name}` has {} fields, more than {HS_MAX_FIELDS}",
-                s.field_count
-            ));
-        }
-        let n = table(s.fields, s.field_count, "fields").map_err(|e| e.to_string())?;
-        let mut fields = Vec::with_capacity(n);
-        for i in 0..n {
-            // SAFETY: the table is non-null and aligned for `field_count`
-            // fields, readable by the caller's guarantee; a field holds a
-            // name view and integers.
-            let f: HsField = unsafe { s.fields.add(i).read() };
-            // SAFETY: the caller guarantees the name null or readable.
-            let field = unsafe { read_text(f.name) }?;
-            let kind = FieldKind::of(f.kind).ok_or_else(|| {
-                format!("field `{field}` of `{name}` has unknown kind {}", f.kind.0)
-            })?;
-            let end = f.offset.checked_add(f.size);
-            if end.is_none_or(|end| end > s.size) || f.count == 0 {
-                return Err(format!(
-                    "field `{field}` of `{name}` ({} bytes at offset {}, {} elements) does not fit its {} bytes",
-                    f.size, f.offset, f.count, s.size
-                ));
-            }
-            fields.push(FieldInfo {
-                name: field,
-                offset: f.offset,
-                size: f.size,
-                kind,
-                count: f.count,
-            });
-        }
-        PluginLayout::Fields(fields)
+        // SAFETY: as above.
+        PluginLayout::Fields(unsafe { read_fields(&s, &name, 0) }?)
     } else {
         if !s.rust_layout.cast::<TypeLayout>().is_aligned() {
             return Err(format!("the Rust layout of `{name}` is misaligned"));
@@ -395,6 +397,139 @@ unsafe fn read_struct(ptr: *const HsStructLayout) -> Result<Option<PluginStruct>
         align: s.align,
         layout,
     }))
+}
+
+/// Reads an `HsStructLayout`: the fields of ABI 1.1 at least, the ones a
+/// later minor appended when its `struct_size` covers them (null if not).
+///
+/// # Safety
+///
+/// As for [`read_struct`].
+unsafe fn read_layout(ptr: *const HsStructLayout) -> Result<Option<HsStructLayout>, String> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    if !ptr.is_aligned() {
+        return Err(format!("a type's layout at {ptr:p} is misaligned"));
+    }
+    // SAFETY: non-null and aligned; it starts with its `u32` size, readable
+    // by the caller's guarantee.
+    let size = unsafe { ptr.cast::<u32>().read() } as usize;
+    let v1_1 = std::mem::offset_of!(HsStructLayout, field_layouts);
+    if size < v1_1 {
+        return Err(format!(
+            "a type's layout of {size} bytes, smaller than the {v1_1} of ABI 1.1"
+        ));
+    }
+    let mut out = std::mem::MaybeUninit::<HsStructLayout>::zeroed();
+    // SAFETY: `size` bytes are readable by the caller's guarantee; at most
+    // this build's size is copied into a zeroed record, whose fields
+    // (integers, raw pointers, a name view) are valid for any bits, null
+    // past what the plugin's build has.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            out.as_mut_ptr().cast::<u8>(),
+            size.min(size_of::<HsStructLayout>()),
+        );
+        Ok(Some(out.assume_init()))
+    }
+}
+
+/// Reads the fields of layout `s` of type `name`, and the layouts of its
+/// nested structs, `depth` levels down.
+///
+/// # Safety
+///
+/// As for [`read_struct`], for `s`.
+unsafe fn read_fields(
+    s: &HsStructLayout,
+    name: &str,
+    depth: usize,
+) -> Result<Vec<FieldInfo>, String> {
+    if !s.align.is_power_of_two() || s.size % s.align != 0 {
+        return Err(format!(
+            "`{name}` has size {} and alignment {}",
+            s.size, s.align
+        ));
+    }
+    if s.field_count > HS_MAX_FIELDS {
+        return Err(format!(
+            "`{name}` has {} fields, more than {HS_MAX_FIELDS}",
+            s.field_count
+        ));
+    }
+    let n = table(s.fields, s.field_count, "fields").map_err(|e| e.to_string())?;
+    let layouts = table(s.field_layouts, s.field_count, "field layouts").map_err(|e| e.to_string());
+    let layouts = if s.field_layouts.is_null() {
+        0
+    } else {
+        layouts?
+    };
+    let mut fields = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: the table is non-null and aligned for `field_count`
+        // fields, readable by the caller's guarantee; a field holds a
+        // name view and integers.
+        let f: HsField = unsafe { s.fields.add(i).read() };
+        // SAFETY: the caller guarantees the name null or readable.
+        let field = unsafe { read_text(f.name) }?;
+        let kind = FieldKind::of(f.kind)
+            .ok_or_else(|| format!("field `{field}` of `{name}` has unknown kind {}", f.kind.0))?;
+        let end = f.offset.checked_add(f.size);
+        if end.is_none_or(|end| end > s.size) || f.count == 0 {
+            return Err(format!(
+                "field `{field}` of `{name}` ({} bytes at offset {}, {} elements) does not fit its {} bytes",
+                f.size, f.offset, f.count, s.size
+            ));
+        }
+        let nested = if kind == FieldKind::STRUCT {
+            let path = format!("{name}.{field}");
+            if depth + 1 >= MAX_NESTING {
+                return Err(format!("`{path}` nests structs deeper than {MAX_NESTING}"));
+            }
+            let ptr = if i < layouts {
+                // SAFETY: the layout table, when present, is aligned for
+                // `field_count` entries and readable (the caller's
+                // guarantee).
+                unsafe { s.field_layouts.add(i).read() }
+            } else {
+                std::ptr::null()
+            };
+            // SAFETY: each entry is null or a readable layout record.
+            let Some(inner) = (unsafe { read_layout(ptr) })? else {
+                return Err(format!(
+                    "field `{field}` of `{name}` is a struct, and its layout is missing"
+                ));
+            };
+            // SAFETY: as above.
+            let inner_name = unsafe { read_text(inner.name) }?;
+            if inner.size.checked_mul(f.count) != Some(f.size) {
+                return Err(format!(
+                    "field `{field}` of `{name}` is {} bytes, not {} `{inner_name}` of {} bytes",
+                    f.size, f.count, inner.size
+                ));
+            }
+            Some(Arc::new(StructFields {
+                // SAFETY: as above, one level down.
+                fields: unsafe { read_fields(&inner, &path, depth + 1) }?,
+                name: inner_name,
+                size: inner.size,
+                align: inner.align,
+            }))
+        } else {
+            None
+        };
+        fields.push(FieldInfo {
+            name: field,
+            offset: f.offset,
+            size: f.size,
+            kind,
+            count: f.count,
+            nested,
+        });
+    }
+    Ok(fields)
 }
 
 /// An application's type as the host defines it: its `abi_stable` layout,
@@ -449,42 +584,10 @@ impl HostStruct {
                 &derived
             }
         };
-        for (i, field) in fields.iter().enumerate() {
-            let Some(ours) = self.fields.get(i) else {
-                return Err(format!(
-                    "`{}` has a field `{}` at offset {} in the plugin, which the host's does not have",
-                    self.name, field.name, field.offset
-                ));
-            };
-            if ours.name != field.name {
-                return Err(format!(
-                    "field {i} of `{}` is `{}` in the host, `{}` in the plugin",
-                    self.name, ours.name, field.name
-                ));
-            }
-            if ours.offset != field.offset {
-                return Err(format!(
-                    "field `{}` of `{}` is at offset {} in the host, {} in the plugin",
-                    field.name, self.name, ours.offset, field.offset
-                ));
-            }
-            let same_type =
-                ours.size == field.size && ours.kind == field.kind && ours.count == field.count;
-            if !same_type {
-                return Err(format!(
-                    "field `{}` of `{}` is {ours} in the host, {field} in the plugin",
-                    field.name, self.name
-                ));
-            }
-        }
+        let c_plugin = matches!(theirs.layout, PluginLayout::Fields(_));
+        compare_fields(&self.fields, fields, self.name.as_str(), c_plugin, prefix)?;
         if prefix {
             return Ok(());
-        }
-        if let Some(missing) = self.fields.get(fields.len()) {
-            return Err(format!(
-                "`{}` has no field `{}` in the plugin (the host's has it at offset {})",
-                self.name, missing.name, missing.offset
-            ));
         }
         let (size, align) = (self.layout.size(), self.layout.alignment());
         if theirs.size != size || theirs.align != align {
@@ -518,23 +621,113 @@ impl HostStruct {
     }
 }
 
+/// Compares a plugin's fields of type `name` with the host's, in order,
+/// nested structs field by field; the first difference is the error.
+/// `prefix`: the plugin's may be the first ones of the host's.
+fn compare_fields(
+    ours_all: &[FieldInfo],
+    theirs_all: &[FieldInfo],
+    name: &str,
+    c_plugin: bool,
+    prefix: bool,
+) -> Result<(), String> {
+    for (i, field) in theirs_all.iter().enumerate() {
+        let Some(ours) = ours_all.get(i) else {
+            return Err(format!(
+                "`{name}` has a field `{}` at offset {} in the plugin, which the host's does not have",
+                field.name, field.offset
+            ));
+        };
+        if ours.name != field.name {
+            return Err(format!(
+                "field {i} of `{name}` is `{}` in the host, `{}` in the plugin",
+                ours.name, field.name
+            ));
+        }
+        if ours.offset != field.offset {
+            return Err(format!(
+                "field `{}` of `{name}` is at offset {} in the host, {} in the plugin",
+                field.name, ours.offset, field.offset
+            ));
+        }
+        if c_plugin && ours.kind.uncheckable() {
+            return Err(format!(
+                "field `{}` of `{name}` is {} in the host, which a C plugin's layout cannot \
+                 describe: hotslot does not compare it, so a C plugin cannot take `{name}`",
+                field.name,
+                ours.kind.name()
+            ));
+        }
+        if ours.kind == FieldKind::STRUCT
+            && field.kind == FieldKind::OTHER
+            && let Some(inner) = &ours.nested
+        {
+            return Err(format!(
+                "field `{}` of `{name}` is the struct `{}` in the host, which the plugin \
+                 describes by its size only: declare it with HS_STRUCT_FIELD({name}, {}, {}) \
+                 (or HS_STRUCT_ARRAY_FIELD for an array), built with ABI 1.2's hotslot_shim.h",
+                field.name, inner.name, field.name, inner.name
+            ));
+        }
+        let same_type = ours.size == field.size
+            && ours.kind == field.kind
+            && ours.count == field.count
+            && ours.nested.as_ref().map(|s| (s.size, s.align))
+                == field.nested.as_ref().map(|s| (s.size, s.align));
+        if !same_type {
+            return Err(format!(
+                "field `{}` of `{name}` is {ours} in the host, {field} in the plugin",
+                field.name
+            ));
+        }
+        if let (Some(a), Some(b)) = (&ours.nested, &field.nested) {
+            let path = format!("{name}.{}", field.name);
+            compare_fields(&a.fields, &b.fields, &path, c_plugin, false)?;
+        }
+    }
+    if prefix {
+        return Ok(());
+    }
+    if let Some(missing) = ours_all.get(theirs_all.len()) {
+        return Err(format!(
+            "`{name}` has no field `{}` in the plugin (the host's has it at offset {})",
+            missing.name, missing.offset
+        ));
+    }
+    Ok(())
+}
+
 /// The fields of a `#[repr(C)]` type as a C compiler lays them out, from
 /// its `abi_stable` layout: in order, each at its size's next multiple of
-/// its alignment.
+/// its alignment; nested structs with their own fields.
 fn repr_c_fields(layout: &'static TypeLayout) -> Vec<FieldInfo> {
+    repr_c_fields_at(layout, 0)
+}
+
+fn repr_c_fields_at(layout: &'static TypeLayout, depth: usize) -> Vec<FieldInfo> {
     let TLData::Struct { fields } = layout.data() else {
         return Vec::new();
     };
     let mut offset = 0_usize;
     let mut out = Vec::new();
     for field in fields.iter() {
-        let (kind, count, size, align) = if field.is_function() {
+        let (kind, count, size, align, nested) = if field.is_function() {
             let size = size_of::<fn()>();
-            (FieldKind::OTHER, 1, size, align_of::<fn()>())
+            (FieldKind::OTHER, 1, size, align_of::<fn()>(), None)
         } else {
             let l = field.layout();
-            let (kind, count) = kind_of(l);
-            (kind, count, l.size(), l.alignment())
+            let (kind, count, element) = kind_of(l);
+            let nested = element
+                .filter(|_| kind == FieldKind::STRUCT && depth + 1 < MAX_NESTING)
+                .map(|e| {
+                    Arc::new(StructFields {
+                        name: e.name().to_owned(),
+                        size: e.size(),
+                        align: e.alignment(),
+                        fields: repr_c_fields_at(e, depth + 1),
+                    })
+                });
+            (kind, count, l.size(), l.alignment(), nested)
         };
         offset = offset.next_multiple_of(align.max(1));
         out.push(FieldInfo {
@@ -543,16 +736,22 @@ fn repr_c_fields(layout: &'static TypeLayout) -> Vec<FieldInfo> {
             size,
             kind,
             count,
+            nested,
         });
         offset += size;
     }
     out
 }
 
-/// A field type's kind and number of elements.
-fn kind_of(layout: &'static TypeLayout) -> (FieldKind, usize) {
-    let TLData::Primitive(p) = layout.data() else {
-        return (FieldKind::OTHER, 1);
+/// A field type's kind, its number of elements, and the layout of a
+/// nested struct (of the element, for an array of structs).
+fn kind_of(layout: &'static TypeLayout) -> (FieldKind, usize, Option<&'static TypeLayout>) {
+    let p = match layout.data() {
+        TLData::Primitive(p) => p,
+        TLData::Struct { .. } => return (FieldKind::STRUCT, 1, Some(layout)),
+        TLData::Union { .. } => return (FieldKind::UNION, 1, None),
+        TLData::Enum { .. } => return (FieldKind::ENUM, 1, None),
+        _ => return (FieldKind::OPAQUE, 1, None),
     };
     let scalar = |p: TLPrimitive, size: usize| {
         use hotslot_plugin_api as api;
@@ -573,17 +772,21 @@ fn kind_of(layout: &'static TypeLayout) -> (FieldKind, usize) {
         FieldKind(k.0)
     };
     if p != TLPrimitive::Array {
-        return (scalar(p, layout.size()), 1);
+        return (scalar(p, layout.size()), 1, None);
     }
     let element = layout.shared_vars().type_layouts().first().map(|l| l());
     match element {
-        Some(e) if e.size() > 0 => match e.data() {
-            TLData::Primitive(ep) if ep != TLPrimitive::Array => {
-                (scalar(ep, e.size()), layout.size() / e.size())
+        Some(e) if e.size() > 0 => {
+            let count = layout.size() / e.size();
+            match e.data() {
+                TLData::Primitive(ep) if ep != TLPrimitive::Array => {
+                    (scalar(ep, e.size()), count, None)
+                }
+                TLData::Struct { .. } => (FieldKind::STRUCT, count, Some(e)),
+                _ => (FieldKind::OPAQUE, 1, None),
             }
-            _ => (FieldKind::OTHER, 1),
-        },
-        _ => (FieldKind::OTHER, 1),
+        }
+        _ => (FieldKind::OPAQUE, 1, None),
     }
 }
 
@@ -601,6 +804,120 @@ mod tests {
         alive: bool,
         next: *const u8,
         log: extern "C" fn(i32),
+    }
+
+    /// Two builds of one interface: the host's, and a Rust plugin's whose
+    /// nested struct has its fields swapped, or one retyped at the same
+    /// size.
+    mod host {
+        use abi_stable::StableAbi;
+        #[repr(C)]
+        #[derive(StableAbi)]
+        pub struct Inner {
+            pub a: i32,
+            pub b: f32,
+        }
+        #[repr(C)]
+        #[derive(StableAbi)]
+        pub struct Body {
+            pub id: i32,
+            pub inner: Inner,
+            pub pair: [Inner; 2],
+        }
+    }
+    mod swapped {
+        use abi_stable::StableAbi;
+        #[repr(C)]
+        #[derive(StableAbi)]
+        pub struct Inner {
+            pub b: f32,
+            pub a: i32,
+        }
+        #[repr(C)]
+        #[derive(StableAbi)]
+        pub struct Body {
+            pub id: i32,
+            pub inner: Inner,
+            pub pair: [Inner; 2],
+        }
+    }
+    mod retyped {
+        use abi_stable::StableAbi;
+        #[repr(C)]
+        #[derive(StableAbi)]
+        pub struct Inner {
+            pub a: i32,
+            pub b: i32,
+        }
+        #[repr(C)]
+        #[derive(StableAbi)]
+        pub struct Body {
+            pub id: i32,
+            pub inner: Inner,
+            pub pair: [Inner; 2],
+        }
+    }
+
+    fn rust_plugin(layout: &'static TypeLayout) -> PluginStruct {
+        PluginStruct {
+            name: StructName::new(&"Body"),
+            size: layout.size(),
+            align: layout.alignment(),
+            layout: PluginLayout::Rust(RustLayout(layout)),
+        }
+    }
+
+    #[test]
+    fn a_rust_build_whose_nested_struct_differs_is_refused_naming_the_nested_field() {
+        let ours = HostStruct::new(StructName::new(&"Body"), host::Body::LAYOUT);
+        let nested = &ours.fields[1];
+        assert_eq!(nested.to_string(), "struct `Inner`");
+        assert_eq!(ours.fields[2].to_string(), "[struct `Inner`; 2]");
+        assert_eq!(ours.compare(&rust_plugin(host::Body::LAYOUT)), Ok(()));
+        assert_eq!(
+            ours.compare(&rust_plugin(swapped::Body::LAYOUT)),
+            Err("field 0 of `Body.inner` is `a` in the host, `b` in the plugin".into())
+        );
+        assert_eq!(
+            ours.compare(&rust_plugin(retyped::Body::LAYOUT)),
+            Err("field `b` of `Body.inner` is f32 in the host, i32 in the plugin".into())
+        );
+    }
+
+    /// A layout whose nested struct is itself: refused at the nesting
+    /// limit, not followed for ever.
+    #[test]
+    fn a_layout_that_nests_itself_is_refused_at_the_nesting_limit() {
+        struct Table([*const HsStructLayout; 1]);
+        // SAFETY: immutable pointers to immutable statics.
+        unsafe impl Sync for Table {}
+        struct Fields([HsField; 1]);
+        // SAFETY: as above.
+        unsafe impl Sync for Fields {}
+        static FIELDS: Fields = Fields([HsField {
+            name: HsStr::from_str("me"),
+            offset: 0,
+            size: 8,
+            kind: hotslot_plugin_api::HS_FIELD_STRUCT,
+            count: 1,
+        }]);
+        static LAYOUTS: Table = Table([&raw const LOOP]);
+        static LOOP: HsStructLayout = HsStructLayout {
+            struct_size: size_of::<HsStructLayout>() as u32,
+            name: HsStr::from_str("Loop"),
+            size: 8,
+            align: 8,
+            fields: FIELDS.0.as_ptr(),
+            field_count: 1,
+            rust_layout: std::ptr::null(),
+            field_layouts: LAYOUTS.0.as_ptr(),
+        };
+        // SAFETY: the statics above are readable for the lengths they give.
+        let e = unsafe { read_struct(&raw const LOOP) }.unwrap_err();
+        assert_eq!(
+            e,
+            "`Loop.me.me.me.me.me.me.me.me.me.me.me.me.me.me.me.me` nests structs deeper than 16"
+        );
     }
 
     #[test]

@@ -30,13 +30,27 @@ use crate::types::StructName;
 use crate::vm::{Import, MAX_SLOT, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TableOptions {
     /// Where private copies of libraries go: by default anonymous memory
     /// files where the system allows (see [`CopyPlace`]).
     pub copies: CopyPlace,
     /// What a library file must satisfy before it is opened.
     pub trust: TrustPolicy,
+    /// The largest library file loaded, in bytes (by default
+    /// [`DEFAULT_MAX_LIBRARY_SIZE`](crate::plugin::DEFAULT_MAX_LIBRARY_SIZE)):
+    /// a larger one is refused before any of it is copied.
+    pub max_library_size: u64,
+}
+
+impl Default for TableOptions {
+    fn default() -> TableOptions {
+        TableOptions {
+            copies: CopyPlace::default(),
+            trust: TrustPolicy::default(),
+            max_library_size: crate::plugin::DEFAULT_MAX_LIBRARY_SIZE,
+        }
+    }
 }
 
 /// Options of one bind, reload or rollback.
@@ -483,6 +497,7 @@ impl SlotTable {
                     generation: b.binding.library.generation(),
                     sha256: b.binding.library.sha256().ok(),
                     copy: b.binding.library.copy().map(|c| c.name().to_owned()),
+                    isolate: b.binding.library.isolation(),
                 }),
             })
             .collect()
@@ -659,6 +674,7 @@ impl Inner {
             copies: self.options.copies.clone(),
             trust: self.options.trust.clone(),
             pin: None,
+            max_size: self.options.max_library_size,
         }
     }
 

@@ -13,9 +13,9 @@ pub(crate) use std::sync::atomic::{AtomicPtr, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 
-pub(crate) use barrier::{BarrierCell, BarrierFailed, heavy_barrier, light_barrier, mode};
 #[cfg(all(test, target_os = "linux", not(miri)))]
 pub(crate) use barrier::Mode;
+pub(crate) use barrier::{BarrierCell, BarrierFailed, heavy_barrier, light_barrier, mode};
 
 /// Locks `m`, ignoring poisoning: every structure behind these locks is
 /// left consistent at each step, so a panic elsewhere does not corrupt it.
