@@ -155,7 +155,8 @@
 // `downcast_ref`, which the command line (and users) rely on.
 #![cfg_attr(windows, allow(clippy::result_large_err))]
 
-mod error;
+mod chain;
+mod failure;
 pub mod isolate;
 pub mod plugin;
 mod slots;
@@ -168,18 +169,20 @@ pub mod typed;
 mod types;
 pub mod vm;
 
-pub use error::{
-    AbiError, AsmError, AsmErrorKind, CallError, CopyDirError, DecodeError, DecodeErrorKind, Fault,
-    LinkError, LoadError, NameError, SlotError, TrustError, VerifyError, VerifyErrorKind, VmError,
-    chain,
-};
+pub use chain::chain;
 #[cfg(doc)]
 use plugin::LinkedPlugin;
+pub use plugin::{AbiError, CopyDirError, LoadError, NameError, TrustError};
 pub use slots::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadOptions, ReloadReport,
     SlotCalls, SlotInfo, SlotReader, SlotTable, StateTransfer, Swap, TableOptions,
 };
+pub use slots::{CallError, SlotError};
 pub use slots::{FunctionOptions, TypedFunc};
 #[cfg(feature = "watch")]
 pub use slots::{WatchOptions, Watcher};
 pub use types::{Signature, SignatureParseError, UnknownTag, ValType};
+pub use vm::{
+    AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, VerifyError,
+    VerifyErrorKind, VmError,
+};

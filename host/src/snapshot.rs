@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{SlotError, chain};
+use crate::SlotError;
+use crate::chain::chain;
 use crate::isolate::{CrashLimit, IsolateOptions};
 use crate::plugin::Sha256;
 use crate::vm::{FrameState, Status, Value, Vm, VmState, assemble, disassemble, verify};

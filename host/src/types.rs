@@ -312,6 +312,16 @@ impl FromStr for Signature {
     }
 }
 
+/// Whether `s` is an identifier: an ASCII letter or `_`, then letters,
+/// digits and `_`. Function names must be, so that programs can import them.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -437,13 +437,12 @@ fn what_cannot_cross_to_a_worker_is_refused_by_name_and_the_old_binding_serves()
              an isolated worker passes i32, i64, f64, bool and str only",
         ),
     ] {
-        let e =
-            hotslot_tests::load_error(table.bind_library(b.c(lib), &isolated(None)).unwrap_err());
-        let LoadError::Isolate { source, .. } = &e else {
+        let e = table.bind_library(b.c(lib), &isolated(None)).unwrap_err();
+        let SlotError::Isolate { source, .. } = &e else {
             panic!("{e:?}");
         };
         assert!(
-            matches!(&**source, IsolateError::Refused { reason } if reason == expected),
+            matches!(source, IsolateError::Refused { reason } if reason == expected),
             "{source:?}"
         );
     }
@@ -463,17 +462,15 @@ fn a_worker_program_that_is_not_one_is_refused_with_how_it_ended() {
         }),
         ..ReloadOptions::default()
     };
-    let e = hotslot_tests::load_error(
-        table
-            .bind_library(built().c("fragile"), &options)
-            .unwrap_err(),
-    );
-    let LoadError::Isolate { source, .. } = &e else {
+    let e = table
+        .bind_library(built().c("fragile"), &options)
+        .unwrap_err();
+    let SlotError::Isolate { source, .. } = &e else {
         panic!("{e:?}");
     };
     assert!(
         matches!(
-            **source,
+            source,
             IsolateError::Died {
                 how: Crash::Exit { code: 0 }
             }
@@ -1122,15 +1119,11 @@ fn a_copy_directory_with_isolation_is_refused_with_the_reason_and_nothing_starts
     let e = table
         .bind_library(built().c("fragile"), &isolated(None))
         .unwrap_err();
-    let SlotError::Load {
-        source: LoadError::Isolate { source, .. },
-        ..
-    } = &e
-    else {
+    let SlotError::Isolate { source, .. } = &e else {
         panic!("{e:?}");
     };
     assert!(
-        matches!(&**source, IsolateError::CopiesInDirectory { dir } if *dir == copies),
+        matches!(source, IsolateError::CopiesInDirectory { dir } if *dir == copies),
         "{e}"
     );
     assert!(table.libraries().is_empty());

@@ -125,7 +125,7 @@ fn load(source: PathBuf) -> Result<Library, String> {
     // handing it over, and vouched for it as for any library it loads
     // (`SlotTable::new`'s contract); whatever the library does, it does to
     // this process only.
-    let library = unsafe { Library::from_copy(source, copy, &LoadOptions::default(), None) }
+    let library = unsafe { crate::plugin::open_copy(source, copy, &LoadOptions::default(), None) }
         .map_err(|e| e.to_string())?
         .expect("loaded when no hash is to be skipped");
     let info = library.info();

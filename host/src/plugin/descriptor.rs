@@ -16,8 +16,9 @@ use hotslot_plugin_api::{
 };
 use semver::Version;
 
+use super::error::{AbiError, NameError};
 use super::structs::{Ext, HostRequest, PluginStruct};
-use crate::error::{AbiError, NameError};
+use crate::types::is_identifier;
 use crate::types::{Signature, ValType};
 
 /// What a plugin descriptor says, copied out of the library and checked.
@@ -683,16 +684,6 @@ unsafe fn read_name(s: HsStr, kind: NameKind) -> Result<String, NameError> {
         }),
         _ => Ok(name.to_owned()),
     }
-}
-
-/// Whether `s` is an identifier: an ASCII letter or `_`, then letters,
-/// digits and `_`. Function names must be, so that programs can import them.
-pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The tag name for messages: `i32`, or `tag 9` for an unknown one.

@@ -9,7 +9,7 @@ use abi_stable::library::AbiHeader;
 use abi_stable::type_layout::TLFieldOrFunction;
 use hotslot_plugin_api::{HsPluginDescriptor, HsRustLayout};
 
-use crate::error::LoadError;
+use super::error::LoadError;
 
 /// Compares the descriptor layout a Rust plugin exports with the host's.
 ///

@@ -1,28 +1,55 @@
-//! Plugin libraries: loading, checking and releasing them.
+//! The loader: opening a plugin library with every check, in the order
+//! `open.rs` lists (trust, first bytes, private copy, the copy's content,
+//! the dynamic loader, the exports), and what the system keeps after a
+//! build is released. It depends on nothing above it: isolation and the
+//! slot table use it.
+//!
+//! - `open.rs`: the pipeline, step by step, each step in its own file
+//!   (`trust.rs`, `precheck.rs`, `copy/`, `content.rs`, `loader.rs`,
+//!   `exports.rs`);
+//! - `descriptor.rs`, `layout.rs`, `structs.rs`: reading the descriptor,
+//!   the Rust layout check, the application's types;
+//! - `image.rs`: the ELF and PE checks made before the loader maps a file;
+//! - `library.rs`, `linked.rs`: a loaded build, a plugin linked into the
+//!   host;
+//! - `sys/`: the platform code (Unix, Windows) behind one seam;
+//! - `error.rs`: the loader's errors.
 
+mod content;
 mod copy;
 mod descriptor;
+mod error;
+mod exports;
 mod image;
 mod layout;
 mod library;
+mod linked;
+mod loader;
+mod open;
+mod precheck;
 mod structs;
+mod sys;
 mod trust;
-#[cfg(windows)]
-mod winsec;
 
 pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
 #[cfg(target_os = "linux")]
 pub(crate) use descriptor::StateHooks;
-pub use descriptor::{
-    FunctionInfo, Header, PluginInfo, is_identifier, read_descriptor, read_header, tag_name,
-};
+pub use descriptor::{FunctionInfo, Header, PluginInfo, read_descriptor, read_header, tag_name};
 pub(crate) use descriptor::{LoadHook, SaveHook};
-pub use library::{
-    DEFAULT_MAX_LIBRARY_SIZE, EntryPoint, Library, LinkedPlugin, LoadOptions, Origin, PluginKind,
-    Retained, retained_libraries,
-};
+pub use error::{AbiError, CopyDirError, LoadError, NameError, TrustError};
+pub use library::{EntryPoint, Library, PluginKind};
+pub use linked::LinkedPlugin;
+pub use loader::{Retained, retained_libraries};
+pub use open::{DEFAULT_MAX_LIBRARY_SIZE, LoadOptions};
+#[cfg(target_os = "linux")]
+pub(crate) use open::{check_again, checked_copy};
+pub(crate) use open::{copy_again, open_copy};
 pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
+#[cfg(target_os = "linux")]
+pub(crate) use trust::read_error;
 pub use trust::{BadSha256, Sha256, TrustPolicy};
+
+pub use crate::types::is_identifier;
 
 /// The structural check the loader makes on a library file before the
 /// dynamic loader maps it: every table and segment the ELF headers name (or

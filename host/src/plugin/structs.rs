@@ -23,7 +23,7 @@ use hotslot_plugin_api::{
     HsHostRequest, HsPluginExt, HsStr, HsStructLayout, field_in,
 };
 
-use crate::error::AbiError;
+use super::error::AbiError;
 use crate::types::StructName;
 
 /// One field of an application's type: what a C plugin's compiler laid

@@ -1,13 +1,17 @@
-//! Checks made before a library file is opened.
+//! Step 1 of opening a library: the checks made before the file is
+//! opened, and the one open of it that the later steps read.
 //!
 //! Opening a library runs its code (its constructors run inside `dlopen`),
 //! so nothing checked after opening can protect against a hostile file.
 //! What can be checked before is who could have put the file there.
 
 use std::fmt;
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 
-use crate::error::TrustError;
+use super::error::{LoadError, TrustError};
+use super::open::LoadOptions;
+use super::sys;
 
 /// Where a library file may come from: what the loader requires of its
 /// path before opening it. (What a file must *be* is pinned per load, with
@@ -37,7 +41,7 @@ impl TrustPolicy {
             return Ok(());
         }
         // What cannot be read is reported by the loader itself.
-        check_entries(
+        sys::check_trust(
             path.ancestors()
                 .filter(|p| !p.as_os_str().is_empty())
                 .map(|p| (p, std::fs::metadata(p).ok())),
@@ -54,110 +58,105 @@ impl TrustPolicy {
         if self.allow_untrusted_paths {
             return Ok(());
         }
-        check_entries(entries.into_iter().map(|(p, m)| (p, Some(m))))
+        sys::check_trust(entries.into_iter().map(|(p, m)| (p, Some(m))))
     }
 }
 
-/// Checks a file and the directories above it, first to last; `None` for
-/// one whose metadata could not be read (it counts as a directory).
-#[cfg(unix)]
-fn check_entries<'p, M: std::borrow::Borrow<std::fs::Metadata>>(
-    entries: impl Iterator<Item = (&'p Path, Option<M>)>,
-) -> Result<(), TrustError> {
-    use std::os::unix::fs::MetadataExt;
-
-    // SAFETY: `geteuid` has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
-    let mut is_file = true;
-    for (p, meta) in entries {
-        let Some(meta) = meta else {
-            is_file = false;
-            continue;
-        };
-        let meta = meta.borrow();
-        let mode = meta.mode() & 0o7777;
-        let owner = meta.uid();
-        if owner != uid && owner != 0 {
-            return Err(TrustError::ForeignOwner {
-                path: p.to_owned(),
-                owner,
-                uid,
-            });
-        }
-        let writable_by_others = if is_file {
-            mode & 0o022 != 0
-        } else {
-            mode & 0o002 != 0 && mode & 0o1000 == 0
-        };
-        if writable_by_others {
-            return Err(TrustError::WritableByOthers {
-                path: p.to_owned(),
-                mode,
-            });
-        }
-        is_file = false;
-    }
-    Ok(())
-}
-
-/// Windows: the owner and the access list (DACL) of the file and of each
-/// directory above it. Refused: an owner other than this user, SYSTEM,
-/// Administrators or TrustedInstaller; a file whose list allows another
-/// account to write, append, delete (so rename) it or change its list or
-/// owner; a directory whose list allows another account to delete entries
-/// in it, delete it, or change its list or owner. Deny entries are not
-/// weighed (a list that allows and then denies is refused); an entry whose
-/// security cannot be read is passed over, as unreadable metadata is on
-/// Unix.
-#[cfg(windows)]
-fn check_entries<'p, M>(
-    entries: impl Iterator<Item = (&'p Path, Option<M>)>,
-) -> Result<(), TrustError> {
-    let mut is_file = true;
-    for (p, meta) in entries {
-        let security = meta.and_then(|_| super::winsec::read(p).ok());
-        if let Some(security) = security {
-            refusal(p, &security, is_file)?;
-        }
-        is_file = false;
-    }
-    Ok(())
-}
-
-/// Why the file (or directory) at `path`, whose owner and access list are
-/// `security`, cannot be trusted, if it cannot.
-#[cfg(windows)]
-fn refusal(
+/// Checks the trust policy for the file at `path` (and, when `path` is a
+/// symbolic link, the link's directories too: the link decides which code
+/// runs as much as the file), then opens it. Returns the path made
+/// absolute, as given, and the open file.
+pub(crate) fn open_trusted(
     path: &Path,
-    security: &super::winsec::Security,
-    is_file: bool,
-) -> Result<(), TrustError> {
-    use super::winsec;
-    if !winsec::trusted(&security.owner) {
-        return Err(TrustError::OwnedByAccount {
+    options: &LoadOptions,
+) -> Result<(PathBuf, fs::File), LoadError> {
+    let source = std::path::absolute(path).map_err(|e| LoadError::Io {
+        path: path.to_owned(),
+        source: e,
+    })?;
+    let target = match plain_path(&source) {
+        // Canonical as it is: what was read serves the trust checks.
+        Some(entries) => {
+            if !entries[0].1.is_file() {
+                return Err(LoadError::NotAFile { path: source });
+            }
+            options
+                .trust
+                .check_read(entries.iter().map(|(p, m)| (*p, m)))?;
+            source.clone()
+        }
+        None => {
+            let target = canonical_file(&source)?;
+            options.trust.check_path(&target)?;
+            if target != source
+                && let Some(dir) = source.parent().and_then(|d| fs::canonicalize(d).ok())
+            {
+                options.trust.check_path(&dir)?;
+            }
+            target
+        }
+    };
+    let file = fs::File::open(&target).map_err(|e| read_error(&target, e))?;
+    Ok((source, file))
+}
+
+/// The metadata of an absolute path and of each directory above it, when
+/// the path is canonical as it is: none of them a symbolic link, no `.` or
+/// `..` in it. One `lstat` each, where resolving the path and then
+/// checking it would take twice as many calls; `None` otherwise (or when
+/// one cannot be read), for the general way.
+fn plain_path(path: &Path) -> Option<Vec<(&Path, fs::Metadata)>> {
+    use std::path::Component;
+    if !path
+        .components()
+        .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    {
+        return None;
+    }
+    path.ancestors()
+        .map(|p| {
+            let meta = fs::symlink_metadata(p).ok()?;
+            (!meta.is_symlink()).then_some((p, meta))
+        })
+        .collect()
+}
+
+/// The loader's error for a file that cannot be read.
+pub(crate) fn read_error(path: &Path, e: std::io::Error) -> LoadError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::FileMissing {
             path: path.to_owned(),
-            owner: winsec::account(&security.owner),
-            user: winsec::account(winsec::user()),
+        },
+        std::io::ErrorKind::IsADirectory => LoadError::NotAFile {
+            path: path.to_owned(),
+        },
+        _ => LoadError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
+    }
+}
+
+/// The canonical path of a file that exists and is a regular file.
+fn canonical_file(path: &Path) -> Result<PathBuf, LoadError> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::FileMissing {
+            path: path.to_owned(),
+        },
+        _ => LoadError::Io {
+            path: path.to_owned(),
+            source: e,
+        },
+    })?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
         });
     }
-    let rights = if is_file {
-        winsec::FILE_CHANGE
-    } else {
-        winsec::DIR_CHANGE
-    };
-    match security.others_with(rights) {
-        Some((sid, access)) => Err(TrustError::WritableByAccount {
-            path: path.to_owned(),
-            account: winsec::account(&sid),
-            access,
-        }),
-        None => Ok(()),
-    }
-}
-
-#[cfg(not(any(unix, windows)))]
-fn check_entries<'p, M>(_: impl Iterator<Item = (&'p Path, Option<M>)>) -> Result<(), TrustError> {
-    Ok(())
+    fs::canonicalize(path).map_err(|e| LoadError::Io {
+        path: path.to_owned(),
+        source: e,
+    })
 }
 
 /// The SHA-256 of a library file's content: what a load can be pinned to.
@@ -225,95 +224,6 @@ impl std::str::FromStr for Sha256 {
 /// which reports only what Unix permission bits can say) cannot set them:
 /// another account as owner, rights for a group, rights that only apply to
 /// what a directory will hold.
-#[cfg(all(test, windows))]
-mod windows_tests {
-    use super::refusal;
-    use crate::error::TrustError;
-    use crate::plugin::winsec::{Security, user};
-    use std::path::Path;
-
-    const USERS: &str = "S-1-5-32-545";
-    const SYSTEM: &str = "S-1-5-18";
-    const ADMINISTRATORS: &str = "S-1-5-32-544";
-
-    fn security(owner: &str, allowed: &[(&str, u32)]) -> Security {
-        Security {
-            owner: owner.to_owned(),
-            allowed: Some(allowed.iter().map(|(s, m)| (s.to_string(), *m)).collect()),
-        }
-    }
-
-    #[test]
-    fn owners_other_than_this_user_and_the_system_are_refused() {
-        let path = Path::new(r"C:\plugins\p.dll");
-        for owner in [user(), SYSTEM, ADMINISTRATORS] {
-            assert!(
-                refusal(path, &security(owner, &[]), true).is_ok(),
-                "{owner}"
-            );
-        }
-        let e = refusal(path, &security(USERS, &[]), true).unwrap_err();
-        assert!(
-            matches!(&e, TrustError::OwnedByAccount { owner, .. } if owner.ends_with("(S-1-5-32-545)")),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn a_file_is_refused_for_any_right_that_changes_or_replaces_it() {
-        let path = Path::new(r"C:\plugins\p.dll");
-        // Write data, append, delete, change the list, change the owner,
-        // generic all, generic write.
-        for right in [
-            0x2,
-            0x4,
-            0x1_0000,
-            0x4_0000,
-            0x8_0000,
-            0x1000_0000,
-            0x4000_0000,
-        ] {
-            let e = refusal(path, &security(user(), &[(USERS, right)]), true).unwrap_err();
-            assert!(
-                matches!(&e, TrustError::WritableByAccount { access, .. } if *access == right),
-                "{right:#x}: {e}"
-            );
-        }
-        // Reading and running (FILE_GENERIC_READ | FILE_GENERIC_EXECUTE).
-        let read = security(user(), &[(USERS, 0x1200a9), ("S-1-1-0", 0x1200a9)]);
-        assert!(refusal(path, &read, true).is_ok());
-        // The system's accounts may do anything.
-        let system = security(user(), &[(SYSTEM, 0x1f01ff), (ADMINISTRATORS, 0x1f01ff)]);
-        assert!(refusal(path, &system, true).is_ok());
-        // No list at all lets everyone do everything.
-        let open = Security {
-            owner: user().to_owned(),
-            allowed: None,
-        };
-        let e = refusal(path, &open, true).unwrap_err();
-        assert!(
-            matches!(&e, TrustError::WritableByAccount { account, .. } if account.ends_with("(S-1-1-0)")),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn a_directory_is_refused_when_others_may_replace_its_entries_not_add_to_it() {
-        let path = Path::new(r"C:\plugins");
-        // Delete entries, delete it, change its list or owner.
-        for right in [0x40, 0x1_0000, 0x4_0000, 0x8_0000, 0x1000_0000] {
-            assert!(
-                refusal(path, &security(user(), &[(USERS, right)]), false).is_err(),
-                "{right:#x}"
-            );
-        }
-        // Add files and folders (what a drive's root allows every user):
-        // a new entry cannot replace an existing one.
-        let add = security(user(), &[("S-1-5-11", 0x2 | 0x4 | 0x1200a9)]);
-        assert!(refusal(path, &add, false).is_ok());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,5 +242,33 @@ mod tests {
             Sha256::of(b"").to_string(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+}
+
+#[cfg(all(test, unix))]
+mod path_tests {
+    use super::plain_path;
+    use std::path::Path;
+
+    #[test]
+    fn a_path_is_read_plainly_only_without_links_dots_or_missing_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(dir.path()).unwrap();
+        let file = dir.join("lib.so");
+        std::fs::write(&file, b"x").unwrap();
+        let entries = plain_path(&file).expect("no link in the path");
+        let paths: Vec<&Path> = entries.iter().map(|(p, _)| *p).collect();
+        assert_eq!(paths, file.ancestors().collect::<Vec<_>>());
+        assert!(entries[0].1.is_file() && entries[1].1.is_dir());
+
+        std::os::unix::fs::symlink(&dir, dir.join("link")).unwrap();
+        assert!(
+            plain_path(&dir.join("link/lib.so")).is_none(),
+            "a link above"
+        );
+        std::os::unix::fs::symlink(&file, dir.join("to.so")).unwrap();
+        assert!(plain_path(&dir.join("to.so")).is_none(), "the file a link");
+        assert!(plain_path(&dir.join("x/../lib.so")).is_none(), "a `..`");
+        assert!(plain_path(&dir.join("missing.so")).is_none(), "missing");
     }
 }

@@ -18,11 +18,11 @@ use std::sync::Arc;
 use hotslot_plugin_api::{HsStatus, HsValue};
 use semver::VersionReq;
 
+use super::error::{CallError, SlotError};
 use super::publish::Reader;
 use super::reader::{Binding, Snapshot};
 use super::table::{Bound, HANDLE_BASE, Inner, SlotTable};
 use super::transaction::check_slot;
-use crate::error::{CallError, SlotError};
 use crate::plugin::HostStruct;
 use crate::typed::{Args, Params, Passed, Results};
 use crate::types::Signature;

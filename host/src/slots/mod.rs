@@ -10,6 +10,8 @@
 //! - `observers.rs`, `report.rs`: reload events and what the table reports;
 //! - `watch.rs`: reloads when files change.
 
+mod build;
+mod error;
 mod handle;
 mod observers;
 mod publish;
@@ -23,6 +25,8 @@ mod watch;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use error::SlotName;
+pub use error::{CallError, SlotError};
 pub use handle::{FunctionOptions, TypedFunc};
 pub use reader::{SlotCalls, SlotReader};
 pub use report::{

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
 
+use super::build::Build;
 use super::publish::{Guard, Reader};
 use super::table::{Inner, SlotTable};
-use crate::error::LinkError;
-use crate::isolate::IsolatedFailure;
-use crate::plugin::{FunctionInfo, Library};
+use crate::failure::IsolatedFailure;
+use crate::plugin::FunctionInfo;
+use crate::vm::LinkError;
 use crate::vm::{NativeCalls, Natives, Program};
 
 /// An immutable view of every slot, indexed by slot number, and of every
@@ -32,7 +33,7 @@ pub(super) struct Cell {
 #[derive(Clone)]
 pub(super) struct Binding {
     /// The build it comes from.
-    pub(super) library: Arc<Library>,
+    pub(super) library: Arc<Build>,
     /// Where the function is in the build's descriptor.
     pub(super) index: usize,
 }
@@ -188,7 +189,7 @@ unsafe impl NativeCalls for SlotCalls<'_> {
 pub(super) fn roll_back_if_due(inner: &Inner, cell: &Cell) {
     #[cfg(target_os = "linux")]
     if let Some(b) = &cell.binding
-        && let Some(remote) = b.library.remote()
+        && let Some(remote) = b.library.worker()
         && let Some(limit) = remote.take_rollback()
     {
         let kind = super::ReloadKind::CrashRollback {
@@ -221,7 +222,7 @@ pub(super) unsafe fn routed(
     #[cfg(target_os = "linux")]
     if status == crate::isolate::remote::ROUTE
         && let Some(b) = &cell.binding
-        && let Some(remote) = b.library.remote()
+        && let Some(remote) = b.library.worker()
     {
         let f = b.function();
         // SAFETY: forwarded to the caller: the arguments are of `f`'s

@@ -50,7 +50,7 @@ pub struct Swap {
 
 impl fmt::Display for Swap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", crate::error::SlotName(self.slot))?;
+        write!(f, "{} ", super::SlotName(self.slot))?;
         match &self.from {
             Some((name, v)) if *name == self.function => write!(f, "`{name}` {v} -> {}", self.to),
             Some((name, v)) => write!(f, "`{name}` {v} -> `{}` {}", self.function, self.to),

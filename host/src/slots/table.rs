@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use semver::Version;
 
+use super::build::{Build, Origin};
+use super::error::SlotError;
 use super::lock;
 use super::observers::Observers;
 use super::publish::Published;
@@ -22,11 +24,9 @@ use super::reader::{Binding, Cell, SlotReader, Snapshot, unbound};
 use super::report::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
 };
-use crate::error::{LinkError, SlotError};
-use crate::plugin::{
-    CopyPlace, HostStruct, Library, LinkedPlugin, LoadOptions, Origin, Sha256, TrustPolicy,
-};
+use crate::plugin::{CopyPlace, HostStruct, LinkedPlugin, LoadOptions, Sha256, TrustPolicy};
 use crate::types::StructName;
+use crate::vm::LinkError;
 use crate::vm::{Import, MAX_SLOT, Program, VerifiedProgram, Vm, VmOptions};
 
 /// How a table loads libraries.
@@ -85,7 +85,7 @@ pub(super) struct Bound {
 
 /// A library bound to at least one slot.
 pub(super) struct LibState {
-    pub(super) current: Arc<Library>,
+    pub(super) current: Arc<Build>,
     /// The build before the current one, for a rollback.
     pub(super) previous: Option<Previous>,
     pub(super) pin: Option<Sha256>,
@@ -600,7 +600,7 @@ impl SlotTable {
                 kind: l.current.kind(),
                 sha256: l.current.sha256().ok(),
                 pinned: l.pin.is_some(),
-                isolated: l.current.is_isolated(),
+                isolated: l.current.worker_pid().is_some() || l.current.isolation().is_some(),
                 worker_pid: l.current.worker_pid(),
                 previous: l
                     .previous
@@ -740,7 +740,7 @@ impl Inner {
             library: path.to_owned(),
             outcome: match result {
                 Ok(r) => Ok(r.clone()),
-                Err(e) => Err(crate::error::chain(e)),
+                Err(e) => Err(crate::chain(e)),
             },
         };
         // Refusals are the caller's (or an observer's) to report; the log

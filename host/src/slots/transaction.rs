@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 use hotslot_plugin_api::{HsBytes, HsStatus};
 use semver::{Comparator, Op as ReqOp, Version, VersionReq};
 
+use super::build::{self, Build, Loaded, Origin};
+use super::error::SlotError;
 use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
 use super::table::{Assign, Bound, HANDLE_BASE, Inner, LibState, Previous, ReloadOptions, Source};
-use crate::error::{LoadError, SlotError};
-use crate::plugin::{HostStruct, Library, LoadOptions, Origin, Sha256};
+use crate::plugin::LoadError;
+use crate::plugin::{HostStruct, Library, LoadOptions, Sha256};
 use crate::types::StructName;
 use crate::vm::Import;
 use crate::vm::ctx::CallCtx;
@@ -34,7 +36,7 @@ impl Inner {
             Assign::Exported => (&[][..], true),
         };
         let started = Instant::now();
-        let load_error = |source: crate::error::LoadError| SlotError::Load {
+        let load_error = |source: LoadError| SlotError::Load {
             path: path.to_owned(),
             source,
         };
@@ -42,7 +44,10 @@ impl Inner {
         let (key, linked) = match &source {
             Source::Linked(plugin) => {
                 let library = Library::linked(plugin).map_err(load_error)?;
-                (library.source().to_owned(), Some(library))
+                (
+                    library.source().to_owned(),
+                    Some(Loaded::Local(Box::new(library))),
+                )
             }
             // A linked plugin's name is its key; a file's, its canonical path.
             Source::File | Source::Previous
@@ -117,11 +122,7 @@ impl Inner {
                         load.pin = pin;
                         load
                     },
-                )
-                .map_err(|e| match e {
-                    BuildError::Load(e) => load_error(e),
-                    BuildError::NoPrevious => SlotError::NoPrevious { path: key.clone() },
-                })?;
+                )?;
                 match (build, serving) {
                     (Some(library), _) => library,
                     (None, Some((_, current))) => {
@@ -132,7 +133,6 @@ impl Inner {
             }
         };
         hand_over_host_table(&w, &library, &key)?;
-        let library = Arc::new(library);
         if whole {
             for (slot, import) in &w.decls {
                 if !w.slots.contains_key(slot)
@@ -175,6 +175,9 @@ impl Inner {
         // Carry the state from the build being replaced.
         let from = state.map(|s| Arc::clone(&s.current));
         let transfer = from.as_ref().and_then(|old| carry_state(old, &library));
+
+        // Every check passed: the build is bound, and numbered.
+        let library = Arc::new(Build::bind(library));
 
         // Publish.
         let shared_key: Arc<Path> = Arc::from(key.as_path());
@@ -232,7 +235,7 @@ impl Inner {
 /// table's behalf (its state hook, its functions).
 fn hand_over_host_table(
     w: &super::table::Writer,
-    library: &Library,
+    library: &Loaded,
     key: &Path,
 ) -> Result<(), SlotError> {
     let Some(request) = &library.info().host else {
@@ -271,13 +274,8 @@ fn hand_over_host_table(
     Ok(())
 }
 
-enum BuildError {
-    Load(LoadError),
-    NoPrevious,
-}
-
 /// What a reload of a file with the same bytes as `current` reports.
-fn unchanged(key: &Path, current: &Library, took: Duration) -> ReloadReport {
+fn unchanged(key: &Path, current: &Build, took: Duration) -> ReloadReport {
     ReloadReport {
         library: key.to_owned(),
         plugin: current.info().name.clone(),
@@ -301,7 +299,7 @@ fn load_build(
     unless: Option<Sha256>,
     isolate: Option<&crate::isolate::IsolateOptions>,
     load: impl FnOnce() -> LoadOptions,
-) -> Result<Option<Library>, BuildError> {
+) -> Result<Option<Loaded>, SlotError> {
     let origin = match (source, state) {
         (Source::Linked(plugin), _) => Origin::Linked(*plugin),
         // A linked plugin's source is the host itself.
@@ -310,26 +308,21 @@ fn load_build(
             let load = load();
             // SAFETY: this table's files are vouched for by its creator
             // (`SlotTable::with_options`' contract).
-            return unsafe {
-                match (isolate, unless) {
-                    (Some(isolate), unless) => Library::open_isolated(key, &load, isolate, unless),
-                    (None, Some(current)) => Library::open_if_changed(key, &load, current),
-                    (None, None) => Library::open(key, &load).map(Some),
-                }
-            }
-            .map_err(BuildError::Load);
+            return unsafe { build::open(key, &load, isolate, unless) };
         }
         (Source::Previous, state) => state
             .and_then(|s| s.previous.as_ref())
-            .ok_or(BuildError::NoPrevious)?
+            .ok_or_else(|| SlotError::NoPrevious {
+                path: key.to_owned(),
+            })?
             .origin
             .clone(),
     };
     let load = match origin {
         Origin::Linked(_) => LoadOptions::default(),
-        Origin::Copy { .. } | Origin::Isolated { .. } => load(),
+        _ => load(),
     };
-    origin.load(&load).map(Some).map_err(BuildError::Load)
+    origin.load(key, &load).map(Some)
 }
 
 /// Checks that `library`'s `symbol` may serve `slot` (a program slot or a
@@ -344,7 +337,7 @@ fn load_build(
 pub(super) fn check_slot(
     slot: u32,
     import: &Import,
-    library: &Library,
+    library: &Loaded,
     path: &Path,
     symbol: &str,
     running: Option<&Version>,
@@ -446,7 +439,7 @@ fn same_major(v: &Version) -> VersionReq {
 }
 
 /// Moves the plugin's state from `old` to `new` when both have state hooks.
-fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
+fn carry_state(old: &Loaded, new: &Loaded) -> Option<StateTransfer> {
     let (save, load) = (old.info().state?, new.info().state?);
     let bytes = match save_state(old, save.save) {
         Ok(bytes) => bytes,
@@ -466,9 +459,9 @@ fn carry_state(old: &Library, new: &Library) -> Option<StateTransfer> {
 
 /// The state `library` saves with its hook `save`, in this process or in
 /// its worker.
-fn save_state(library: &Library, save: crate::plugin::SaveHook) -> Result<Vec<u8>, String> {
+fn save_state(library: &Loaded, save: crate::plugin::SaveHook) -> Result<Vec<u8>, String> {
     #[cfg(target_os = "linux")]
-    if let Some(remote) = library.remote() {
+    if let Some(remote) = library.worker() {
         return remote.save_state();
     }
     #[cfg(not(target_os = "linux"))]
@@ -490,13 +483,13 @@ fn save_state(library: &Library, save: crate::plugin::SaveHook) -> Result<Vec<u8
 /// Loads `bytes`, a state of format `version`, into `library` with its hook
 /// `load`, in this process or in its worker.
 fn load_state(
-    library: &Library,
+    library: &Loaded,
     load: crate::plugin::LoadHook,
     version: u32,
     bytes: &[u8],
 ) -> Result<(), String> {
     #[cfg(target_os = "linux")]
-    if let Some(remote) = library.remote() {
+    if let Some(remote) = library.worker() {
         return remote.load_state(version, bytes);
     }
     #[cfg(not(target_os = "linux"))]

@@ -29,9 +29,9 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
+use super::error::{AsmError, AsmErrorKind};
 use super::isa::for_each_instr;
 use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
-use crate::error::{AsmError, AsmErrorKind};
 use crate::plugin::is_identifier;
 use crate::types::{Signature, ValType};
 

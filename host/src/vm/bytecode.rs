@@ -16,9 +16,9 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
+use super::error::{DecodeError, DecodeErrorKind};
 use super::isa::for_each_instr;
 use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
-use crate::error::{DecodeError, DecodeErrorKind};
 use crate::types::{Signature, ValType};
 
 /// The magic bytes at the start of every `.hsbc` file.

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
 
 use super::ctx::CallCtx;
+use super::error::{Fault, LinkError, StateError, VmError};
 use super::lower::{Op, RetKind};
 use super::program::Program;
 use super::stack::Stack;
 use super::value::Value;
 use super::verify::VerifiedProgram;
-use crate::error::{Fault, LinkError, StateError, VmError};
 use crate::types::{Signature, ValType};
 
 /// Where a VM's `CALL_NATIVE`s go: a [`SlotTable`](crate::SlotTable)'s

@@ -5,6 +5,7 @@ mod asm;
 mod bytecode;
 pub(crate) mod ctx;
 mod disasm;
+mod error;
 mod exec;
 mod isa;
 mod lower;
@@ -13,7 +14,6 @@ mod stack;
 mod value;
 mod verify;
 
-pub use crate::error::StateError;
 pub use asm::assemble;
 #[cfg(feature = "snapshot")]
 pub(crate) use asm::parse_float as parse_float_text;
@@ -21,6 +21,10 @@ pub use bytecode::{decode, encode};
 pub use disasm::disassemble;
 #[cfg(feature = "snapshot")]
 pub(crate) use disasm::float as float_text;
+pub use error::{
+    AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, StateError,
+    VerifyError, VerifyErrorKind, VmError,
+};
 pub use exec::{
     FrameState, FrameView, NativeCalls, Natives, StaticNatives, Status, Vm, VmOptions, VmState,
 };

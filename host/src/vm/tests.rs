@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 
+use super::error::Fault;
 use super::*;
-use crate::error::Fault;
 use crate::types::{Signature, ValType};
 
 /// `PRINT` output, shared with the test.
@@ -249,7 +249,7 @@ fn small() -> VmOptions {
     }
 }
 
-fn run(src: &str) -> Result<String, crate::error::VmError> {
+fn run(src: &str) -> Result<String, super::error::VmError> {
     let (mut vm, out) = vm_with(src, small());
     vm.run().map(|()| out.text())
 }
@@ -554,13 +554,13 @@ fn linking_checks_every_import() {
     let program = verify(assemble(".import 19 f () -> void\nHALT").unwrap()).unwrap();
     let e = Vm::new(Arc::new(program), natives()).err().unwrap();
     assert!(
-        matches!(e, crate::error::LinkError::Unserved { slot: 19 }),
+        matches!(e, super::error::LinkError::Unserved { slot: 19 }),
         "{e}"
     );
     let program = verify(assemble(".import 0 add (i64, i64) -> i64\nHALT").unwrap()).unwrap();
     let e = Vm::new(Arc::new(program), natives()).err().unwrap();
     assert!(
-        matches!(e, crate::error::LinkError::Signature { slot: 0, .. }),
+        matches!(e, super::error::LinkError::Signature { slot: 0, .. }),
         "{e}"
     );
 }

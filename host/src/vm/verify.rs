@@ -10,9 +10,9 @@
 use hotslot_plugin_api::HS_MAX_PARAMS;
 
 use super::disasm;
+use super::error::{VerifyError, VerifyErrorKind};
 use super::lower::{Code, lower};
 use super::program::{Instr, MAX_SLOT, Program};
-use crate::error::{VerifyError, VerifyErrorKind};
 use crate::plugin::is_identifier;
 use crate::types::ValType;
 

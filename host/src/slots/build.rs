@@ -1,0 +1,307 @@
+//! What a binding is built from: one build of a plugin, from one of its
+//! origins.
+//!
+//! | origin | loaded by | its functions are called |
+//! | --- | --- | --- |
+//! | a library file, in this process | the loader (`plugin`) | through their entry points |
+//! | a plugin linked into the host | the loader's checks of its exports | through their entry points |
+//! | a library file, in a worker process | `isolate`, with the loader's checks | through the worker's channel |
+//!
+//! Every origin gives the same description of its functions (a
+//! [`PluginInfo`]) and is checked against the slots it would serve in the
+//! same way. A build is numbered (its generation) when it is bound: a build
+//! the transaction refuses takes no number.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::error::SlotError;
+use crate::isolate::IsolateOptions;
+#[cfg(target_os = "linux")]
+use crate::isolate::IsolatedBuild;
+use crate::plugin::{
+    Library, LinkedPlugin, LoadError, LoadOptions, PluginInfo, PluginKind, PrivateCopy, Sha256,
+};
+
+/// A build bound in the table: a loaded build and its generation.
+pub(crate) struct Build {
+    generation: u64,
+    loaded: Loaded,
+}
+
+/// A build loaded and checked on its own, not bound yet.
+pub(crate) enum Loaded {
+    /// Loaded in this process: from a library file, or linked in.
+    Local(Box<Library>),
+    /// Loaded in a worker process.
+    #[cfg(target_os = "linux")]
+    Worker(Box<IsolatedBuild>),
+}
+
+/// The next generation: numbers are given in binding order, from 1.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Build {
+    /// Numbers `loaded`, which is being bound, as the next generation.
+    pub(crate) fn bind(loaded: Loaded) -> Build {
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        match &loaded {
+            Loaded::Local(library) => library.set_generation(generation),
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(_) => {}
+        }
+        Build { generation, loaded }
+    }
+
+    /// The build's number, unique in the process.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+impl std::ops::Deref for Build {
+    type Target = Loaded;
+
+    fn deref(&self) -> &Loaded {
+        &self.loaded
+    }
+}
+
+impl Loaded {
+    /// What its descriptor says (an isolated build: what its worker said,
+    /// checked).
+    pub(crate) fn info(&self) -> &PluginInfo {
+        match self {
+            Loaded::Local(library) => library.info(),
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => &build.info,
+        }
+    }
+
+    /// Rust or C.
+    pub(crate) fn kind(&self) -> PluginKind {
+        match self {
+            Loaded::Local(library) => library.kind(),
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => build.kind,
+        }
+    }
+
+    /// The file it was loaded from (made absolute), or `linked:NAME`.
+    #[cfg_attr(
+        not(target_os = "linux"),
+        expect(dead_code, reason = "asked by an isolated build's rollback only")
+    )]
+    pub(crate) fn source(&self) -> &Path {
+        match self {
+            Loaded::Local(library) => library.source(),
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => &build.source,
+        }
+    }
+
+    /// Whether it is a plugin linked into the host.
+    pub(crate) fn is_linked(&self) -> bool {
+        matches!(self, Loaded::Local(library) if library.is_linked())
+    }
+
+    /// Its private copy; `None` for a linked plugin.
+    pub(crate) fn copy(&self) -> Option<&Arc<PrivateCopy>> {
+        match self {
+            Loaded::Local(library) => library.copy(),
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => Some(&build.copy),
+        }
+    }
+
+    /// SHA-256 of the file's content as loaded.
+    pub(crate) fn sha256(&self) -> std::io::Result<Sha256> {
+        match self {
+            Loaded::Local(library) => library.sha256(),
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => match build.sha256.get() {
+                Some(h) => Ok(*h),
+                None => {
+                    let h = Sha256::of(&build.copy.bytes()?);
+                    Ok(*build.sha256.get_or_init(|| h))
+                }
+            },
+        }
+    }
+
+    /// Its worker, for a build loaded in one.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn worker(&self) -> Option<&crate::isolate::remote::Remote> {
+        match self {
+            Loaded::Local(_) => None,
+            Loaded::Worker(build) => Some(&build.remote),
+        }
+    }
+
+    /// How its worker runs, for a build loaded in one.
+    pub(crate) fn isolation(&self) -> Option<IsolateOptions> {
+        match self {
+            Loaded::Local(_) => None,
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => Some(build.remote.options().clone()),
+        }
+    }
+
+    /// The process id of its worker, while one runs.
+    pub(crate) fn worker_pid(&self) -> Option<u32> {
+        match self {
+            Loaded::Local(_) => None,
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => build.remote.pid(),
+        }
+    }
+
+    /// What loads this exact build again (a rollback): its private copy,
+    /// kept for as long as the returned value lives, or a linked plugin's
+    /// exports.
+    pub(crate) fn origin(&self) -> Origin {
+        match self {
+            Loaded::Local(library) => match (library.linked_plugin(), library.copy()) {
+                (Some(plugin), _) => Origin::Linked(*plugin),
+                (None, Some(copy)) => Origin::Copy {
+                    source: library.source().to_owned(),
+                    copy: Arc::clone(copy),
+                },
+                (None, None) => unreachable!("a loaded build keeps its copy until dropped"),
+            },
+            #[cfg(target_os = "linux")]
+            Loaded::Worker(build) => Origin::Worker {
+                source: build.source.clone(),
+                copy: Arc::clone(&build.copy),
+                options: IsolateOptions {
+                    worker: Some(build.remote.worker().to_owned()),
+                    ..build.remote.options().clone()
+                },
+            },
+        }
+    }
+}
+
+/// What loads a build again: see [`Loaded::origin`].
+#[derive(Clone, Debug)]
+pub(crate) enum Origin {
+    /// The private copy a library was loaded from.
+    Copy {
+        /// The file it was read from.
+        source: PathBuf,
+        /// The copy.
+        copy: Arc<PrivateCopy>,
+    },
+    /// A plugin linked into the host.
+    Linked(LinkedPlugin),
+    /// The private copy an isolated build was started from, and how.
+    #[cfg(target_os = "linux")]
+    Worker {
+        /// The file it was read from.
+        source: PathBuf,
+        /// The copy.
+        copy: Arc<PrivateCopy>,
+        /// How its worker runs.
+        options: IsolateOptions,
+    },
+}
+
+impl Origin {
+    /// Loads the build again, as a new build from a new copy of the same
+    /// bytes (or in a new worker), through every check but the file's
+    /// trust and hash, which the first load checked (the copy is the
+    /// host's own). Safe: the first load, or `LinkedPlugin::new`, was where
+    /// the code was vouched for.
+    pub(crate) fn load(&self, key: &Path, options: &LoadOptions) -> Result<Loaded, SlotError> {
+        let load_error = |source: LoadError| SlotError::Load {
+            path: key.to_owned(),
+            source,
+        };
+        match self {
+            Origin::Copy { source, copy } => {
+                let copy =
+                    crate::plugin::copy_again(source, copy, &options.copies).map_err(load_error)?;
+                let options = LoadOptions {
+                    pin: None,
+                    ..options.clone()
+                };
+                // SAFETY: the same bytes as the build `copy` was made for,
+                // which was loaded under `Library::open`'s contract.
+                unsafe { crate::plugin::open_copy(source.clone(), copy, &options, None) }
+                    .map(|l| {
+                        Loaded::Local(Box::new(l.expect("loaded when no hash is to be skipped")))
+                    })
+                    .map_err(load_error)
+            }
+            Origin::Linked(plugin) => Library::linked(plugin)
+                .map(|l| Loaded::Local(Box::new(l)))
+                .map_err(load_error),
+            // A worker of its own maps the same sealed copy: no other
+            // process's loader can answer for it.
+            #[cfg(target_os = "linux")]
+            Origin::Worker {
+                source,
+                copy,
+                options: isolate,
+            } => crate::isolate::start_again(source, copy, options, isolate)
+                .map(|b| Loaded::Worker(Box::new(b)))
+                .map_err(|e| open_error(key, e)),
+        }
+    }
+}
+
+/// Loads the library at `path`: in this process, or with `isolate` in a
+/// worker process; `None` when its content has the SHA-256 `unless`.
+///
+/// # Safety
+///
+/// As for [`Library::open`]; an isolated library's code runs in its
+/// worker only.
+pub(crate) unsafe fn open(
+    path: &Path,
+    options: &LoadOptions,
+    isolate: Option<&IsolateOptions>,
+    unless: Option<Sha256>,
+) -> Result<Option<Loaded>, SlotError> {
+    let load_error = |source| SlotError::Load {
+        path: path.to_owned(),
+        source,
+    };
+    match (isolate, unless) {
+        #[cfg(target_os = "linux")]
+        (Some(isolate), unless) => crate::isolate::open(path, options, isolate, unless)
+            .map(|b| b.map(|b| Loaded::Worker(Box::new(b))))
+            .map_err(|e| open_error(path, e)),
+        #[cfg(not(target_os = "linux"))]
+        (Some(_), _) => Err(SlotError::Isolate {
+            path: path.to_owned(),
+            source: crate::isolate::IsolateError::Unsupported {
+                reason: "isolated workers are built on Linux's memory files, futexes and pidfds",
+            },
+        }),
+        // SAFETY: forwarded to the caller.
+        (None, Some(current)) => unsafe { Library::open_if_changed(path, options, current) }
+            .map(|l| l.map(|l| Loaded::Local(Box::new(l))))
+            .map_err(load_error),
+        // SAFETY: forwarded to the caller.
+        (None, None) => unsafe { Library::open(path, options) }
+            .map(|l| Some(Loaded::Local(Box::new(l))))
+            .map_err(load_error),
+    }
+}
+
+/// An isolated load's error, as the table reports it.
+#[cfg(target_os = "linux")]
+fn open_error(path: &Path, e: crate::isolate::OpenError) -> SlotError {
+    match e {
+        crate::isolate::OpenError::Load(source) => SlotError::Load {
+            path: path.to_owned(),
+            source,
+        },
+        crate::isolate::OpenError::Start(source) => SlotError::Isolate {
+            path: path.to_owned(),
+            source,
+        },
+    }
+}
