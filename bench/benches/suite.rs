@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use hotslot::vm::{Value, assemble, verify};
 
-use crate::{Candidate, Plugins, REPEAT, Report, candidate, rounds, stats};
+use crate::REPEAT;
+use crate::harness::{Candidate, Report, candidate, rounds, stats};
+use crate::plugins::Plugins;
 
 /// What a program leaves: a number, or a string.
 #[derive(Clone, Debug, PartialEq)]
@@ -665,8 +667,8 @@ mod peers {
         use mlua::ffi::{lua_State, lua_pushinteger, lua_pushlstring, lua_tointeger};
 
         use super::{Natives, wasm_answer};
+        use crate::harness::{Candidate, candidate};
         use crate::suite::{Answer, Program, key};
-        use crate::{Candidate, candidate};
 
         /// The functions the Lua bindings call (a Lua C function gets no
         /// context of ours).
@@ -790,8 +792,8 @@ mod peers {
     #[cfg(feature = "wasmtime")]
     mod with_wasmtime {
         use super::{Natives, wasm_answer};
+        use crate::harness::{Candidate, candidate};
         use crate::suite::{Program, key};
-        use crate::{Candidate, candidate};
 
         pub(crate) fn wasmtime(natives: &'static Natives, program: &Program) -> Candidate {
             let engine = wasmtime::Engine::default();

@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::SlotError;
 use crate::chain::chain;
 use crate::isolate::{CrashLimit, IsolateOptions};
 use crate::plugin::Sha256;
+use crate::slots::SlotError;
+use crate::slots::{ReloadOptions, SlotReader, SlotTable};
 use crate::vm::{FrameState, Status, Value, Vm, VmState, assemble, disassemble, verify};
-use crate::{ReloadOptions, SlotReader, SlotTable};
 
 /// The format name in every snapshot file.
 pub const FORMAT: &str = "hotslot-snapshot";

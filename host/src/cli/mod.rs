@@ -5,8 +5,8 @@ mod common;
 mod demo;
 mod header;
 mod inspect;
+mod programs;
 mod repl;
-mod run;
 mod snapshot;
 
 use std::process::ExitCode;
@@ -39,7 +39,7 @@ enum Command {
     /// Hot reload end to end, in one process: build a C plugin, run (15), edit, rebuild, reload (50), two refused reloads.
     Demo(demo::Args),
     /// Run a program with its slots bound to plugin functions.
-    Run(run::Args),
+    Run(programs::Args),
     /// An interactive menu: run the program, load or reload a library, view the program and the slots, roll back, snapshots.
     Repl(repl::Args),
     /// Save a VM and its bindings to a file, or restore one in this process.
@@ -115,7 +115,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Demo(args) => demo::run(args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => programs::run(args),
         Command::Repl(args) => repl::run(args),
         Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Asm(args) => asm::asm(args),

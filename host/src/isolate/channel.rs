@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use hotslot_plugin_api::HS_MAX_PARAMS;
 
-use crate::ValType;
+use crate::types::ValType;
 
 /// The worker is starting: it has not described its build yet.
 pub(crate) const STARTING: u32 = 0;

@@ -15,8 +15,8 @@ use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 use super::channel::{self, Region};
 use super::supervisor::{CHANNEL_FD, Ended, LIBRARY_FD, LIFELINE_FD, REPORT_FD};
 use super::{Crash, IsolateError, IsolateOptions, IsolatedFailure, describe};
-use crate::ValType;
 use crate::plugin::{PluginInfo, PluginKind, PrivateCopy};
+use crate::types::ValType;
 
 /// How long a worker may take to load its build and describe it.
 const START_WITHIN: Duration = Duration::from_secs(10);

@@ -22,8 +22,8 @@ use hotslot_plugin_api::{HsBytes, HsCallCtx, HsStatus, HsStr, HsValue};
 use super::channel::{self, Region};
 use super::describe;
 use super::supervisor::{self, CHANNEL_FD, LIBRARY_FD, Role};
-use crate::ValType;
 use crate::plugin::{FunctionInfo, Library, LoadOptions, PrivateCopy};
+use crate::types::ValType;
 
 /// The life of `hotslot-worker SOURCE SPIN_NS`, started by a host with the
 /// library's copy as descriptor 3, the channel as 4, the lifeline as 5 and

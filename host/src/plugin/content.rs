@@ -12,7 +12,7 @@ use hotslot_plugin_api::{
 
 use super::copy::PrivateCopy;
 use super::error::LoadError;
-use super::open::LoadOptions;
+use super::options::LoadOptions;
 use super::trust::Sha256;
 
 /// The exports the host calls, with what each must be.

@@ -10,10 +10,9 @@ use hotslot_plugin_api::{
     HsPluginDescriptor, HsPluginExt, HsRustLayout,
 };
 
-use super::descriptor::{self, PluginInfo};
+use super::descriptor::{self, PluginInfo, PluginKind};
 use super::error::LoadError;
 use super::layout;
-use super::library::PluginKind;
 use super::structs::{self, Ext};
 
 /// A plugin's exports, found in an opened library or linked in.

@@ -9,21 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::copy::PrivateCopy;
-use super::descriptor::PluginInfo;
+use super::descriptor::{PluginInfo, PluginKind};
 use super::error::LoadError;
 use super::exports::Exports;
 use super::linked::LinkedPlugin;
 use super::loader::{LoaderEntry, RETAINED, Retained};
 use super::trust::Sha256;
-
-/// Whether a plugin was written in Rust (it exports its layout) or not.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum PluginKind {
-    /// Exports `hotslot_rust_layout`; its layout was checked.
-    Rust,
-    /// Does not; checked field by field only.
-    C,
-}
 
 /// One loaded build of a plugin library.
 ///

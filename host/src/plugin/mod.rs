@@ -26,24 +26,26 @@ mod library;
 mod linked;
 mod loader;
 mod open;
+mod options;
 mod precheck;
 mod structs;
 mod sys;
 mod trust;
 
 pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
+pub use descriptor::PluginKind;
 #[cfg(target_os = "linux")]
 pub(crate) use descriptor::StateHooks;
 pub use descriptor::{FunctionInfo, Header, PluginInfo, read_descriptor, read_header, tag_name};
 pub(crate) use descriptor::{LoadHook, SaveHook};
 pub use error::{AbiError, CopyDirError, LoadError, NameError, TrustError};
-pub use library::{EntryPoint, Library, PluginKind};
+pub use library::{EntryPoint, Library};
 pub use linked::LinkedPlugin;
 pub use loader::{Retained, retained_libraries};
-pub use open::{DEFAULT_MAX_LIBRARY_SIZE, LoadOptions};
 #[cfg(target_os = "linux")]
 pub(crate) use open::{check_again, checked_copy};
 pub(crate) use open::{copy_again, open_copy};
+pub use options::{DEFAULT_MAX_LIBRARY_SIZE, LoadOptions};
 pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
 #[cfg(target_os = "linux")]
 pub(crate) use trust::read_error;

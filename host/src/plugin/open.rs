@@ -26,38 +26,9 @@ use super::error::LoadError;
 use super::exports::Exports;
 use super::library::Library;
 use super::loader::{self, CopyError, LoaderEntry};
-use super::trust::{Sha256, TrustPolicy};
+use super::options::LoadOptions;
+use super::trust::Sha256;
 use super::{content, precheck, trust};
-
-/// How to load a library.
-#[derive(Clone, Debug)]
-pub struct LoadOptions {
-    /// Where the private copy goes.
-    pub copies: CopyPlace,
-    /// Where the file may come from.
-    pub trust: TrustPolicy,
-    /// What the file must be: the SHA-256 of its content, checked on the
-    /// sealed private copy that is then opened.
-    pub pin: Option<Sha256>,
-    /// The largest file loaded, in bytes: a larger one is refused before
-    /// any of it is copied.
-    pub max_size: u64,
-}
-
-/// The largest library file loaded unless a table says otherwise: 1 GiB,
-/// above the largest debug builds of real plugins.
-pub const DEFAULT_MAX_LIBRARY_SIZE: u64 = 1 << 30;
-
-impl Default for LoadOptions {
-    fn default() -> LoadOptions {
-        LoadOptions {
-            copies: CopyPlace::default(),
-            trust: TrustPolicy::default(),
-            pin: None,
-            max_size: DEFAULT_MAX_LIBRARY_SIZE,
-        }
-    }
-}
 
 impl Library {
     /// Loads the plugin at `path` with every check of the loader (see the
@@ -104,7 +75,7 @@ unsafe fn open(
     unless: Option<Sha256>,
 ) -> Result<Option<Library>, LoadError> {
     // 1. Trust, and the file.
-    let (source, mut file) = trust::open_trusted(path, options)?;
+    let (source, mut file) = trust::open_trusted(path, &options.trust)?;
     // 2 and 3. Its first bytes, then its private copy.
     let copy = precheck::copy(&source, &mut file, options, &options.copies)?;
     drop(file);
@@ -179,7 +150,7 @@ pub(crate) fn checked_copy(
     options: &LoadOptions,
     unless: Option<Sha256>,
 ) -> Result<Option<CheckedCopy>, LoadError> {
-    let (source, mut file) = trust::open_trusted(path, options)?;
+    let (source, mut file) = trust::open_trusted(path, &options.trust)?;
     let copy = precheck::copy(&source, &mut file, options, &CopyPlace::Memory)?;
     drop(file);
     Ok(

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::copy::{CopyPlace, PrivateCopy};
 use super::error::LoadError;
-use super::open::LoadOptions;
+use super::options::LoadOptions;
 
 /// What can be known of a library file before any of it is copied: its
 /// size (at most `options.max_size`), its format and its machine, from its

@@ -10,7 +10,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::error::{LoadError, TrustError};
-use super::open::LoadOptions;
 use super::sys;
 
 /// Where a library file may come from: what the loader requires of its
@@ -68,7 +67,7 @@ impl TrustPolicy {
 /// absolute, as given, and the open file.
 pub(crate) fn open_trusted(
     path: &Path,
-    options: &LoadOptions,
+    policy: &TrustPolicy,
 ) -> Result<(PathBuf, fs::File), LoadError> {
     let source = std::path::absolute(path).map_err(|e| LoadError::Io {
         path: path.to_owned(),
@@ -80,18 +79,16 @@ pub(crate) fn open_trusted(
             if !entries[0].1.is_file() {
                 return Err(LoadError::NotAFile { path: source });
             }
-            options
-                .trust
-                .check_read(entries.iter().map(|(p, m)| (*p, m)))?;
+            policy.check_read(entries.iter().map(|(p, m)| (*p, m)))?;
             source.clone()
         }
         None => {
             let target = canonical_file(&source)?;
-            options.trust.check_path(&target)?;
+            policy.check_path(&target)?;
             if target != source
                 && let Some(dir) = source.parent().and_then(|d| fs::canonicalize(d).ok())
             {
-                options.trust.check_path(&dir)?;
+                policy.check_path(&dir)?;
             }
             target
         }

@@ -20,7 +20,8 @@ use semver::VersionReq;
 
 use super::error::{CallError, SlotError};
 use super::publish::Reader;
-use super::reader::{Binding, Snapshot};
+use super::route;
+use super::snapshot::{Binding, Cell, Snapshot};
 use super::table::{Bound, HANDLE_BASE, Inner, SlotTable};
 use super::transaction::check_slot;
 use crate::plugin::HostStruct;
@@ -281,7 +282,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
     #[inline(never)]
     unsafe fn finish_slow(
         &self,
-        cell: &super::reader::Cell,
+        cell: &Cell,
         mut status: HsStatus,
         values: &[HsValue],
         ctx: *mut CallCtx,
@@ -295,7 +296,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
         if status != HsStatus::OK {
             // SAFETY: forwarded to the caller.
             let routed = unsafe {
-                super::reader::routed(
+                route::routed(
                     cell,
                     status,
                     CallCtx::as_abi(ctx),
@@ -306,7 +307,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
             match routed {
                 Ok(routed) => status = routed,
                 Err(failure) => {
-                    super::reader::roll_back_if_due(&self.inner, cell);
+                    route::roll_back_if_due(&self.inner, cell);
                     // SAFETY: the call is over: nothing else uses `ctx`.
                     let ctx = unsafe { &mut *ctx };
                     ctx.end_call();
@@ -379,7 +380,7 @@ fn finish<R: Results>(
     // SAFETY: the call returned OK, so `out` holds a value of `R`'s type.
     unsafe { R::read(out, passed) }.ok_or_else(|| {
         let function = function();
-        if R::TYPE == Some(crate::ValType::Bytes) {
+        if R::TYPE == Some(crate::types::ValType::Bytes) {
             CallError::NoBytesResult { function }
         } else {
             CallError::NoStringResult { function }

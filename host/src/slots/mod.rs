@@ -17,6 +17,8 @@ mod observers;
 mod publish;
 mod reader;
 mod report;
+mod route;
+mod snapshot;
 mod table;
 mod transaction;
 #[cfg(feature = "watch")]

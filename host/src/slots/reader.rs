@@ -3,57 +3,16 @@
 
 use std::sync::Arc;
 
-use hotslot_plugin_api::{HsCallCtx, HsEntry, HsStatus, HsValue};
+use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
 
-use super::build::Build;
 use super::publish::{Guard, Reader};
+use super::route;
+use super::snapshot::{Snapshot, unbound};
 use super::table::{Inner, SlotTable};
 use crate::failure::IsolatedFailure;
-use crate::plugin::FunctionInfo;
 use crate::vm::LinkError;
 use crate::vm::{NativeCalls, Natives, Program};
-
-/// An immutable view of every slot, indexed by slot number, and of every
-/// typed handle, by handle number; VMs and handles read it, writers
-/// replace it as a whole.
-pub(super) struct Snapshot {
-    pub(super) cells: Box<[Cell]>,
-    pub(super) handles: Box<[Cell]>,
-}
-
-/// One slot of a snapshot: the entry point to call, and the binding it
-/// comes from (`None` while unbound), which keeps its build loaded.
-pub(super) struct Cell {
-    pub(super) entry: HsEntry,
-    pub(super) binding: Option<Binding>,
-}
-
-/// A slot's binding: which function of which build serves it. Cloned for
-/// each slot and snapshot that holds it: the clones share the build.
-#[derive(Clone)]
-pub(super) struct Binding {
-    /// The build it comes from.
-    pub(super) library: Arc<Build>,
-    /// Where the function is in the build's descriptor.
-    pub(super) index: usize,
-}
-
-impl Binding {
-    /// The function, as its descriptor describes it.
-    pub(super) fn function(&self) -> &FunctionInfo {
-        &self.library.info().functions[self.index]
-    }
-}
-
-/// The entry point of a slot that is declared but not bound.
-pub(super) unsafe extern "C" fn unbound(
-    _: *mut HsCallCtx,
-    _: *const HsValue,
-    _: usize,
-    _: *mut HsValue,
-) -> HsStatus {
-    HsStatus(-1)
-}
+use crate::vm::{VerifiedProgram, Vm, VmOptions};
 
 /// One VM's handle on a [`SlotTable`]: its native calls go through the
 /// table's current snapshot.
@@ -82,6 +41,27 @@ impl SlotReader {
     /// The table.
     pub fn table(&self) -> SlotTable {
         SlotTable::from_inner(Arc::clone(&self.inner))
+    }
+}
+
+impl SlotTable {
+    /// A handle for one VM to call through the slots.
+    pub fn reader(&self) -> SlotReader {
+        SlotReader::new(Arc::clone(self.inner()))
+    }
+
+    /// A VM for `program` whose native calls go through this table.
+    pub fn vm(&self, program: Arc<VerifiedProgram>) -> Result<Vm<SlotReader>, LinkError> {
+        Vm::new(program, self.reader())
+    }
+
+    /// As [`SlotTable::vm`], with limits.
+    pub fn vm_with(
+        &self,
+        program: Arc<VerifiedProgram>,
+        options: VmOptions,
+    ) -> Result<Vm<SlotReader>, LinkError> {
+        Vm::with_options(program, self.reader(), options)
     }
 }
 
@@ -147,10 +127,10 @@ unsafe impl NativeCalls for SlotCalls<'_> {
         let mut status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
         if status != HsStatus::OK {
             // SAFETY: as for the call above, which returned.
-            let (routed, isolated) = match unsafe { routed(cell, status, ctx, args, ret) } {
+            let (routed, isolated) = match unsafe { route::routed(cell, status, ctx, args, ret) } {
                 Ok(status) => (status, None),
                 Err(failure) => {
-                    roll_back_if_due(self.inner, cell);
+                    route::roll_back_if_due(self.inner, cell);
                     (HsStatus::ERROR, Some(failure))
                 }
             };
@@ -177,67 +157,4 @@ unsafe impl NativeCalls for SlotCalls<'_> {
     fn isolated_failure(&self, _slot: u32) -> Option<IsolatedFailure> {
         self.failed.take().and_then(|(_, isolated)| isolated)
     }
-}
-
-/// After a call through `cell` that its isolated worker did not answer:
-/// rolls the library back to its previous build when the worker's failures
-/// reached the binding's limit, and tells the observers (a refusal, when
-/// there is no previous build, too). The run goes on with the snapshot it
-/// holds; its next call moves to the rolled-back build.
-#[cold]
-#[inline(never)]
-pub(super) fn roll_back_if_due(inner: &Inner, cell: &Cell) {
-    #[cfg(target_os = "linux")]
-    if let Some(b) = &cell.binding
-        && let Some(remote) = b.library.worker()
-        && let Some(limit) = remote.take_rollback()
-    {
-        let kind = super::ReloadKind::CrashRollback {
-            failures: limit.failures,
-            within: limit.within,
-        };
-        let _ = inner.roll_back(b.library.source(), kind);
-    }
-    let _ = (inner, cell);
-}
-
-/// What a call through `cell` that returned `status` (not OK) really
-/// returns: the function of an isolated build answers [`ROUTE`]
-/// (`crate::isolate::remote::ROUTE`), and is called now, through its worker
-/// (`Err` when the worker gave no answer); any other status stands.
-///
-/// # Safety
-///
-/// As for the call of `cell`'s entry that returned `status`: the same
-/// arguments, context and result, under the same guard.
-#[cold]
-#[inline(never)]
-pub(super) unsafe fn routed(
-    cell: &Cell,
-    status: HsStatus,
-    ctx: *mut HsCallCtx,
-    args: *const HsValue,
-    ret: *mut HsValue,
-) -> Result<HsStatus, IsolatedFailure> {
-    #[cfg(target_os = "linux")]
-    if status == crate::isolate::remote::ROUTE
-        && let Some(b) = &cell.binding
-        && let Some(remote) = b.library.worker()
-    {
-        let f = b.function();
-        // SAFETY: forwarded to the caller: the arguments are of `f`'s
-        // signature, which the slot was checked against.
-        return unsafe {
-            remote.call(
-                b.index,
-                &f.signature.params,
-                f.signature.ret,
-                ctx,
-                args,
-                ret,
-            )
-        };
-    }
-    let _ = (cell, ctx, args, ret);
-    Ok(status)
 }

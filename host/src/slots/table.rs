@@ -20,14 +20,14 @@ use super::error::SlotError;
 use super::lock;
 use super::observers::Observers;
 use super::publish::Published;
-use super::reader::{Binding, Cell, SlotReader, Snapshot, unbound};
 use super::report::{
     BoundInfo, LibraryInfo, PendingRelease, ReloadEvent, ReloadKind, ReloadReport, SlotInfo,
 };
+use super::snapshot::{Binding, Cell, Snapshot, unbound};
 use crate::plugin::{CopyPlace, HostStruct, LinkedPlugin, LoadOptions, Sha256, TrustPolicy};
 use crate::types::StructName;
 use crate::vm::LinkError;
-use crate::vm::{Import, MAX_SLOT, Program, VerifiedProgram, Vm, VmOptions};
+use crate::vm::{Import, MAX_SLOT, Program};
 
 /// How a table loads libraries.
 #[derive(Clone, Debug)]
@@ -461,25 +461,6 @@ impl SlotTable {
         w.forget_unused_libraries();
         self.inner.publish(&w);
         Ok(())
-    }
-
-    /// A handle for one VM to call through the slots.
-    pub fn reader(&self) -> SlotReader {
-        SlotReader::new(Arc::clone(&self.inner))
-    }
-
-    /// A VM for `program` whose native calls go through this table.
-    pub fn vm(&self, program: Arc<VerifiedProgram>) -> Result<Vm<SlotReader>, LinkError> {
-        Vm::new(program, self.reader())
-    }
-
-    /// As [`SlotTable::vm`], with limits.
-    pub fn vm_with(
-        &self,
-        program: Arc<VerifiedProgram>,
-        options: VmOptions,
-    ) -> Result<Vm<SlotReader>, LinkError> {
-        Vm::with_options(program, self.reader(), options)
     }
 
     /// Every declared slot and what serves it.

@@ -12,8 +12,8 @@ use semver::{Comparator, Op as ReqOp, Version, VersionReq};
 
 use super::build::{self, Build, Loaded, Origin};
 use super::error::SlotError;
-use super::reader::Binding;
 use super::report::{ReloadReport, StateTransfer, Swap};
+use super::snapshot::Binding;
 use super::table::{Assign, Bound, HANDLE_BASE, Inner, LibState, Previous, ReloadOptions, Source};
 use crate::plugin::LoadError;
 use crate::plugin::{HostStruct, Library, LoadOptions, Sha256};

@@ -608,7 +608,7 @@ pub enum Fault {
         /// The function.
         function: String,
         /// Why.
-        failure: crate::isolate::IsolatedFailure,
+        failure: crate::failure::IsolatedFailure,
     },
     /// A native function returned a status the ABI does not define.
     #[error("`{function}` (slot {slot}) returned unknown status {status}")]

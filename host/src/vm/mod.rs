@@ -9,8 +9,11 @@ mod error;
 mod exec;
 mod isa;
 mod lower;
+mod machine;
+mod natives;
 mod program;
 mod stack;
+mod state;
 mod value;
 mod verify;
 
@@ -25,10 +28,10 @@ pub use error::{
     AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, StateError,
     VerifyError, VerifyErrorKind, VmError,
 };
-pub use exec::{
-    FrameState, FrameView, NativeCalls, Natives, StaticNatives, Status, Vm, VmOptions, VmState,
-};
+pub use machine::{Status, Vm, VmOptions};
+pub use natives::{NativeCalls, Natives, StaticNatives};
 pub use program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
+pub use state::{FrameState, FrameView, VmState};
 pub use value::Value;
 pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};
 

@@ -1,0 +1,292 @@
+//! The VM: a verified program, its stack and frames, and the natives its
+//! `CALL_NATIVE`s go to. `exec.rs` runs it; `state.rs` saves and restores
+//! where it stands.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use hotslot_plugin_api::HsValue;
+
+use super::ctx::CallCtx;
+use super::error::{Fault, LinkError, StateError, VmError};
+use super::natives::Natives;
+use super::stack::Stack;
+use super::state::{FrameView, VmState};
+use super::value::Value;
+use super::verify::VerifiedProgram;
+use crate::types::ValType;
+
+/// Runtime limits of a VM.
+#[derive(Clone, Copy, Debug)]
+pub struct VmOptions {
+    /// Values the stack holds, locals and operands of every frame together;
+    /// at most `u32::MAX` (frames record their base as a `u32`), a larger
+    /// figure is taken as that.
+    pub stack_capacity: usize,
+    /// The deepest `CALL`s may nest.
+    pub max_call_depth: usize,
+    /// Bytes of native string results after which unreachable ones are
+    /// collected (the threshold then follows what stays reachable).
+    pub gc_threshold: usize,
+}
+
+impl Default for VmOptions {
+    fn default() -> VmOptions {
+        VmOptions {
+            stack_capacity: 64 * 1024,
+            max_call_depth: 1024,
+            gc_threshold: 1 << 20,
+        }
+    }
+}
+
+/// Where a VM stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    /// At the start; `resume` runs it.
+    Ready,
+    /// Stopped by its fuel running out; `resume` continues.
+    Paused,
+    /// Ran `HALT` (or returned from `main`).
+    Halted,
+    /// Stopped by a fault; `reset` (or `run`) starts over.
+    Faulted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) func: u32,
+    /// Where the caller continues; unused for `main`.
+    pub(crate) ret_pc: u32,
+    /// Stack index of the frame's first local.
+    pub(crate) base: u32,
+}
+
+/// A virtual machine running one verified program.
+///
+/// Many VMs may run the same program, and share one slot table, on as many
+/// threads.
+pub struct Vm<N: Natives> {
+    natives: N,
+    machine: Machine,
+}
+
+#[cfg(all(test, target_os = "linux", not(miri)))]
+impl<N: Natives> Vm<N> {
+    /// Bytes of the stack in memory, and the values it can hold.
+    pub(crate) fn stack_residency(&self) -> (usize, usize) {
+        (
+            self.machine.stack.resident_bytes(),
+            self.machine.stack.len(),
+        )
+    }
+}
+
+/// Everything of a VM but its natives: what the dispatch loop works on.
+pub(super) struct Machine {
+    pub(super) program: Arc<VerifiedProgram>,
+    pub(super) options: VmOptions,
+    pub(super) stack: Stack,
+    pub(super) sp: usize,
+    pub(super) pc: u32,
+    pub(super) frames: Vec<Frame>,
+    pub(super) ctx: CallCtx,
+    pub(super) out: Box<dyn Write + Send>,
+    pub(super) status: Status,
+    /// Set while the dispatch loop runs: still set afterwards, it means the
+    /// run unwound (a panic in the output writer) and the registers above
+    /// were never saved.
+    pub(super) running: bool,
+}
+
+impl<N: Natives> Vm<N> {
+    /// A VM for `program` whose native calls go to `natives`, printing to
+    /// standard output.
+    pub fn new(program: Arc<VerifiedProgram>, natives: N) -> Result<Vm<N>, LinkError> {
+        Vm::with_options(program, natives, VmOptions::default())
+    }
+
+    /// As [`Vm::new`], with limits.
+    pub fn with_options(
+        program: Arc<VerifiedProgram>,
+        natives: N,
+        options: VmOptions,
+    ) -> Result<Vm<N>, LinkError> {
+        natives.link(&program.program)?;
+        let values = options.stack_capacity.min(u32::MAX as usize);
+        let stack = Stack::new(values).map_err(|e| LinkError::Stack {
+            values,
+            reason: e.to_string(),
+        })?;
+        let mut machine = Machine {
+            stack,
+            sp: 0,
+            pc: 0,
+            frames: Vec::new(),
+            ctx: CallCtx::new(options.gc_threshold),
+            out: Box::new(std::io::stdout()),
+            status: Status::Ready,
+            running: false,
+            program,
+            options,
+        };
+        machine.reset();
+        Ok(Vm { natives, machine })
+    }
+
+    /// Sends `PRINT` output to `out`.
+    pub fn set_output(&mut self, out: impl Write + Send + 'static) {
+        self.machine.out = Box::new(out);
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Arc<VerifiedProgram> {
+        &self.machine.program
+    }
+
+    /// Where native calls go.
+    pub fn natives(&self) -> &N {
+        &self.natives
+    }
+
+    /// Where the VM stands.
+    pub fn status(&self) -> Status {
+        if self.machine.running {
+            Status::Faulted
+        } else {
+            self.machine.status
+        }
+    }
+
+    /// The next instruction.
+    pub fn pc(&self) -> u32 {
+        self.machine.pc
+    }
+
+    /// Back to the start: empty stack, zeroed locals, native strings freed.
+    pub fn reset(&mut self) {
+        self.machine.reset();
+    }
+
+    /// Runs the program from the start to its end.
+    pub fn run(&mut self) -> Result<(), VmError> {
+        self.reset();
+        self.resume(None).map(|_| ())
+    }
+
+    /// Runs from where the VM stands until the program ends, or until
+    /// `fuel` backward jumps and calls have been made (then it pauses).
+    ///
+    /// A panic that unwinds out of the run (from the output writer) leaves
+    /// the VM faulted: the next run starts over.
+    pub fn resume(&mut self, fuel: Option<u64>) -> Result<Status, VmError> {
+        let m = &mut self.machine;
+        match m.status {
+            _ if m.running => m.reset(),
+            Status::Halted | Status::Faulted => m.reset(),
+            Status::Ready | Status::Paused => {}
+        }
+        m.running = true;
+        // Dropped also when the run unwinds: the natives are released then.
+        let mut calls = self.natives.enter();
+        let result = m.dispatch(&mut calls, fuel.unwrap_or(u64::MAX));
+        drop(calls);
+        m.running = false;
+        m.status = match &result {
+            Ok(s) => *s,
+            Err(_) => Status::Faulted,
+        };
+        result
+    }
+
+    /// The values of every frame, bottom first: each frame's locals, then
+    /// its operands. Empty once the VM faulted.
+    pub fn frames(&self) -> Vec<FrameView> {
+        self.machine.frames()
+    }
+
+    /// The operand stack of the innermost frame, bottom first.
+    pub fn stack(&self) -> Vec<Value> {
+        self.frames().pop().map(|f| f.operands).unwrap_or_default()
+    }
+
+    /// Native strings the VM holds (for tests of collection).
+    pub fn heap_strings(&self) -> usize {
+        self.machine.ctx.heap.len()
+    }
+
+    /// Everything the VM holds and where it stands; `None` once it faulted.
+    pub fn state(&self) -> Option<VmState> {
+        self.machine.state()
+    }
+
+    /// Puts the VM where `state` says, holding its values; a paused state
+    /// then `resume`s. Nothing changes when the state does not fit the
+    /// program.
+    pub fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
+        self.machine.set_state(state)
+    }
+}
+
+impl Machine {
+    /// Back to the start: empty stack, zeroed locals, native strings freed.
+    pub(super) fn reset(&mut self) {
+        self.sp = 0;
+        self.pc = 0;
+        self.frames.clear();
+        self.ctx.heap.clear();
+        self.status = Status::Ready;
+        self.running = false;
+        let main = &self.program.funcs[0];
+        self.frames.push(Frame {
+            func: 0,
+            ret_pc: 0,
+            base: 0,
+        });
+        let n = main.local_types.len().min(self.stack.len());
+        self.stack[..n].fill(HsValue::ZERO);
+        self.sp = n;
+    }
+
+    /// Frees native strings that no stack slot or local refers to.
+    pub(super) fn collect(&mut self) {
+        let Some(layout) = self.layout() else { return };
+        // The stack slots holding strings, in order.
+        let mut strings = Vec::new();
+        for (_, locals, operands) in layout {
+            for (range, types) in [locals, operands] {
+                strings.extend(
+                    range
+                        .zip(types)
+                        .filter(|(_, t)| *t == ValType::Str)
+                        .map(|(i, _)| i),
+                );
+            }
+        }
+        let mut next = strings.into_iter().peekable();
+        // Only the slots in use: the pages past them are never touched.
+        let sp = self.sp;
+        let live = self.stack[..sp]
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                next.next_if_eq(&i)?;
+                // SAFETY: the slot's verified type is `str`: it holds a view.
+                Some(unsafe { &mut v.str })
+            });
+        self.ctx.heap.compact(live);
+    }
+
+    pub(super) fn fault(&self, pc: u32, fault: Fault) -> VmError {
+        VmError {
+            pc,
+            instr: self.program.describe(pc),
+            fault,
+        }
+    }
+}
+
+// SAFETY: the VM's raw pointers (string views in its stack and context)
+// point into strings the VM itself or its `Arc<VerifiedProgram>` owns, so
+// moving the VM moves their owner with them.
+unsafe impl<N: Natives + Send> Send for Vm<N> {}
