@@ -215,9 +215,9 @@ unsafe impl NativeCalls for &NaiveSlot {
 
 /// A private copy of `lib`, as the loader makes it: the file copied into a
 /// new sealed memory file.
-pub(crate) fn memory_copy(lib: &Path) -> hotslot::plugin::PrivateCopy {
+pub(crate) fn memory_copy(lib: &Path) -> hotslot::testing::PrivateCopy {
     let mut file = std::fs::File::open(lib).unwrap();
-    hotslot::plugin::PrivateCopy::create(&mut file, "bench", &hotslot::plugin::CopyPlace::Memory)
+    hotslot::testing::PrivateCopy::create(&mut file, "bench", &hotslot::plugin::CopyPlace::Memory)
         .unwrap()
 }
 

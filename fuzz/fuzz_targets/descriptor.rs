@@ -5,7 +5,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use hotslot::plugin::{is_identifier, read_descriptor};
+use hotslot::testing::{is_identifier, read_descriptor};
 use hotslot_plugin_api::*;
 use libfuzzer_sys::fuzz_target;
 

@@ -4,7 +4,7 @@
 //! it names inside the file.
 #![no_main]
 
-use hotslot::plugin::check_elf;
+use hotslot::testing::check_elf;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (u64, &[u8])| {

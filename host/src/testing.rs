@@ -24,3 +24,8 @@ pub fn hostile_channel(
 pub fn read_description(bytes: &[u8]) -> Result<usize, String> {
     crate::isolate::describe::read_any(bytes)
 }
+
+pub use crate::plugin::copy::{PrivateCopy, default_copy_dir};
+pub use crate::plugin::descriptor::read_descriptor;
+pub use crate::plugin::image::check as check_elf;
+pub use crate::types::is_identifier;

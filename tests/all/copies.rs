@@ -59,7 +59,7 @@ fn leftovers_of(pid: u32) -> Vec<PathBuf> {
     let places = [
         PathBuf::from("/dev/shm"),
         std::env::temp_dir(),
-        hotslot::plugin::default_copy_dir(),
+        hotslot::testing::default_copy_dir(),
     ];
     let mut found = Vec::new();
     for place in places {
@@ -205,7 +205,7 @@ fn adversary(evil: Vec<u8>, stop: Arc<AtomicBool>, attempts: Arc<AtomicU64>) {
     let places = [
         PathBuf::from("/dev/shm"),
         std::env::temp_dir(),
-        hotslot::plugin::default_copy_dir(),
+        hotslot::testing::default_copy_dir(),
     ];
     let evil_file = tempdir();
     let evil_path = evil_file.path().join("evil.so");

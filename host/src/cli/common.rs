@@ -69,7 +69,7 @@ impl std::str::FromStr for BindSpec {
             path = p;
         }
         if let Some((p, sym)) = path.rsplit_once('#')
-            && hotslot::plugin::is_identifier(sym)
+            && hotslot::testing::is_identifier(sym)
         {
             spec.symbol = Some(sym.to_owned());
             path = p;

@@ -12,8 +12,9 @@
 use hotslot_plugin_api::{AbiVersion, HS_MAX_FUNCTIONS, HS_MAX_NAME_LEN, HS_MAX_PARAMS};
 use semver::Version;
 
-use crate::plugin::{FunctionInfo, PluginInfo, PluginKind, is_identifier};
+use crate::plugin::{FunctionInfo, PluginInfo, PluginKind};
 use crate::types::Signature;
+use crate::types::is_identifier;
 
 /// The description of a checked build.
 pub(crate) fn write(info: &PluginInfo, kind: PluginKind) -> Vec<u8> {

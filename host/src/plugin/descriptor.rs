@@ -695,12 +695,6 @@ unsafe fn read_name(s: HsStr, kind: NameKind) -> Result<String, NameError> {
     }
 }
 
-/// The tag name for messages: `i32`, or `tag 9` for an unknown one.
-pub fn tag_name(tag: HsType) -> String {
-    tag.name()
-        .map_or_else(|| format!("tag {}", tag.0), str::to_owned)
-}
-
 #[cfg(test)]
 #[path = "descriptor_tests.rs"]
 mod tests;

@@ -33,9 +33,9 @@ use object::{
 
 /// Whether an ELF file of `len` bytes, whose first bytes (at least its
 /// headers, which linkers put at the start) are `head`, holds every part its
-/// headers point to. Files that are not ELF pass: the
-/// dynamic loader refuses them by itself.
-pub(crate) fn check(head: &[u8], len: u64) -> Result<(), String> {
+/// headers point to (or a PE file: its sections and symbol table). Files
+/// that are neither pass: the dynamic loader refuses them by itself.
+pub fn check(head: &[u8], len: u64) -> Result<(), String> {
     match FileKind::parse(head) {
         Ok(FileKind::Elf64) => check_elf::<FileHeader64<Endianness>>(head, len),
         Ok(FileKind::Elf32) => check_elf::<FileHeader32<Endianness>>(head, len),

@@ -16,11 +16,11 @@
 //! - `error.rs`: the loader's errors.
 
 mod content;
-mod copy;
-mod descriptor;
+pub(crate) mod copy;
+pub(crate) mod descriptor;
 mod error;
 mod exports;
-mod image;
+pub(crate) mod image;
 mod layout;
 mod library;
 mod linked;
@@ -32,11 +32,12 @@ mod structs;
 mod sys;
 mod trust;
 
-pub use copy::{CopyPlace, PrivateCopy, check_copy_dir, default_copy_dir, remove_private_copies};
+pub(crate) use copy::PrivateCopy;
+pub use copy::{CopyPlace, remove_private_copies};
 pub use descriptor::PluginKind;
 #[cfg(target_os = "linux")]
 pub(crate) use descriptor::StateHooks;
-pub use descriptor::{FunctionInfo, Header, PluginInfo, read_descriptor, read_header, tag_name};
+pub use descriptor::{FunctionInfo, PluginInfo};
 pub(crate) use descriptor::{LoadHook, SaveHook};
 pub use error::{AbiError, CopyDirError, LoadError, NameError, TrustError};
 pub use library::{EntryPoint, Library};
@@ -50,17 +51,6 @@ pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
 #[cfg(target_os = "linux")]
 pub(crate) use trust::read_error;
 pub use trust::{BadSha256, Sha256, TrustPolicy};
-
-pub use crate::types::is_identifier;
-
-/// The structural check the loader makes on a library file before the
-/// dynamic loader maps it: every table and segment the ELF headers name (or
-/// the PE headers: sections, symbol table) lies inside the file's `len`
-/// bytes, of which `head` are the first (at least the headers). Files that
-/// are neither ELF nor PE pass.
-pub fn check_elf(head: &[u8], len: u64) -> Result<(), String> {
-    image::check(head, len)
-}
 
 /// Whether a library file, of `len` bytes starting with `head`, is whole
 /// in this platform's format (see `image::looks_whole`): what watch mode

@@ -32,7 +32,7 @@ use semver::VersionReq;
 use super::error::{AsmError, AsmErrorKind};
 use super::isa::for_each_instr;
 use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
-use crate::plugin::is_identifier;
+use crate::types::is_identifier;
 use crate::types::{Signature, ValType};
 
 /// Assembles `.hsasm` text.

@@ -13,8 +13,8 @@ use super::disasm;
 use super::error::{VerifyError, VerifyErrorKind};
 use super::lower::{Code, lower};
 use super::program::{Instr, MAX_SLOT, Program};
-use crate::plugin::is_identifier;
 use crate::types::ValType;
+use crate::types::is_identifier;
 
 /// Limits the verifier enforces.
 #[derive(Clone, Copy, Debug)]

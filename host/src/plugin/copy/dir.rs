@@ -133,7 +133,7 @@ pub fn remove_private_copies() {
 
 /// Checks that `dir` can hold private copies: it belongs to this user and
 /// no one else can use it (creating it so when missing).
-pub fn check_copy_dir(dir: &Path) -> Result<(), LoadError> {
+pub(crate) fn check_copy_dir(dir: &Path) -> Result<(), LoadError> {
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             sys::create_private_dir(dir).or_else(|e| match e.kind() {

@@ -43,7 +43,7 @@ mod memory;
 #[path = "no_memory.rs"]
 mod memory;
 
-pub use dir::{check_copy_dir, default_copy_dir, remove_private_copies};
+pub use dir::{default_copy_dir, remove_private_copies};
 
 /// Where private copies go.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
