@@ -36,5 +36,3 @@ HS_FUNCTION(i64, count, (void), 1, 0, 0)
 HS_FUNCTION(i64, peek, (void), 1, 0, 0)
 
 HS_PLUGIN_STATE("counter_c", 1, 0, 0, STATE_VERSION, save_state, load_state, count, peek)
-
-HS_EXPORT int get_version(void) { return 1; }

@@ -37,6 +37,8 @@ EXPORT int get_version(void) {
  * The 64-bit and floating-point variants make this table the same as the
  * Rust twin's (plugins/math-ops).
  */
+/* get_version above is the seed's own: the shim defines none. */
+#define HS_OWN_GET_VERSION
 #include "hotslot_shim.h"
 
 static int64_t math_add_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }

@@ -51,5 +51,3 @@ HS_FUNCTION_CTX(i64, c_len, (str), 1, 0, 0)
 HS_FUNCTION_CTX(i64, c_div, (i64, i64), 1, 0, 0)
 
 HS_PLUGIN("string_ops_c", 1, 0, 0, c_upper, c_itoa, c_len, c_div)
-
-HS_EXPORT int get_version(void) { return 1; }

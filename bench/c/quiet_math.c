@@ -65,5 +65,3 @@ HS_FUNCTION(i32, args6, (i32, i32, i32, i32, i32, i32), 1, 0, 0)
 HS_FUNCTION_CTX(str, text, (i32), 1, 0, 0)
 HS_PLUGIN("quiet_math_c", 1, 0, 0, math_add, args0, args1, args2, args3, args4, args5, args6,
           text)
-
-HS_EXPORT int get_version(void) { return 1; }

@@ -32,7 +32,6 @@
 //! #         &source,
 //! #         format!(
 //! #             "#include \"hotslot_shim.h\"\n\
-//! #              HS_EXPORT int get_version(void) {{ return 1; }}\n\
 //! #              static int math_add(int a, int b) {{ return {op}; }}\n\
 //! #              HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)\n\
 //! #              HS_PLUGIN(\"math\", 1, 0, 0, math_add)\n"

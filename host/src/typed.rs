@@ -48,6 +48,13 @@ mod sealed {
 
 /// A type a plugin function's parameter can have, as a handle's type names
 /// it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a parameter type of a typed handle",
+    label = "not a parameter type",
+    note = "a parameter is `i32`, `i64`, `f64`, `bool`, `String` (a call passes `&str` or `String`), \
+            `Vec<u8>` (a call passes `&[u8]`), or `Ref<T>`, `RefMut<T>`, `Slice<T>`, `SliceMut<T>` \
+            of an application's type `T`; several are a tuple: `(i32, String)`"
+)]
 pub trait ParamType: sealed::Sealed {
     /// Its value type.
     const TYPE: ValType;
@@ -59,6 +66,12 @@ pub trait ParamType: sealed::Sealed {
 
 /// A plugin function's parameters, as a handle's type names them: a tuple
 /// of [`ParamType`]s, or one alone.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a parameter list of a typed handle",
+    label = "not a parameter list",
+    note = "the parameters are one type or a tuple of them, each `i32`, `i64`, `f64`, `bool`, \
+            `String`, `Vec<u8>`, `Ref<T>`, `RefMut<T>`, `Slice<T>` or `SliceMut<T>`; none is `()`"
+)]
 pub trait Params: sealed::Sealed {
     /// The value types, in order.
     const TYPES: &'static [ValType];
@@ -68,6 +81,11 @@ pub trait Params: sealed::Sealed {
 }
 
 /// A plugin function's result, as a handle's type names it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a result type of a typed handle",
+    label = "not a result type",
+    note = "a result is `i32`, `i64`, `f64`, `bool`, `String`, `Vec<u8>` or `()`"
+)]
 pub trait Results: sealed::Sealed + Sized {
     /// Its value type; `None` for `()`.
     const TYPE: Option<ValType>;
@@ -94,6 +112,11 @@ pub struct Passed {
 }
 
 /// A value a call passes for a parameter of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "a call cannot pass `{Self}` for a parameter of type `{T}`",
+    note = "`String` takes `&str` or `String`, `Vec<u8>` takes `&[u8]` or `Vec<u8>`, \
+            `Ref<T>` `&T`, `RefMut<T>` `&mut T`, `Slice<T>` `&[T]`, `SliceMut<T>` `&mut [T]`"
+)]
 pub trait Arg<T: ParamType> {
     /// The value as the ABI passes it, borrowing from `self` (a view is
     /// valid while `self` is; a mutable one, only through it).

@@ -312,6 +312,44 @@ impl FromStr for Signature {
     }
 }
 
+/// The names among `available` close to `wanted`: the same but for case,
+/// or at most a third of its letters (and one, or two for a longer name)
+/// added, removed or changed; nearest first.
+pub(crate) fn near_names(wanted: &str, available: &[String]) -> Vec<String> {
+    let limit = (wanted.chars().count() / 3).clamp(1, 2);
+    let mut near: Vec<(usize, &String)> = available
+        .iter()
+        .filter_map(|name| {
+            let d = if name.eq_ignore_ascii_case(wanted) {
+                0
+            } else {
+                edit_distance(&wanted.to_ascii_lowercase(), &name.to_ascii_lowercase())
+            };
+            (d <= limit && name != wanted).then_some((d, name))
+        })
+        .collect();
+    near.sort();
+    near.into_iter().map(|(_, n)| n.clone()).collect()
+}
+
+/// The Levenshtein distance between `a` and `b`, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// Whether `s` is an identifier: an ASCII letter or `_`, then letters,
 /// digits and `_`. Function names must be, so that programs can import them.
 pub fn is_identifier(s: &str) -> bool {
@@ -324,6 +362,20 @@ pub fn is_identifier(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn near_names_are_typos_and_case_not_strangers() {
+        let names: Vec<String> = ["math_add", "math_mul", "MATH_ADD", "clamp"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            super::near_names("math_ad", &names),
+            ["MATH_ADD", "math_add"]
+        );
+        assert_eq!(super::near_names("Math_Mul", &names), ["math_mul"]);
+        assert!(super::near_names("scale", &names).is_empty());
+        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
+    }
+
     use super::*;
 
     #[test]

@@ -8,8 +8,6 @@
  *     HS_FUNCTION(i32, math_add, (i32, i32), 1, 0, 0)
  *     HS_PLUGIN("math_ops", 1, 0, 0, math_add)
  *
- *     HS_EXPORT int get_version(void) { return 1; }
- *
  * HS_FUNCTION(ret, name, (params), major, minor, patch) wraps an ordinary C
  * function `ret name(params)` in the ABI's uniform entry point and describes
  * it. Type names: i32 (int32_t), i64 (int64_t), f64 (double), bool (bool),
@@ -45,8 +43,10 @@
  * functions...) also declares hooks that carry the plugin's state across a
  * reload (see HsPluginDescriptor).
  *
- * Every plugin also defines `get_version`, its version function: it
- * returns the plugin's major version.
+ * Every plugin also exports `get_version`, its version function: it
+ * returns the plugin's major version. HS_PLUGIN (and its variants) define
+ * it from the major version they declare; a source with a `get_version` of
+ * its own defines HS_OWN_GET_VERSION before including this header.
  *
  * Arguments (strings included) are borrowed from the host for the duration
  * of the call.
@@ -695,7 +695,19 @@ static inline HsBytes hs__bytes(HsValue v) {
         .save_state = save_,                                                                \
         .load_state = load_,                                                                \
     };                                                                                      \
-    HS_EXPORT const HsPluginDescriptor *hotslot_plugin(void) { return &hs__plugin; }
+    HS_EXPORT const HsPluginDescriptor *hotslot_plugin(void) { return &hs__plugin; }     \
+    HS__GET_VERSION(maj_)
+
+/* `get_version`, the plugin's version function: it returns the major
+ * version the descriptor declares. A source that defines its own (the
+ * seed's math_ops.c does) defines HS_OWN_GET_VERSION before including this
+ * header. */
+#ifdef HS_OWN_GET_VERSION
+#define HS__GET_VERSION(maj_)
+#else
+#define HS__GET_VERSION(maj_)                                                               \
+    HS_EXPORT int get_version(void) { return (maj_); }
+#endif
 
 #define HS_PLUGIN(name_, maj_, min_, pat_, ...)                                             \
     HS__PLUGIN(name_, maj_, min_, pat_, 0, NULL, NULL, __VA_ARGS__)

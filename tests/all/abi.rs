@@ -183,7 +183,7 @@ fn missing_and_non_library_files_are_refused() {
         "{e}"
     );
     let e = load(dir.path()).unwrap_err();
-    assert!(matches!(e, LoadError::NotAFile { .. }), "{e}");
+    assert!(matches!(e, LoadError::Directory { .. }), "{e}");
 }
 
 #[test]

@@ -305,6 +305,48 @@ fn an_application_outside_the_workspace_embeds_hotslot_without_its_default_featu
         .unwrap();
     assert!(status.success(), "building tests/outside");
 
+    // A typed handle of a type it cannot have: the compiler names the
+    // types it can, instead of every tuple it implements the traits for.
+    // Built with the application's dependencies, already compiled.
+    let misuse = tempdir();
+    std::fs::write(
+        misuse.path().join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"misuse\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nhotslot = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
+            b.root.join("host")
+        ),
+    )
+    .unwrap();
+    std::fs::copy(outside.join("Cargo.lock"), misuse.path().join("Cargo.lock")).unwrap();
+    std::fs::create_dir(misuse.path().join("src")).unwrap();
+    std::fs::write(
+        misuse.path().join("src/main.rs"),
+        "fn main() {\n    // SAFETY: nothing is loaded.\n    \
+         let table = unsafe { hotslot::SlotTable::new() }.unwrap();\n    \
+         let _ = table.function::<(i32, u8), i32>(\"f\");\n}\n",
+    )
+    .unwrap();
+    let out = cargo()
+        .current_dir(misuse.path())
+        .args(["build", "--offline", "--quiet", "--color", "never"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error[E0277]: `(i32, u8)` is not a parameter list of a typed handle"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "note: the parameters are one type or a tuple of them, each `i32`, `i64`, `f64`, \
+             `bool`, `String`, `Vec<u8>`, `Ref<T>`, `RefMut<T>`, `Slice<T>` or `SliceMut<T>`; \
+             none is `()`"
+        ),
+        "{stderr}"
+    );
+
     let dir = tempdir();
     let place = |name: &str, from: &std::path::Path| {
         let to = dir.path().join(library_name(name));

@@ -203,7 +203,7 @@ fn every_hostile_library_is_refused_on_reload_and_the_old_build_answers() {
     let _ = std::fs::remove_file(&lib);
     std::fs::create_dir(&lib).unwrap();
     let e = load_error(table.reload(&lib).unwrap_err());
-    assert!(matches!(e, LoadError::NotAFile { .. }), "a directory: {e}");
+    assert!(matches!(e, LoadError::Directory { .. }), "a directory: {e}");
     std::fs::remove_dir(&lib).unwrap();
     still_answers(&mut vm);
 

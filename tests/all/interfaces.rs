@@ -460,8 +460,7 @@ fn hotslot_header_writes_the_headers_a_c_plugin_needs() {
         "#include \"hotslot_shim.h\"\n\
          static int32_t twice(int32_t x) { return 2 * x; }\n\
          HS_FUNCTION(i32, twice, (i32), 1, 0, 0)\n\
-         HS_PLUGIN(\"p\", 1, 0, 0, twice)\n\
-         HS_EXPORT int get_version(void) { return 1; }\n",
+         HS_PLUGIN(\"p\", 1, 0, 0, twice)\n",
     )
     .unwrap();
     let lib = dir.path().join(library_name("p"));

@@ -17,6 +17,7 @@ mod interfaces;
 #[cfg(target_os = "linux")]
 mod isolation;
 mod live;
+mod messages;
 mod mistakes;
 mod observers;
 mod programs;

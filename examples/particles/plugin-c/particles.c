@@ -40,5 +40,3 @@ static void step(HsSliceMut_Particle particles, double dt) {
 
 HS_FUNCTION(void, step, (slice_mut(Particle), f64), 1, 0, 0)
 HS_PLUGIN("particles_c", 1, 0, 0, step)
-
-HS_EXPORT int get_version(void) { return 1; }

@@ -14,6 +14,21 @@ pub fn read_program(path: &Path) -> Result<Program, String> {
     if bytes.starts_with(b"HSBC") {
         return decode(&bytes).map_err(|e| format!("`{}`: {e}", path.display()));
     }
+    let library_magics: [&[u8]; 6] = [
+        b"\x7fELF",
+        b"MZ",
+        &[0xcf, 0xfa, 0xed, 0xfe],
+        &[0xce, 0xfa, 0xed, 0xfe],
+        &[0xfe, 0xed, 0xfa, 0xcf],
+        &[0xca, 0xfe, 0xba, 0xbe],
+    ];
+    if library_magics.iter().any(|m| bytes.starts_with(m)) {
+        return Err(format!(
+            "`{}` is a library, not a program: did you mean `--lib {}`?",
+            path.display(),
+            path.display()
+        ));
+    }
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("`{}` is neither bytecode nor UTF-8 text", path.display()))?;
     assemble(&text).map_err(|e| format!("`{}`: {e}", path.display()))
@@ -248,10 +263,18 @@ fn crash_limit(text: &str) -> Result<hotslot::isolate::CrashLimit, String> {
 
 /// A program import that nothing binds, found before the program runs.
 #[derive(Debug, thiserror::Error)]
-#[error("slot {slot} (`{name}`) is not bound: add --bind {slot}=LIB or --lib LIB")]
-pub struct Unbound {
-    pub slot: u32,
-    pub name: String,
+pub enum Unbound {
+    /// Nothing was asked to bind it.
+    #[error("slot {slot} (`{name}`) is not bound: add --bind {slot}=LIB or --lib LIB")]
+    Nothing { slot: u32, name: String },
+    /// Several --lib libraries were given, none of which exports it.
+    #[error("slot {slot} (`{name}`) is not bound: no --lib library has a function `{name}` ({})", .reasons.join("; "))]
+    NotExported {
+        slot: u32,
+        name: String,
+        /// Per library, what it has instead.
+        reasons: Vec<String>,
+    },
 }
 
 impl Bindings {
@@ -341,13 +364,45 @@ impl Bindings {
             .iter()
             .flat_map(|p| &p.imports)
             .find(|i| !bound.contains(&i.slot));
-        if let Some(i) = unbound {
-            return Err(Box::new(Unbound {
+        let Some(i) = unbound else {
+            return Ok(());
+        };
+        // Libraries bound whole that could have served it, had it the
+        // name: say what they export instead.
+        let libraries = table.libraries();
+        let whole: Vec<_> = self
+            .libs
+            .iter()
+            .filter_map(|lib| {
+                let path = std::path::absolute(lib).ok()?;
+                libraries.iter().find(|l| l.path == path)
+            })
+            .collect();
+        let missing = |l: &hotslot::LibraryInfo| hotslot::SlotError::FunctionMissing {
+            slot: i.slot,
+            path: l.path.clone(),
+            function: i.name.clone(),
+            available: l.functions.clone(),
+        };
+        Err(match whole.as_slice() {
+            [] => Box::new(Unbound::Nothing {
                 slot: i.slot,
                 name: i.name.clone(),
-            }));
-        }
-        Ok(())
+            }),
+            [one] => Box::new(missing(one)),
+            several => Box::new(Unbound::NotExported {
+                slot: i.slot,
+                name: i.name.clone(),
+                reasons: several
+                    .iter()
+                    .map(|l| {
+                        let text = missing(l).to_string();
+                        let prefix = format!("slot {}: ", i.slot);
+                        text.strip_prefix(&prefix).unwrap_or(&text).to_owned()
+                    })
+                    .collect(),
+            }),
+        })
     }
 }
 

@@ -30,8 +30,9 @@ pub fn run(args: Args) -> CmdResult {
             .map(|f| {
                 serde_json::json!({
                     "name": f.name,
-                    "params": f.signature.params.iter().map(|p| p.name()).collect::<Vec<_>>(),
-                    "ret": f.signature.ret.map_or("void", |r| r.name()),
+                    // As the text writes them: `&mut [Particle]`, not `&mut [T]`.
+                    "params": f.signature.params.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                    "ret": f.signature.ret.map_or_else(|| "void".to_owned(), |r| r.to_string()),
                     "version": f.version.to_string(),
                 })
             })

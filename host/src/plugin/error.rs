@@ -234,8 +234,21 @@ pub enum LoadError {
         path: PathBuf,
     },
     /// The path is not a regular file.
-    #[error("`{path}` is not a regular file")]
+    #[error("`{}` is not a regular file", path.display())]
     NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The path is a directory: a crate's directory, often, where its
+    /// library file was meant.
+    #[error(
+        "`{}` is a directory, not a library: name the library file (cargo builds a crate \
+         `NAME`'s as `target/debug/{}NAME{}`)",
+        path.display(),
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )]
+    Directory {
         /// The path.
         path: PathBuf,
     },
@@ -295,7 +308,7 @@ pub enum LoadError {
         expected: &'static str,
     },
     /// A required export is missing.
-    #[error("`{path}` does not export `{symbol}`; is it a hotslot plugin?")]
+    #[error("`{}` does not export `{symbol}`{}", path.display(), missing_export_hint(symbol))]
     SymbolMissing {
         /// The path.
         path: PathBuf,
@@ -481,4 +494,15 @@ pub enum TrustError {
         /// This process's user, with its SID.
         user: String,
     },
+}
+
+/// What to do about a missing export.
+fn missing_export_hint(symbol: &str) -> &'static str {
+    if symbol == hotslot_plugin_api::HS_GET_VERSION_SYMBOL {
+        ", the function returning its major version: a C plugin gets it from HS_PLUGIN of \
+         hotslot_shim.h (ABI 1.2), or defines `HS_EXPORT int get_version(void) { return 1; }` \
+         (its major version); a Rust plugin from `plugin!`"
+    } else {
+        "; is it a hotslot plugin?"
+    }
 }

@@ -84,6 +84,7 @@ pub(crate) fn check_format(head: &[u8]) -> Result<(), String> {
 /// library in this platform's format (ELF, or PE on Windows): it starts
 /// with the format's magic (linkers may write the header last) and holds
 /// every part its headers name (they write the section tables last).
+#[cfg(any(feature = "watch", test))]
 pub(crate) fn looks_whole(head: &[u8], len: u64) -> bool {
     let magic: &[u8] = if cfg!(windows) { b"MZ" } else { b"\x7fELF" };
     head.starts_with(magic) && check(head, len).is_ok()

@@ -55,6 +55,7 @@ pub use trust::{BadSha256, Sha256, TrustPolicy};
 /// Whether a library file, of `len` bytes starting with `head`, is whole
 /// in this platform's format (see `image::looks_whole`): what watch mode
 /// asks before it tries a file that changed.
+#[cfg(feature = "watch")]
 pub(crate) fn looks_whole(head: &[u8], len: u64) -> bool {
     image::looks_whole(head, len)
 }

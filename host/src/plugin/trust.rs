@@ -77,7 +77,7 @@ pub(crate) fn open_trusted(
         // Canonical as it is: what was read serves the trust checks.
         Some(entries) => {
             if !entries[0].1.is_file() {
-                return Err(LoadError::NotAFile { path: source });
+                return Err(not_a_file(source.clone(), &entries[0].1));
             }
             policy.check_read(entries.iter().map(|(p, m)| (*p, m)))?;
             source.clone()
@@ -124,13 +124,22 @@ pub(crate) fn read_error(path: &Path, e: std::io::Error) -> LoadError {
         std::io::ErrorKind::NotFound => LoadError::FileMissing {
             path: path.to_owned(),
         },
-        std::io::ErrorKind::IsADirectory => LoadError::NotAFile {
+        std::io::ErrorKind::IsADirectory => LoadError::Directory {
             path: path.to_owned(),
         },
         _ => LoadError::Io {
             path: path.to_owned(),
             source: e,
         },
+    }
+}
+
+/// The error for `path`, whose metadata is `meta`, that is not a file.
+fn not_a_file(path: PathBuf, meta: &fs::Metadata) -> LoadError {
+    if meta.is_dir() {
+        LoadError::Directory { path }
+    } else {
+        LoadError::NotAFile { path }
     }
 }
 
@@ -146,9 +155,7 @@ fn canonical_file(path: &Path) -> Result<PathBuf, LoadError> {
         },
     })?;
     if !meta.is_file() {
-        return Err(LoadError::NotAFile {
-            path: path.to_owned(),
-        });
+        return Err(not_a_file(path.to_owned(), &meta));
     }
     fs::canonicalize(path).map_err(|e| LoadError::Io {
         path: path.to_owned(),

@@ -9,12 +9,11 @@
 //!
 //! Every origin gives the same description of its functions (a
 //! [`PluginInfo`]) and is checked against the slots it would serve in the
-//! same way. A build is numbered (its generation) when it is bound: a build
-//! the transaction refuses takes no number.
+//! same way. A build is numbered (its generation) when it is bound, in its
+//! table's order: a build the transaction refuses takes no number.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::SlotError;
 use crate::isolate::IsolateOptions;
@@ -39,13 +38,9 @@ pub(crate) enum Loaded {
     Worker(Box<IsolatedBuild>),
 }
 
-/// The next generation: numbers are given in binding order, from 1.
-static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
-
 impl Build {
-    /// Numbers `loaded`, which is being bound, as the next generation.
-    pub(crate) fn bind(loaded: Loaded) -> Build {
-        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+    /// `loaded`, being bound, as its table's build number `generation`.
+    pub(crate) fn bind(loaded: Loaded, generation: u64) -> Build {
         match &loaded {
             Loaded::Local(library) => library.set_generation(generation),
             #[cfg(target_os = "linux")]
@@ -54,7 +49,7 @@ impl Build {
         Build { generation, loaded }
     }
 
-    /// The build's number, unique in the process.
+    /// The build's number, in its table's binding order.
     pub(crate) fn generation(&self) -> u64 {
         self.generation
     }

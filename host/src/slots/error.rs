@@ -9,7 +9,11 @@ use crate::plugin::LoadError;
 use crate::types::Signature;
 
 /// A slot operation that was refused. The slot table is unchanged.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` is its message (`SlotError(typed handle 0: ...)`): the slot
+/// numbers in its fields are the table's, and a typed handle's would read
+/// as 65536 and up.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum SlotError {
     /// The library could not be loaded. The message names the loader's
@@ -40,7 +44,7 @@ pub enum SlotError {
         declared: Vec<u32>,
     },
     /// The library does not export the function a slot asks for.
-    #[error("{}: `{path}` has no function `{function}`{}", SlotName(*.slot), available_list(.available))]
+    #[error("{}: `{path}` has no function `{function}`{}", SlotName(*.slot), available_list(.function, .available))]
     FunctionMissing {
         /// The slot.
         slot: u32,
@@ -237,12 +241,23 @@ fn declared_list(declared: &[u32]) -> String {
     }
 }
 
-fn available_list(available: &[String]) -> String {
+/// What a library exports, for a function it does not: the names near
+/// the one asked for (a typo, a different case), else the first few.
+fn available_list(wanted: &str, available: &[String]) -> String {
+    const SHOWN: usize = 8;
     if available.is_empty() {
-        " (it exports none)".into()
-    } else {
-        format!(" (it exports `{}`)", available.join("`, `"))
+        return " (it exports none)".into();
     }
+    let near = crate::types::near_names(wanted, available);
+    if !near.is_empty() {
+        return format!(" (did you mean `{}`?)", near.join("`, `"));
+    }
+    let more = match available.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let shown: Vec<&str> = available.iter().take(SHOWN).map(String::as_str).collect();
+    format!(" (it exports `{}`{more})", shown.join("`, `"))
 }
 
 fn requirement_origin(from_running: &bool) -> &'static str {
@@ -311,4 +326,12 @@ pub enum CallError {
         /// The function.
         function: String,
     },
+}
+
+impl std::fmt::Debug for SlotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SlotError")
+            .field(&format_args!("{}", crate::chain(self)))
+            .finish()
+    }
 }

@@ -36,9 +36,10 @@ pub struct ReloadReport {
 }
 
 /// One slot's change.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Swap {
-    /// The slot.
+    /// The slot: a program's slot number, or a typed handle's (shown as
+    /// `typed handle N`).
     pub slot: u32,
     /// The function that served before and its version, if bound.
     pub from: Option<(Arc<str>, Version)>,
@@ -46,6 +47,17 @@ pub struct Swap {
     pub function: Arc<str>,
     /// Its version.
     pub to: Version,
+}
+
+impl fmt::Debug for Swap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Swap")
+            .field("slot", &format_args!("{}", super::SlotName(self.slot)))
+            .field("from", &self.from)
+            .field("function", &self.function)
+            .field("to", &self.to)
+            .finish()
+    }
 }
 
 impl fmt::Display for Swap {
@@ -250,6 +262,8 @@ pub struct LibraryInfo {
     pub isolated: bool,
     /// The process id of its worker, while one is running.
     pub worker_pid: Option<u32>,
+    /// The names of the functions it exports, in its descriptor's order.
+    pub functions: Vec<String>,
     /// The build a rollback returns to: its generation and plugin version.
     pub previous: Option<(u64, Version)>,
 }

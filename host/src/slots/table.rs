@@ -117,6 +117,9 @@ pub(super) struct Writer {
     pub(super) structs: HashMap<StructName, Arc<HostStruct>>,
     /// The host callback tables the application provides, by name.
     pub(super) host_tables: HashMap<&'static str, HostTable>,
+    /// The last generation given: builds are numbered per table, in the
+    /// order they are bound, from 1.
+    pub(super) generations: u64,
 }
 
 /// A host callback table the application provides.
@@ -581,8 +584,15 @@ impl SlotTable {
                 kind: l.current.kind(),
                 sha256: l.current.sha256().ok(),
                 pinned: l.pin.is_some(),
-                isolated: l.current.worker_pid().is_some() || l.current.isolation().is_some(),
+                isolated: l.current.isolation().is_some(),
                 worker_pid: l.current.worker_pid(),
+                functions: l
+                    .current
+                    .info()
+                    .functions
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect(),
                 previous: l
                     .previous
                     .as_ref()
@@ -639,6 +649,12 @@ impl Writer {
     }
 
     /// The declared program slots (the table's handles aside).
+    /// The next build's generation.
+    pub(super) fn next_generation(&mut self) -> u64 {
+        self.generations += 1;
+        self.generations
+    }
+
     pub(super) fn declared(&self) -> Vec<u32> {
         self.decls.range(..HANDLE_BASE).map(|(&s, _)| s).collect()
     }

@@ -177,7 +177,7 @@ impl Inner {
         let transfer = from.as_ref().and_then(|old| carry_state(old, &library));
 
         // Every check passed: the build is bound, and numbered.
-        let library = Arc::new(Build::bind(library));
+        let library = Arc::new(Build::bind(library, w.next_generation()));
 
         // Publish.
         let shared_key: Arc<Path> = Arc::from(key.as_path());

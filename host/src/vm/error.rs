@@ -399,7 +399,7 @@ pub enum VerifyErrorKind {
         found: usize,
     },
     /// Values of the wrong types.
-    #[error("type mismatch: expected {}, found {}", TypeList(.expected), TypeList(.found))]
+    #[error("type mismatch: expected {}, found {}{}", TypeList(.expected), TypeList(.found), literal_hint(.expected, .found))]
     TypeMismatch {
         /// The types needed.
         expected: Vec<ValType>,
@@ -678,4 +678,17 @@ pub enum StateError {
         /// The VM's stack capacity.
         capacity: usize,
     },
+}
+
+/// For a mismatch where a wider number or a bool was needed and an `i32`
+/// was found: a literal is pushed as `i32` unless its type is written.
+fn literal_hint(expected: &[ValType], found: &[ValType]) -> &'static str {
+    let widened = expected.iter().zip(found).any(|(e, f)| {
+        *f == ValType::I32 && matches!(e, ValType::I64 | ValType::F64 | ValType::Bool)
+    });
+    if widened {
+        " (a number is pushed as i32 unless its type is written: `PUSH i64 10`, `PUSH f64 2.5`, `PUSH true`)"
+    } else {
+        ""
+    }
 }
