@@ -114,14 +114,27 @@
 //!
 //! # Where things happen
 //!
-//! - **Loading and checks** (`plugin`): a build is copied privately (a
-//!   sealed memory file, or a file of the host's own), its machine code and
-//!   exports checked in the file (`plugin/elf.rs`), then opened, and its
-//!   descriptor read and checked field by field (`plugin/descriptor.rs`,
-//!   `plugin/library.rs`).
+//! From the bottom layer up (each uses only those below it; the book's
+//! "The code's layers" draws them):
+//!
+//! - **The VM** (`vm/`): the instruction set in one table (`vm/isa.rs`),
+//!   the assembler (`vm/asm.rs`), the binary form (`vm/bytecode.rs`), the
+//!   verifier (`vm/verify.rs`), the lowering to the executable form
+//!   (`vm/lower.rs`) and the dispatch loop (`vm/exec.rs`).
+//! - **The loader** (`plugin/`): the steps of an open, in order, in
+//!   `plugin/open.rs`: who could have written the file (`plugin/trust.rs`),
+//!   its format and size (`plugin/precheck.rs`), the private copy (a sealed
+//!   memory file, `plugin/copy/memory.rs`, or a file of the host's own,
+//!   `plugin/copy/dir.rs`), the hash pin and the file's structure
+//!   (`plugin/content.rs`, `plugin/image.rs`), the dynamic loader
+//!   (`plugin/loader.rs`), the descriptor read and checked field by field
+//!   (`plugin/exports.rs`, `plugin/descriptor.rs`, `plugin/structs.rs`).
+//! - **Isolation** (`isolate/`): a build in a worker process
+//!   (`isolate/open.rs`), the shared-memory channel (`isolate/channel.rs`),
+//!   the supervisor (`isolate/supervisor.rs`).
 //! - **The transaction** (`slots/transaction.rs`): a bind or reload checks
-//!   every slot the build would serve, moves state between builds, and
-//!   either commits all of it or changes nothing.
+//!   every slot the build (`slots/build.rs`) would serve, moves state
+//!   between builds, and either commits all of it or changes nothing.
 //! - **Publishing and release** (`slots/publish.rs`): the table's slots
 //!   are an immutable snapshot, replaced with one atomic swap; a replaced
 //!   snapshot (and the builds only it holds) is freed once no reader's
@@ -131,9 +144,6 @@
 //!   snapshot (`slots/reader.rs`, `vm/exec.rs`), a typed handle's call
 //!   through its own (`slots/handle.rs`); both are a load of the slot's
 //!   entry point and an indirect call.
-//! - **The VM** (`vm`): the instruction set in one table (`vm/isa.rs`),
-//!   the assembler, the verifier (types), the lowering to the executable
-//!   form (`vm/lower.rs`) and the interpreter.
 //!
 //! # Features
 //!
@@ -167,6 +177,56 @@ pub mod testing;
 pub mod typed;
 mod types;
 pub mod vm;
+
+/// The READMEs and every page of the book, whose Rust snippets are compiled
+/// and run as doc tests (`tests/all/docs.rs` checks that none is missing).
+#[cfg(doctest)]
+mod book {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../c-shim/README.md")]
+    struct CShimReadme;
+    #[doc = include_str!("../../c-shim/cbuild/README.md")]
+    struct CbuildReadme;
+    #[doc = include_str!("../../plugin-api/README.md")]
+    struct PluginApiReadme;
+    #[doc = include_str!("../../docs/src/introduction.md")]
+    struct Introduction;
+    #[doc = include_str!("../../docs/src/getting-started.md")]
+    struct GettingStarted;
+    #[doc = include_str!("../../docs/src/embedding.md")]
+    struct Embedding;
+    #[doc = include_str!("../../docs/src/rust-plugins.md")]
+    struct RustPlugins;
+    #[doc = include_str!("../../docs/src/c-plugins.md")]
+    struct CPlugins;
+    #[doc = include_str!("../../docs/src/interfaces.md")]
+    struct Interfaces;
+    #[doc = include_str!("../../docs/src/programs.md")]
+    struct Programs;
+    #[doc = include_str!("../../docs/src/assembly.md")]
+    struct Assembly;
+    #[doc = include_str!("../../docs/src/instructions.md")]
+    struct Instructions;
+    #[doc = include_str!("../../docs/src/cli.md")]
+    struct Cli;
+    #[doc = include_str!("../../docs/src/live.md")]
+    struct Live;
+    #[doc = include_str!("../../docs/src/isolation.md")]
+    struct Isolation;
+    #[doc = include_str!("../../docs/src/trust.md")]
+    struct Trust;
+    #[doc = include_str!("../../docs/src/reliability.md")]
+    struct Reliability;
+    #[doc = include_str!("../../docs/src/platforms.md")]
+    struct Platforms;
+    #[doc = include_str!("../../docs/src/performance.md")]
+    struct Performance;
+    #[doc = include_str!("../../docs/src/api.md")]
+    struct Api;
+    #[doc = include_str!("../../docs/src/architecture.md")]
+    struct Architecture;
+}
 
 pub use chain::chain;
 #[cfg(doc)]

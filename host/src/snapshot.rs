@@ -297,13 +297,15 @@ impl Snapshot {
         })
     }
 
-    /// Writes the snapshot as JSON.
+    /// Writes the snapshot as JSON, to a new file in `path`'s directory
+    /// renamed over `path`: a link planted at `path` is replaced, never
+    /// written through, and a save cut short leaves the old file whole.
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
         let text = serde_json::to_string_pretty(self).map_err(|e| SnapshotError::Format {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        std::fs::write(path, text + "\n").map_err(|source| SnapshotError::Io {
+        write_replacing(path, (text + "\n").as_bytes()).map_err(|source| SnapshotError::Io {
             path: path.to_owned(),
             source,
         })
@@ -508,4 +510,19 @@ fn restore_value(v: &SavedValue) -> Result<Value, SnapshotError> {
         SavedValue::Bool(x) => Value::Bool(*x),
         SavedValue::Str(x) => Value::Str(x.clone()),
     })
+}
+
+/// Writes `bytes` to a new file beside `path` and renames it over `path`.
+pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

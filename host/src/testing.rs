@@ -29,3 +29,9 @@ pub use crate::plugin::copy::{PrivateCopy, default_copy_dir};
 pub use crate::plugin::descriptor::read_descriptor;
 pub use crate::plugin::image::check as check_elf;
 pub use crate::types::is_identifier;
+
+/// The assembly language reference's table of instructions, generated
+/// from the instruction set's one table.
+pub fn assembly_reference() -> String {
+    crate::vm::isa_reference()
+}

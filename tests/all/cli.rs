@@ -242,3 +242,66 @@ fn header_replaces_a_link_planted_at_a_headers_name_and_never_writes_through_it(
     let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
 }
+
+/// `hotslot asm -o FILE` and `hotslot snapshot save -o FILE` with a
+/// symbolic link planted at FILE: each replaces the link with a file of
+/// its own and leaves the file the link pointed to as it was.
+#[cfg(unix)]
+#[test]
+fn asm_and_snapshot_outputs_replace_a_planted_link_and_never_write_through_it() {
+    let b = hotslot_tests::built();
+    let dir = hotslot_tests::tempdir();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let math = b.root.join("host/examples/math.hsasm");
+    let bytecode = dir.path().join("math.hsbc");
+    let snapshot = dir.path().join("math.json");
+    for link in [&bytecode, &snapshot] {
+        std::os::unix::fs::symlink(&victim, link).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let (status, _, err) = hotslot(args);
+        assert!(status.success(), "{args:?}: {err}");
+    };
+    run(&[
+        "asm",
+        &math.display().to_string(),
+        "-o",
+        &bytecode.display().to_string(),
+    ]);
+    let bind = format!("0={}", b.c("math_ops").display());
+    run(&[
+        "snapshot",
+        "save",
+        &math.display().to_string(),
+        "--bind",
+        &bind,
+        "-o",
+        &snapshot.display().to_string(),
+    ]);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    for written in [&bytecode, &snapshot] {
+        assert!(
+            std::fs::symlink_metadata(written).unwrap().is_file(),
+            "{}",
+            written.display()
+        );
+    }
+    let program = hotslot::vm::decode(&std::fs::read(&bytecode).unwrap()).unwrap();
+    assert_eq!(program.imports[0].name, "math_add");
+    assert!(
+        std::fs::read_to_string(&snapshot)
+            .unwrap()
+            .contains("\"math_add\"")
+    );
+    let mut left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["math.hsbc", "math.json", "victim.txt"],
+        "no temporary file left"
+    );
+}

@@ -8,6 +8,10 @@
 mod abi;
 mod cli;
 mod copies;
+// The README's and the book's snippets: compiled and run with the
+// system's shell and C compiler, which under wine are Linux's.
+#[cfg(not(windows))]
+mod docs;
 mod embedding;
 mod faults;
 mod interfaces;

@@ -13,7 +13,7 @@ use std::process::Command;
 
 pub use hotslot_plugin_api::{HOTSLOT_H, HOTSLOT_SHIM_H};
 /// `c-shim/math_ops.c`: the math plugin the demo builds and edits.
-pub const MATH_OPS_C: &str = include_str!("../../math_ops.c");
+pub const MATH_OPS_C: &str = include_str!("../math_ops.c");
 
 /// The flags every plugin is built with: strict C11, every warning an error,
 /// and `-fno-semantic-interposition`, so that the entry point wrappers call
@@ -123,6 +123,27 @@ impl CCompiler {
             stderr: stderr.split_whitespace().collect::<Vec<_>>().join(" "),
         })
     }
+}
+
+/// Builds the C plugin `source` (the text of its one file) as the library
+/// `NAME` in `dir`, with hotslot's headers written beside it: for examples
+/// and tests that make a plugin as they run. The library is built aside
+/// and renamed into place, so whoever watches or loads it meanwhile sees a
+/// whole build, the old or the new. Returns the library's path
+/// (`dir/libNAME.so`, `NAME.dll`, `libNAME.dylib`).
+pub fn build_plugin(dir: &Path, name: &str, source: &str) -> Result<PathBuf, CBuildError> {
+    write_headers(dir)?;
+    let file = dir.join(format!("{name}.c"));
+    std::fs::write(&file, source)?;
+    let library = dir.join(format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    let aside = dir.join(format!(".{name}.building"));
+    CCompiler::find()?.build(&file, &aside, &[dir], &[])?;
+    std::fs::rename(&aside, &library)?;
+    Ok(library)
 }
 
 /// Writes `hotslot.h` and `hotslot_shim.h` into `dir`, for building

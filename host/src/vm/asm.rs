@@ -343,7 +343,7 @@ impl Assembler {
         let mut p = Parser::new(args, at);
         let upper = word.to_ascii_uppercase();
         macro_rules! parse {
-            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident $stack:literal;)*) => {
                 match upper.as_str() {
                     $($mnemonic => parse!(@ $kind $variant),)*
                     _ => {

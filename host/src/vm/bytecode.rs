@@ -103,7 +103,7 @@ impl Writer {
 
     fn instr(&mut self, instr: &Instr) {
         macro_rules! encode {
-            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident $stack:literal;)*) => {
                 match instr {
                     $(Instr::$variant { .. } => encode!(@ $kind $variant $opcode),)*
                 }
@@ -369,7 +369,7 @@ impl Reader<'_> {
         let at = self.at;
         let opcode = self.u8()?;
         macro_rules! decode {
-            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident $stack:literal;)*) => {
                 $(if let Some(i) = decode!(@ $kind $variant $opcode) {
                     return Ok(i);
                 })*

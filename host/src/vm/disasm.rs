@@ -59,7 +59,7 @@ pub fn disassemble(program: &Program) -> String {
 pub fn instruction(program: &Program, function: &Function, instr: &Instr) -> String {
     let m = instr.mnemonic();
     macro_rules! write {
-        ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+        ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident $stack:literal;)*) => {
             match instr {
                 $(Instr::$variant { .. } => write!(@ $kind $variant),)*
             }

@@ -8,11 +8,9 @@ use std::sync::Arc;
 use hotslot_plugin_api::HsValue;
 
 use super::ctx::CallCtx;
-use super::error::{Fault, LinkError, StateError, VmError};
+use super::error::{Fault, LinkError, VmError};
 use super::natives::Natives;
 use super::stack::Stack;
-use super::state::{FrameView, VmState};
-use super::value::Value;
 use super::verify::VerifiedProgram;
 use crate::types::ValType;
 
@@ -68,7 +66,7 @@ pub(crate) struct Frame {
 /// threads.
 pub struct Vm<N: Natives> {
     natives: N,
-    machine: Machine,
+    pub(super) machine: Machine,
 }
 
 #[cfg(all(test, target_os = "linux", not(miri)))]
@@ -163,6 +161,11 @@ impl<N: Natives> Vm<N> {
         self.machine.pc
     }
 
+    /// Native strings the VM holds (for tests of collection).
+    pub fn heap_strings(&self) -> usize {
+        self.machine.ctx.heap.len()
+    }
+
     /// Back to the start: empty stack, zeroed locals, native strings freed.
     pub fn reset(&mut self) {
         self.machine.reset();
@@ -197,34 +200,6 @@ impl<N: Natives> Vm<N> {
             Err(_) => Status::Faulted,
         };
         result
-    }
-
-    /// The values of every frame, bottom first: each frame's locals, then
-    /// its operands. Empty once the VM faulted.
-    pub fn frames(&self) -> Vec<FrameView> {
-        self.machine.frames()
-    }
-
-    /// The operand stack of the innermost frame, bottom first.
-    pub fn stack(&self) -> Vec<Value> {
-        self.frames().pop().map(|f| f.operands).unwrap_or_default()
-    }
-
-    /// Native strings the VM holds (for tests of collection).
-    pub fn heap_strings(&self) -> usize {
-        self.machine.ctx.heap.len()
-    }
-
-    /// Everything the VM holds and where it stands; `None` once it faulted.
-    pub fn state(&self) -> Option<VmState> {
-        self.machine.state()
-    }
-
-    /// Puts the VM where `state` says, holding its values; a paused state
-    /// then `resume`s. Nothing changes when the state does not fit the
-    /// program.
-    pub fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
-        self.machine.set_state(state)
     }
 }
 

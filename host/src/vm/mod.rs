@@ -28,6 +28,7 @@ pub use error::{
     AsmError, AsmErrorKind, DecodeError, DecodeErrorKind, Fault, LinkError, StateError,
     VerifyError, VerifyErrorKind, VmError,
 };
+pub(crate) use isa::reference as isa_reference;
 pub use machine::{Status, Vm, VmOptions};
 pub use natives::{NativeCalls, Natives, StaticNatives};
 pub use program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};

@@ -157,7 +157,7 @@ impl Instr {
     /// label).
     pub fn target(&self) -> Option<u32> {
         macro_rules! target {
-            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident;)*) => {
+            ($($(#[doc = $doc:literal])* $variant:ident $(($ty:ty))? $mnemonic:literal $opcode:literal $kind:ident $stack:literal;)*) => {
                 match self {
                     $(Instr::$variant { .. } => target!(@ $kind $variant),)*
                 }

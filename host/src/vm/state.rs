@@ -5,10 +5,37 @@
 use hotslot_plugin_api::HsValue;
 
 use super::error::StateError;
-use super::machine::{Frame, Machine, Status};
+use super::machine::{Frame, Machine, Status, Vm};
+use super::natives::Natives;
 use super::value::Value;
 use super::verify::VerifiedProgram;
 use crate::types::ValType;
+
+/// What a VM holds, as values.
+impl<N: Natives> Vm<N> {
+    /// The values of every frame, bottom first: each frame's locals, then
+    /// its operands. Empty once the VM faulted.
+    pub fn frames(&self) -> Vec<FrameView> {
+        self.machine.frames()
+    }
+
+    /// The operand stack of the innermost frame, bottom first.
+    pub fn stack(&self) -> Vec<Value> {
+        self.frames().pop().map(|f| f.operands).unwrap_or_default()
+    }
+
+    /// Everything the VM holds and where it stands; `None` once it faulted.
+    pub fn state(&self) -> Option<VmState> {
+        self.machine.state()
+    }
+
+    /// Puts the VM where `state` says, holding its values; a paused state
+    /// then `resume`s. Nothing changes when the state does not fit the
+    /// program.
+    pub fn set_state(&mut self, state: &VmState) -> Result<(), StateError> {
+        self.machine.set_state(state)
+    }
+}
 
 impl Machine {
     pub(super) fn frames(&self) -> Vec<FrameView> {

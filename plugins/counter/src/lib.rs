@@ -13,6 +13,7 @@ const STATE_VERSION: u32 = 1;
 #[cfg(feature = "state-v2")]
 const STATE_VERSION: u32 = 2;
 
+// ANCHOR: hooks
 /// The state: the count, 8 little-endian bytes.
 fn save() -> Vec<u8> {
     COUNT.load(Ordering::SeqCst).to_le_bytes().to_vec()
@@ -45,3 +46,4 @@ hotslot_plugin_api::plugin! {
         COUNT.load(Ordering::SeqCst)
     }
 }
+// ANCHOR_END: hooks

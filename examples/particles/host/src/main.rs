@@ -41,6 +41,8 @@ const COUNT: usize = 6;
 const WIDTH: usize = 30;
 
 /// The host's callbacks, handed to every plugin that asks for them.
+// ANCHOR: host_table
+/// The host's callback table, handed to every plugin that asks for it.
 static HOST: Host = Host { log };
 
 unsafe extern "C" fn log(message: HsStr) {
@@ -48,6 +50,7 @@ unsafe extern "C" fn log(message: HsStr) {
     let text = unsafe { message.to_str() }.unwrap_or("<not UTF-8>");
     println!("  [{text}]");
 }
+// ANCHOR_END: host_table
 
 fn main() {
     let args = match args() {
@@ -81,6 +84,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let cc = CCompiler::find()?;
     build_c(&cc, &c_source, &c_lib)?;
 
+    // ANCHOR: bind
     // SAFETY: the plugins are this workspace's own builds (loading one runs
     // its initializers, which no check can vouch for).
     let table = unsafe { SlotTable::new() }?;
@@ -92,6 +96,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let c_step = step_in(&table, &c_lib)?;
     let events = table.subscribe();
     let _watcher = table.watch(WatchOptions::default())?;
+    // ANCHOR_END: bind
 
     let mut rust_box = particles(4.0);
     let mut c_box = particles(6.0);
@@ -116,6 +121,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             (&rust_step, &mut rust_box, "rust"),
             (&c_step, &mut c_box, "c"),
         ] {
+            // In place: the plugin gets the host's slice, no copy.
             if let Err(e) = step.call((&mut particles[..], dt)) {
                 println!("{name}: {e}");
             }
