@@ -175,16 +175,16 @@ fn a_copy_directory_that_cannot_be_made_names_itself_and_the_reason() {
 }
 
 #[test]
-fn the_copy_directory_option_says_what_readme_says() {
+fn the_copy_directory_option_says_what_the_book_says() {
     let (_, help, _) = hotslot(&["run", "--help"]);
     assert!(
         help.contains("--copy-dir <DIR>") && help.contains("instead of anonymous memory files"),
         "{help}"
     );
-    let readme = std::fs::read_to_string(built().root.join("README.md")).unwrap();
+    let cli = std::fs::read_to_string(built().root.join("docs/src/cli.md")).unwrap();
     assert!(
-        readme.contains("`--copy-dir DIR`") && readme.contains("anonymous memory file"),
-        "README.md describes --copy-dir and the default"
+        cli.contains("`--copy-dir DIR`") && cli.contains("anonymous memory files"),
+        "the book's command line chapter describes --copy-dir and the default"
     );
 }
 
