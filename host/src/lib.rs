@@ -168,6 +168,8 @@ mod chain;
 mod failure;
 pub mod isolate;
 pub mod plugin;
+mod routed;
+pub mod script;
 mod slots;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;

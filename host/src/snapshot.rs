@@ -27,8 +27,10 @@ use crate::vm::{FrameState, Status, Value, Vm, VmState, assemble, disassemble, v
 pub const FORMAT: &str = "hotslot-snapshot";
 /// The format version this host writes. Version 2 records isolated
 /// bindings; a host that reads version 1 only refuses it, rather than
-/// restore an isolated binding in its own process.
-pub const VERSION: u32 = 2;
+/// restore an isolated binding in its own process. Version 3 records the
+/// libraries bound without a slot of the program (those a script module's
+/// imports call).
+pub const VERSION: u32 = 3;
 /// The oldest format version this host reads.
 pub const OLDEST_VERSION: u32 = 1;
 
@@ -45,6 +47,19 @@ pub struct Snapshot {
     pub vm: SavedVm,
     /// Every bound slot.
     pub slots: Vec<SavedSlot>,
+    /// The libraries bound that serve no slot of the program (a script
+    /// module's imports, a library bound whole): restored first, whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub libraries: Vec<SavedLibrary>,
+}
+
+/// A library bound with no slot of the program, in the snapshot file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedLibrary {
+    /// The library's file.
+    pub library: PathBuf,
+    /// SHA-256 of the build.
+    pub sha256: String,
 }
 
 /// A VM's state, in the snapshot file.
@@ -238,6 +253,15 @@ pub enum SnapshotError {
         /// The version now.
         found: String,
     },
+    /// A library bound with no slot could not be bound again.
+    #[error("cannot bind `{}` again", library.display())]
+    Library {
+        /// The library.
+        library: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<SlotError>,
+    },
     /// The saved state does not fit the saved program.
     #[error("the saved VM state does not fit the program")]
     State(#[from] crate::vm::StateError),
@@ -268,6 +292,21 @@ impl Snapshot {
                     isolate: b.isolate.as_ref().map(SavedIsolation::of),
                 })
             })
+            .collect::<Result<Vec<SavedSlot>, SnapshotError>>()?;
+        let libraries = table
+            .libraries()
+            .into_iter()
+            .filter(|l| !slots.iter().any(|s| s.library == l.path))
+            .map(|l| {
+                let sha256 = l.sha256.ok_or_else(|| SnapshotError::Io {
+                    path: l.path.clone(),
+                    source: std::io::Error::other("the build's content could not be read to hash"),
+                })?;
+                Ok(SavedLibrary {
+                    library: l.path,
+                    sha256: sha256.to_string(),
+                })
+            })
             .collect::<Result<_, SnapshotError>>()?;
         Ok(Snapshot {
             format: FORMAT.into(),
@@ -294,6 +333,7 @@ impl Snapshot {
                     .collect(),
             },
             slots,
+            libraries,
         })
     }
 
@@ -436,10 +476,37 @@ impl Snapshot {
         // The state is checked against the program before any library is
         // opened: nothing is loaded for a snapshot that cannot finish.
         vm.set_state(&state)?;
+        // The libraries serving no slot first (a module's imports), then
+        // each library's slots: native libraries before script modules,
+        // whose imports they serve.
+        let native_first = |path: &Path| crate::script::is_script(path);
+        let mut whole: Vec<&SavedLibrary> = self.libraries.iter().collect();
+        whole.sort_by_key(|l| native_first(&l.library));
+        for l in whole {
+            let sha256 = l
+                .sha256
+                .parse::<Sha256>()
+                .map_err(|e| SnapshotError::Format {
+                    path: l.library.clone(),
+                    reason: e.to_string(),
+                })?;
+            let options = ReloadOptions {
+                sha256: Some(sha256),
+                ..ReloadOptions::default()
+            };
+            table
+                .bind_library(&l.library, &options)
+                .map_err(|e| SnapshotError::Library {
+                    library: l.library.clone(),
+                    source: Box::new(e),
+                })?;
+        }
         let mut by_library: BTreeMap<&Path, Vec<&SavedSlot>> = BTreeMap::new();
         for s in &self.slots {
             by_library.entry(&s.library).or_default().push(s);
         }
+        let mut by_library: Vec<(&Path, Vec<&SavedSlot>)> = by_library.into_iter().collect();
+        by_library.sort_by_key(|(path, _)| native_first(path));
         for (library, slots) in by_library {
             let first = slots[0];
             let fail = |source| SnapshotError::Binding {

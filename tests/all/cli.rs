@@ -10,7 +10,15 @@ fn the_demo_shows_15_then_50_then_a_refused_reload_in_one_process() {
     let results: Vec<&str> = out.lines().filter(|l| l.starts_with("Result: ")).collect();
     assert_eq!(
         results,
-        ["Result: 15", "Result: 50", "Result: 50", "Result: 50"],
+        [
+            "Result: 15",
+            "Result: 50",
+            "Result: 50",
+            "Result: 50",
+            "Result: 100",
+            "Result: 150",
+            "Result: 150"
+        ],
         "{out}"
     );
     let order = [
@@ -20,6 +28,13 @@ fn the_demo_shows_15_then_50_then_a_refused_reload_in_one_process() {
         "Result: 50",
         "does not satisfy ^1.0",
         "Result: 50",
+        "slot 1 `scale` 1.0.0",
+        "Result: 100",
+        "slot 1 `scale` 1.0.0 -> 1.1.0",
+        "Result: 150",
+        "does not verify: pc 4 (`RET`): `RET` needs exactly (bool) on the stack, found (i32)",
+        "slot 1 still serves `scale` 1.1.0",
+        "Result: 150",
     ];
     let mut at = 0;
     for needle in order {

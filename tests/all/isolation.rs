@@ -1204,7 +1204,7 @@ fn a_snapshot_saved_isolated_is_restored_isolated_and_restore_isolate_isolates_a
     let isolated_file = save("isolated.json", true);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&isolated_file).unwrap()).unwrap();
-    assert_eq!(saved["version"], 2);
+    assert_eq!(saved["version"], hotslot::snapshot::VERSION);
     assert_eq!(saved["slots"][0]["isolate"]["deadline_ms"], 30000);
     let (status, _, err) = hotslot(&["snapshot", "restore", &isolated_file.display().to_string()]);
     crashed_isolated(status, &err);

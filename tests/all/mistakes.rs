@@ -60,6 +60,7 @@ fn a_huge_slot_number_is_an_error_at_its_line_or_offset_not_an_abort() {
             end: 1,
         }],
         code: vec![Instr::Halt],
+        module: None,
     };
     let hsbc = dir.path().join("huge.hsbc");
     std::fs::write(&hsbc, encode(&program)).unwrap();

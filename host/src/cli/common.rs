@@ -34,9 +34,19 @@ pub fn read_program(path: &Path) -> Result<Program, String> {
     assemble(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
-/// Reads and verifies a program.
+/// Reads and verifies a program to run (not a script module, which exports
+/// functions for slots and runs nothing itself).
 pub fn load_program(path: &Path) -> Result<Arc<VerifiedProgram>, String> {
     let program = read_program(path)?;
+    if let Some(module) = &program.module {
+        return Err(format!(
+            "`{}` is the script module `{}`: it exports functions for slots and runs nothing itself; \
+             bind it with `--lib {}` and run a program that imports them",
+            path.display(),
+            module.name,
+            path.display()
+        ));
+    }
     verify(program)
         .map(Arc::new)
         .map_err(|e| format!("`{}` does not verify: {e}", path.display()))
@@ -311,28 +321,35 @@ impl Bindings {
     }
 
     /// Binds everything asked for to `table`: the `--bind`s, one
-    /// transaction per library, then each `--lib`.
+    /// transaction per library, then each `--lib`; native libraries first,
+    /// then script modules, whose imports the libraries serve.
     pub fn apply(&self, table: &SlotTable) -> Result<(), Box<dyn std::error::Error>> {
         let specs = self.specs()?;
-        let mut done: Vec<&Path> = Vec::new();
-        for path in specs.iter().map(|b| b.path.as_path()) {
-            if done.contains(&path) {
-                continue;
+        for scripts in [false, true] {
+            let mut done: Vec<&Path> = Vec::new();
+            for path in specs.iter().map(|b| b.path.as_path()) {
+                if done.contains(&path) || hotslot::script::is_script(path) != scripts {
+                    continue;
+                }
+                done.push(path);
+                let group: Vec<&BindSpec> = specs.iter().filter(|b| b.path == path).collect();
+                let slots: Vec<(u32, Option<&str>)> = group
+                    .iter()
+                    .map(|b| (b.slot, b.symbol.as_deref()))
+                    .collect();
+                let options = ReloadOptions {
+                    sha256: group.iter().find_map(|b| b.sha256),
+                    ..self.reload_options()
+                };
+                table.bind_many(path, &slots, &options)?;
             }
-            done.push(path);
-            let group: Vec<&BindSpec> = specs.iter().filter(|b| b.path == path).collect();
-            let slots: Vec<(u32, Option<&str>)> = group
+            for lib in self
+                .libs
                 .iter()
-                .map(|b| (b.slot, b.symbol.as_deref()))
-                .collect();
-            let options = ReloadOptions {
-                sha256: group.iter().find_map(|b| b.sha256),
-                ..self.reload_options()
-            };
-            table.bind_many(path, &slots, &options)?;
-        }
-        for lib in &self.libs {
-            table.bind_library(lib, &self.reload_options())?;
+                .filter(|l| hotslot::script::is_script(l) == scripts)
+            {
+                table.bind_library(lib, &self.reload_options())?;
+            }
         }
         Ok(())
     }

@@ -4,8 +4,10 @@
 //! C compiler, runs `math.hsasm` (10 + 5: 15), edits the source so `math_add`
 //! multiplies and its version rises, rebuilds and reloads (50), then tries
 //! two reloads that must be refused (a signature change and a major version
-//! bump) and shows the old function still answering. Everything happens in
-//! a temporary directory that is removed at the end.
+//! bump) and shows the old function still answering. Then a script
+//! function beside the C one: a script module bound to slot 1, edited and
+//! reloaded live (100, then 150), and an edit that does not verify refused.
+//! Everything happens in a temporary directory that is removed at the end.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -114,12 +116,99 @@ pub fn run(_: Args) -> CmdResult {
     refused(&table, &lib)?;
     run_once(&mut vm)?;
 
+    step("5. A script function beside the C one: slot 1 bound to `scale` in scale.hsasm");
+    let script = dir.path().join("scale.hsasm");
+    write_script(&script, SCALE_MODULE)?;
+    let both = Arc::new(verify(assemble(BOTH_PROGRAM)?)?);
+    let mut vm2 = table.vm(Arc::clone(&both))?;
+    table.bind(1, &script, None)?;
+    run_both(&mut vm2)?;
+
+    step("6. Edit scale.hsasm to multiply by 3, raise its version to 1.1.0, reload");
+    edit(
+        &script,
+        &[
+            (
+                "    PUSH 2          ; the factor",
+                "    PUSH 3          ; the factor",
+            ),
+            (".module scale 1.0.0", ".module scale 1.1.0"),
+        ],
+    )?;
+    table.reload(&script)?;
+    run_both(&mut vm2)?;
+
+    step(
+        "7. Declare scale to return a bool: the module does not verify, the reload must be refused",
+    );
+    edit(
+        &script,
+        &[(
+            ".func scale (x: i32) -> i32",
+            ".func scale (x: i32) -> bool",
+        )],
+    )?;
+    refused_at(&table, &script, 1)?;
+    run_both(&mut vm2)?;
+
     step("Done");
-    println!("The same VM ran 15, then 50, and kept 50 through two refused reloads.");
+    println!("The same VM ran 15, then 50, and kept 50 through two refused reloads;");
+    println!("the script function went from 100 to 150 live and kept 150 through a refused edit.");
     drop(vm);
+    drop(vm2);
     table.wait_released(std::time::Duration::from_secs(1));
     println!("Removed {}", dir.path().display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The script module of steps 5 to 7: `scale` doubles its argument.
+const SCALE_MODULE: &str = "\
+; A script module: its functions bind to slots as a plugin's do.
+.module scale 1.0.0
+.export scale
+
+.func scale (x: i32) -> i32
+    LOAD x
+    PUSH 2          ; the factor
+    MUL
+    RET
+.end
+";
+
+/// The program of steps 5 to 7: math_add (C) then scale (script).
+const BOTH_PROGRAM: &str = "\
+.import 0 math_add (i32, i32) -> i32 ^1.0
+.import 1 scale (i32) -> i32 ^1.0
+
+    PUSH 10
+    PUSH 5
+    CALL_NATIVE 0      ; C
+    CALL_NATIVE 1      ; script
+    PRINT
+    HALT
+";
+
+fn write_script(path: &Path, text: &str) -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "[WRITE] {}",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        println!("        {line}");
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+fn run_both(
+    vm: &mut hotslot::vm::Vm<hotslot::SlotReader>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    println!("[RUN]   PUSH 10, PUSH 5, CALL_NATIVE 0 (C), CALL_NATIVE 1 (script), PRINT, HALT");
+    let _ = std::io::stdout().flush();
+    vm.run()?;
+    let _ = std::io::stdout().flush();
+    Ok(())
 }
 
 fn step(title: &str) {
@@ -181,14 +270,18 @@ fn run_once(
 }
 
 fn refused(table: &SlotTable, lib: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    refused_at(table, lib, 0)
+}
+
+fn refused_at(table: &SlotTable, lib: &Path, slot: u32) -> Result<(), Box<dyn std::error::Error>> {
     match table.reload(lib) {
         Ok(_) => Err("the demo expected this reload to be refused, but it was applied".into()),
         // The event observer has printed why.
         Err(_) => {
-            let slot = table.slots().into_iter().find(|s| s.import.slot == 0);
-            if let Some(b) = slot.and_then(|s| s.bound) {
+            let bound = table.slots().into_iter().find(|s| s.import.slot == slot);
+            if let Some(b) = bound.and_then(|s| s.bound) {
                 println!(
-                    "[VM]    slot 0 still serves `{}` {} (generation {})",
+                    "[VM]    slot {slot} still serves `{}` {} (generation {})",
                     b.function, b.version, b.generation
                 );
             }

@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hotslot::plugin::{Library, PluginKind};
+use hotslot::script::ScriptModule;
 
 use super::CmdResult;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The plugin library (`.so`).
+    /// The plugin library (`.so`), or a script module (`.hsasm`, `.hsbc`).
     library: PathBuf,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -19,10 +20,28 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    // SAFETY: the user asks for this library to be loaded and described; its
-    // code runs as a program's would (see `LoadArgs::table`).
-    let lib = unsafe { Library::open(&args.library, &args.load.load_options()) }?;
-    let info = lib.info();
+    let options = args.load.load_options();
+    let (info, kind, source, sha256) = if hotslot::script::is_script(&args.library) {
+        let module = ScriptModule::open(&args.library, &options)?;
+        let info = module.info().clone();
+        (
+            info,
+            PluginKind::Script,
+            module.source().to_owned(),
+            module.sha256(),
+        )
+    } else {
+        // SAFETY: the user asks for this library to be loaded and described;
+        // its code runs as a program's would (see `LoadArgs::table`).
+        let lib = unsafe { Library::open(&args.library, &options) }?;
+        (
+            lib.info().clone(),
+            lib.kind(),
+            lib.source().to_owned(),
+            lib.sha256()?,
+        )
+    };
+    let info = &info;
     if args.json {
         let functions: Vec<_> = info
             .functions
@@ -45,14 +64,15 @@ pub fn run(args: Args) -> CmdResult {
         println!("{doc}");
         return Ok(ExitCode::SUCCESS);
     }
-    let kind = match lib.kind() {
+    let kind = match kind {
         PluginKind::Rust => "Rust, layout checked",
         PluginKind::C => "C",
+        PluginKind::Script => "script module, verified",
     };
     println!("plugin    {} {}", info.name, info.version);
     println!("abi       {} ({kind})", info.abi);
-    println!("file      {}", lib.source().display());
-    println!("sha256    {}", lib.sha256()?);
+    println!("file      {}", source.display());
+    println!("sha256    {sha256}");
     if let Some(version) = info.state_version() {
         println!("state     version {version}");
     }

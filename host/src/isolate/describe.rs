@@ -110,7 +110,7 @@ pub(crate) fn read(bytes: &[u8], routes: &Routes) -> Result<(PluginInfo, PluginK
             ));
         }
         let version = r.version("a function's version")?;
-        functions.push(FunctionInfo::isolated(
+        functions.push(FunctionInfo::routed(
             fname,
             signature,
             version,
@@ -227,13 +227,13 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let functions = vec![
-            FunctionInfo::isolated(
+            FunctionInfo::routed(
                 "add".into(),
                 "(i32, i32) -> i32".parse().unwrap(),
                 Version::new(1, 2, 3),
                 entry,
             ),
-            FunctionInfo::isolated(
+            FunctionInfo::routed(
                 "greet".into(),
                 "(str) -> str".parse().unwrap(),
                 Version::new(0, 1, 0),

@@ -26,48 +26,7 @@ const START_WITHIN: Duration = Duration::from_secs(10);
 /// (SIGSTOP) takes longer, and is then killed.
 const STOP_WITHIN: Duration = Duration::from_secs(5);
 
-/// The status an isolated function's entry returns when called directly:
-/// the call is the channel's to make (see [`route`]).
-pub(crate) const ROUTE: HsStatus = HsStatus(i32::MIN + 0x1501);
-
-/// The entry point of every function of an isolated build. It does nothing
-/// itself: the slot's caller sees [`ROUTE`], finds the build isolated, and
-/// makes the call through the channel.
-///
-/// # Safety
-///
-/// None beyond the entry type's: it reads and writes nothing.
-pub(crate) unsafe extern "C" fn route(
-    _: *mut HsCallCtx,
-    _: *const HsValue,
-    _: usize,
-    _: *mut HsValue,
-) -> HsStatus {
-    ROUTE
-}
-
-/// The state hooks of an isolated build: as [`route`], for
-/// `save_state`; the worker is asked instead ([`Remote::save_state`]).
-///
-/// # Safety
-///
-/// None beyond the hook type's: it reads and writes nothing.
-pub(crate) unsafe extern "C" fn route_save(_: *mut HsCallCtx) -> HsStatus {
-    ROUTE
-}
-
-/// As [`route_save`], for `load_state` ([`Remote::load_state`]).
-///
-/// # Safety
-///
-/// None beyond the hook type's: it reads and writes nothing.
-pub(crate) unsafe extern "C" fn route_load(
-    _: *mut HsCallCtx,
-    _: u32,
-    _: hotslot_plugin_api::HsBytes,
-) -> HsStatus {
-    ROUTE
-}
+pub(crate) use crate::routed::{route, route_load, route_save};
 
 /// The shared memory of one isolated build: the memory file, sealed
 /// against resizing, and its mapping in this process, reached through raw

@@ -28,6 +28,9 @@ pub enum PluginKind {
     Rust,
     /// Does not; checked field by field only.
     C,
+    /// A script module: hotslot assembly or bytecode, verified, run by the
+    /// host itself.
+    Script,
 }
 
 /// What a plugin descriptor says, copied out of the library and checked.
@@ -70,10 +73,9 @@ impl PluginInfo {
     }
 
     /// A description put together from its parts, read from somewhere
-    /// other than a descriptor (an isolated worker's description): no host
-    /// table. Refused, with the name, when two functions
-    /// have the same name.
-    #[cfg(target_os = "linux")]
+    /// other than a descriptor (an isolated worker's description, a script
+    /// module's exports): no host table. Refused, with the name, when two
+    /// functions have the same name.
     pub(crate) fn described(
         name: String,
         version: Version,
@@ -101,11 +103,11 @@ impl PluginInfo {
     }
 }
 
-#[cfg(target_os = "linux")]
 impl FunctionInfo {
-    /// A function of an isolated build: `entry` routes its calls to the
-    /// worker.
-    pub(crate) fn isolated(
+    /// A function called through something other than its own entry point
+    /// (an isolated build's worker, a script module's machine): `entry`
+    /// answers [`ROUTE`](crate::routed::ROUTE), and the caller routes.
+    pub(crate) fn routed(
         name: String,
         signature: Signature,
         version: Version,

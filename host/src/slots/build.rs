@@ -6,6 +6,7 @@
 //! | a library file, in this process | the loader (`plugin`) | through their entry points |
 //! | a plugin linked into the host | the loader's checks of its exports | through their entry points |
 //! | a library file, in a worker process | `isolate`, with the loader's checks | through the worker's channel |
+//! | a script module's file | `script`, with the loader's file checks and the verifier | on a machine of the build's |
 //!
 //! Every origin gives the same description of its functions (a
 //! [`PluginInfo`]) and is checked against the slots it would serve in the
@@ -22,6 +23,7 @@ use crate::isolate::IsolatedBuild;
 use crate::plugin::{
     Library, LinkedPlugin, LoadError, LoadOptions, PluginInfo, PluginKind, PrivateCopy, Sha256,
 };
+use crate::script::ScriptModule;
 
 /// A build bound in the table: a loaded build and its generation.
 pub(crate) struct Build {
@@ -36,6 +38,8 @@ pub(crate) enum Loaded {
     /// Loaded in a worker process.
     #[cfg(target_os = "linux")]
     Worker(Box<IsolatedBuild>),
+    /// A script module, run by the host's machines.
+    Script(Box<ScriptModule>),
 }
 
 impl Build {
@@ -45,6 +49,7 @@ impl Build {
             Loaded::Local(library) => library.set_generation(generation),
             #[cfg(target_os = "linux")]
             Loaded::Worker(_) => {}
+            Loaded::Script(_) => {}
         }
         Build { generation, loaded }
     }
@@ -71,6 +76,7 @@ impl Loaded {
             Loaded::Local(library) => library.info(),
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => &build.info,
+            Loaded::Script(build) => &build.info,
         }
     }
 
@@ -80,19 +86,25 @@ impl Loaded {
             Loaded::Local(library) => library.kind(),
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => build.kind,
+            Loaded::Script(_) => PluginKind::Script,
         }
     }
 
     /// The file it was loaded from (made absolute), or `linked:NAME`.
-    #[cfg_attr(
-        not(target_os = "linux"),
-        expect(dead_code, reason = "asked by an isolated build's rollback only")
-    )]
     pub(crate) fn source(&self) -> &Path {
         match self {
             Loaded::Local(library) => library.source(),
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => &build.source,
+            Loaded::Script(build) => &build.source,
+        }
+    }
+
+    /// The script module, for a build of one.
+    pub(crate) fn script(&self) -> Option<&ScriptModule> {
+        match self {
+            Loaded::Script(build) => Some(build),
+            _ => None,
         }
     }
 
@@ -101,12 +113,14 @@ impl Loaded {
         matches!(self, Loaded::Local(library) if library.is_linked())
     }
 
-    /// Its private copy; `None` for a linked plugin.
+    /// Its private copy; `None` for a linked plugin or a script module
+    /// (whose bytes are held in memory).
     pub(crate) fn copy(&self) -> Option<&Arc<PrivateCopy>> {
         match self {
             Loaded::Local(library) => library.copy(),
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => Some(&build.copy),
+            Loaded::Script(_) => None,
         }
     }
 
@@ -114,6 +128,7 @@ impl Loaded {
     pub(crate) fn sha256(&self) -> std::io::Result<Sha256> {
         match self {
             Loaded::Local(library) => library.sha256(),
+            Loaded::Script(build) => Ok(build.sha256),
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => match build.sha256.get() {
                 Some(h) => Ok(*h),
@@ -129,15 +144,15 @@ impl Loaded {
     #[cfg(target_os = "linux")]
     pub(crate) fn worker(&self) -> Option<&crate::isolate::remote::Remote> {
         match self {
-            Loaded::Local(_) => None,
             Loaded::Worker(build) => Some(&build.remote),
+            Loaded::Local(_) | Loaded::Script(_) => None,
         }
     }
 
     /// How its worker runs, for a build loaded in one.
     pub(crate) fn isolation(&self) -> Option<IsolateOptions> {
         match self {
-            Loaded::Local(_) => None,
+            Loaded::Local(_) | Loaded::Script(_) => None,
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => Some(build.remote.options().clone()),
         }
@@ -146,7 +161,7 @@ impl Loaded {
     /// The process id of its worker, while one runs.
     pub(crate) fn worker_pid(&self) -> Option<u32> {
         match self {
-            Loaded::Local(_) => None,
+            Loaded::Local(_) | Loaded::Script(_) => None,
             #[cfg(target_os = "linux")]
             Loaded::Worker(build) => build.remote.pid(),
         }
@@ -174,6 +189,11 @@ impl Loaded {
                     ..build.remote.options().clone()
                 },
             },
+            Loaded::Script(build) => Origin::Script {
+                source: build.source.clone(),
+                bytes: Arc::clone(&build.bytes),
+                sha256: build.sha256,
+            },
         }
     }
 }
@@ -190,6 +210,15 @@ pub(crate) enum Origin {
     },
     /// A plugin linked into the host.
     Linked(LinkedPlugin),
+    /// The bytes a script module was read from.
+    Script {
+        /// The file they were read from.
+        source: PathBuf,
+        /// The bytes.
+        bytes: Arc<[u8]>,
+        /// Their SHA-256.
+        sha256: Sha256,
+    },
     /// The private copy an isolated build was started from, and how.
     #[cfg(target_os = "linux")]
     Worker {
@@ -232,6 +261,16 @@ impl Origin {
             Origin::Linked(plugin) => Library::linked(plugin)
                 .map(|l| Loaded::Local(Box::new(l)))
                 .map_err(load_error),
+            Origin::Script {
+                source,
+                bytes,
+                sha256,
+            } => ScriptModule::from_bytes(source.clone(), Arc::clone(bytes), *sha256)
+                .map(|b| Loaded::Script(Box::new(b)))
+                .map_err(|source| SlotError::Script {
+                    path: key.to_owned(),
+                    source: Box::new(source),
+                }),
             // A worker of its own maps the same sealed copy: no other
             // process's loader can answer for it.
             #[cfg(target_os = "linux")]
@@ -263,6 +302,20 @@ pub(crate) unsafe fn open(
         path: path.to_owned(),
         source,
     };
+    if crate::script::is_script(path) {
+        let opened = match isolate {
+            Some(_) => Err(crate::script::ScriptError::Isolated {
+                path: path.to_owned(),
+            }),
+            None => ScriptModule::open_if_changed(path, options, unless),
+        };
+        return opened
+            .map(|b| b.map(|b| Loaded::Script(Box::new(b))))
+            .map_err(|source| SlotError::Script {
+                path: path.to_owned(),
+                source: Box::new(source),
+            });
+    }
     match (isolate, unless) {
         #[cfg(target_os = "linux")]
         (Some(isolate), unless) => crate::isolate::open(path, options, isolate, unless)

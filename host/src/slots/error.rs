@@ -26,6 +26,31 @@ pub enum SlotError {
         #[source]
         source: LoadError,
     },
+    /// A script module was refused: its file, its text or bytecode, its
+    /// verification.
+    #[error("script module {source}")]
+    Script {
+        /// The module's file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<crate::script::ScriptError>,
+    },
+    /// A script module's import that the table cannot serve.
+    #[error(
+        "script module `{}` imports `{function}` (slot {slot}), which {problem}",
+        path.display()
+    )]
+    ScriptImport {
+        /// The module's file.
+        path: PathBuf,
+        /// The import's slot in the module.
+        slot: u32,
+        /// The function imported.
+        function: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// An isolated build could not be started in its worker process.
     #[error("cannot start `{}` in a worker process: {source}", path.display())]
     Isolate {

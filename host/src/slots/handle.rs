@@ -267,7 +267,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
             }
         }
         // SAFETY: as for the call above, which returned; `out` is its.
-        unsafe { self.finish_slow(cell, status, values, ctx, out) }
+        unsafe { self.finish_slow(cell, snapshot, status, values, ctx, out) }
     }
 
     /// Everything but a scalar result with the context untouched: an
@@ -283,6 +283,7 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
     unsafe fn finish_slow(
         &self,
         cell: &Cell,
+        snapshot: &Snapshot,
         mut status: HsStatus,
         values: &[HsValue],
         ctx: *mut CallCtx,
@@ -298,6 +299,8 @@ impl<P: Params, R: Results> TypedFunc<P, R> {
             let routed = unsafe {
                 route::routed(
                     cell,
+                    snapshot,
+                    &self.inner,
                     status,
                     CallCtx::as_abi(ctx),
                     values.as_ptr(),

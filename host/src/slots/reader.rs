@@ -121,30 +121,21 @@ unsafe impl NativeCalls for SlotCalls<'_> {
             // SAFETY: `unbound` reads and writes nothing.
             return unsafe { unbound(ctx, args, nargs, ret) };
         };
-        // SAFETY: the cell's entry has the slot's declared signature (see
-        // the `Natives` impl), the caller passes matching arguments, and the
-        // guard keeps the build loaded until the call returns.
-        let mut status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
-        if status != HsStatus::OK {
-            // SAFETY: as for the call above, which returned.
-            let (routed, isolated) = match unsafe { route::routed(cell, status, ctx, args, ret) } {
-                Ok(status) => (status, None),
-                Err(failure) => {
-                    route::roll_back_if_due(self.inner, cell);
-                    (HsStatus::ERROR, Some(failure))
-                }
-            };
-            status = routed;
-            if status != HsStatus::OK {
-                // Named now: after the next move, the binding may be released.
-                self.failed.set(
-                    cell.binding
-                        .as_ref()
-                        .map(|b| (b.function().name.clone(), isolated)),
-                );
-            }
+        // SAFETY: the cell is the snapshot's, which the guard holds for the
+        // call; its entry has the slot's declared signature (see the
+        // `Natives` impl), and the caller passes matching arguments.
+        unsafe {
+            route::call_cell(
+                cell,
+                snapshot,
+                self.inner,
+                self.failed,
+                ctx,
+                args,
+                nargs,
+                ret,
+            )
         }
-        status
     }
 
     fn failed_function(&self, _slot: u32) -> Option<String> {

@@ -94,6 +94,9 @@ pub(super) struct LibState {
     /// Bound as a whole ([`SlotTable::bind_library`]): it stays bound with
     /// no slot, and serves every declared import it exports.
     pub(super) whole: bool,
+    /// For a script module, the handles its current build's imports call
+    /// through: the table's, owned by the module, removed with it.
+    pub(super) imports: Vec<u32>,
 }
 
 pub(super) struct Previous {
@@ -614,8 +617,29 @@ impl Writer {
                 used.push(&b.key);
             }
         }
-        self.libraries
-            .retain(|k, l| l.whole || used.iter().any(|u| ***u == **k));
+        let mut gone = Vec::new();
+        self.libraries.retain(|k, l| {
+            let keep = l.whole || used.iter().any(|u| ***u == **k);
+            if !keep {
+                gone.append(&mut l.imports);
+            }
+            keep
+        });
+        // A script module gone takes the handles of its imports with it,
+        // which may leave the libraries they bound unused in turn.
+        if !gone.is_empty() {
+            self.remove_handles(&gone);
+            self.forget_unused_libraries();
+        }
+    }
+
+    /// Removes the handles `handles` (a script module's imports).
+    pub(super) fn remove_handles(&mut self, handles: &[u32]) {
+        for h in handles {
+            self.decls.remove(h);
+            self.slots.remove(h);
+            self.handle_users.remove(h);
+        }
     }
 
     /// The writer's state as a snapshot for readers: one cell per program

@@ -863,12 +863,14 @@ fn refuse_membarrier() {
     let ok = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     assert_eq!(ok, 0, "{}", std::io::Error::last_os_error());
     // SAFETY: a valid filter program that lives for the call (the kernel
-    // copies it); it affects only this test's own process.
+    // copies it); it affects only this test's own process. Every thread of
+    // it (`TSYNC`): the table's reclaimer thread, started before, must be
+    // refused too, or it frees what the test expects kept.
     let ok = unsafe {
         libc::syscall(
             libc::SYS_seccomp,
             libc::SECCOMP_SET_MODE_FILTER,
-            0,
+            libc::SECCOMP_FILTER_FLAG_TSYNC,
             &raw const program,
         )
     };

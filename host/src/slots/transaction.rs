@@ -172,14 +172,23 @@ impl Inner {
             bindings.push((slot, symbol, index));
         }
 
+        // A script module's imports: each through a handle of this table.
+        let imports = match library.script() {
+            Some(script) => resolve_imports(&w, script, &key)?,
+            None => Vec::new(),
+        };
+
         // Carry the state from the build being replaced.
         let from = state.map(|s| Arc::clone(&s.current));
+        let old_imports = state.map(|s| s.imports.clone()).unwrap_or_default();
         let transfer = from.as_ref().and_then(|old| carry_state(old, &library));
 
         // Every check passed: the build is bound, and numbered.
         let library = Arc::new(Build::bind(library, w.next_generation()));
 
         // Publish.
+        w.remove_handles(&old_imports);
+        let imports = declare_imports(&mut w, &library, imports);
         let shared_key: Arc<Path> = Arc::from(key.as_path());
         for (slot, symbol, index) in bindings {
             w.slots.insert(
@@ -218,6 +227,7 @@ impl Inner {
                 pin,
                 isolate,
                 whole,
+                imports,
             },
         );
         w.forget_unused_libraries();
@@ -228,6 +238,122 @@ impl Inner {
             ..report
         })
     }
+}
+
+/// One import of a script module, checked: the library serving it and
+/// where its function is.
+struct Resolved {
+    import: Import,
+    key: Arc<Path>,
+    library: Arc<Build>,
+    index: usize,
+}
+
+/// Finds, for each import of `script` (the module at `key`), the one other
+/// library of the table that exports it, and checks its function as a typed
+/// handle's is checked.
+fn resolve_imports(
+    w: &super::table::Writer,
+    script: &crate::script::ScriptModule,
+    key: &Path,
+) -> Result<Vec<Resolved>, SlotError> {
+    let mut resolved = Vec::new();
+    for import in &script.program.program().imports {
+        let refused = |problem: String| SlotError::ScriptImport {
+            path: key.to_owned(),
+            slot: import.slot,
+            function: import.name.clone(),
+            problem,
+        };
+        let mut exporting: Vec<(&std::path::PathBuf, &LibState)> = w
+            .libraries
+            .iter()
+            .filter(|(k, l)| {
+                k.as_path() != key && l.current.info().function(&import.name).is_some()
+            })
+            .collect();
+        exporting.sort_by(|a, b| a.0.cmp(b.0));
+        let (lib_key, lib) = match exporting.as_slice() {
+            [] => {
+                return Err(refused(
+                    "no library bound in the table exports (bind it before the module)".into(),
+                ));
+            }
+            [one] => *one,
+            several => {
+                let names: Vec<String> = several
+                    .iter()
+                    .map(|(k, _)| format!("`{}`", k.display()))
+                    .collect();
+                return Err(refused(format!(
+                    "several libraries export: {}",
+                    names.join(", ")
+                )));
+            }
+        };
+        let index = check_slot(
+            import.slot,
+            import,
+            &lib.current,
+            lib_key,
+            &import.name,
+            None,
+            false,
+            &w.structs,
+        )
+        .map_err(|e| refused(format!("`{}` cannot serve: {e}", lib_key.display())))?;
+        resolved.push(Resolved {
+            import: import.clone(),
+            key: Arc::from(lib_key.as_path()),
+            library: Arc::clone(&lib.current),
+            index,
+        });
+    }
+    Ok(resolved)
+}
+
+/// Declares a handle for each resolved import of the script module
+/// `library` (none for another build), tells the module their numbers, and
+/// returns them.
+fn declare_imports(
+    w: &mut super::table::Writer,
+    library: &Build,
+    imports: Vec<Resolved>,
+) -> Vec<u32> {
+    let Some(script) = library.script() else {
+        return Vec::new();
+    };
+    let mut handles = Vec::with_capacity(imports.len());
+    let mut by_slot = Vec::with_capacity(imports.len());
+    for r in imports {
+        let h = (HANDLE_BASE..=u32::MAX)
+            .find(|s| !w.decls.contains_key(s))
+            .expect("fewer than 2^32 - 65536 handles");
+        by_slot.push((r.import.slot, h));
+        w.slots.insert(
+            h,
+            Bound {
+                binding: Binding {
+                    library: r.library,
+                    index: r.index,
+                },
+                key: r.key,
+                symbol: Arc::from(r.import.name.as_str()),
+            },
+        );
+        w.decls.insert(
+            h,
+            Import {
+                slot: h,
+                ..r.import
+            },
+        );
+        w.handle_users.insert(h, 1);
+        handles.push(h);
+    }
+    by_slot.sort_unstable();
+    script.set_imports(by_slot.into());
+    handles
 }
 
 /// Hands a new build the host callback table it asks for, once its name,

@@ -240,9 +240,14 @@ fn changes_content(kind: &EventKind) -> bool {
 /// Whether a library file looks completely written: it starts with its
 /// format's magic (ELF, or PE on Windows; linkers may write the header
 /// last) and the parts its headers name fit its length (they write the
-/// section tables last). Only the head of the file is read.
+/// section tables last). Only the head of the file is read. A script
+/// module's text has no such structure: any bytes are tried (a half-saved
+/// one is refused by the assembler, and the next write tries again).
 fn looks_complete(path: &Path) -> bool {
     use std::io::Read;
+    if crate::script::is_script(path) {
+        return std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+    }
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };

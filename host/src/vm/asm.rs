@@ -31,7 +31,7 @@ use semver::VersionReq;
 
 use super::error::{AsmError, AsmErrorKind};
 use super::isa::for_each_instr;
-use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
+use super::program::{Const, Export, Function, Import, Instr, Local, MAX_SLOT, Module, Program};
 use crate::types::is_identifier;
 use crate::types::{Signature, ValType};
 
@@ -104,6 +104,10 @@ struct Assembler {
     current: Option<usize>,
     /// Label name to (function, index in its code, where defined).
     labels: HashMap<String, (usize, usize, Pos)>,
+    /// `.module NAME VERSION`, and where.
+    module: Option<(String, semver::Version, Pos)>,
+    /// `.export NAME [VERSION]`, each with where it was written.
+    exports: Vec<(String, Option<semver::Version>, Pos)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -323,6 +327,60 @@ impl Assembler {
                 f.locals.push(Local { name: lname, ty });
                 Ok(())
             }
+            ".module" | ".export" => {
+                if let Some(f) = self.current {
+                    return Err(AsmError::new(
+                        at,
+                        AsmErrorKind::NotTopLevel {
+                            directive: if name == ".module" {
+                                ".module"
+                            } else {
+                                ".export"
+                            },
+                            function: self.functions[f].name.clone(),
+                        },
+                    ));
+                }
+                let mut p = Parser::new(args, at);
+                let (word, word_at) = p.word(if name == ".module" {
+                    "the module's name"
+                } else {
+                    "the exported function's name"
+                })?;
+                if !is_identifier(&word) {
+                    return Err(AsmError::new(word_at, AsmErrorKind::BadName { name: word }));
+                }
+                let version = p.version()?;
+                p.done()?;
+                if name == ".module" {
+                    if let Some((first, _, _)) = &self.module {
+                        return Err(AsmError::new(
+                            at,
+                            AsmErrorKind::DuplicateModule {
+                                first: first.clone(),
+                            },
+                        ));
+                    }
+                    let Some(version) = version else {
+                        return Err(AsmError::new(
+                            p.peek_pos(),
+                            AsmErrorKind::Expected {
+                                what: "the module's version (`1.0.0`)",
+                            },
+                        ));
+                    };
+                    self.module = Some((word, version, at));
+                } else {
+                    if self.exports.iter().any(|(e, _, _)| *e == word) {
+                        return Err(AsmError::new(
+                            word_at,
+                            AsmErrorKind::DuplicateExport { name: word },
+                        ));
+                    }
+                    self.exports.push((word, version, word_at));
+                }
+                Ok(())
+            }
             ".end" => {
                 Parser::new(args, at).done()?;
                 if self.current.take().is_none() {
@@ -407,7 +465,17 @@ impl Assembler {
             })
     }
 
-    fn finish(self) -> Result<Program, AsmError> {
+    fn finish(mut self) -> Result<Program, AsmError> {
+        // A module's `main` only halts: its code is in its functions.
+        if let Some((_, _, at)) = &self.module {
+            if let Some((_, first)) = self.functions[0].code.first() {
+                return Err(AsmError::new(*first, AsmErrorKind::ModuleCode));
+            }
+            let at = *at;
+            self.functions[0]
+                .code
+                .push((Pending::Done(Instr::Halt), at));
+        }
         let mut starts = Vec::with_capacity(self.functions.len());
         let mut pc = 0u32;
         for f in &self.functions {
@@ -460,10 +528,39 @@ impl Assembler {
                 end: code.len() as u32,
             });
         }
+        let module = match self.module {
+            None => {
+                if let Some((_, _, at)) = self.exports.first() {
+                    return Err(AsmError::new(*at, AsmErrorKind::ExportWithoutModule));
+                }
+                None
+            }
+            Some((name, version, _)) => {
+                let mut exports = Vec::with_capacity(self.exports.len());
+                for (function, own, at) in self.exports {
+                    if function == "main" || !fn_index.contains_key(&function) {
+                        return Err(AsmError::new(
+                            at,
+                            AsmErrorKind::UnknownExport { name: function },
+                        ));
+                    }
+                    exports.push(Export {
+                        function,
+                        version: own.unwrap_or_else(|| version.clone()),
+                    });
+                }
+                Some(Module {
+                    name,
+                    version,
+                    exports,
+                })
+            }
+        };
         Ok(Program {
             imports: self.imports,
             functions,
             code,
+            module,
         })
     }
 }
@@ -523,6 +620,23 @@ impl<'t> Parser<'t> {
             Tok::Word(w) => Ok((w.clone(), t.pos)),
             _ => Err(AsmError::new(t.pos, AsmErrorKind::Expected { what })),
         }
+    }
+
+    /// A version (`1.2.0`), if the line has one more word.
+    fn version(&mut self) -> Result<Option<semver::Version>, AsmError> {
+        if self.peek().is_none() {
+            return Ok(None);
+        }
+        let (text, at) = self.word("a version (`1.0.0`)")?;
+        semver::Version::parse(&text).map(Some).map_err(|e| {
+            AsmError::new(
+                at,
+                AsmErrorKind::BadVersion {
+                    text,
+                    reason: e.to_string(),
+                },
+            )
+        })
     }
 
     fn punct(&mut self, c: char, what: &'static str) -> Result<(), AsmError> {

@@ -5,7 +5,11 @@
 //! imports:   n { slot:uv name:str nparams:u8 tag* ret:u8 requirement:str }
 //! functions: n { name:str nparams:u8 tag* ret:u8 nlocals:uv { name:str tag }* start:uv end:uv }
 //! code:      n { opcode:u8 operand? }
+//! module:    name:str version:str n { function:str version:str }    (version 2 only)
 //! ```
+//!
+//! Version 2 added the module section of a script module; a program that
+//! is not one is written as version 1, which every host reads.
 //!
 //! `uv` is an unsigned LEB128 varint, signed integers are zigzag varints,
 //! `f64` is 8 little-endian bytes and `str` a varint length and UTF-8 bytes.
@@ -18,13 +22,14 @@ use semver::VersionReq;
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::isa::for_each_instr;
-use super::program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
+use super::program::{Const, Export, Function, Import, Instr, Local, MAX_SLOT, Module, Program};
 use crate::types::{Signature, ValType};
 
 /// The magic bytes at the start of every `.hsbc` file.
 pub const MAGIC: &[u8; 4] = b"HSBC";
-/// The format version this host writes and reads.
-pub const VERSION: u8 = 1;
+/// The newest format version this host writes and reads (it reads every
+/// version from 1).
+pub const VERSION: u8 = 2;
 
 /// The constant opcodes after `PUSH`'s own, one per constant type.
 mod push {
@@ -39,7 +44,7 @@ mod push {
 pub fn encode(program: &Program) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(64 + program.code.len() * 3));
     w.0.extend_from_slice(MAGIC);
-    w.0.push(VERSION);
+    w.0.push(if program.module.is_some() { VERSION } else { 1 });
     w.uv(program.imports.len() as u64);
     for i in &program.imports {
         w.uv(i.slot.into());
@@ -67,6 +72,15 @@ pub fn encode(program: &Program) -> Vec<u8> {
     w.uv(program.code.len() as u64);
     for instr in &program.code {
         w.instr(instr);
+    }
+    if let Some(m) = &program.module {
+        w.str(&m.name);
+        w.str(&m.version.to_string());
+        w.uv(m.exports.len() as u64);
+        for e in &m.exports {
+            w.str(&e.function);
+            w.str(&e.version.to_string());
+        }
     }
     w.0
 }
@@ -158,7 +172,7 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
         return Err(r.error_at(0, DecodeErrorKind::BadMagic));
     }
     let version = r.u8()?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(r.error_at(
             4,
             DecodeErrorKind::UnsupportedVersion {
@@ -233,6 +247,24 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
     for _ in 0..n {
         code.push(r.instr()?);
     }
+    let module = if version >= 2 {
+        let name = r.str()?;
+        let version = r.version()?;
+        let n = r.count()?;
+        let mut exports = Vec::with_capacity(n);
+        for _ in 0..n {
+            let function = r.str()?;
+            let version = r.version()?;
+            exports.push(Export { function, version });
+        }
+        Some(Module {
+            name,
+            version,
+            exports,
+        })
+    } else {
+        None
+    };
     if r.at != bytes.len() {
         return Err(r.error_at(
             r.at,
@@ -245,6 +277,7 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
         imports,
         functions,
         code,
+        module,
     })
 }
 
@@ -256,6 +289,14 @@ struct Reader<'b> {
 impl Reader<'_> {
     fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
         DecodeError { offset, kind }
+    }
+
+    /// A version, written as text.
+    fn version(&mut self) -> Result<semver::Version, DecodeError> {
+        let at = self.at;
+        let text = self.str()?;
+        semver::Version::parse(&text)
+            .map_err(|_| self.error_at(at, DecodeErrorKind::BadVersion { text }))
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {

@@ -11,13 +11,36 @@ use super::program::{Const, Function, Instr, Program};
 pub fn disassemble(program: &Program) -> String {
     let targets: BTreeSet<u32> = program.code.iter().filter_map(Instr::target).collect();
     let mut out = String::new();
+    if let Some(m) = &program.module {
+        let _ = writeln!(out, ".module {} {}", m.name, m.version);
+        for e in &m.exports {
+            match e.version == m.version {
+                true => {
+                    let _ = writeln!(out, ".export {}", e.function);
+                }
+                false => {
+                    let _ = writeln!(out, ".export {} {}", e.function, e.version);
+                }
+            }
+        }
+        out.push('\n');
+    }
     for import in &program.imports {
         let _ = writeln!(out, "{import}");
     }
+    // A module's `main` only halts (the assembler writes that `HALT`).
+    let module_main = program.module.is_some()
+        && program.functions.first().is_some_and(|main| {
+            main.locals.is_empty()
+                && program.code.get(main.start as usize..main.end as usize) == Some(&[Instr::Halt])
+        });
     for (i, f) in program.functions.iter().enumerate() {
         if i == 0 {
             if !program.imports.is_empty() {
                 out.push('\n');
+            }
+            if module_main {
+                continue;
             }
         } else {
             let params: Vec<String> = f

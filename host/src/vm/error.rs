@@ -26,7 +26,9 @@ pub enum AsmErrorKind {
         name: String,
     },
     /// No directive has this name.
-    #[error("unknown directive `{name}` (expected `.import`, `.func`, `.local` or `.end`)")]
+    #[error(
+        "unknown directive `{name}` (expected `.import`, `.func`, `.local`, `.end`, `.module` or `.export`)"
+    )]
     UnknownDirective {
         /// The directive.
         name: String,
@@ -130,6 +132,48 @@ pub enum AsmErrorKind {
         /// The function.
         name: String,
     },
+    /// A version that does not parse.
+    #[error("invalid version `{text}`: {reason} (a version is MAJOR.MINOR.PATCH: `1.2.0`)")]
+    BadVersion {
+        /// The text.
+        text: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// A second `.module`.
+    #[error("the module is already declared as `{first}`")]
+    DuplicateModule {
+        /// The first declaration's name.
+        first: String,
+    },
+    /// `.module` or `.export` inside a function.
+    #[error("`{directive}` inside function `{function}`: it belongs at top level")]
+    NotTopLevel {
+        /// The directive.
+        directive: &'static str,
+        /// The enclosing function.
+        function: String,
+    },
+    /// `.export` in a program that is not a module.
+    #[error("`.export` needs a module: declare it first with `.module NAME VERSION`")]
+    ExportWithoutModule,
+    /// A function exported twice.
+    #[error("`{name}` is already exported")]
+    DuplicateExport {
+        /// The function.
+        name: String,
+    },
+    /// An export of a function that is not defined.
+    #[error("`.export {name}`: no function `{name}` is defined")]
+    UnknownExport {
+        /// The function.
+        name: String,
+    },
+    /// Top-level code in a module.
+    #[error(
+        "a script module has no top-level code: its code is in its functions (`.func` ... `.end`)"
+    )]
+    ModuleCode,
     /// A string constant without its closing quote.
     #[error("unterminated string")]
     UnterminatedString,
@@ -185,9 +229,9 @@ pub enum DecodeErrorKind {
     #[error("not a hotslot bytecode file: expected magic `HSBC`")]
     BadMagic,
     /// A format version this host does not read.
-    #[error("unsupported bytecode version: expected {expected}, found {found}")]
+    #[error("unsupported bytecode version: expected 1 to {expected}, found {found}")]
     UnsupportedVersion {
-        /// The version this host reads.
+        /// The newest version this host reads.
         expected: u8,
         /// The file's.
         found: u8,
@@ -245,6 +289,12 @@ pub enum DecodeErrorKind {
         /// The text.
         text: String,
     },
+    /// A version that does not parse.
+    #[error("invalid version `{text}`")]
+    BadVersion {
+        /// The text.
+        text: String,
+    },
     /// Bytes after the program.
     #[error("{count} bytes after the end of the program")]
     TrailingBytes {
@@ -263,6 +313,17 @@ pub struct VerifyError {
     pub instr: Option<String>,
     /// What is wrong.
     pub kind: VerifyErrorKind,
+}
+
+impl VerifyError {
+    /// An error in a program's declarations, not at an instruction.
+    pub(crate) fn declaration(kind: VerifyErrorKind) -> VerifyError {
+        VerifyError {
+            pc: None,
+            instr: None,
+            kind,
+        }
+    }
 }
 
 fn location(pc: &Option<u32>, instr: &Option<String>) -> String {
@@ -296,6 +357,21 @@ pub enum VerifyErrorKind {
     /// The program has no functions, so no entry point.
     #[error("the program has no entry function")]
     NoMain,
+    /// A script module's export names no function of it (or `main`).
+    #[error("the module exports `{name}`, which is not one of its functions")]
+    UnknownExport {
+        /// The name.
+        name: String,
+    },
+    /// A function exported twice.
+    #[error("the module exports `{name}` twice")]
+    DuplicateExport {
+        /// The name.
+        name: String,
+    },
+    /// A script module whose `main` does more than halt.
+    #[error("a script module has no top-level code: its `main` must be a lone `HALT`")]
+    ModuleCode,
     /// The entry function takes parameters or returns a value.
     #[error("the entry function must be `() -> void`, found `{found}`")]
     MainSignature {

@@ -111,24 +111,7 @@ impl<N: Natives> Vm<N> {
         options: VmOptions,
     ) -> Result<Vm<N>, LinkError> {
         natives.link(&program.program)?;
-        let values = options.stack_capacity.min(u32::MAX as usize);
-        let stack = Stack::new(values).map_err(|e| LinkError::Stack {
-            values,
-            reason: e.to_string(),
-        })?;
-        let mut machine = Machine {
-            stack,
-            sp: 0,
-            pc: 0,
-            frames: Vec::new(),
-            ctx: CallCtx::new(options.gc_threshold),
-            out: Box::new(std::io::stdout()),
-            status: Status::Ready,
-            running: false,
-            program,
-            options,
-        };
-        machine.reset();
+        let machine = Machine::new(program, options)?;
         Ok(Vm { natives, machine })
     }
 
@@ -204,6 +187,32 @@ impl<N: Natives> Vm<N> {
 }
 
 impl Machine {
+    /// A machine for `program`, at its start, printing to standard output.
+    pub(super) fn new(
+        program: Arc<VerifiedProgram>,
+        options: VmOptions,
+    ) -> Result<Machine, LinkError> {
+        let values = options.stack_capacity.min(u32::MAX as usize);
+        let stack = Stack::new(values).map_err(|e| LinkError::Stack {
+            values,
+            reason: e.to_string(),
+        })?;
+        let mut machine = Machine {
+            stack,
+            sp: 0,
+            pc: 0,
+            frames: Vec::new(),
+            ctx: CallCtx::new(options.gc_threshold),
+            out: Box::new(std::io::stdout()),
+            status: Status::Ready,
+            running: false,
+            program,
+            options,
+        };
+        machine.reset();
+        Ok(machine)
+    }
+
     /// Back to the start: empty stack, zeroed locals, native strings freed.
     pub(super) fn reset(&mut self) {
         self.sp = 0;

@@ -3,6 +3,7 @@
 
 mod asm;
 mod bytecode;
+mod call;
 pub(crate) mod ctx;
 mod disasm;
 mod error;
@@ -20,7 +21,9 @@ mod verify;
 pub use asm::assemble;
 #[cfg(feature = "snapshot")]
 pub(crate) use asm::parse_float as parse_float_text;
+pub(crate) use bytecode::MAGIC as BYTECODE_MAGIC;
 pub use bytecode::{decode, encode};
+pub(crate) use call::Exec;
 pub use disasm::disassemble;
 #[cfg(feature = "snapshot")]
 pub(crate) use disasm::float as float_text;
@@ -31,7 +34,7 @@ pub use error::{
 pub(crate) use isa::reference as isa_reference;
 pub use machine::{Status, Vm, VmOptions};
 pub use natives::{NativeCalls, Natives, StaticNatives};
-pub use program::{Const, Function, Import, Instr, Local, MAX_SLOT, Program};
+pub use program::{Const, Export, Function, Import, Instr, Local, MAX_SLOT, Module, Program};
 pub use state::{FrameState, FrameView, VmState};
 pub use value::Value;
 pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};

@@ -22,6 +22,9 @@ pub struct Program {
     pub functions: Vec<Function>,
     /// All instructions.
     pub code: Vec<Instr>,
+    /// What the program exports, when it is a script module: functions a
+    /// slot can bind, as a plugin's are.
+    pub module: Option<Module>,
 }
 
 impl Program {
@@ -37,6 +40,27 @@ impl Program {
             .enumerate()
             .find(|(_, f)| f.start <= pc && pc < f.end)
     }
+}
+
+/// A script module's declaration: its name and version (a plugin's), and
+/// the functions it exports (`.module rules 1.2.0`, `.export score`).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Module {
+    /// The module's name, as a plugin's.
+    pub name: String,
+    /// The module's version.
+    pub version: semver::Version,
+    /// The functions it exports, in declaration order.
+    pub exports: Vec<Export>,
+}
+
+/// An exported function of a script module.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Export {
+    /// The function, by name (one of the program's functions, not `main`).
+    pub function: String,
+    /// Its own version: the module's unless the export says otherwise.
+    pub version: semver::Version,
 }
 
 /// The largest slot number a program may declare. A slot table keeps one

@@ -150,6 +150,7 @@ fn program() -> impl Strategy<Value = Program> {
             imports,
             functions,
             code,
+            module: None,
         })
 }
 

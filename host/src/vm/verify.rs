@@ -12,7 +12,7 @@ use hotslot_plugin_api::HS_MAX_PARAMS;
 use super::disasm;
 use super::error::{VerifyError, VerifyErrorKind};
 use super::lower::{Code, lower};
-use super::program::{Instr, MAX_SLOT, Program};
+use super::program::{Instr, MAX_SLOT, Module, Program};
 use crate::types::ValType;
 use crate::types::is_identifier;
 
@@ -222,6 +222,38 @@ fn check_declarations(p: &Program, options: &VerifyOptions) -> Result<(), Verify
             from: expected_start,
             len: p.code.len(),
         }));
+    }
+    if let Some(m) = &p.module {
+        check_module(p, m)?;
+    }
+    Ok(())
+}
+
+/// A script module's declarations: its name, its exports (each a function
+/// of it, once), and a `main` that only halts.
+fn check_module(p: &Program, m: &Module) -> Result<(), VerifyError> {
+    if !is_identifier(&m.name) {
+        return Err(decl_error(VerifyErrorKind::BadName {
+            name: m.name.clone(),
+        }));
+    }
+    for (i, e) in m.exports.iter().enumerate() {
+        if e.function == "main" || !p.functions.iter().any(|f| f.name == e.function) {
+            return Err(decl_error(VerifyErrorKind::UnknownExport {
+                name: e.function.clone(),
+            }));
+        }
+        if m.exports[..i].iter().any(|o| o.function == e.function) {
+            return Err(decl_error(VerifyErrorKind::DuplicateExport {
+                name: e.function.clone(),
+            }));
+        }
+    }
+    let main = &p.functions[0];
+    if !main.locals.is_empty()
+        || p.code.get(main.start as usize..main.end as usize) != Some(&[Instr::Halt])
+    {
+        return Err(decl_error(VerifyErrorKind::ModuleCode));
     }
     Ok(())
 }
