@@ -27,4 +27,5 @@ mod observers;
 mod programs;
 mod release;
 mod reload;
+mod scripts;
 mod watch;

@@ -270,3 +270,55 @@ fn run_watch_reloads_once_per_rebuild_and_sleeps_while_idle() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A script module saved by an editor (in place, as many editors write, and
+/// by a new file renamed over it, as others do): one reload per save; a
+/// save that does not assemble is one refused reload, the old build
+/// serving, and saving it again fixed is one reload.
+#[test]
+fn each_save_of_a_script_module_is_one_reload_and_a_broken_save_one_refusal() {
+    let dir = tempdir();
+    let module = dir.path().join("m.hsasm");
+    let text = |k: i32, op: &str| {
+        format!(
+            ".module m 1.{k}.0\n.export f\n.func f (x: i32) -> i32\n    LOAD x\n    PUSH {k}\n    {op}\n    RET\n.end\n"
+        )
+    };
+    std::fs::write(&module, text(1, "ADD")).unwrap();
+    let table = hotslot_tests::table();
+    let mut vm = table
+        .vm(program(
+            ".import 0 f (i32) -> i32\nPUSH 10\nCALL_NATIVE 0\nHALT",
+        ))
+        .unwrap();
+    table.bind(0, &module, None).unwrap();
+    let events = table.subscribe();
+    let _watcher = table.watch(WatchOptions::default()).unwrap();
+    assert_eq!(top(&mut vm), Value::I32(11));
+
+    // Written in place.
+    std::fs::write(&module, text(2, "MUL")).unwrap();
+    assert_eq!(summary(&events_until_quiet(&events, true)), [RELOADED]);
+    assert_eq!(top(&mut vm), Value::I32(20));
+
+    // A typo, saved by rename: refused, the last build serving.
+    let aside = dir.path().join(".m.hsasm.swp");
+    std::fs::write(&aside, text(3, "MULL")).unwrap();
+    std::fs::rename(&aside, &module).unwrap();
+    let refused = events_until_quiet(&events, true);
+    assert_eq!(summary(&refused), [(ReloadKind::Watch, false, false)]);
+    assert!(
+        refused[0]
+            .to_string()
+            .ends_with("does not assemble: line 6, column 5: unknown instruction `MULL`"),
+        "{}",
+        refused[0]
+    );
+    assert_eq!(top(&mut vm), Value::I32(20));
+
+    // Fixed.
+    std::fs::write(&aside, text(3, "SUB")).unwrap();
+    std::fs::rename(&aside, &module).unwrap();
+    assert_eq!(summary(&events_until_quiet(&events, true)), [RELOADED]);
+    assert_eq!(top(&mut vm), Value::I32(7));
+}

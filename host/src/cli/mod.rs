@@ -71,7 +71,12 @@ fn exit_code(e: &(dyn std::error::Error + 'static)) -> u8 {
         if e.is::<hotslot::VmError>() {
             return exit::FAULT;
         }
+        // A boxed error is its own type in a chain (and its `source` is
+        // its content's): look for both.
         if e.is::<hotslot::SlotError>()
+            || e.is::<Box<hotslot::SlotError>>()
+            || e.is::<hotslot::script::ScriptError>()
+            || e.is::<Box<hotslot::script::ScriptError>>()
             || e.is::<hotslot::LoadError>()
             || e.is::<hotslot::LinkError>()
             || e.is::<hotslot::TrustError>()
