@@ -350,7 +350,7 @@ second:
     );
     let table = hotslot_tests::table();
     table
-        .bind_library(&b.c("string_ops_c"), &ReloadOptions::default())
+        .bind_library(b.c("string_ops_c"), &ReloadOptions::default())
         .unwrap();
     table
         .bind_library(&module, &ReloadOptions::default())
