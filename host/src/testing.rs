@@ -35,3 +35,10 @@ pub use crate::types::is_identifier;
 pub fn assembly_reference() -> String {
     crate::vm::isa_reference()
 }
+
+/// How many compiled programs (a VM's program, a script module's build)
+/// hold native code in this process: a released build's code is freed.
+#[cfg(feature = "jit")]
+pub fn compiled_programs_alive() -> usize {
+    crate::vm::compiled_alive()
+}

@@ -64,11 +64,19 @@ impl Exec {
             base: 0,
         });
         m.pc = func.start;
-        // Paused: the dispatch loop goes on from `pc` without the entry
-        // function's checks, made above for `f`.
-        m.status = Status::Paused;
         m.running = true;
-        let result = m.dispatch(natives, u64::MAX);
+        // Compiled when it can be; else the dispatch loop, told the run is
+        // paused so that it goes on from `pc` without the entry function's
+        // checks, made above for `f`.
+        let compiled = m.compiled_for_run();
+        m.status = Status::Paused;
+        let result = match compiled {
+            #[cfg(feature = "jit")]
+            Some(compiled) => compiled
+                .run(m, natives, f, u64::MAX)
+                .map_err(|(pc, fault)| m.fault(pc, fault)),
+            _ => m.dispatch(natives, u64::MAX),
+        };
         m.running = false;
         m.status = match &result {
             Ok(s) => *s,

@@ -522,7 +522,7 @@ impl Machine {
 /// clean for the next call.
 #[cold]
 #[inline(never)]
-fn finish_call(
+pub(super) fn finish_call(
     c: &mut CallCtx,
     slot: u32,
     ret: RetKind,

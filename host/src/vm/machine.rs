@@ -26,6 +26,26 @@ pub struct VmOptions {
     /// Bytes of native string results after which unreachable ones are
     /// collected (the threshold then follows what stays reachable).
     pub gc_threshold: usize,
+    /// Whether the program runs compiled to native code.
+    pub jit: JitOptions,
+}
+
+/// Whether programs and script modules are compiled to native code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitOptions {
+    /// Compile (the default); when off, or without the `jit` feature, or
+    /// where the system refuses executable memory, the interpreter runs
+    /// everything.
+    pub enabled: bool,
+}
+
+impl Default for JitOptions {
+    /// On, except under Miri, which runs no generated code.
+    fn default() -> JitOptions {
+        JitOptions {
+            enabled: !cfg!(miri),
+        }
+    }
 }
 
 impl Default for VmOptions {
@@ -34,6 +54,7 @@ impl Default for VmOptions {
             stack_capacity: 64 * 1024,
             max_call_depth: 1024,
             gc_threshold: 1 << 20,
+            jit: JitOptions::default(),
         }
     }
 }
@@ -52,6 +73,7 @@ pub enum Status {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub(crate) struct Frame {
     pub(crate) func: u32,
     /// Where the caller continues; unused for `main`.
@@ -175,7 +197,17 @@ impl<N: Natives> Vm<N> {
         m.running = true;
         // Dropped also when the run unwinds: the natives are released then.
         let mut calls = self.natives.enter();
-        let result = m.dispatch(&mut calls, fuel.unwrap_or(u64::MAX));
+        let fuel = fuel.unwrap_or(u64::MAX);
+        // A run from the start is compiled when it can be; a paused run
+        // goes on in the interpreter, which picks up exactly where
+        // compiled code stopped.
+        let result = match m.compiled_for_run() {
+            #[cfg(feature = "jit")]
+            Some(compiled) => compiled
+                .run(m, &mut calls, 0, fuel)
+                .map_err(|(pc, fault)| m.fault(pc, fault)),
+            _ => m.dispatch(&mut calls, fuel),
+        };
         drop(calls);
         m.running = false;
         m.status = match &result {
@@ -183,6 +215,17 @@ impl<N: Natives> Vm<N> {
             Err(_) => Status::Faulted,
         };
         result
+    }
+
+    /// The engine a run from the start uses: compiled code, or the
+    /// interpreter with the reason.
+    pub fn engine(&self) -> Result<(), super::verify::JitError> {
+        if !self.machine.options.jit.enabled {
+            return Err(super::verify::JitError::new(
+                "the VM's options turn compilation off",
+            ));
+        }
+        self.machine.program.compile()
     }
 }
 
@@ -211,6 +254,22 @@ impl Machine {
         };
         machine.reset();
         Ok(machine)
+    }
+
+    /// The compiled program, for a run from the start when the options
+    /// allow and it compiled.
+    #[cfg(feature = "jit")]
+    pub(super) fn compiled_for_run(&self) -> Option<Arc<super::jit::Compiled>> {
+        if self.status != Status::Ready || !self.options.jit.enabled {
+            return None;
+        }
+        self.program.compiled().ok().cloned()
+    }
+
+    /// Without the `jit` feature, every run is interpreted.
+    #[cfg(not(feature = "jit"))]
+    pub(super) fn compiled_for_run(&self) -> Option<std::convert::Infallible> {
+        None
     }
 
     /// Back to the start: empty stack, zeroed locals, native strings freed.

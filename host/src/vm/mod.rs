@@ -9,6 +9,8 @@ mod disasm;
 mod error;
 mod exec;
 mod isa;
+#[cfg(feature = "jit")]
+mod jit;
 mod lower;
 mod machine;
 mod natives;
@@ -32,12 +34,14 @@ pub use error::{
     VerifyError, VerifyErrorKind, VmError,
 };
 pub(crate) use isa::reference as isa_reference;
-pub use machine::{Status, Vm, VmOptions};
+#[cfg(feature = "jit")]
+pub(crate) use jit::live as compiled_alive;
+pub use machine::{JitOptions, Status, Vm, VmOptions};
 pub use natives::{NativeCalls, Natives, StaticNatives};
 pub use program::{Const, Export, Function, Import, Instr, Local, MAX_SLOT, Module, Program};
 pub use state::{FrameState, FrameView, VmState};
 pub use value::Value;
-pub use verify::{VerifiedProgram, VerifyOptions, verify, verify_with};
+pub use verify::{JitError, VerifiedProgram, VerifyOptions, verify, verify_with};
 
 #[cfg(test)]
 mod roundtrip;

@@ -9,6 +9,7 @@ use hotslot_plugin_api::{HsCallCtx, HsStatus, HsStr, HsValue};
 use super::error::Fault;
 use super::*;
 use crate::types::{Signature, ValType};
+use crate::vm::JitOptions;
 
 /// `PRINT` output, shared with the test.
 #[derive(Clone, Default)]
@@ -232,10 +233,31 @@ const IMPORTS: &str = "
 .import 9 huge_error () -> i32
 ";
 
+std::thread_local! {
+    /// Whether this test thread's VMs run compiled (each test runs once
+    /// per engine: see the end of the file).
+    static COMPILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `options` with this test's engine.
+fn engine(options: VmOptions) -> VmOptions {
+    VmOptions {
+        jit: JitOptions {
+            enabled: COMPILED.get(),
+        },
+        ..options
+    }
+}
+
 fn vm_with(src: &str, options: VmOptions) -> (Vm<StaticNatives>, Out) {
     let program =
         verify(assemble(&format!("{IMPORTS}\n{src}")).expect("assembles")).expect("verifies");
-    let mut vm = Vm::with_options(Arc::new(program), natives(), options).expect("links");
+    let mut vm = Vm::with_options(Arc::new(program), natives(), engine(options)).expect("links");
+    // A test of the compiled engine that ran the interpreter would prove
+    // nothing: it must have compiled.
+    if COMPILED.get() {
+        vm.engine().expect("the program compiles");
+    }
     let out = Out::default();
     vm.set_output(out.clone());
     (vm, out)
@@ -246,6 +268,7 @@ fn small() -> VmOptions {
         stack_capacity: 256,
         max_call_depth: 32,
         gc_threshold: 256,
+        ..VmOptions::default()
     }
 }
 
@@ -254,7 +277,6 @@ fn run(src: &str) -> Result<String, super::error::VmError> {
     vm.run().map(|()| out.text())
 }
 
-#[test]
 fn the_math_program_prints_15() {
     assert_eq!(
         run("PUSH 10\nPUSH 5\nCALL_NATIVE 0\nPRINT\nHALT").unwrap(),
@@ -262,7 +284,6 @@ fn the_math_program_prints_15() {
     );
 }
 
-#[test]
 fn a_loop_with_locals() {
     let src = "
         .local n i32
@@ -305,7 +326,6 @@ fn a_loop_with_locals() {
 /// A default VM reserves its whole stack (64 Ki values, 1 MiB) and keeps
 /// resident only what runs have used: here, after a recursion 200 calls
 /// deep (a few thousand values), tens of KiB, not the MiB.
-#[test]
 #[cfg(all(target_os = "linux", not(miri)))]
 fn a_vm_keeps_resident_only_the_stack_it_used() {
     let (mut vm, out) = vm_with(
@@ -329,7 +349,7 @@ fn a_vm_keeps_resident_only_the_stack_it_used() {
             RET
         .end
         ",
-        VmOptions::default(),
+        engine(VmOptions::default()),
     );
     assert_eq!(vm.stack_residency(), (0, 64 * 1024), "nothing touched yet");
     vm.run().unwrap();
@@ -342,7 +362,6 @@ fn a_vm_keeps_resident_only_the_stack_it_used() {
     );
 }
 
-#[test]
 fn bytecode_functions_recurse() {
     let src = "
             PUSH i64 10
@@ -369,7 +388,6 @@ fn bytecode_functions_recurse() {
     assert_eq!(run(src).unwrap(), "Result: 3628800\n");
 }
 
-#[test]
 fn every_type_prints() {
     let src = r#"
         PUSH 2.5
@@ -399,7 +417,6 @@ fn every_type_prints() {
     );
 }
 
-#[test]
 fn native_strings_are_copied_and_collected() {
     let src = r#"
         .local s str
@@ -436,7 +453,6 @@ fn native_strings_are_copied_and_collected() {
     );
 }
 
-#[test]
 fn faults_name_pc_and_instruction() {
     let e = run("PUSH 1\nPUSH 0\nDIV\nHALT").unwrap_err();
     assert!(matches!(e.fault, Fault::DivideByZero), "{e}");
@@ -487,7 +503,6 @@ fn faults_name_pc_and_instruction() {
     assert!(matches!(e.fault, Fault::CallDepth { max: 32 }), "{e}");
 }
 
-#[test]
 fn deep_stacks_overflow_cleanly() {
     // Each frame holds 20 locals: 32 nested calls need more than 256 values.
     let locals: String = (0..20).map(|i| format!(".local l{i} i64\n")).collect();
@@ -499,7 +514,6 @@ fn deep_stacks_overflow_cleanly() {
     );
 }
 
-#[test]
 fn a_returned_bool_is_normalized() {
     assert_eq!(
         run("CALL_NATIVE 5\nPUSH true\nEQ\nPRINT\nHALT").unwrap(),
@@ -507,7 +521,6 @@ fn a_returned_bool_is_normalized() {
     );
 }
 
-#[test]
 fn a_paused_run_resumes_to_the_same_result() {
     let src = "
         .local n i32
@@ -541,7 +554,6 @@ fn a_paused_run_resumes_to_the_same_result() {
     );
 }
 
-#[test]
 fn the_final_stack_is_visible() {
     let (mut vm, _) = vm_with("PUSH 1\nPUSH \"two\"\nHALT", small());
     vm.run().unwrap();
@@ -549,7 +561,6 @@ fn the_final_stack_is_visible() {
     assert_eq!(vm.stack(), vec![Value::I32(1), Value::Str("two".into())]);
 }
 
-#[test]
 fn linking_checks_every_import() {
     let program = verify(assemble(".import 19 f () -> void\nHALT").unwrap()).unwrap();
     let e = Vm::new(Arc::new(program), natives()).err().unwrap();
@@ -565,7 +576,6 @@ fn linking_checks_every_import() {
     );
 }
 
-#[test]
 fn round_trips_through_text_and_bytes() {
     let src = format!(
         "{IMPORTS}\n.local s str\nPUSH \"a\\\"\\n\"\nSTORE s\nx: LOAD s\nPUSH f64 -0.0\nPOP\nJMP x\n.func g (a: i64, b: bool) -> str\n.local t str\nLOAD t\nRET\n.end"
@@ -576,7 +586,6 @@ fn round_trips_through_text_and_bytes() {
     assert_eq!(decode(&encode(&p)).unwrap(), p);
 }
 
-#[test]
 fn a_saved_state_resumes_in_another_vm() {
     let src = r#"
         .local n i32
@@ -623,7 +632,6 @@ fn a_saved_state_resumes_in_another_vm() {
     assert_eq!(whole_out.text().lines().last(), Some("Result: xxxx"));
 }
 
-#[test]
 fn a_state_that_does_not_fit_is_refused_and_changes_nothing() {
     let (mut vm, _) = vm_with(".local n i32\ntop: LOAD n\nPOP\nJMP top", small());
     assert_eq!(vm.resume(Some(1)).unwrap(), Status::Paused);
@@ -658,7 +666,6 @@ fn a_state_that_does_not_fit_is_refused_and_changes_nothing() {
     assert_eq!(vm.state().unwrap(), good);
 }
 
-#[test]
 fn a_state_deeper_than_the_stack_is_refused_with_both_sizes() {
     let src = "
             PUSH 20
@@ -702,7 +709,6 @@ fn a_state_deeper_than_the_stack_is_refused_with_both_sizes() {
     assert_eq!(same.resume(None).unwrap(), Status::Halted);
 }
 
-#[test]
 fn a_label_past_the_last_instruction_survives_disassembly() {
     // Found by the `asm` fuzz target.
     let p = assemble("PUSH 1\nJZ join\nPUSH 2\njoin: Hts:\n").unwrap();
@@ -715,11 +721,6 @@ fn a_label_past_the_last_instruction_survives_disassembly() {
 /// exactly when the relation holds (`JNZ`) or does not (`JZ`), for `i32`
 /// and `i64`, at the edges of each type: one program of every case, each
 /// printing whether its jump was taken.
-#[test]
-#[cfg_attr(
-    miri,
-    ignore = "arithmetic, not memory: minutes under Miri; the fused ops' accesses are run there by a_jump_into_a_fused_pair_runs_its_second_alone"
-)]
 fn comparisons_fused_with_their_jumps_branch_as_the_two_would() {
     type Rel = fn(i64, i64) -> bool;
     let relations: [(&str, Rel); 6] = [
@@ -787,7 +788,6 @@ fn comparisons_fused_with_their_jumps_branch_as_the_two_would() {
 /// a `JZ` entered with a `bool` from elsewhere (`mid`), the second of two
 /// `LOAD`s entered with the first value already pushed (`second`), the
 /// `LOAD` after a `STORE` of the same local (`again`).
-#[test]
 fn a_jump_into_a_fused_pair_runs_its_second_alone() {
     let src = "
         .local x i32
@@ -856,7 +856,6 @@ fn a_jump_into_a_fused_pair_runs_its_second_alone() {
 }
 
 /// `STORE n; LOAD n` fused keeps the value and stores it, for both widths.
-#[test]
 fn a_store_then_load_of_the_same_local_keeps_the_value() {
     let src = "
         .local a i32
@@ -880,4 +879,54 @@ fn a_store_then_load_of_the_same_local_keeps_the_value() {
             HALT
     ";
     assert_eq!(run(src).unwrap(), "Result: 83\nResult: 10\n");
+}
+
+/// Each test above, once per engine: interpreted and compiled.
+macro_rules! both_engines {
+    ($($(#[$attr:meta])* $name:ident,)*) => {
+        mod interpreted {
+            $($(#[$attr])* #[test] fn $name() {
+                super::COMPILED.set(false);
+                super::$name();
+            })*
+        }
+        #[cfg(feature = "jit")]
+        mod compiled {
+            $($(#[$attr])*
+            #[test]
+            #[cfg_attr(miri, ignore = "Miri runs no generated code")]
+            fn $name() {
+                super::COMPILED.set(true);
+                super::$name();
+            })*
+        }
+    };
+}
+
+both_engines! {
+    the_math_program_prints_15,
+    a_loop_with_locals,
+    #[cfg(all(target_os = "linux", not(miri)))]
+    a_vm_keeps_resident_only_the_stack_it_used,
+    bytecode_functions_recurse,
+    every_type_prints,
+    native_strings_are_copied_and_collected,
+    faults_name_pc_and_instruction,
+    deep_stacks_overflow_cleanly,
+    a_returned_bool_is_normalized,
+    a_paused_run_resumes_to_the_same_result,
+    the_final_stack_is_visible,
+    linking_checks_every_import,
+    round_trips_through_text_and_bytes,
+    a_saved_state_resumes_in_another_vm,
+    a_state_that_does_not_fit_is_refused_and_changes_nothing,
+    a_state_deeper_than_the_stack_is_refused_with_both_sizes,
+    a_label_past_the_last_instruction_survives_disassembly,
+    #[cfg_attr(
+        miri,
+        ignore = "arithmetic, not memory: minutes under Miri; the fused ops' accesses are run there by a_jump_into_a_fused_pair_runs_its_second_alone"
+    )]
+    comparisons_fused_with_their_jumps_branch_as_the_two_would,
+    a_jump_into_a_fused_pair_runs_its_second_alone,
+    a_store_then_load_of_the_same_local_keeps_the_value,
 }

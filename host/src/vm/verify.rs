@@ -46,6 +46,24 @@ pub struct VerifiedProgram {
     pub(crate) funcs: Box<[FuncInfo]>,
     /// Operand stack types before each instruction; `None` where unreachable.
     pub(crate) types_at: Box<[Option<Box<[ValType]>>]>,
+    /// The program compiled to native code, once asked for.
+    #[cfg(feature = "jit")]
+    compiled: std::sync::OnceLock<Result<std::sync::Arc<super::jit::Compiled>, JitError>>,
+}
+
+/// Why a program runs interpreted rather than compiled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct JitError {
+    reason: String,
+}
+
+impl JitError {
+    pub(crate) fn new(reason: impl Into<String>) -> JitError {
+        JitError {
+            reason: reason.into(),
+        }
+    }
 }
 
 /// What the VM needs of a function at run time.
@@ -70,6 +88,35 @@ impl VerifiedProgram {
             (Some((_, f)), Some(i)) => disasm::instruction(p, f, i),
             _ => format!("<pc {pc}>"),
         }
+    }
+
+    /// Compiles the program to native code now, if it was not already (a
+    /// VM compiles it on its first run): `Err` says why it runs
+    /// interpreted instead (the `jit` feature left out, the system's
+    /// refusal of executable memory).
+    pub fn compile(&self) -> Result<(), JitError> {
+        self.compiled().map(|_| ())
+    }
+
+    /// The compiled program, compiled on the first call.
+    #[cfg(feature = "jit")]
+    pub(crate) fn compiled(&self) -> Result<&std::sync::Arc<super::jit::Compiled>, JitError> {
+        self.compiled
+            .get_or_init(|| {
+                super::jit::compile(self)
+                    .map(std::sync::Arc::new)
+                    .inspect_err(|e| {
+                        log::warn!("programs run interpreted: {e}");
+                    })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Without the `jit` feature: never compiled.
+    #[cfg(not(feature = "jit"))]
+    pub(crate) fn compiled(&self) -> Result<&std::convert::Infallible, JitError> {
+        Err(JitError::new("hotslot was built without its `jit` feature"))
     }
 
     /// The operand stack types before the instruction at `pc`, when it is
@@ -116,6 +163,8 @@ pub fn verify_with(
         code,
         funcs: funcs.into(),
         types_at: types_at.into(),
+        #[cfg(feature = "jit")]
+        compiled: std::sync::OnceLock::new(),
     })
 }
 

@@ -1,0 +1,1000 @@
+//! Verified bytecode to Cranelift IR, one function at a time.
+//!
+//! The verifier gave every operand stack slot and local one type at each
+//! instruction; here each becomes a Cranelift variable of that type (an
+//! `i32`, `i64`, `f64`, or a byte for a `bool`), so values live in
+//! registers. Strings stay where the interpreter keeps them, in the VM's
+//! stack: the string collector finds and moves them there, and a string is
+//! two words a native call or a callee reads from memory anyway.
+//!
+//! A function's frame is laid out in the VM's stack exactly as the
+//! interpreter lays it out (its locals from `bp`, then its operands), and
+//! every frame writes its values there when the run halts or pauses, so a
+//! compiled run leaves the machine where the interpreter would. Every
+//! instruction keeps the interpreter's meaning: integers wrap, a division
+//! by zero or of the smallest integer by -1 faults, a call checks the depth
+//! and the stack's capacity first, fuel is spent on backward jumps and
+//! calls.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
+    StackSlotKind, TrapCode, Type, Value, types,
+};
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use super::runtime::{Env, FAULT, HALTED, OK, PAUSED, fault};
+use crate::types::ValType;
+use crate::vm::ctx::CallCtx;
+use crate::vm::lower::Op;
+use crate::vm::machine::Frame;
+use crate::vm::program::{Const, Instr};
+use crate::vm::verify::VerifiedProgram;
+
+/// Bytes of one stack value.
+const SLOT: i32 = 16;
+
+/// The Cranelift type of a value of `ty`; `None` for a string, which lives
+/// in the VM's stack.
+pub(super) fn cl_type(ty: ValType) -> Option<Type> {
+    match ty {
+        ValType::I32 => Some(types::I32),
+        ValType::I64 => Some(types::I64),
+        ValType::F64 => Some(types::F64),
+        ValType::Bool => Some(types::I8),
+        _ => None,
+    }
+}
+
+/// The `PRINT` helper's tag for `ty`.
+fn tag(ty: ValType) -> i64 {
+    match ty {
+        ValType::I32 => 0,
+        ValType::I64 => 1,
+        ValType::F64 => 2,
+        ValType::Bool => 3,
+        _ => 4,
+    }
+}
+
+/// The signature of function `f`'s compiled code: the environment, its
+/// frame's base, its non-string parameters; its status, then its result
+/// unless it returns a string (left at its base) or nothing.
+pub(super) fn signature(p: &VerifiedProgram, f: usize, mut sig: Signature, ptr: Type) -> Signature {
+    let func = &p.program.functions[f];
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.extend(
+        func.params
+            .iter()
+            .filter_map(|t| cl_type(*t))
+            .map(AbiParam::new),
+    );
+    sig.returns.push(AbiParam::new(types::I32));
+    if let Some(t) = func.ret.and_then(cl_type) {
+        sig.returns.push(AbiParam::new(t));
+    }
+    sig
+}
+
+/// The addresses of the host functions compiled code calls.
+#[derive(Clone, Copy)]
+pub(super) struct Helpers {
+    pub(super) print: i64,
+    pub(super) compare: i64,
+    pub(super) remainder: i64,
+}
+
+/// The signatures compiled code calls helpers and natives with.
+pub(super) struct Sigs {
+    pub(super) call_native: SigRef,
+    pub(super) finish_native: SigRef,
+    pub(super) print: SigRef,
+    pub(super) compare: SigRef,
+    pub(super) remainder: SigRef,
+}
+
+/// Memory the VM owns, aligned, never trapping.
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Offsets of the environment's fields.
+macro_rules! env_at {
+    ($field:ident) => {
+        std::mem::offset_of!(Env, $field) as i32
+    };
+}
+
+pub(super) struct Translator<'a, 'f> {
+    pub(super) b: FunctionBuilder<'f>,
+    pub(super) p: &'a VerifiedProgram,
+    pub(super) fi: usize,
+    pub(super) ptr: Type,
+    pub(super) funcs: &'a [FuncRef],
+    pub(super) sigs: Sigs,
+    pub(super) helpers: Helpers,
+    config: cranelift_codegen::isa::TargetFrontendConfig,
+    env: Value,
+    bp: Value,
+    locals: Vec<Option<Variable>>,
+    stack: HashMap<(usize, Type), Variable>,
+    fuel: Variable,
+    nlocals: usize,
+    blocks: HashMap<u32, Block>,
+}
+
+impl<'a, 'f> Translator<'a, 'f> {
+    #[expect(clippy::too_many_arguments, reason = "the parts of one translation")]
+    pub(super) fn new(
+        b: FunctionBuilder<'f>,
+        p: &'a VerifiedProgram,
+        fi: usize,
+        ptr: Type,
+        funcs: &'a [FuncRef],
+        sigs: Sigs,
+        helpers: Helpers,
+        config: cranelift_codegen::isa::TargetFrontendConfig,
+    ) -> Self {
+        let mut t = Translator {
+            b,
+            p,
+            fi,
+            ptr,
+            funcs,
+            sigs,
+            helpers,
+            config,
+            env: Value::from_u32(0),
+            bp: Value::from_u32(0),
+            locals: Vec::new(),
+            stack: HashMap::new(),
+            fuel: Variable::from_u32(0),
+            nlocals: p.funcs[fi].local_types.len(),
+            blocks: HashMap::new(),
+        };
+        t.fuel = t.b.declare_var(types::I64);
+        t
+    }
+
+    fn local_type(&self, i: usize) -> ValType {
+        self.p.funcs[self.fi].local_types[i]
+    }
+
+    /// The variable of operand stack position `pos` holding type `ty`.
+    fn var(&mut self, pos: usize, ty: Type) -> Variable {
+        if let Some(v) = self.stack.get(&(pos, ty)) {
+            return *v;
+        }
+        let v = self.b.declare_var(ty);
+        self.stack.insert((pos, ty), v);
+        v
+    }
+
+    fn get(&mut self, pos: usize, ty: ValType) -> Value {
+        let t = cl_type(ty).expect("a string is read from memory");
+        let v = self.var(pos, t);
+        self.b.use_var(v)
+    }
+
+    fn set(&mut self, pos: usize, ty: ValType, value: Value) {
+        let t = cl_type(ty).expect("a string is written to memory");
+        let v = self.var(pos, t);
+        self.b.def_var(v, value);
+    }
+
+    /// The stack index of operand position `pos`, from `bp`.
+    fn operand(&self, pos: usize) -> i32 {
+        ((self.nlocals + pos) as i32) * SLOT
+    }
+
+    fn local_at(i: usize) -> i32 {
+        i as i32 * SLOT
+    }
+
+    /// Copies the 16 bytes of a stack slot (a string view) at `from` to `to`.
+    fn copy_slot(&mut self, from: i32, to: i32) {
+        let bp = self.bp;
+        let lo = self.b.ins().load(types::I64, flags(), bp, from);
+        let hi = self.b.ins().load(types::I64, flags(), bp, from + 8);
+        self.b.ins().store(flags(), lo, bp, to);
+        self.b.ins().store(flags(), hi, bp, to + 8);
+    }
+
+    /// Writes `value` of `ty` to the stack slot at `offset` from `bp`, at
+    /// its own width.
+    fn store_value(&mut self, value: Value, offset: i32) {
+        let bp = self.bp;
+        self.b.ins().store(flags(), value, bp, offset);
+    }
+
+    fn zero_slot(&mut self, offset: i32) {
+        let bp = self.bp;
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().store(flags(), zero, bp, offset);
+        self.b.ins().store(flags(), zero, bp, offset + 8);
+    }
+
+    /// Writes every local and the operands `types` (their positions from
+    /// 0) to the VM's stack: the frame as the interpreter would hold it.
+    fn spill(&mut self, types: &[ValType]) {
+        for i in 0..self.nlocals {
+            if let Some(v) = self.locals[i] {
+                let value = self.b.use_var(v);
+                self.store_value(value, Self::local_at(i));
+            }
+        }
+        for (pos, ty) in types.iter().enumerate() {
+            if cl_type(*ty).is_some() {
+                let value = self.get(pos, *ty);
+                let at = self.operand(pos);
+                self.store_value(value, at);
+            }
+        }
+    }
+
+    /// This frame's base as a stack index.
+    fn bp_index(&mut self) -> Value {
+        let bottom = self
+            .b
+            .ins()
+            .load(self.ptr, flags(), self.env, env_at!(bottom));
+        let bytes = self.b.ins().isub(self.bp, bottom);
+        let index = self.b.ins().ushr_imm_u(bytes, 4);
+        self.as_i64(index)
+    }
+
+    fn as_i64(&mut self, v: Value) -> Value {
+        if self.ptr == types::I64 {
+            v
+        } else {
+            self.b.ins().uextend(types::I64, v)
+        }
+    }
+
+    fn store_env(&mut self, value: Value, offset: i32) {
+        let env = self.env;
+        self.b.ins().store(flags(), value, env, offset);
+    }
+
+    fn load_env(&mut self, ty: Type, offset: i32) -> Value {
+        let env = self.env;
+        self.b.ins().load(ty, flags(), env, offset)
+    }
+
+    /// Leaves the function with `status`, the frame written as it stands
+    /// before `pc` with the operands `types`, the machine at `next` with
+    /// `types.len()` operands.
+    fn stop(&mut self, status: i32, types: &[ValType], next: u32) {
+        self.spill(types);
+        let next = self.b.ins().iconst(types::I64, i64::from(next));
+        self.store_env(next, env_at!(pc));
+        let base = self.bp_index();
+        let sp = self
+            .b
+            .ins()
+            .iadd_imm_s(base, (self.nlocals + types.len()) as i64);
+        self.store_env(sp, env_at!(sp));
+        let fuel = self.b.use_var(self.fuel);
+        self.store_env(fuel, env_at!(fuel));
+        self.ret_status(status);
+    }
+
+    /// Returns `status` (and a zero result where the signature has one).
+    fn ret_status(&mut self, status: i32) {
+        let s = self.b.ins().iconst(types::I32, i64::from(status));
+        match self.p.program.functions[self.fi].ret.and_then(cl_type) {
+            None => {
+                self.b.ins().return_(&[s]);
+            }
+            Some(t) => {
+                let zero = self.zero(t);
+                self.b.ins().return_(&[s, zero]);
+            }
+        }
+    }
+
+    fn zero(&mut self, t: Type) -> Value {
+        if t == types::F64 {
+            self.b.ins().f64const(0.0)
+        } else {
+            self.b.ins().iconst(t, 0)
+        }
+    }
+
+    /// Leaves with a fault of `code` at `pc`.
+    fn fault(&mut self, code: u64, pc: u32) {
+        let code = self.b.ins().iconst(types::I64, code as i64);
+        self.store_env(code, env_at!(fault));
+        let pc = self.b.ins().iconst(types::I64, i64::from(pc));
+        self.store_env(pc, env_at!(fault_pc));
+        self.ret_status(FAULT);
+    }
+
+    /// Branches to a new cold block that faults with `code` at `pc` when
+    /// `cond` holds; goes on in a new block otherwise.
+    fn fault_if(&mut self, cond: Value, code: u64, pc: u32) {
+        let faulted = self.b.create_block();
+        let next = self.b.create_block();
+        self.b.set_cold_block(faulted);
+        self.b.ins().brif(cond, faulted, &[], next, &[]);
+        self.b.switch_to_block(faulted);
+        self.fault(code, pc);
+        self.b.switch_to_block(next);
+    }
+
+    /// The block that starts at `pc`.
+    fn block(&mut self, pc: u32) -> Block {
+        if let Some(b) = self.blocks.get(&pc) {
+            return *b;
+        }
+        let b = self.b.create_block();
+        self.blocks.insert(pc, b);
+        b
+    }
+
+    /// Where a jump from `pc` to `target` goes: the target's block, or for
+    /// a backward jump a new block that spends fuel first (the interpreter
+    /// spends fuel on backward jumps only), to be filled with
+    /// [`fill_check`](Self::fill_check) once the jump is written.
+    fn jump_target(&mut self, pc: u32, target: u32) -> (Block, Option<Block>) {
+        let dest = self.block(target);
+        if target > pc {
+            return (dest, None);
+        }
+        let check = self.b.create_block();
+        (check, Some(check))
+    }
+
+    /// Fills a fuel check made by [`jump_target`](Self::jump_target) for a
+    /// jump to `target`: one unit spent, then the target, or a pause there
+    /// when none is left.
+    fn fill_check(&mut self, check: Option<Block>, target: u32) {
+        let Some(check) = check else { return };
+        let dest = self.block(target);
+        self.b.switch_to_block(check);
+        let fuel = self.b.use_var(self.fuel);
+        let fuel = self.b.ins().iadd_imm_s(fuel, -1);
+        self.b.def_var(self.fuel, fuel);
+        let out = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.b.ins().brif(fuel, dest, &[], out, &[]);
+        self.b.switch_to_block(out);
+        let types = self.p.stack_types(target).unwrap_or(&[]).to_vec();
+        self.stop(PAUSED, &types, target);
+    }
+
+    /// Translates the function.
+    pub(super) fn translate(mut self) {
+        let p = self.p;
+        let func = &p.program.functions[self.fi];
+        let info = &p.funcs[self.fi];
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        self.env = params[0];
+        self.bp = params[1];
+        let mut numeric = params[2..].iter();
+        for i in 0..self.nlocals {
+            let ty = self.local_type(i);
+            let var = cl_type(ty).map(|t| self.b.declare_var(t));
+            self.locals.push(var);
+            match (var, i < info.nparams as usize) {
+                (Some(v), true) => {
+                    let value = *numeric.next().expect("a parameter per numeric param");
+                    self.b.def_var(v, value);
+                }
+                (Some(v), false) => {
+                    let t = cl_type(ty).expect("numeric");
+                    let zero = self.zero(t);
+                    self.b.def_var(v, zero);
+                }
+                // A string parameter is in its slot already; a string
+                // local starts as "".
+                (None, true) => {}
+                (None, false) => self.zero_slot(Self::local_at(i)),
+            }
+        }
+        let fuel = self.load_env(types::I64, env_at!(fuel));
+        self.b.def_var(self.fuel, fuel);
+        // Where blocks start: jump targets, and what follows a branch.
+        for pc in func.start..func.end {
+            match p.program.code[pc as usize] {
+                Instr::Jmp(t) => {
+                    self.block(t);
+                }
+                Instr::Jz(t) | Instr::Jnz(t) => {
+                    self.block(t);
+                    self.block(pc + 1);
+                }
+                _ => {}
+            }
+        }
+        let first = self.block(func.start);
+        self.b.ins().jump(first, &[]);
+        let mut open = false;
+        for pc in func.start..func.end {
+            if let Some(&b) = self.blocks.get(&pc) {
+                if open {
+                    self.b.ins().jump(b, &[]);
+                }
+                self.b.switch_to_block(b);
+                open = true;
+            }
+            if !open {
+                continue;
+            }
+            let Some(types) = p.stack_types(pc).map(<[ValType]>::to_vec) else {
+                // Unreachable (the verifier found no path here).
+                self.b.ins().trap(TrapCode::unwrap_user(1));
+                open = false;
+                continue;
+            };
+            open = self.instruction(pc, &types);
+        }
+        if open {
+            // The verifier refuses a function that falls off its end.
+            self.b.ins().trap(TrapCode::unwrap_user(1));
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize(self.config);
+    }
+
+    /// Translates the instruction at `pc`, with `types` on the stack
+    /// before it; whether execution falls through to the next.
+    fn instruction(&mut self, pc: u32, types: &[ValType]) -> bool {
+        let p = self.p;
+        let n = types.len();
+        let top = |k: usize| types[n - k];
+        match &p.program.code[pc as usize] {
+            Instr::Nop | Instr::Pop => {}
+            Instr::Halt => {
+                self.stop(HALTED, types, pc + 1);
+                return false;
+            }
+            Instr::Print => {
+                let ty = top(1);
+                let at = self.operand(n - 1);
+                if cl_type(ty).is_some() {
+                    let v = self.get(n - 1, ty);
+                    self.store_value(v, at);
+                }
+                let addr = self.b.ins().iadd_imm_s(self.bp, i64::from(at));
+                let tag = self.b.ins().iconst(types::I32, tag(ty));
+                let pc_v = self.b.ins().iconst(types::I32, i64::from(pc));
+                let env = self.env;
+                let status =
+                    self.helper(self.helpers.print, self.sigs.print, &[env, tag, addr, pc_v]);
+                self.fault_pending_if(status);
+            }
+            Instr::Dup => {
+                let ty = top(1);
+                if cl_type(ty).is_some() {
+                    let v = self.get(n - 1, ty);
+                    self.set(n, ty, v);
+                } else {
+                    self.copy_slot(self.operand(n - 1), self.operand(n));
+                }
+            }
+            Instr::Swap => self.swap(n, top(2), top(1)),
+            Instr::Add | Instr::Sub | Instr::Mul | Instr::Div | Instr::Mod => {
+                self.arithmetic(pc, n, top(1));
+            }
+            Instr::Neg => {
+                let ty = top(1);
+                let v = self.get(n - 1, ty);
+                let r = if ty == ValType::F64 {
+                    self.b.ins().fneg(v)
+                } else {
+                    self.b.ins().ineg(v)
+                };
+                self.set(n - 1, ty, r);
+            }
+            Instr::Not => {
+                let v = self.get(n - 1, ValType::Bool);
+                let r = self.b.ins().bxor_imm_u(v, 1);
+                self.set(n - 1, ValType::Bool, r);
+            }
+            instr @ (Instr::Eq | Instr::Ne | Instr::Lt | Instr::Le | Instr::Gt | Instr::Ge) => {
+                self.compare(instr, n, top(1));
+            }
+            Instr::Push(c) => self.push(pc, n, c),
+            Instr::Load(l) => {
+                let l = *l as usize;
+                match self.locals[l] {
+                    Some(v) => {
+                        let value = self.b.use_var(v);
+                        self.set(n, self.local_type(l), value);
+                    }
+                    None => self.copy_slot(Self::local_at(l), self.operand(n)),
+                }
+            }
+            Instr::Store(l) => {
+                let l = *l as usize;
+                match self.locals[l] {
+                    Some(v) => {
+                        let value = self.get(n - 1, self.local_type(l));
+                        self.b.def_var(v, value);
+                    }
+                    None => self.copy_slot(self.operand(n - 1), Self::local_at(l)),
+                }
+            }
+            Instr::Jmp(t) => {
+                let (dest, check) = self.jump_target(pc, *t);
+                self.b.ins().jump(dest, &[]);
+                self.fill_check(check, *t);
+                return false;
+            }
+            instr @ (Instr::Jz(t) | Instr::Jnz(t)) => {
+                let c = self.get(n - 1, top(1));
+                let (taken, check) = self.jump_target(pc, *t);
+                let next = self.block(pc + 1);
+                if matches!(instr, Instr::Jz(_)) {
+                    self.b.ins().brif(c, next, &[], taken, &[]);
+                } else {
+                    self.b.ins().brif(c, taken, &[], next, &[]);
+                }
+                self.fill_check(check, *t);
+                return false;
+            }
+            Instr::Call(g) => self.call(pc, types, *g as usize),
+            Instr::Ret => {
+                self.ret(pc, types);
+                return false;
+            }
+            Instr::CallNative(slot) => self.call_native(pc, types, *slot),
+        }
+        true
+    }
+
+    /// Goes on when a helper returned OK; leaves with [`FAULT`] (the
+    /// helper recorded which) otherwise.
+    fn fault_pending_if(&mut self, status: Value) {
+        let faulted = self.b.create_block();
+        let next = self.b.create_block();
+        self.b.set_cold_block(faulted);
+        self.b.ins().brif(status, faulted, &[], next, &[]);
+        self.b.switch_to_block(faulted);
+        self.ret_status(FAULT);
+        self.b.switch_to_block(next);
+    }
+
+    /// Calls the helper at `address` with `args`; its first result.
+    fn helper(&mut self, address: i64, sig: SigRef, args: &[Value]) -> Value {
+        let callee = self.b.ins().iconst(self.ptr, address);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call)[0]
+    }
+
+    fn swap(&mut self, n: usize, below: ValType, above: ValType) {
+        let (a, b) = (n - 2, n - 1);
+        match (cl_type(below).is_some(), cl_type(above).is_some()) {
+            (true, true) => {
+                let va = self.get(a, below);
+                let vb = self.get(b, above);
+                self.set(a, above, vb);
+                self.set(b, below, va);
+            }
+            (false, true) => {
+                let vb = self.get(b, above);
+                self.copy_slot(self.operand(a), self.operand(b));
+                self.set(a, above, vb);
+            }
+            (true, false) => {
+                let va = self.get(a, below);
+                self.copy_slot(self.operand(b), self.operand(a));
+                self.set(b, below, va);
+            }
+            (false, false) => {
+                let (oa, ob) = (self.operand(a), self.operand(b));
+                let bp = self.bp;
+                let a0 = self.b.ins().load(types::I64, flags(), bp, oa);
+                let a1 = self.b.ins().load(types::I64, flags(), bp, oa + 8);
+                self.copy_slot(ob, oa);
+                self.b.ins().store(flags(), a0, bp, ob);
+                self.b.ins().store(flags(), a1, bp, ob + 8);
+            }
+        }
+    }
+
+    fn arithmetic(&mut self, pc: u32, n: usize, ty: ValType) {
+        let instr = &self.p.program.code[pc as usize];
+        let a = self.get(n - 2, ty);
+        let b = self.get(n - 1, ty);
+        let r = if ty == ValType::F64 {
+            match instr {
+                Instr::Add => self.b.ins().fadd(a, b),
+                Instr::Sub => self.b.ins().fsub(a, b),
+                Instr::Mul => self.b.ins().fmul(a, b),
+                Instr::Div => self.b.ins().fdiv(a, b),
+                _ => self.helper(self.helpers.remainder, self.sigs.remainder, &[a, b]),
+            }
+        } else {
+            match instr {
+                Instr::Add => self.b.ins().iadd(a, b),
+                Instr::Sub => self.b.ins().isub(a, b),
+                Instr::Mul => self.b.ins().imul(a, b),
+                _ => {
+                    let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                    self.fault_if(zero, fault::DIVIDE_BY_ZERO, pc);
+                    let min = if ty == ValType::I32 {
+                        i64::from(i32::MIN)
+                    } else {
+                        i64::MIN
+                    };
+                    let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, min);
+                    let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                    let overflow = self.b.ins().band(is_min, minus_one);
+                    self.fault_if(overflow, fault::OVERFLOW, pc);
+                    if matches!(instr, Instr::Div) {
+                        self.b.ins().sdiv(a, b)
+                    } else {
+                        self.b.ins().srem(a, b)
+                    }
+                }
+            }
+        };
+        self.set(n - 2, ty, r);
+    }
+
+    fn compare(&mut self, instr: &Instr, n: usize, ty: ValType) {
+        let (int, float) = match instr {
+            Instr::Eq => (IntCC::Equal, FloatCC::Equal),
+            Instr::Ne => (IntCC::NotEqual, FloatCC::NotEqual),
+            Instr::Lt => (IntCC::SignedLessThan, FloatCC::LessThan),
+            Instr::Le => (IntCC::SignedLessThanOrEqual, FloatCC::LessThanOrEqual),
+            Instr::Gt => (IntCC::SignedGreaterThan, FloatCC::GreaterThan),
+            _ => (IntCC::SignedGreaterThanOrEqual, FloatCC::GreaterThanOrEqual),
+        };
+        let r = match ty {
+            ValType::F64 => {
+                let a = self.get(n - 2, ty);
+                let b = self.get(n - 1, ty);
+                self.b.ins().fcmp(float, a, b)
+            }
+            ValType::Str => {
+                let (oa, ob) = (self.operand(n - 2), self.operand(n - 1));
+                let bp = self.bp;
+                let a = self.b.ins().iadd_imm_s(bp, i64::from(oa));
+                let b = self.b.ins().iadd_imm_s(bp, i64::from(ob));
+                let order = self.helper(self.helpers.compare, self.sigs.compare, &[a, b]);
+                self.b.ins().icmp_imm_s(int, order, 0)
+            }
+            _ => {
+                let a = self.get(n - 2, ty);
+                let b = self.get(n - 1, ty);
+                self.b.ins().icmp(int, a, b)
+            }
+        };
+        self.set(n - 2, ValType::Bool, r);
+    }
+
+    fn push(&mut self, pc: u32, n: usize, c: &Const) {
+        match c {
+            Const::I32(v) => {
+                let v = self.b.ins().iconst(types::I32, i64::from(*v));
+                self.set(n, ValType::I32, v);
+            }
+            Const::I64(v) => {
+                let v = self.b.ins().iconst(types::I64, *v);
+                self.set(n, ValType::I64, v);
+            }
+            Const::F64(v) => {
+                let v = self.b.ins().f64const(*v);
+                self.set(n, ValType::F64, v);
+            }
+            Const::Bool(v) => {
+                let v = self.b.ins().iconst(types::I8, i64::from(*v));
+                self.set(n, ValType::Bool, v);
+            }
+            Const::Str(_) => {
+                // The program's own view of the constant: it lives as long
+                // as the program, which the compiled code belongs to.
+                let Op::PushStr(i) = self.p.code.ops[pc as usize] else {
+                    unreachable!("a string constant is lowered to `PushStr`")
+                };
+                let view = self.p.code.str_views[i as usize].0;
+                let at = self.operand(n);
+                let bp = self.bp;
+                let ptr = self.b.ins().iconst(types::I64, view.ptr as i64);
+                let len = self.b.ins().iconst(types::I64, view.len as i64);
+                self.b.ins().store(flags(), ptr, bp, at);
+                self.b.ins().store(flags(), len, bp, at + 8);
+            }
+        }
+    }
+
+    /// `CALL g`, as the interpreter's: the depth and the capacity checked,
+    /// the frame recorded, fuel spent, then the call; a callee that halts
+    /// or pauses is followed by this frame writing its own values.
+    fn call(&mut self, pc: u32, types: &[ValType], g: usize) {
+        let p = self.p;
+        let n = types.len();
+        let callee = &p.funcs[g];
+        let nparams = callee.nparams as usize;
+        let params = &p.program.functions[g].params;
+        let below = &types[..n - nparams];
+        let depth = self.load_env(types::I64, env_at!(depth));
+        let max = self.load_env(types::I64, env_at!(max_depth));
+        let too_deep = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, depth, max);
+        self.fault_if(too_deep, fault::CALL_DEPTH, pc);
+        let base = self.bp_index();
+        let new_base = self
+            .b
+            .ins()
+            .iadd_imm_s(base, (self.nlocals + n - nparams) as i64);
+        let end = self.b.ins().iadd_imm_s(
+            new_base,
+            i64::from(callee.max_depth) + callee.local_types.len() as i64,
+        );
+        let capacity = self.load_env(types::I64, env_at!(capacity));
+        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, capacity);
+        self.fault_if(over, fault::STACK_OVERFLOW, pc);
+        // The native stack: a bound the limits above keep calls from
+        // reaching (see `runtime`), checked all the same.
+        let sp = self.b.ins().get_stack_pointer(self.ptr);
+        let limit = self.load_env(self.ptr, env_at!(stack_limit));
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        self.fault_if(low, fault::STACK_OVERFLOW, pc);
+        // The frame's record, as the interpreter pushes it.
+        let frames = self.load_env(self.ptr, env_at!(frames));
+        let size = self.b.ins().iconst(types::I64, size_of::<Frame>() as i64);
+        let offset = self.b.ins().imul(depth, size);
+        let offset = if self.ptr == types::I64 {
+            offset
+        } else {
+            self.b.ins().ireduce(self.ptr, offset)
+        };
+        let record = self.b.ins().iadd(frames, offset);
+        let func = self.b.ins().iconst(types::I32, g as i64);
+        let ret_pc = self.b.ins().iconst(types::I32, i64::from(pc + 1));
+        let base32 = self.b.ins().ireduce(types::I32, new_base);
+        self.b.ins().store(
+            flags(),
+            func,
+            record,
+            std::mem::offset_of!(Frame, func) as i32,
+        );
+        self.b.ins().store(
+            flags(),
+            ret_pc,
+            record,
+            std::mem::offset_of!(Frame, ret_pc) as i32,
+        );
+        self.b.ins().store(
+            flags(),
+            base32,
+            record,
+            std::mem::offset_of!(Frame, base) as i32,
+        );
+        let deeper = self.b.ins().iadd_imm_s(depth, 1);
+        self.store_env(deeper, env_at!(depth));
+        // Fuel: a call spends one.
+        let fuel = self.b.use_var(self.fuel);
+        let fuel = self.b.ins().iadd_imm_s(fuel, -1);
+        self.b.def_var(self.fuel, fuel);
+        let paused = self.b.create_block();
+        let go = self.b.create_block();
+        self.b.set_cold_block(paused);
+        self.b.ins().brif(fuel, go, &[], paused, &[]);
+        {
+            // Out of fuel: the callee's frame as the interpreter leaves it
+            // (its arguments and zeroed locals in place), paused at its
+            // first instruction.
+            self.b.switch_to_block(paused);
+            self.spill(below);
+            for (i, ty) in params.iter().enumerate() {
+                if cl_type(*ty).is_some() {
+                    let v = self.get(n - nparams + i, *ty);
+                    let at = self.operand(n - nparams + i);
+                    self.store_value(v, at);
+                }
+            }
+            for i in nparams..callee.local_types.len() {
+                self.zero_slot(self.operand(n - nparams + i));
+            }
+            let start = self.b.ins().iconst(types::I64, i64::from(callee.start));
+            self.store_env(start, env_at!(pc));
+            let sp = self
+                .b
+                .ins()
+                .iadd_imm_s(new_base, callee.local_types.len() as i64);
+            self.store_env(sp, env_at!(sp));
+            let zero = self.b.ins().iconst(types::I64, 0);
+            self.store_env(zero, env_at!(fuel));
+            self.ret_status(PAUSED);
+        }
+        self.b.switch_to_block(go);
+        self.store_env(fuel, env_at!(fuel));
+        let mut args = vec![self.env];
+        let (bp, at) = (self.bp, self.operand(n - nparams));
+        let new_bp = self.b.ins().iadd_imm_s(bp, i64::from(at));
+        args.push(new_bp);
+        for (i, ty) in params.iter().enumerate() {
+            if cl_type(*ty).is_some() {
+                args.push(self.get(n - nparams + i, *ty));
+            }
+        }
+        let call = self.b.ins().call(self.funcs[g], &args);
+        let results = self.b.inst_results(call).to_vec();
+        let fuel = self.load_env(types::I64, env_at!(fuel));
+        self.b.def_var(self.fuel, fuel);
+        // Halted or paused below: this frame writes its values and
+        // passes the status up; a fault passes up as it is.
+        let stopped = self.b.create_block();
+        let returned = self.b.create_block();
+        self.b.set_cold_block(stopped);
+        self.b.ins().brif(results[0], stopped, &[], returned, &[]);
+        {
+            self.b.switch_to_block(stopped);
+            let faulted = self.b.create_block();
+            let unwind = self.b.create_block();
+            let is_fault = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, results[0], i64::from(FAULT));
+            self.b.ins().brif(is_fault, faulted, &[], unwind, &[]);
+            self.b.switch_to_block(faulted);
+            self.ret_status(FAULT);
+            self.b.switch_to_block(unwind);
+            self.spill(below);
+            self.ret_value(results[0]);
+        }
+        self.b.switch_to_block(returned);
+        self.store_env(depth, env_at!(depth));
+        if let Some(ret) = p.program.functions[g].ret
+            && cl_type(ret).is_some()
+        {
+            self.set(n - nparams, ret, results[1]);
+        }
+    }
+
+    /// Returns the status `status` (a value), with a zero result where the
+    /// signature has one.
+    fn ret_value(&mut self, status: Value) {
+        match self.p.program.functions[self.fi].ret.and_then(cl_type) {
+            None => {
+                self.b.ins().return_(&[status]);
+            }
+            Some(t) => {
+                let zero = self.zero(t);
+                self.b.ins().return_(&[status, zero]);
+            }
+        }
+    }
+
+    /// `RET`: from the outermost frame, the run halts (its result left on
+    /// the stack); otherwise the result goes back to the caller.
+    fn ret(&mut self, pc: u32, types: &[ValType]) {
+        let depth = self.load_env(types::I64, env_at!(depth));
+        let outermost = self.b.ins().icmp_imm_s(IntCC::Equal, depth, 1);
+        let halt = self.b.create_block();
+        let back = self.b.create_block();
+        self.b.ins().brif(outermost, halt, &[], back, &[]);
+        self.b.switch_to_block(halt);
+        self.stop(HALTED, types, pc + 1);
+        self.b.switch_to_block(back);
+        let fuel = self.b.use_var(self.fuel);
+        self.store_env(fuel, env_at!(fuel));
+        let ok = self.b.ins().iconst(types::I32, i64::from(OK));
+        match self.p.program.functions[self.fi].ret {
+            None => {
+                self.b.ins().return_(&[ok]);
+            }
+            Some(ty) if cl_type(ty).is_none() => {
+                // A string result goes where the caller finds it: this
+                // frame's base.
+                self.copy_slot(self.operand(types.len() - 1), 0);
+                self.b.ins().return_(&[ok]);
+            }
+            Some(ty) => {
+                let v = self.get(types.len() - 1, ty);
+                self.b.ins().return_(&[ok, v]);
+            }
+        }
+    }
+
+    /// `CALL_NATIVE slot`: the arguments written to the VM's stack, the
+    /// natives called, and the result read back as the interpreter reads
+    /// it; anything but a scalar result with the context untouched goes
+    /// through the slow path.
+    fn call_native(&mut self, pc: u32, types: &[ValType], slot: u32) {
+        let p = self.p;
+        let n = types.len();
+        let import = p
+            .program
+            .import(slot)
+            .expect("the verifier checked the import");
+        let nargs = import.signature.params.len();
+        for (i, ty) in import.signature.params.iter().enumerate() {
+            if cl_type(*ty).is_some() {
+                let v = self.get(n - nargs + i, *ty);
+                let at = self.operand(n - nargs + i);
+                self.store_value(v, at);
+            }
+        }
+        let (bp, at) = (self.bp, self.operand(n - nargs));
+        let args = self.b.ins().iadd_imm_s(bp, i64::from(at));
+        let out =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().stack_store(self.ptr, zero, out, 0);
+        self.b.ins().stack_store(self.ptr, zero, out, 8);
+        let out_addr = self.b.ins().stack_addr(self.ptr, out, 0);
+        let ctx = self.load_env(self.ptr, env_at!(ctx));
+        let callee = self.load_env(self.ptr, env_at!(call_native));
+        let slot_v = self.b.ins().iconst(types::I32, i64::from(slot));
+        let nargs_v = self.b.ins().iconst(self.ptr, nargs as i64);
+        let call = self.b.ins().call_indirect(
+            self.sigs.call_native,
+            callee,
+            &[self.env, slot_v, ctx, args, nargs_v, out_addr],
+        );
+        let status = self.b.inst_results(call)[0];
+        let ret = import.signature.ret;
+        let kind: i64 = match ret {
+            None => 0,
+            Some(ValType::I32) => 1,
+            Some(ValType::I64 | ValType::F64) => 2,
+            Some(ValType::Bool) => 3,
+            Some(_) => 4,
+        };
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(slow);
+        if kind == 4 {
+            self.b.ins().jump(slow, &[]);
+        } else {
+            let touched = self.b.ins().load(
+                types::I8,
+                flags(),
+                ctx,
+                std::mem::offset_of!(CallCtx, touched) as i32,
+            );
+            let touched = self.b.ins().uextend(types::I32, touched);
+            let either = self.b.ins().bor(status, touched);
+            self.b.ins().brif(either, slow, &[], done, &[]);
+        }
+        {
+            self.b.switch_to_block(slow);
+            let env = self.env;
+            let finish = self.load_env(self.ptr, env_at!(finish_native));
+            let kind_v = self.b.ins().iconst(types::I32, kind);
+            let pc_v = self.b.ins().iconst(types::I32, i64::from(pc));
+            let base = self.bp_index();
+            let top = self
+                .b
+                .ins()
+                .iadd_imm_s(base, (self.nlocals + n - nargs) as i64);
+            let call = self.b.ins().call_indirect(
+                self.sigs.finish_native,
+                finish,
+                &[env, slot_v, kind_v, status, pc_v, top],
+            );
+            let r = self.b.inst_results(call)[0];
+            self.fault_pending_if(r);
+            self.b.ins().jump(done, &[]);
+        }
+        self.b.switch_to_block(done);
+        match ret {
+            None | Some(ValType::Str) => {}
+            Some(ValType::Bool) => {
+                let byte = self.b.ins().stack_load(self.ptr, types::I8, out, 0);
+                let b = self.b.ins().icmp_imm_s(IntCC::NotEqual, byte, 0);
+                self.set(n - nargs, ValType::Bool, b);
+            }
+            Some(ty) => {
+                let t = cl_type(ty).expect("a scalar result");
+                let v = self.b.ins().stack_load(self.ptr, t, out, 0);
+                self.set(n - nargs, ty, v);
+            }
+        }
+    }
+}
