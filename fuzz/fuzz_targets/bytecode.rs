@@ -80,6 +80,7 @@ fuzz_target!(|data: &[u8]| {
         stack_capacity: 4096,
         max_call_depth: 64,
         gc_threshold: 256,
+        ..VmOptions::default()
     };
     let Ok(mut vm) = Vm::with_options(Arc::new(verified), AnyNatives { returns_str }, options) else {
         return;

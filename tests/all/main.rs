@@ -7,6 +7,8 @@
 
 mod abi;
 mod cli;
+// The compiled engine (hotslot's default feature `jit`).
+mod compiled;
 mod copies;
 // The README's and the book's snippets: compiled and run with the
 // system's shell and C compiler, which under wine are Linux's.

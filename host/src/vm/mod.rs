@@ -43,6 +43,8 @@ pub use state::{FrameState, FrameView, VmState};
 pub use value::Value;
 pub use verify::{JitError, VerifiedProgram, VerifyOptions, verify, verify_with};
 
+#[cfg(all(test, feature = "jit"))]
+mod differential_tests;
 #[cfg(test)]
 mod roundtrip;
 #[cfg(test)]

@@ -103,7 +103,9 @@ impl VerifiedProgram {
     pub(crate) fn compiled(&self) -> Result<&std::sync::Arc<super::jit::Compiled>, JitError> {
         self.compiled
             .get_or_init(|| {
-                super::jit::compile(self)
+                // Cranelift's passes recurse: on a thread with a small
+                // stack, the compile runs on a stack of its own.
+                stacker::maybe_grow(2 << 20, 8 << 20, || super::jit::compile(self))
                     .map(std::sync::Arc::new)
                     .inspect_err(|e| {
                         log::warn!("programs run interpreted: {e}");

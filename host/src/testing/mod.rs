@@ -42,3 +42,9 @@ pub fn assembly_reference() -> String {
 pub fn compiled_programs_alive() -> usize {
     crate::vm::compiled_alive()
 }
+
+mod differential;
+mod generate;
+
+pub use differential::{DIFFERENTIAL_IMPORTS, Outcome, compare_engines, run_engine};
+pub use generate::program_from_bytes;
