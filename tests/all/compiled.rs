@@ -259,3 +259,41 @@ fn the_code_of_every_released_module_build_is_freed() {
     assert_eq!(hotslot::testing::compiled_programs_alive(), 0);
     let _ = Arc::new(());
 }
+
+#[test]
+fn no_jit_runs_programs_and_modules_interpreted_with_the_same_results() {
+    let dir = tempdir();
+    let module = dir.path().join("m.hsasm");
+    std::fs::write(
+        &module,
+        ".module m 1.0.0\n.export f\n.func f (x: i64) -> i64\n LOAD x\n LOAD x\n MUL\n RET\n.end\n",
+    )
+    .unwrap();
+    let prog = dir.path().join("p.hsasm");
+    std::fs::write(
+        &prog,
+        ".import 0 f (i64) -> i64\n PUSH i64 12\n CALL_NATIVE f\n PRINT\n HALT\n",
+    )
+    .unwrap();
+    let (m, p) = (module.display().to_string(), prog.display().to_string());
+    for extra in [&[][..], &["--no-jit"][..]] {
+        let mut args = vec!["run", &p, "--lib", &m];
+        args.extend_from_slice(extra);
+        let (status, out, err) = hotslot_tests::hotslot(&args);
+        assert!(status.success(), "{extra:?}: {err}");
+        assert_eq!(out, "Result: 144\n", "{extra:?}");
+    }
+    let table = hotslot_tests::table_with(hotslot::TableOptions {
+        jit: JitOptions { enabled: false },
+        ..hotslot::TableOptions::default()
+    });
+    let vm = table.vm(program("PUSH 1\nHALT")).unwrap();
+    assert_eq!(
+        vm.engine().unwrap_err().to_string(),
+        "the VM's options turn compilation off"
+    );
+    table
+        .bind_library(&module, &ReloadOptions::default())
+        .unwrap();
+    assert_eq!(table.function::<i64, i64>("f").unwrap().call(12), Ok(144));
+}

@@ -152,6 +152,9 @@ pub struct LoadArgs {
     /// Refuse library files larger than SIZE (bytes, or with K, M or G: 512M), before any of it is copied.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = byte_size)]
     pub max_library_size: u64,
+    /// Run programs and script modules in the interpreter instead of compiling them to native code.
+    #[arg(long)]
+    pub no_jit: bool,
 }
 
 /// `N`, `NK`, `NM` or `NG`: a size in bytes, or in binary units.
@@ -180,6 +183,9 @@ impl LoadArgs {
                 allow_untrusted_paths: self.allow_untrusted,
             },
             max_library_size: self.max_library_size,
+            jit: hotslot::vm::JitOptions {
+                enabled: !self.no_jit,
+            },
         }
     }
 

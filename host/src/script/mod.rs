@@ -48,7 +48,7 @@ pub use error::ScriptError;
 
 use crate::plugin::{FunctionInfo, LoadOptions, PluginInfo, Sha256};
 use crate::types::ValType;
-use crate::vm::{Exec, NativeCalls, Program, VerifiedProgram, VmOptions};
+use crate::vm::{Exec, JitOptions, NativeCalls, Program, VerifiedProgram, VmOptions};
 
 /// Whether `path` names a script module rather than a library: by its
 /// extension, `.hsasm` (text) or `.hsbc` (bytecode).
@@ -75,6 +75,8 @@ pub struct ScriptModule {
     imports: OnceLock<Box<[(u32, u32)]>>,
     /// Machines for calls, each reused; one per call running at once.
     machines: Mutex<Vec<Exec>>,
+    /// Whether its functions run compiled.
+    jit: JitOptions,
 }
 
 impl std::fmt::Debug for ScriptModule {
@@ -93,8 +95,10 @@ impl ScriptModule {
     /// bytecode and its verification. Safe: a module's code does nothing the
     /// verifier has not admitted.
     pub fn open(path: &Path, options: &LoadOptions) -> Result<ScriptModule, ScriptError> {
-        Ok(ScriptModule::open_if_changed(path, options, None)?
-            .expect("loaded when no hash is to be skipped"))
+        Ok(
+            ScriptModule::open_if_changed(path, options, None, JitOptions::default())?
+                .expect("loaded when no hash is to be skipped"),
+        )
     }
 
     /// What the module says of itself: its name, version, and each
@@ -124,20 +128,23 @@ impl ScriptModule {
         path: &Path,
         options: &LoadOptions,
         unless: Option<Sha256>,
+        jit: JitOptions,
     ) -> Result<Option<ScriptModule>, ScriptError> {
         let Some((source, bytes, sha256)) = crate::plugin::read_trusted(path, options, unless)?
         else {
             return Ok(None);
         };
-        ScriptModule::from_bytes(source, bytes.into(), sha256).map(Some)
+        ScriptModule::from_bytes(source, bytes.into(), sha256, jit).map(Some)
     }
 
     /// The module these bytes (read from `source`) hold: assembled or
-    /// decoded, verified, described.
+    /// decoded, verified, described, and compiled when `jit` says so (a
+    /// module that cannot be compiled runs interpreted).
     pub(crate) fn from_bytes(
         source: PathBuf,
         bytes: Arc<[u8]>,
         sha256: Sha256,
+        jit: JitOptions,
     ) -> Result<ScriptModule, ScriptError> {
         let program = parse(&source, &bytes)?;
         let Some(module) = program.module.clone() else {
@@ -181,6 +188,11 @@ impl ScriptModule {
                 crate::vm::VerifyErrorKind::DuplicateExport { name },
             ),
         })?;
+        if jit.enabled {
+            // Compiled now, as part of the load its reload measures; a
+            // refusal is logged and the interpreter runs it.
+            let _ = program.compile();
+        }
         Ok(ScriptModule {
             source,
             bytes,
@@ -190,6 +202,7 @@ impl ScriptModule {
             functions: functions.into(),
             imports: OnceLock::new(),
             machines: Mutex::new(Vec::new()),
+            jit,
         })
     }
 
@@ -206,6 +219,11 @@ impl ScriptModule {
             .binary_search_by_key(&slot, |(s, _)| *s)
             .ok()
             .map(|i| imports[i].1)
+    }
+
+    /// How its functions run (compiled or interpreted).
+    pub(crate) fn jit(&self) -> JitOptions {
+        self.jit
     }
 
     /// Calls the function `index` of [`info`](Self::info) as a native
@@ -272,11 +290,13 @@ impl ScriptModule {
         {
             return Ok(exec);
         }
-        Exec::new(Arc::clone(&self.program), VmOptions::default()).map_err(|e| {
-            ScriptError::Machine {
-                path: self.source.clone(),
-                reason: e.to_string(),
-            }
+        let options = VmOptions {
+            jit: self.jit,
+            ..VmOptions::default()
+        };
+        Exec::new(Arc::clone(&self.program), options).map_err(|e| ScriptError::Machine {
+            path: self.source.clone(),
+            reason: e.to_string(),
         })
     }
 }

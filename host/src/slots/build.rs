@@ -193,6 +193,7 @@ impl Loaded {
                 source: build.source.clone(),
                 bytes: Arc::clone(&build.bytes),
                 sha256: build.sha256,
+                jit: build.jit(),
             },
         }
     }
@@ -218,6 +219,8 @@ pub(crate) enum Origin {
         bytes: Arc<[u8]>,
         /// Their SHA-256.
         sha256: Sha256,
+        /// Whether its functions run compiled.
+        jit: crate::vm::JitOptions,
     },
     /// The private copy an isolated build was started from, and how.
     #[cfg(target_os = "linux")]
@@ -265,7 +268,8 @@ impl Origin {
                 source,
                 bytes,
                 sha256,
-            } => ScriptModule::from_bytes(source.clone(), Arc::clone(bytes), *sha256)
+                jit,
+            } => ScriptModule::from_bytes(source.clone(), Arc::clone(bytes), *sha256, *jit)
                 .map(|b| Loaded::Script(Box::new(b)))
                 .map_err(|source| SlotError::Script {
                     path: key.to_owned(),
@@ -297,6 +301,7 @@ pub(crate) unsafe fn open(
     options: &LoadOptions,
     isolate: Option<&IsolateOptions>,
     unless: Option<Sha256>,
+    jit: crate::vm::JitOptions,
 ) -> Result<Option<Loaded>, SlotError> {
     let load_error = |source| SlotError::Load {
         path: path.to_owned(),
@@ -307,7 +312,7 @@ pub(crate) unsafe fn open(
             Some(_) => Err(crate::script::ScriptError::Isolated {
                 path: path.to_owned(),
             }),
-            None => ScriptModule::open_if_changed(path, options, unless),
+            None => ScriptModule::open_if_changed(path, options, unless, jit),
         };
         return opened
             .map(|b| b.map(|b| Loaded::Script(Box::new(b))))

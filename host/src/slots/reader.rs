@@ -50,9 +50,14 @@ impl SlotTable {
         SlotReader::new(Arc::clone(self.inner()))
     }
 
-    /// A VM for `program` whose native calls go through this table.
+    /// A VM for `program` whose native calls go through this table,
+    /// compiled or not as the table's options say.
     pub fn vm(&self, program: Arc<VerifiedProgram>) -> Result<Vm<SlotReader>, LinkError> {
-        Vm::new(program, self.reader())
+        let options = VmOptions {
+            jit: self.inner().jit(),
+            ..VmOptions::default()
+        };
+        Vm::with_options(program, self.reader(), options)
     }
 
     /// As [`SlotTable::vm`], with limits.

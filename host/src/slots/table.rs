@@ -41,6 +41,10 @@ pub struct TableOptions {
     /// [`DEFAULT_MAX_LIBRARY_SIZE`](crate::plugin::DEFAULT_MAX_LIBRARY_SIZE)):
     /// a larger one is refused before any of it is copied.
     pub max_library_size: u64,
+    /// Whether the programs of the table's VMs ([`SlotTable::vm`]) and its
+    /// script modules' functions run compiled (a VM made with
+    /// [`SlotTable::vm_with`] follows its own options).
+    pub jit: crate::vm::JitOptions,
 }
 
 impl Default for TableOptions {
@@ -49,6 +53,7 @@ impl Default for TableOptions {
             copies: CopyPlace::default(),
             trust: TrustPolicy::default(),
             max_library_size: crate::plugin::DEFAULT_MAX_LIBRARY_SIZE,
+            jit: crate::vm::JitOptions::default(),
         }
     }
 }
@@ -690,6 +695,11 @@ impl Inner {
     }
 
     /// How this table loads a library file.
+    /// Whether script modules run compiled.
+    pub(crate) fn jit(&self) -> crate::vm::JitOptions {
+        self.options.jit
+    }
+
     pub(super) fn load_options(&self) -> LoadOptions {
         LoadOptions {
             copies: self.options.copies.clone(),

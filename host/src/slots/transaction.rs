@@ -117,6 +117,7 @@ impl Inner {
                     state,
                     serving.map(|s| s.0),
                     isolate.as_ref(),
+                    self.jit(),
                     || {
                         let mut load = self.load_options();
                         load.pin = pin;
@@ -424,6 +425,7 @@ fn load_build(
     state: Option<&LibState>,
     unless: Option<Sha256>,
     isolate: Option<&crate::isolate::IsolateOptions>,
+    jit: crate::vm::JitOptions,
     load: impl FnOnce() -> LoadOptions,
 ) -> Result<Option<Loaded>, SlotError> {
     let origin = match (source, state) {
@@ -434,7 +436,7 @@ fn load_build(
             let load = load();
             // SAFETY: this table's files are vouched for by its creator
             // (`SlotTable::with_options`' contract).
-            return unsafe { build::open(key, &load, isolate, unless) };
+            return unsafe { build::open(key, &load, isolate, unless, jit) };
         }
         (Source::Previous, state) => state
             .and_then(|s| s.previous.as_ref())
