@@ -25,6 +25,7 @@ mod plugins;
 mod ratios;
 mod reloads;
 mod resources;
+mod scripts;
 mod suite;
 
 use calls::*;
@@ -75,6 +76,9 @@ fn main() {
     }
     if wanted("suite") {
         suite::suite(&p, &mut r);
+    }
+    if wanted("scripts") {
+        scripts::scripts(&p, &mut r);
     }
     if wanted("scaling") {
         reload_scaling(&p, &mut r);

@@ -80,6 +80,16 @@ pub(crate) fn ratios(r: &mut Report) {
         "reload_rust_stripped_reload_p50",
         "reload_rust_stripped_bare_p50",
     );
+    show(
+        "(n) script module reload p50 / C reload p50",
+        "reload_script_reload_p50",
+        "reload_c_reload_p50",
+    );
+    show(
+        "(l) compiled native loop / wasmtime host call loop",
+        "hotslot:native_loop",
+        "wasmtime:native_loop",
+    );
     show("(g) with reloads / without", "tput_with", "tput_without");
     show(
         "(g) with bare dlopen cycles / without",

@@ -53,12 +53,195 @@ const FIB_N: i32 = 27;
 const NESTED_N: i32 = 700;
 const CALLS_N: i32 = 2_000_000;
 const TEXT_N: i32 = 1_000_000;
+const CHECKSUM_N: i32 = 2_000_000;
+const MIXED_N: i32 = 1_000_000;
 
 /// Every program, with its expected result.
 pub(crate) fn programs() -> Vec<Program> {
-    let mut all = vec![sum(), fib(), nested(), native_loop(), text()];
+    let mut all = vec![
+        sum(),
+        fib(),
+        nested(),
+        native_loop(),
+        text(),
+        checksum(),
+        mixed(),
+    ];
     all.extend((0..=6).map(args));
     all
+}
+
+/// A hold-out program (written after the compiler, and shaped to nothing
+/// it does): a checksum of bytes made from `i`, with a branch per byte.
+fn checksum() -> Program {
+    let n = CHECKSUM_N;
+    let mut c: i32 = 0;
+    for i in 1..=n {
+        let b = (i * 31 + 7) % 256;
+        c = if b > 127 {
+            (c * 3 + b) % 1_000_003
+        } else {
+            (c + b * 5) % 1_000_003
+        };
+    }
+    Program {
+        key: "checksum",
+        label: format!("a checksum of bytes, a branch per byte ({n} bytes; hold-out)"),
+        hotslot: format!(
+            "
+            .local i i32
+            .local b i32
+            .local c i32
+                PUSH 1
+                STORE i
+            top:
+                LOAD i
+                PUSH 31
+                MUL
+                PUSH 7
+                ADD
+                PUSH 256
+                MOD
+                STORE b
+                LOAD b
+                PUSH 127
+                GT
+                JZ low
+                LOAD c
+                PUSH 3
+                MUL
+                LOAD b
+                ADD
+                PUSH 1000003
+                MOD
+                STORE c
+                JMP next
+            low:
+                LOAD c
+                LOAD b
+                PUSH 5
+                MUL
+                ADD
+                PUSH 1000003
+                MOD
+                STORE c
+            next:
+                LOAD i
+                PUSH 1
+                ADD
+                STORE i
+                LOAD i
+                PUSH {n}
+                LE
+                JNZ top
+                LOAD c
+                HALT
+            "
+        ),
+        lua: format!(
+            "local c = 0 for i = 1, {n} do local b = (i * 31 + 7) % 256 \
+             if b > 127 then c = (c * 3 + b) % 1000003 else c = (c + b * 5) % 1000003 end end return c"
+        ),
+        wat: format!(
+            r#"(module (func (export "run") (result i32) (local $i i32) (local $b i32) (local $c i32)
+                (local.set $i (i32.const 1))
+                (loop $top
+                    (local.set $b (i32.rem_s (i32.add (i32.mul (local.get $i) (i32.const 31)) (i32.const 7)) (i32.const 256)))
+                    (if (i32.gt_s (local.get $b) (i32.const 127))
+                        (then (local.set $c (i32.rem_s (i32.add (i32.mul (local.get $c) (i32.const 3)) (local.get $b)) (i32.const 1000003))))
+                        (else (local.set $c (i32.rem_s (i32.add (local.get $c) (i32.mul (local.get $b) (i32.const 5))) (i32.const 1000003)))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $top (i32.le_s (local.get $i) (i32.const {n}))))
+                (local.get $c)))"#
+        ),
+        expect: Answer::Int(i64::from(c)),
+        units: f64::from(n),
+    }
+}
+
+/// A hold-out program: several locals, and a native call per iteration.
+fn mixed() -> Program {
+    let n = MIXED_N;
+    let (mut a, mut b, mut d) = (0_i32, 0_i32, 0_i32);
+    for i in 1..=n {
+        a = (a % 65536).wrapping_add(i);
+        b = (b + a % 13) % 100_000;
+        d = (d + b * 2 + i % 7) % 1_000_003;
+    }
+    Program {
+        key: "mixed",
+        label: format!("several locals and a native call per iteration ({n} iterations; hold-out)"),
+        hotslot: format!(
+            "
+            .import 0 math_add (i32, i32) -> i32
+            .local i i32
+            .local a i32
+            .local b i32
+            .local d i32
+                PUSH 1
+                STORE i
+            top:
+                LOAD a
+                PUSH 65536
+                MOD
+                LOAD i
+                CALL_NATIVE math_add
+                STORE a
+                LOAD b
+                LOAD a
+                PUSH 13
+                MOD
+                ADD
+                PUSH 100000
+                MOD
+                STORE b
+                LOAD d
+                LOAD b
+                PUSH 2
+                MUL
+                ADD
+                LOAD i
+                PUSH 7
+                MOD
+                ADD
+                PUSH 1000003
+                MOD
+                STORE d
+                LOAD i
+                PUSH 1
+                ADD
+                STORE i
+                LOAD i
+                PUSH {n}
+                LE
+                JNZ top
+                LOAD a
+                LOAD b
+                ADD
+                LOAD d
+                ADD
+                HALT
+            "
+        ),
+        lua: format!(
+            "local f = math_add local a, b, d = 0, 0, 0 for i = 1, {n} do a = f(a % 65536, i) \
+             b = (b + a % 13) % 100000 d = (d + b * 2 + i % 7) % 1000003 end return a + b + d"
+        ),
+        wat: format!(
+            r#"(module (import "env" "math_add" (func $f (param i32 i32) (result i32)))
+                (func (export "run") (result i32) (local $i i32) (local $a i32) (local $b i32) (local $d i32)
+                (local.set $i (i32.const 1))
+                (loop $top
+                    (local.set $a (call $f (i32.rem_s (local.get $a) (i32.const 65536)) (local.get $i)))
+                    (local.set $b (i32.rem_s (i32.add (local.get $b) (i32.rem_s (local.get $a) (i32.const 13))) (i32.const 100000)))
+                    (local.set $d (i32.rem_s (i32.add (i32.add (local.get $d) (i32.mul (local.get $b) (i32.const 2))) (i32.rem_s (local.get $i) (i32.const 7))) (i32.const 1000003)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $top (i32.le_s (local.get $i) (i32.const {n}))))
+                (i32.add (i32.add (local.get $a) (local.get $b)) (local.get $d))))"#
+        ),
+        expect: Answer::Int(i64::from(a + b + d)),
+        units: f64::from(n),
+    }
 }
 
 /// `s = s + i` for `i` in 1..=N, over `i64` locals.
@@ -448,11 +631,17 @@ fn key(runtime: &str, program: &Program) -> &'static str {
     Box::leak(format!("{runtime}:{}", program.key).into_boxed_str())
 }
 
-/// hotslot: the program in a VM whose slots are bound to the C plugin.
-fn hotslot_candidate(p: &Plugins, program: &Program) -> Candidate {
+/// hotslot: the program in a VM whose slots are bound to the C plugin,
+/// compiled to native code or interpreted.
+fn hotslot_candidate(p: &Plugins, program: &Program, compiled: bool) -> Candidate {
     let verified = Arc::new(verify(assemble(&program.hotslot).unwrap()).unwrap());
     let table = hotslot_bench::table();
-    let mut vm = table.vm(verified).unwrap();
+    let options = hotslot::vm::VmOptions {
+        jit: hotslot::vm::JitOptions { enabled: compiled },
+        ..hotslot::vm::VmOptions::default()
+    };
+    let mut vm = table.vm_with(verified, options).unwrap();
+    assert_eq!(vm.engine().is_ok(), compiled, "{}", program.key);
     if program.hotslot.contains(".import") {
         table
             .bind_library(&p.c, &hotslot::ReloadOptions::default())
@@ -461,7 +650,12 @@ fn hotslot_candidate(p: &Plugins, program: &Program) -> Candidate {
     vm.run().unwrap();
     let got = answer_of(vm.stack().last().expect("a result"));
     assert_eq!(got, program.expect, "hotslot, {}", program.key);
-    candidate(key("hotslot", program), "hotslot", move || {
+    let (runtime, label) = if compiled {
+        ("hotslot", "hotslot")
+    } else {
+        ("hotslot_interp", "hs interp")
+    };
+    candidate(key(runtime, program), label, move || {
         let _keep = &table;
         vm.run().unwrap();
     })
@@ -475,8 +669,13 @@ pub(crate) fn suite(p: &Plugins, r: &mut Report) {
     );
     let natives = peers::Natives::open(&p.c);
     let mut ratios_to_lua: Vec<(String, f64)> = Vec::new();
+    let mut interp_to_lua: Vec<(String, f64)> = Vec::new();
+    let mut ratios_to_wasmtime: Vec<(String, f64)> = Vec::new();
     for program in programs() {
-        let mut all = vec![hotslot_candidate(p, &program)];
+        let mut all = vec![
+            hotslot_candidate(p, &program, true),
+            hotslot_candidate(p, &program, false),
+        ];
         #[cfg(feature = "peers")]
         {
             all.push(peers::lua(natives, &program));
@@ -485,24 +684,47 @@ pub(crate) fn suite(p: &Plugins, r: &mut Report) {
         #[cfg(feature = "wasmtime")]
         all.push(peers::wasmtime(natives, &program));
         let _ = natives;
-        let samples = rounds(&mut all, REPEAT, program.units);
+        #[allow(unused_mut, reason = "LuaJIT joins with its feature")]
+        let mut samples = rounds(&mut all, REPEAT, program.units);
+        // LuaJIT runs in a process of its own, its rounds after these.
+        #[cfg(feature = "luajit")]
+        {
+            samples.push(luajit::run(p, &program));
+            all.push(candidate(key("luajit", &program), "LuaJIT", || {}));
+        }
         println!("  (l) {}:", program.label);
         let lua = samples
             .iter()
             .zip(&all)
             .find(|(_, c)| c.label == "Lua 5.4")
             .map(|(s, _)| s.clone());
+        let wasmtime = samples
+            .iter()
+            .zip(&all)
+            .find(|(_, c)| c.label == "wasmtime")
+            .map(|(s, _)| s.clone());
         for (c, s) in all.iter().zip(samples) {
-            let versus_lua = lua
-                .as_ref()
-                .map(|l| stats(s.iter().zip(l).map(|(x, y)| x / y).collect()));
+            let versus = |other: &Option<Vec<f64>>| {
+                other
+                    .as_ref()
+                    .map(|l| stats(s.iter().zip(l).map(|(x, y)| x / y).collect()))
+            };
+            let (versus_lua, versus_wasmtime) = (versus(&lua), versus(&wasmtime));
             let st = stats(s.clone());
             match &versus_lua {
                 Some(v) if c.label != "Lua 5.4" => {
-                    println!("      {:<10} {st}   {:.2}x Lua", c.label, v.median);
+                    print!("      {:<10} {st}   {:.2}x Lua", c.label, v.median);
                     if c.label == "hotslot" {
                         ratios_to_lua.push((program.key.to_owned(), v.median));
+                        if let Some(w) = &versus_wasmtime {
+                            print!("   {:.2}x wasmtime", w.median);
+                            ratios_to_wasmtime.push((program.key.to_owned(), w.median));
+                        }
                     }
+                    if c.label == "hs interp" {
+                        interp_to_lua.push((program.key.to_owned(), v.median));
+                    }
+                    println!();
                 }
                 _ => println!("      {:<10} {st}", c.label),
             }
@@ -515,15 +737,93 @@ pub(crate) fn suite(p: &Plugins, r: &mut Report) {
             );
         }
     }
-    if !ratios_to_lua.is_empty() {
-        let geomean = (ratios_to_lua.iter().map(|(_, x)| x.ln()).sum::<f64>()
-            / ratios_to_lua.len() as f64)
-            .exp();
-        println!("  (l) hotslot / Lua 5.4, geometric mean over the suite: {geomean:.2}");
-        r.note(
-            "suite_hotslot_over_lua",
-            serde_json::json!({ "programs": ratios_to_lua, "geomean": geomean }),
-        );
+    let geomean = |ratios: &[(String, f64)]| {
+        (ratios.iter().map(|(_, x)| x.ln()).sum::<f64>() / ratios.len() as f64).exp()
+    };
+    for (ratios, what, note) in [
+        (&ratios_to_lua, "hotslot (compiled) / Lua 5.4", "suite_hotslot_over_lua"),
+        (&interp_to_lua, "hotslot (interpreted) / Lua 5.4", "suite_interp_over_lua"),
+        (&ratios_to_wasmtime, "hotslot (compiled) / wasmtime", "suite_hotslot_over_wasmtime"),
+    ] {
+        if !ratios.is_empty() {
+            let g = geomean(ratios);
+            println!("  (l) {what}, geometric mean over the suite: {g:.2}");
+            r.note(note, serde_json::json!({ "programs": ratios, "geomean": g }));
+        }
+    }
+}
+
+/// LuaJIT, in a process of its own (`bench/luajit`).
+#[cfg(feature = "luajit")]
+mod luajit {
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+    use std::sync::OnceLock;
+
+    use super::{Answer, Program};
+    use crate::REPEAT;
+    use crate::plugins::Plugins;
+
+    /// The LuaJIT runner, built once (release) the first time it is asked
+    /// for.
+    fn runner(p: &Plugins) -> &'static PathBuf {
+        static BUILT: OnceLock<PathBuf> = OnceLock::new();
+        BUILT.get_or_init(|| {
+            let manifest = p.root.join("bench/luajit/Cargo.toml");
+            let target = p.root.join("target/luajit");
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--release", "--locked", "--quiet", "--manifest-path"])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(&target)
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building bench/luajit");
+            target.join("release/hotslot-bench-luajit")
+        })
+    }
+
+    /// `program`'s Lua source run by LuaJIT, `REPEAT` rounds after a
+    /// warm-up: ns per unit of work, each round; its result checked.
+    pub(crate) fn run(p: &Plugins, program: &Program) -> Vec<f64> {
+        let mut child = Command::new(runner(p))
+            .arg(&p.c)
+            .arg(REPEAT.to_string())
+            .arg(program.units.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the LuaJIT runner starts");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(program.lua.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "LuaJIT, {}", program.key);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = match (&report["answer"]["int"], &report["answer"]["text"]) {
+            (serde_json::Value::Number(x), _) => {
+                let x = x.as_i64().unwrap();
+                // The C functions' ints wrapped, as for Lua 5.4.
+                match program.expect {
+                    Answer::Int(e) if i64::from(x as i32) == e => Answer::Int(e),
+                    _ => Answer::Int(x),
+                }
+            }
+            (_, serde_json::Value::String(s)) => Answer::Text(s.clone()),
+            other => panic!("LuaJIT reported {other:?}"),
+        };
+        assert_eq!(got, program.expect, "LuaJIT, {}", program.key);
+        report["ns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
     }
 }
 

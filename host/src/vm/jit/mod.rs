@@ -30,7 +30,7 @@
 mod runtime;
 mod translate;
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cranelift_codegen::ir::{AbiParam, InstBuilder, UserFuncName, types};
@@ -66,8 +66,8 @@ type Entry = unsafe extern "C" fn(*mut Env, *mut HsValue) -> i32;
 pub(crate) struct Compiled {
     /// Owns the code's memory, freed on drop.
     module: Mutex<Option<JITModule>>,
-    /// Each function's entry from the host.
-    entries: Box<[Entry]>,
+    /// The entry from the host of each function it calls.
+    entries: Box<[Option<Entry>]>,
     /// The most native stack one of its frames may take, an estimate with
     /// room to spare.
     frame_bytes: usize,
@@ -96,25 +96,43 @@ impl Drop for Compiled {
     }
 }
 
-/// Compiles every function of `p`.
+/// The code generator for this machine, made once: its settings and the
+/// CPU's features are the same for every program.
+fn isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    static ISA: OnceLock<Result<cranelift_codegen::isa::OwnedTargetIsa, JitError>> =
+        OnceLock::new();
+    ISA.get_or_init(|| {
+        let err = |what: &str, e: &dyn std::fmt::Display| JitError::new(format!("{what}: {e}"));
+        let mut flags = settings::builder();
+        let mut set = |name: &str, value: &str| {
+            flags
+                .set(name, value)
+                .map_err(|e| err("Cranelift's settings", &e))
+        };
+        set("opt_level", "speed")?;
+        set("use_colocated_libcalls", "false")?;
+        set("is_pic", "false")?;
+        // Cranelift checks its own IR between passes: worth it in debug
+        // builds (the tests), a third of the compile time in release ones,
+        // where the differential test and the fuzzer stand behind it.
+        set(
+            "enable_verifier",
+            if cfg!(debug_assertions) { "true" } else { "false" },
+        )?;
+        cranelift_native::builder()
+            .map_err(|e| err("this machine is not one Cranelift compiles for", &e))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| err("Cranelift's settings", &e))
+    })
+    .clone()
+}
+
+/// Compiles every function of `p`, with an entry from the host for each
+/// function the host calls: `main`, and a script module's exports.
 pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
     let err = |what: &str, e: &dyn std::fmt::Display| JitError::new(format!("{what}: {e}"));
-    let mut flags = settings::builder();
-    flags
-        .set("opt_level", "speed")
-        .map_err(|e| err("Cranelift's settings", &e))?;
-    flags
-        .set("use_colocated_libcalls", "false")
-        .map_err(|e| err("Cranelift's settings", &e))?;
-    flags
-        .set("is_pic", "false")
-        .map_err(|e| err("Cranelift's settings", &e))?;
-    let isa = cranelift_native::builder()
-        .map_err(|e| err("this machine is not one Cranelift compiles for", &e))?
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| err("Cranelift's settings", &e))?;
     let mut module = JITModule::new(JITBuilder::with_isa(
-        isa,
+        isa()?,
         cranelift_module::default_libcall_names(),
     ));
     let ptr = module.target_config().pointer_type();
@@ -178,10 +196,20 @@ pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
             .map_err(|e| err(&format!("compiling `{}`", p.program.functions[f].name), &e))?;
         module.clear_context(&mut ctx);
     }
-    // Each function's entry from the host: its numeric parameters read from
-    // their slots, then the call.
-    let mut entry_ids = Vec::with_capacity(n);
+    // Each entered function's entry from the host: its numeric parameters
+    // read from their slots, then the call.
+    let entered: Vec<usize> = std::iter::once(0)
+        .chain(p.program.module.iter().flat_map(|m| {
+            m.exports.iter().filter_map(|e| {
+                p.program.functions.iter().position(|f| f.name == e.function)
+            })
+        }))
+        .collect();
+    let mut entry_ids = Vec::with_capacity(entered.len());
     for (f, &target) in ids.iter().enumerate() {
+        if !entered.contains(&f) {
+            continue;
+        }
         let mut sig = module.make_signature();
         sig.params.push(AbiParam::new(ptr));
         sig.params.push(AbiParam::new(ptr));
@@ -215,7 +243,7 @@ pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
             .define_function(id, &mut ctx)
             .map_err(|e| err("compiling an entry", &e))?;
         module.clear_context(&mut ctx);
-        entry_ids.push(id);
+        entry_ids.push((f, id));
     }
     module.finalize_definitions().map_err(|e| {
         err(
@@ -223,15 +251,13 @@ pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
             &e,
         )
     })?;
-    let entries = entry_ids
-        .iter()
-        .map(|id| {
-            let code = module.get_finalized_function(*id);
-            // SAFETY: the entry was compiled with the signature of `Entry`
-            // in the platform's C calling convention (`make_signature`).
-            unsafe { std::mem::transmute::<*const u8, Entry>(code) }
-        })
-        .collect();
+    let mut entries: Vec<Option<Entry>> = vec![None; n];
+    for (f, id) in entry_ids {
+        let code = module.get_finalized_function(id);
+        // SAFETY: the entry was compiled with the signature of `Entry` in
+        // the platform's C calling convention (`make_signature`).
+        entries[f] = Some(unsafe { std::mem::transmute::<*const u8, Entry>(code) });
+    }
     let frame_bytes = p
         .funcs
         .iter()
@@ -241,7 +267,7 @@ pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
     LIVE.fetch_add(1, Ordering::SeqCst);
     Ok(Compiled {
         module: Mutex::new(Some(module)),
-        entries,
+        entries: entries.into(),
         frame_bytes,
     })
 }
@@ -298,7 +324,8 @@ impl Compiled {
                 pending: None,
                 panic: None,
             };
-            let entry = compiled.entries[f as usize];
+            let entry = compiled.entries[f as usize]
+                .expect("the host enters `main` and a module's exports only");
             let status = stacker::maybe_grow(need, need, || {
                 // A frame of the host's, as the stack's current depth: the
                 // run may go `need` below it, less a margin for natives.

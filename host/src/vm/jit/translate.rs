@@ -124,6 +124,16 @@ pub(super) struct Translator<'a, 'f> {
     fuel: Variable,
     nlocals: usize,
     blocks: HashMap<u32, Block>,
+    /// Whether frame records are written at every call (a string
+    /// collection, which may happen during a native call, reads them all),
+    /// or only when the run stops inside a call.
+    pub(super) eager_frames: bool,
+    /// Values of the run that do not change: the frame's base as a stack
+    /// index, the stack's capacity, the depth limit, the native stack's.
+    base: Value,
+    capacity: Value,
+    max_depth: Value,
+    stack_limit: Value,
 }
 
 impl<'a, 'f> Translator<'a, 'f> {
@@ -154,6 +164,15 @@ impl<'a, 'f> Translator<'a, 'f> {
             fuel: Variable::from_u32(0),
             nlocals: p.funcs[fi].local_types.len(),
             blocks: HashMap::new(),
+            eager_frames: p
+                .program
+                .imports
+                .iter()
+                .any(|i| i.signature.ret == Some(ValType::Str)),
+            base: Value::from_u32(0),
+            capacity: Value::from_u32(0),
+            max_depth: Value::from_u32(0),
+            stack_limit: Value::from_u32(0),
         };
         t.fuel = t.b.declare_var(types::I64);
         t
@@ -235,15 +254,9 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
     }
 
-    /// This frame's base as a stack index.
+    /// This frame's base as a stack index (computed once, at entry).
     fn bp_index(&mut self) -> Value {
-        let bottom = self
-            .b
-            .ins()
-            .load(self.ptr, flags(), self.env, env_at!(bottom));
-        let bytes = self.b.ins().isub(self.bp, bottom);
-        let index = self.b.ins().ushr_imm_u(bytes, 4);
-        self.as_i64(index)
+        self.base
     }
 
     fn as_i64(&mut self, v: Value) -> Value {
@@ -400,6 +413,13 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
         let fuel = self.load_env(types::I64, env_at!(fuel));
         self.b.def_var(self.fuel, fuel);
+        let bottom = self.load_env(self.ptr, env_at!(bottom));
+        let bytes = self.b.ins().isub(self.bp, bottom);
+        let index = self.b.ins().ushr_imm_u(bytes, 4);
+        self.base = self.as_i64(index);
+        self.capacity = self.load_env(types::I64, env_at!(capacity));
+        self.max_depth = self.load_env(types::I64, env_at!(max_depth));
+        self.stack_limit = self.load_env(self.ptr, env_at!(stack_limit));
         // Where blocks start: jump targets, and what follows a branch.
         for pc in func.start..func.end {
             match p.program.code[pc as usize] {
@@ -707,6 +727,30 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
     }
 
+    /// Writes the record of a frame of function `g` at `depth`, called at
+    /// `pc`, its base at stack index `base`.
+    fn write_record(&mut self, depth: Value, g: usize, pc: u32, base: Value) {
+        let frames = self.load_env(self.ptr, env_at!(frames));
+        let size = self.b.ins().iconst(types::I64, size_of::<Frame>() as i64);
+        let offset = self.b.ins().imul(depth, size);
+        let offset = if self.ptr == types::I64 {
+            offset
+        } else {
+            self.b.ins().ireduce(self.ptr, offset)
+        };
+        let record = self.b.ins().iadd(frames, offset);
+        let func = self.b.ins().iconst(types::I32, g as i64);
+        let ret_pc = self.b.ins().iconst(types::I32, i64::from(pc + 1));
+        let base32 = self.b.ins().ireduce(types::I32, base);
+        for (value, at) in [
+            (func, std::mem::offset_of!(Frame, func)),
+            (ret_pc, std::mem::offset_of!(Frame, ret_pc)),
+            (base32, std::mem::offset_of!(Frame, base)),
+        ] {
+            self.b.ins().store(flags(), value, record, at as i32);
+        }
+    }
+
     /// `CALL g`, as the interpreter's: the depth and the capacity checked,
     /// the frame recorded, fuel spent, then the call; a callee that halts
     /// or pauses is followed by this frame writing its own values.
@@ -718,7 +762,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         let params = &p.program.functions[g].params;
         let below = &types[..n - nparams];
         let depth = self.load_env(types::I64, env_at!(depth));
-        let max = self.load_env(types::I64, env_at!(max_depth));
+        let max = self.max_depth;
         let too_deep = self
             .b
             .ins()
@@ -733,46 +777,21 @@ impl<'a, 'f> Translator<'a, 'f> {
             new_base,
             i64::from(callee.max_depth) + callee.local_types.len() as i64,
         );
-        let capacity = self.load_env(types::I64, env_at!(capacity));
+        let capacity = self.capacity;
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, capacity);
         self.fault_if(over, fault::STACK_OVERFLOW, pc);
         // The native stack: a bound the limits above keep calls from
         // reaching (see `runtime`), checked all the same.
         let sp = self.b.ins().get_stack_pointer(self.ptr);
-        let limit = self.load_env(self.ptr, env_at!(stack_limit));
+        let limit = self.stack_limit;
         let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
         self.fault_if(low, fault::STACK_OVERFLOW, pc);
-        // The frame's record, as the interpreter pushes it.
-        let frames = self.load_env(self.ptr, env_at!(frames));
-        let size = self.b.ins().iconst(types::I64, size_of::<Frame>() as i64);
-        let offset = self.b.ins().imul(depth, size);
-        let offset = if self.ptr == types::I64 {
-            offset
-        } else {
-            self.b.ins().ireduce(self.ptr, offset)
-        };
-        let record = self.b.ins().iadd(frames, offset);
-        let func = self.b.ins().iconst(types::I32, g as i64);
-        let ret_pc = self.b.ins().iconst(types::I32, i64::from(pc + 1));
-        let base32 = self.b.ins().ireduce(types::I32, new_base);
-        self.b.ins().store(
-            flags(),
-            func,
-            record,
-            std::mem::offset_of!(Frame, func) as i32,
-        );
-        self.b.ins().store(
-            flags(),
-            ret_pc,
-            record,
-            std::mem::offset_of!(Frame, ret_pc) as i32,
-        );
-        self.b.ins().store(
-            flags(),
-            base32,
-            record,
-            std::mem::offset_of!(Frame, base) as i32,
-        );
+        // The frame's record, as the interpreter pushes it: now when a
+        // string collection may need every frame during the call, else
+        // only if the run stops inside it (below).
+        if self.eager_frames {
+            self.write_record(depth, g, pc, new_base);
+        }
         let deeper = self.b.ins().iadd_imm_s(depth, 1);
         self.store_env(deeper, env_at!(depth));
         // Fuel: a call spends one.
@@ -788,6 +807,9 @@ impl<'a, 'f> Translator<'a, 'f> {
             // (its arguments and zeroed locals in place), paused at its
             // first instruction.
             self.b.switch_to_block(paused);
+            if !self.eager_frames {
+                self.write_record(depth, g, pc, new_base);
+            }
             self.spill(below);
             for (i, ty) in params.iter().enumerate() {
                 if cl_type(*ty).is_some() {
@@ -843,6 +865,9 @@ impl<'a, 'f> Translator<'a, 'f> {
             self.b.switch_to_block(faulted);
             self.ret_status(FAULT);
             self.b.switch_to_block(unwind);
+            if !self.eager_frames {
+                self.write_record(depth, g, pc, new_base);
+            }
             self.spill(below);
             self.ret_value(results[0]);
         }
