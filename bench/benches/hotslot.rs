@@ -22,6 +22,7 @@ mod isolated;
 mod peers;
 mod plot;
 mod plugins;
+mod programs;
 mod ratios;
 mod reloads;
 mod resources;

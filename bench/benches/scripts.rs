@@ -69,7 +69,9 @@ pub(crate) fn scripts(p: &Plugins, r: &mut Report) {
     std::fs::write(&module, source(0)).unwrap();
     let table = hotslot_bench::table();
     table.bind_library(&p.c, &ReloadOptions::default()).unwrap();
-    table.bind_library(&module, &ReloadOptions::default()).unwrap();
+    table
+        .bind_library(&module, &ReloadOptions::default())
+        .unwrap();
     let score = table.function::<(i32, i32), i32>("score").unwrap();
     let mut reload = Vec::with_capacity(RELOADS);
     for k in 0..RELOADS {

@@ -120,7 +120,9 @@
 //! - **The VM** (`vm/`): the instruction set in one table (`vm/isa.rs`),
 //!   the assembler (`vm/asm.rs`), the binary form (`vm/bytecode.rs`), the
 //!   verifier (`vm/verify.rs`), the lowering to the executable form
-//!   (`vm/lower.rs`) and the dispatch loop (`vm/exec.rs`).
+//!   (`vm/lower.rs`), the dispatch loop (`vm/exec.rs`), the compiled
+//!   engine (`vm/jit/mod.rs`: Cranelift, one function at a time,
+//!   `vm/jit/translate.rs`) and the choice between them (`vm/run.rs`).
 //! - **The loader** (`plugin/`): the steps of an open, in order, in
 //!   `plugin/open.rs`: who could have written the file (`plugin/trust.rs`),
 //!   its format and size (`plugin/precheck.rs`), the private copy (a sealed
@@ -132,6 +134,9 @@
 //! - **Isolation** (`isolate/`): a build in a worker process
 //!   (`isolate/open.rs`), the shared-memory channel (`isolate/channel.rs`),
 //!   the supervisor (`isolate/supervisor.rs`).
+//! - **Script modules** (`script/mod.rs`): a `.hsasm` or `.hsbc` file read
+//!   under the loader's first checks (`plugin/read.rs`), verified and
+//!   described as a plugin, its functions run on the host's machines.
 //! - **The transaction** (`slots/transaction.rs`): a bind or reload checks
 //!   every slot the build (`slots/build.rs`) would serve, moves state
 //!   between builds, and either commits all of it or changes nothing.
@@ -210,6 +215,8 @@ mod book {
     struct Assembly;
     #[doc = include_str!("../../docs/src/instructions.md")]
     struct Instructions;
+    #[doc = include_str!("../../docs/src/scripts.md")]
+    struct Scripts;
     #[doc = include_str!("../../docs/src/cli.md")]
     struct Cli;
     #[doc = include_str!("../../docs/src/live.md")]

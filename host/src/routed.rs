@@ -5,7 +5,7 @@
 //! status, finds the build its slot is bound to, and makes the call the
 //! build's way (`slots/route.rs`).
 
-use hotslot_plugin_api::{HsBytes, HsCallCtx, HsStatus, HsValue};
+use hotslot_plugin_api::{HsCallCtx, HsStatus, HsValue};
 
 /// The status a routed function's entry returns when called directly: the
 /// call is its build's to make.
@@ -26,11 +26,12 @@ pub(crate) unsafe extern "C" fn route(
 }
 
 /// The `save_state` hook of a routed build: as [`route`]; the build's own
-/// way is asked instead.
+/// way is asked instead. (Only isolated builds have hooks routed.)
 ///
 /// # Safety
 ///
 /// None beyond the hook type's: it reads and writes nothing.
+#[cfg(target_os = "linux")]
 pub(crate) unsafe extern "C" fn route_save(_: *mut HsCallCtx) -> HsStatus {
     ROUTE
 }
@@ -40,6 +41,11 @@ pub(crate) unsafe extern "C" fn route_save(_: *mut HsCallCtx) -> HsStatus {
 /// # Safety
 ///
 /// None beyond the hook type's: it reads and writes nothing.
-pub(crate) unsafe extern "C" fn route_load(_: *mut HsCallCtx, _: u32, _: HsBytes) -> HsStatus {
+#[cfg(target_os = "linux")]
+pub(crate) unsafe extern "C" fn route_load(
+    _: *mut HsCallCtx,
+    _: u32,
+    _: hotslot_plugin_api::HsBytes,
+) -> HsStatus {
     ROUTE
 }

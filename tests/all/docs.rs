@@ -10,6 +10,8 @@
 //! - ` ```asm `: assembled, verified and run with `c-shim/math_ops.c` and
 //!   `c-shim/string_ops.c` bound, printing what its `; Result:` comments
 //!   say; ` ```asm,fails `: refused, with its `; error:` comment's text;
+//!   ` ```asm,module `: a script module, inspected by `hotslot inspect`
+//!   and bound beside the C plugins for every ` ```asm ` block of its page;
 //! - ` ```sh `: run by bash (`-euo pipefail`), a page's blocks in order in one
 //!   scratch directory that sees the repository's folders, with the built
 //!   `hotslot` on `PATH` (a block that runs cargo runs at the root);
@@ -187,6 +189,7 @@ const KNOWN: &[&str] = &[
     "c",
     "asm",
     "asm,fails",
+    "asm,module",
     "sh",
     "sh,ci",
     "sh,mingw",
@@ -318,6 +321,32 @@ fn every_assembly_block_runs_and_prints_what_its_comments_say() {
     let b = built();
     let dir = tempdir();
     let libs = [b.c("math_ops"), b.c("string_ops_c")];
+    // Each page's modules: described whole, then bound for its programs.
+    let mut modules: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (page, block) in all("asm,module") {
+        let at = format!("{}:{}", name(&page), block.line);
+        let file = dir.path().join(format!("module{}.hsasm", modules.len()));
+        std::fs::write(&file, &block.text).unwrap();
+        let mut cmd = Command::new(b.hotslot());
+        cmd.arg("inspect").arg(&file);
+        let out = output_within(cmd, Duration::from_secs(120), &at);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{at}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for export in block
+            .text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(".export "))
+        {
+            let export = export.split_whitespace().next().unwrap();
+            assert!(stdout.contains(export), "{at}: {export} in\n{stdout}");
+        }
+        modules.push((page, file));
+    }
+    assert!(modules.len() >= 2, "{}", modules.len());
     let mut ran = 0;
     for info in ["asm", "asm,fails"] {
         for (page, block) in all(info) {
@@ -328,6 +357,9 @@ fn every_assembly_block_runs_and_prints_what_its_comments_say() {
             cmd.arg("run").arg(&file);
             for lib in &libs {
                 cmd.arg("--lib").arg(lib);
+            }
+            for (_, module) in modules.iter().filter(|(p, _)| *p == page) {
+                cmd.arg("--lib").arg(module);
             }
             let out = output_within(cmd, Duration::from_secs(120), &at);
             let stdout = String::from_utf8_lossy(&out.stdout);

@@ -48,9 +48,9 @@ pub use loader::{Retained, retained_libraries};
 pub(crate) use open::{check_again, checked_copy};
 pub(crate) use open::{copy_again, open_copy};
 pub use options::{DEFAULT_MAX_LIBRARY_SIZE, LoadOptions};
-#[cfg(target_os = "linux")]
 pub(crate) use read::read_trusted;
 pub use structs::{Ext, FieldInfo, HostRequest, HostStruct, PluginStruct};
+#[cfg(target_os = "linux")]
 pub(crate) use trust::read_error;
 pub use trust::{BadSha256, Sha256, TrustPolicy};
 

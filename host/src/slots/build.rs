@@ -91,6 +91,7 @@ impl Loaded {
     }
 
     /// The file it was loaded from (made absolute), or `linked:NAME`.
+    #[cfg(target_os = "linux")]
     pub(crate) fn source(&self) -> &Path {
         match self {
             Loaded::Local(library) => library.source(),

@@ -23,6 +23,8 @@
 //! - `PUSH 10` is an `i32`, `PUSH i64 10` an `i64`, `PUSH 2.5` or
 //!   `PUSH f64 2` an `f64`, `PUSH true` a `bool`, `PUSH "a\n"` a `str`.
 //!   Floats also take `inf`, `-inf` and `nan` after `f64`.
+//!
+//! A line is split into tokens by `lex.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +33,7 @@ use semver::VersionReq;
 
 use super::error::{AsmError, AsmErrorKind};
 use super::isa::for_each_instr;
+use super::lex::{Pos, Tok, Token, parse_float, parse_int, tokenize};
 use super::program::{Const, Export, Function, Import, Instr, Local, MAX_SLOT, Module, Program};
 use crate::types::is_identifier;
 use crate::types::{Signature, ValType};
@@ -61,23 +64,6 @@ pub fn assemble(source: &str) -> Result<Program, AsmError> {
     asm.finish()
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Pos {
-    line: u32,
-    col: u32,
-}
-
-impl AsmError {
-    fn new(at: Pos, kind: AsmErrorKind) -> AsmError {
-        AsmError {
-            line: at.line,
-            column: at.col,
-            kind,
-        }
-    }
-}
-
-/// An instruction whose operand may still be a name.
 /// An instruction whose operand names something defined later: a label,
 /// a function, an import.
 enum Pending {
@@ -108,32 +94,6 @@ struct Assembler {
     module: Option<(String, semver::Version, Pos)>,
     /// `.export NAME [VERSION]`, each with where it was written.
     exports: Vec<(String, Option<semver::Version>, Pos)>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    Word(String),
-    Str(String),
-    Punct(char),
-    Arrow,
-}
-
-impl std::fmt::Display for Tok {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Tok::Word(w) => f.write_str(w),
-            Tok::Str(s) => write!(f, "{s:?}"),
-            Tok::Punct(c) => write!(f, "{c}"),
-            Tok::Arrow => f.write_str("->"),
-        }
-    }
-}
-
-struct Token {
-    tok: Tok,
-    pos: Pos,
-    /// Byte offset of the token's end in the line.
-    end: usize,
 }
 
 impl Assembler {
@@ -806,167 +766,6 @@ impl<'t> Parser<'t> {
         }
         Err(bad("any type"))
     }
-}
-
-/// Decimal or `0x` hex, with an optional sign.
-fn parse_int(w: &str) -> Option<i128> {
-    let (neg, digits) = match w.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, w.strip_prefix('+').unwrap_or(w)),
-    };
-    let v = if let Some(hex) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        i128::from_str_radix(hex, 16).ok()?
-    } else {
-        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse::<i128>().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// A float, or `inf`, `-inf`, `nan`.
-pub(crate) fn parse_float(w: &str) -> Option<f64> {
-    match w {
-        "inf" | "+inf" => Some(f64::INFINITY),
-        "-inf" => Some(f64::NEG_INFINITY),
-        "nan" => Some(f64::NAN),
-        _ if w.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) => w.parse().ok(),
-        _ => None,
-    }
-}
-
-fn tokenize(line_no: u32, line: &str) -> Result<Vec<Token>, AsmError> {
-    let mut toks = Vec::new();
-    let mut chars = line.char_indices().peekable();
-    let col_of = |byte: usize| line[..byte].chars().count() as u32 + 1;
-    while let Some(&(i, c)) = chars.peek() {
-        let pos = Pos {
-            line: line_no,
-            col: col_of(i),
-        };
-        if c == ';' {
-            break;
-        }
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        if c == '"' {
-            chars.next();
-            let mut s = String::new();
-            loop {
-                let Some((j, c)) = chars.next() else {
-                    return Err(AsmError::new(pos, AsmErrorKind::UnterminatedString));
-                };
-                match c {
-                    '"' => {
-                        toks.push(Token {
-                            tok: Tok::Str(s),
-                            pos,
-                            end: j + 1,
-                        });
-                        break;
-                    }
-                    '\\' => {
-                        let Some((k, e)) = chars.next() else {
-                            return Err(AsmError::new(pos, AsmErrorKind::UnterminatedString));
-                        };
-                        let esc_at = Pos {
-                            line: line_no,
-                            col: col_of(k) - 1,
-                        };
-                        s.push(match e {
-                            'n' => '\n',
-                            't' => '\t',
-                            'r' => '\r',
-                            '0' => '\0',
-                            '\\' => '\\',
-                            '"' => '"',
-                            'u' => unicode_escape(&mut chars, line).ok_or_else(|| {
-                                AsmError::new(
-                                    esc_at,
-                                    AsmErrorKind::BadEscape { text: "\\u".into() },
-                                )
-                            })?,
-                            other => {
-                                return Err(AsmError::new(
-                                    esc_at,
-                                    AsmErrorKind::BadEscape {
-                                        text: format!("\\{other}"),
-                                    },
-                                ));
-                            }
-                        });
-                    }
-                    c => s.push(c),
-                }
-            }
-            continue;
-        }
-        if c == '-' && line[i..].starts_with("->") {
-            chars.next();
-            chars.next();
-            toks.push(Token {
-                tok: Tok::Arrow,
-                pos,
-                end: i + 2,
-            });
-            continue;
-        }
-        if is_word_char(c) {
-            let mut end = i;
-            while let Some(&(j, c)) = chars.peek() {
-                if !is_word_char(c) {
-                    break;
-                }
-                end = j + c.len_utf8();
-                chars.next();
-            }
-            toks.push(Token {
-                tok: Tok::Word(line[i..end].to_owned()),
-                pos,
-                end,
-            });
-            continue;
-        }
-        chars.next();
-        toks.push(Token {
-            tok: Tok::Punct(c),
-            pos,
-            end: i + c.len_utf8(),
-        });
-    }
-    Ok(toks)
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || "_.+-".contains(c)
-}
-
-/// The rest of a `\u{XXXX}` escape.
-fn unicode_escape(
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    line: &str,
-) -> Option<char> {
-    let (open, '{') = chars.next()? else {
-        return None;
-    };
-    let close = line[open..].find('}')? + open;
-    let hex = &line[open + 1..close];
-    while chars.peek().is_some_and(|&(j, _)| j <= close) {
-        chars.next();
-    }
-    if hex.is_empty() || hex.len() > 6 {
-        return None;
-    }
-    char::from_u32(u32::from_str_radix(hex, 16).ok()?)
 }
 
 #[cfg(test)]

@@ -768,3 +768,18 @@ fn literal_hint(expected: &[ValType], found: &[ValType]) -> &'static str {
         ""
     }
 }
+
+/// Why a program runs interpreted rather than compiled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct JitError {
+    reason: String,
+}
+
+impl JitError {
+    pub(crate) fn new(reason: impl Into<String>) -> JitError {
+        JitError {
+            reason: reason.into(),
+        }
+    }
+}

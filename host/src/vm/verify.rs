@@ -10,7 +10,7 @@
 use hotslot_plugin_api::HS_MAX_PARAMS;
 
 use super::disasm;
-use super::error::{VerifyError, VerifyErrorKind};
+use super::error::{JitError, VerifyError, VerifyErrorKind};
 use super::lower::{Code, lower};
 use super::program::{Instr, MAX_SLOT, Module, Program};
 use crate::types::ValType;
@@ -46,24 +46,10 @@ pub struct VerifiedProgram {
     pub(crate) funcs: Box<[FuncInfo]>,
     /// Operand stack types before each instruction; `None` where unreachable.
     pub(crate) types_at: Box<[Option<Box<[ValType]>>]>,
-    /// The program compiled to native code, once asked for.
+    /// The program compiled to native code, once asked for (`jit/`).
     #[cfg(feature = "jit")]
-    compiled: std::sync::OnceLock<Result<std::sync::Arc<super::jit::Compiled>, JitError>>,
-}
-
-/// Why a program runs interpreted rather than compiled.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub struct JitError {
-    reason: String,
-}
-
-impl JitError {
-    pub(crate) fn new(reason: impl Into<String>) -> JitError {
-        JitError {
-            reason: reason.into(),
-        }
-    }
+    pub(super) compiled:
+        std::sync::OnceLock<Result<std::sync::Arc<super::jit::code::Compiled>, JitError>>,
 }
 
 /// What the VM needs of a function at run time.
@@ -90,29 +76,11 @@ impl VerifiedProgram {
         }
     }
 
-    /// Compiles the program to native code now, if it was not already (a
-    /// VM compiles it on its first run): `Err` says why it runs
-    /// interpreted instead (the `jit` feature left out, the system's
-    /// refusal of executable memory).
+    /// Without the `jit` feature, never compiled: says so. (With it, the
+    /// compiled engine defines this, `jit/mod.rs`.)
+    #[cfg(not(feature = "jit"))]
     pub fn compile(&self) -> Result<(), JitError> {
         self.compiled().map(|_| ())
-    }
-
-    /// The compiled program, compiled on the first call.
-    #[cfg(feature = "jit")]
-    pub(crate) fn compiled(&self) -> Result<&std::sync::Arc<super::jit::Compiled>, JitError> {
-        self.compiled
-            .get_or_init(|| {
-                // Cranelift's passes recurse: on a thread with a small
-                // stack, the compile runs on a stack of its own.
-                stacker::maybe_grow(2 << 20, 8 << 20, || super::jit::compile(self))
-                    .map(std::sync::Arc::new)
-                    .inspect_err(|e| {
-                        log::warn!("programs run interpreted: {e}");
-                    })
-            })
-            .as_ref()
-            .map_err(Clone::clone)
     }
 
     /// Without the `jit` feature: never compiled.

@@ -27,72 +27,53 @@
 //! protocol delays, for a script module's build, until no call can be
 //! running in it.
 
+mod calls;
+pub(super) mod code;
 mod runtime;
 mod translate;
 
-use std::sync::{Mutex, OnceLock};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use cranelift_codegen::ir::{AbiParam, InstBuilder, UserFuncName, types};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
-use hotslot_plugin_api::HsValue;
 
 use runtime::Env;
 use runtime::{FAULT, HALTED, OK, PAUSED};
 use translate::{Helpers, Sigs, Translator, cl_type};
 
 use super::error::Fault;
+use super::error::JitError;
 use super::machine::{Machine, Status};
 use super::natives::NativeCalls;
-use super::verify::{JitError, VerifiedProgram};
+use super::verify::VerifiedProgram;
+use code::{Compiled, Entry};
 
-/// Compiled programs alive in this process (tests count them to check that
-/// released builds free their code).
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// How many compiled programs are alive.
-pub(crate) fn live() -> usize {
-    LIVE.load(Ordering::SeqCst)
-}
-
-/// A function's entry from the host: the environment and its frame's base
-/// (its parameters in their slots); the run's status.
-type Entry = unsafe extern "C" fn(*mut Env, *mut HsValue) -> i32;
-
-/// A program compiled to native code.
-pub(crate) struct Compiled {
-    /// Owns the code's memory, freed on drop.
-    module: Mutex<Option<JITModule>>,
-    /// The entry from the host of each function it calls.
-    entries: Box<[Option<Entry>]>,
-    /// The most native stack one of its frames may take, an estimate with
-    /// room to spare.
-    frame_bytes: usize,
-}
-
-impl std::fmt::Debug for Compiled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compiled")
-            .field("functions", &self.entries.len())
-            .finish_non_exhaustive()
+impl VerifiedProgram {
+    /// Compiles the program to native code now, if it was not already (a
+    /// VM compiles it on its first run): `Err` says why it runs
+    /// interpreted instead (the `jit` feature left out, the system's
+    /// refusal of executable memory).
+    pub fn compile(&self) -> Result<(), JitError> {
+        self.compiled().map(|_| ())
     }
-}
 
-impl Drop for Compiled {
-    fn drop(&mut self) {
-        let module = self.module.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Some(module) = module.take() {
-            // SAFETY: the compiled program is being dropped: its owner (a
-            // verified program, kept alive by every VM and machine that
-            // runs it, and for a script module by the table's release
-            // protocol) runs none of its code any more, and no pointer into
-            // it survives it.
-            unsafe { module.free_memory() };
-        }
-        LIVE.fetch_sub(1, Ordering::SeqCst);
+    /// The compiled program, compiled on the first call.
+    pub(crate) fn compiled(&self) -> Result<&Arc<Compiled>, JitError> {
+        self.compiled
+            .get_or_init(|| {
+                // Cranelift's passes recurse: on a thread with a small
+                // stack, the compile runs on a stack of its own.
+                stacker::maybe_grow(2 << 20, 8 << 20, || compile(self))
+                    .map(Arc::new)
+                    .inspect_err(|e| {
+                        log::warn!("programs run interpreted: {e}");
+                    })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -117,7 +98,11 @@ fn isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
         // where the differential test and the fuzzer stand behind it.
         set(
             "enable_verifier",
-            if cfg!(debug_assertions) { "true" } else { "false" },
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
         )?;
         cranelift_native::builder()
             .map_err(|e| err("this machine is not one Cranelift compiles for", &e))?
@@ -129,7 +114,7 @@ fn isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
 
 /// Compiles every function of `p`, with an entry from the host for each
 /// function the host calls: `main`, and a script module's exports.
-pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
+fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
     let err = |what: &str, e: &dyn std::fmt::Display| JitError::new(format!("{what}: {e}"));
     let mut module = JITModule::new(JITBuilder::with_isa(
         isa()?,
@@ -201,7 +186,10 @@ pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
     let entered: Vec<usize> = std::iter::once(0)
         .chain(p.program.module.iter().flat_map(|m| {
             m.exports.iter().filter_map(|e| {
-                p.program.functions.iter().position(|f| f.name == e.function)
+                p.program
+                    .functions
+                    .iter()
+                    .position(|f| f.name == e.function)
             })
         }))
         .collect();
@@ -264,12 +252,7 @@ pub(crate) fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
         .map(|f| 256 + 32 * (f.local_types.len() + f.max_depth as usize))
         .max()
         .unwrap_or(256);
-    LIVE.fetch_add(1, Ordering::SeqCst);
-    Ok(Compiled {
-        module: Mutex::new(Some(module)),
-        entries: entries.into(),
-        frame_bytes,
-    })
+    Ok(Compiled::new(module, entries.into(), frame_bytes))
 }
 
 impl Compiled {
@@ -338,7 +321,7 @@ impl Compiled {
                 // live stack, context and frame buffer (reserved for the
                 // deepest nesting) and to `calls`, all of which outlive
                 // the run; the native stack it may use is reserved above.
-                unsafe { entry(&mut env, bottom) }
+                unsafe { entry((&raw mut env).cast(), bottom) }
             });
             if let Some(payload) = env.panic.take() {
                 // A helper's panic (the output writer's, a native's) goes

@@ -14,27 +14,26 @@
 //! instruction keeps the interpreter's meaning: integers wrap, a division
 //! by zero or of the smallest integer by -1 faults, a call checks the depth
 //! and the stack's capacity first, fuel is spent on backward jumps and
-//! calls.
+//! calls. Calls and returns, to functions of the program and to natives,
+//! are in `calls.rs`.
 
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
-    StackSlotKind, TrapCode, Type, Value, types,
+    AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type, Value,
+    types,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 
-use super::runtime::{Env, FAULT, HALTED, OK, PAUSED, fault};
+use super::runtime::{Env, FAULT, HALTED, PAUSED, fault};
 use crate::types::ValType;
-use crate::vm::ctx::CallCtx;
 use crate::vm::lower::Op;
-use crate::vm::machine::Frame;
 use crate::vm::program::{Const, Instr};
 use crate::vm::verify::VerifiedProgram;
 
 /// Bytes of one stack value.
-const SLOT: i32 = 16;
+pub(super) const SLOT: i32 = 16;
 
 /// The Cranelift type of a value of `ty`; `None` for a string, which lives
 /// in the VM's stack.
@@ -49,7 +48,7 @@ pub(super) fn cl_type(ty: ValType) -> Option<Type> {
 }
 
 /// The `PRINT` helper's tag for `ty`.
-fn tag(ty: ValType) -> i64 {
+pub(super) fn tag(ty: ValType) -> i64 {
     match ty {
         ValType::I32 => 0,
         ValType::I64 => 1,
@@ -97,7 +96,7 @@ pub(super) struct Sigs {
 }
 
 /// Memory the VM owns, aligned, never trapping.
-fn flags() -> MemFlagsData {
+pub(super) fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
@@ -107,6 +106,7 @@ macro_rules! env_at {
         std::mem::offset_of!(Env, $field) as i32
     };
 }
+pub(super) use env_at;
 
 pub(super) struct Translator<'a, 'f> {
     pub(super) b: FunctionBuilder<'f>,
@@ -116,24 +116,24 @@ pub(super) struct Translator<'a, 'f> {
     pub(super) funcs: &'a [FuncRef],
     pub(super) sigs: Sigs,
     pub(super) helpers: Helpers,
-    config: cranelift_codegen::isa::TargetFrontendConfig,
-    env: Value,
-    bp: Value,
-    locals: Vec<Option<Variable>>,
-    stack: HashMap<(usize, Type), Variable>,
-    fuel: Variable,
-    nlocals: usize,
-    blocks: HashMap<u32, Block>,
+    pub(super) config: cranelift_codegen::isa::TargetFrontendConfig,
+    pub(super) env: Value,
+    pub(super) bp: Value,
+    pub(super) locals: Vec<Option<Variable>>,
+    pub(super) stack: HashMap<(usize, Type), Variable>,
+    pub(super) fuel: Variable,
+    pub(super) nlocals: usize,
+    pub(super) blocks: HashMap<u32, Block>,
     /// Whether frame records are written at every call (a string
     /// collection, which may happen during a native call, reads them all),
     /// or only when the run stops inside a call.
     pub(super) eager_frames: bool,
     /// Values of the run that do not change: the frame's base as a stack
     /// index, the stack's capacity, the depth limit, the native stack's.
-    base: Value,
-    capacity: Value,
-    max_depth: Value,
-    stack_limit: Value,
+    pub(super) base: Value,
+    pub(super) capacity: Value,
+    pub(super) max_depth: Value,
+    pub(super) stack_limit: Value,
 }
 
 impl<'a, 'f> Translator<'a, 'f> {
@@ -178,12 +178,12 @@ impl<'a, 'f> Translator<'a, 'f> {
         t
     }
 
-    fn local_type(&self, i: usize) -> ValType {
+    pub(super) fn local_type(&self, i: usize) -> ValType {
         self.p.funcs[self.fi].local_types[i]
     }
 
     /// The variable of operand stack position `pos` holding type `ty`.
-    fn var(&mut self, pos: usize, ty: Type) -> Variable {
+    pub(super) fn var(&mut self, pos: usize, ty: Type) -> Variable {
         if let Some(v) = self.stack.get(&(pos, ty)) {
             return *v;
         }
@@ -192,29 +192,29 @@ impl<'a, 'f> Translator<'a, 'f> {
         v
     }
 
-    fn get(&mut self, pos: usize, ty: ValType) -> Value {
+    pub(super) fn get(&mut self, pos: usize, ty: ValType) -> Value {
         let t = cl_type(ty).expect("a string is read from memory");
         let v = self.var(pos, t);
         self.b.use_var(v)
     }
 
-    fn set(&mut self, pos: usize, ty: ValType, value: Value) {
+    pub(super) fn set(&mut self, pos: usize, ty: ValType, value: Value) {
         let t = cl_type(ty).expect("a string is written to memory");
         let v = self.var(pos, t);
         self.b.def_var(v, value);
     }
 
     /// The stack index of operand position `pos`, from `bp`.
-    fn operand(&self, pos: usize) -> i32 {
+    pub(super) fn operand(&self, pos: usize) -> i32 {
         ((self.nlocals + pos) as i32) * SLOT
     }
 
-    fn local_at(i: usize) -> i32 {
+    pub(super) fn local_at(i: usize) -> i32 {
         i as i32 * SLOT
     }
 
     /// Copies the 16 bytes of a stack slot (a string view) at `from` to `to`.
-    fn copy_slot(&mut self, from: i32, to: i32) {
+    pub(super) fn copy_slot(&mut self, from: i32, to: i32) {
         let bp = self.bp;
         let lo = self.b.ins().load(types::I64, flags(), bp, from);
         let hi = self.b.ins().load(types::I64, flags(), bp, from + 8);
@@ -224,12 +224,12 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Writes `value` of `ty` to the stack slot at `offset` from `bp`, at
     /// its own width.
-    fn store_value(&mut self, value: Value, offset: i32) {
+    pub(super) fn store_value(&mut self, value: Value, offset: i32) {
         let bp = self.bp;
         self.b.ins().store(flags(), value, bp, offset);
     }
 
-    fn zero_slot(&mut self, offset: i32) {
+    pub(super) fn zero_slot(&mut self, offset: i32) {
         let bp = self.bp;
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.ins().store(flags(), zero, bp, offset);
@@ -238,7 +238,7 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Writes every local and the operands `types` (their positions from
     /// 0) to the VM's stack: the frame as the interpreter would hold it.
-    fn spill(&mut self, types: &[ValType]) {
+    pub(super) fn spill(&mut self, types: &[ValType]) {
         for i in 0..self.nlocals {
             if let Some(v) = self.locals[i] {
                 let value = self.b.use_var(v);
@@ -255,11 +255,11 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// This frame's base as a stack index (computed once, at entry).
-    fn bp_index(&mut self) -> Value {
+    pub(super) fn bp_index(&mut self) -> Value {
         self.base
     }
 
-    fn as_i64(&mut self, v: Value) -> Value {
+    pub(super) fn as_i64(&mut self, v: Value) -> Value {
         if self.ptr == types::I64 {
             v
         } else {
@@ -267,12 +267,12 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
     }
 
-    fn store_env(&mut self, value: Value, offset: i32) {
+    pub(super) fn store_env(&mut self, value: Value, offset: i32) {
         let env = self.env;
         self.b.ins().store(flags(), value, env, offset);
     }
 
-    fn load_env(&mut self, ty: Type, offset: i32) -> Value {
+    pub(super) fn load_env(&mut self, ty: Type, offset: i32) -> Value {
         let env = self.env;
         self.b.ins().load(ty, flags(), env, offset)
     }
@@ -280,7 +280,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// Leaves the function with `status`, the frame written as it stands
     /// before `pc` with the operands `types`, the machine at `next` with
     /// `types.len()` operands.
-    fn stop(&mut self, status: i32, types: &[ValType], next: u32) {
+    pub(super) fn stop(&mut self, status: i32, types: &[ValType], next: u32) {
         self.spill(types);
         let next = self.b.ins().iconst(types::I64, i64::from(next));
         self.store_env(next, env_at!(pc));
@@ -296,7 +296,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// Returns `status` (and a zero result where the signature has one).
-    fn ret_status(&mut self, status: i32) {
+    pub(super) fn ret_status(&mut self, status: i32) {
         let s = self.b.ins().iconst(types::I32, i64::from(status));
         match self.p.program.functions[self.fi].ret.and_then(cl_type) {
             None => {
@@ -309,7 +309,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
     }
 
-    fn zero(&mut self, t: Type) -> Value {
+    pub(super) fn zero(&mut self, t: Type) -> Value {
         if t == types::F64 {
             self.b.ins().f64const(0.0)
         } else {
@@ -318,7 +318,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// Leaves with a fault of `code` at `pc`.
-    fn fault(&mut self, code: u64, pc: u32) {
+    pub(super) fn fault(&mut self, code: u64, pc: u32) {
         let code = self.b.ins().iconst(types::I64, code as i64);
         self.store_env(code, env_at!(fault));
         let pc = self.b.ins().iconst(types::I64, i64::from(pc));
@@ -328,7 +328,7 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Branches to a new cold block that faults with `code` at `pc` when
     /// `cond` holds; goes on in a new block otherwise.
-    fn fault_if(&mut self, cond: Value, code: u64, pc: u32) {
+    pub(super) fn fault_if(&mut self, cond: Value, code: u64, pc: u32) {
         let faulted = self.b.create_block();
         let next = self.b.create_block();
         self.b.set_cold_block(faulted);
@@ -339,7 +339,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// The block that starts at `pc`.
-    fn block(&mut self, pc: u32) -> Block {
+    pub(super) fn block(&mut self, pc: u32) -> Block {
         if let Some(b) = self.blocks.get(&pc) {
             return *b;
         }
@@ -352,7 +352,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// a backward jump a new block that spends fuel first (the interpreter
     /// spends fuel on backward jumps only), to be filled with
     /// [`fill_check`](Self::fill_check) once the jump is written.
-    fn jump_target(&mut self, pc: u32, target: u32) -> (Block, Option<Block>) {
+    pub(super) fn jump_target(&mut self, pc: u32, target: u32) -> (Block, Option<Block>) {
         let dest = self.block(target);
         if target > pc {
             return (dest, None);
@@ -364,7 +364,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// Fills a fuel check made by [`jump_target`](Self::jump_target) for a
     /// jump to `target`: one unit spent, then the target, or a pause there
     /// when none is left.
-    fn fill_check(&mut self, check: Option<Block>, target: u32) {
+    pub(super) fn fill_check(&mut self, check: Option<Block>, target: u32) {
         let Some(check) = check else { return };
         let dest = self.block(target);
         self.b.switch_to_block(check);
@@ -465,7 +465,7 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Translates the instruction at `pc`, with `types` on the stack
     /// before it; whether execution falls through to the next.
-    fn instruction(&mut self, pc: u32, types: &[ValType]) -> bool {
+    pub(super) fn instruction(&mut self, pc: u32, types: &[ValType]) -> bool {
         let p = self.p;
         let n = types.len();
         let top = |k: usize| types[n - k];
@@ -572,7 +572,7 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Goes on when a helper returned OK; leaves with [`FAULT`] (the
     /// helper recorded which) otherwise.
-    fn fault_pending_if(&mut self, status: Value) {
+    pub(super) fn fault_pending_if(&mut self, status: Value) {
         let faulted = self.b.create_block();
         let next = self.b.create_block();
         self.b.set_cold_block(faulted);
@@ -583,13 +583,13 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// Calls the helper at `address` with `args`; its first result.
-    fn helper(&mut self, address: i64, sig: SigRef, args: &[Value]) -> Value {
+    pub(super) fn helper(&mut self, address: i64, sig: SigRef, args: &[Value]) -> Value {
         let callee = self.b.ins().iconst(self.ptr, address);
         let call = self.b.ins().call_indirect(sig, callee, args);
         self.b.inst_results(call)[0]
     }
 
-    fn swap(&mut self, n: usize, below: ValType, above: ValType) {
+    pub(super) fn swap(&mut self, n: usize, below: ValType, above: ValType) {
         let (a, b) = (n - 2, n - 1);
         match (cl_type(below).is_some(), cl_type(above).is_some()) {
             (true, true) => {
@@ -620,7 +620,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
     }
 
-    fn arithmetic(&mut self, pc: u32, n: usize, ty: ValType) {
+    pub(super) fn arithmetic(&mut self, pc: u32, n: usize, ty: ValType) {
         let instr = &self.p.program.code[pc as usize];
         let a = self.get(n - 2, ty);
         let b = self.get(n - 1, ty);
@@ -660,7 +660,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.set(n - 2, ty, r);
     }
 
-    fn compare(&mut self, instr: &Instr, n: usize, ty: ValType) {
+    pub(super) fn compare(&mut self, instr: &Instr, n: usize, ty: ValType) {
         let (int, float) = match instr {
             Instr::Eq => (IntCC::Equal, FloatCC::Equal),
             Instr::Ne => (IntCC::NotEqual, FloatCC::NotEqual),
@@ -692,7 +692,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.set(n - 2, ValType::Bool, r);
     }
 
-    fn push(&mut self, pc: u32, n: usize, c: &Const) {
+    pub(super) fn push(&mut self, pc: u32, n: usize, c: &Const) {
         match c {
             Const::I32(v) => {
                 let v = self.b.ins().iconst(types::I32, i64::from(*v));
@@ -723,302 +723,6 @@ impl<'a, 'f> Translator<'a, 'f> {
                 let len = self.b.ins().iconst(types::I64, view.len as i64);
                 self.b.ins().store(flags(), ptr, bp, at);
                 self.b.ins().store(flags(), len, bp, at + 8);
-            }
-        }
-    }
-
-    /// Writes the record of a frame of function `g` at `depth`, called at
-    /// `pc`, its base at stack index `base`.
-    fn write_record(&mut self, depth: Value, g: usize, pc: u32, base: Value) {
-        let frames = self.load_env(self.ptr, env_at!(frames));
-        let size = self.b.ins().iconst(types::I64, size_of::<Frame>() as i64);
-        let offset = self.b.ins().imul(depth, size);
-        let offset = if self.ptr == types::I64 {
-            offset
-        } else {
-            self.b.ins().ireduce(self.ptr, offset)
-        };
-        let record = self.b.ins().iadd(frames, offset);
-        let func = self.b.ins().iconst(types::I32, g as i64);
-        let ret_pc = self.b.ins().iconst(types::I32, i64::from(pc + 1));
-        let base32 = self.b.ins().ireduce(types::I32, base);
-        for (value, at) in [
-            (func, std::mem::offset_of!(Frame, func)),
-            (ret_pc, std::mem::offset_of!(Frame, ret_pc)),
-            (base32, std::mem::offset_of!(Frame, base)),
-        ] {
-            self.b.ins().store(flags(), value, record, at as i32);
-        }
-    }
-
-    /// `CALL g`, as the interpreter's: the depth and the capacity checked,
-    /// the frame recorded, fuel spent, then the call; a callee that halts
-    /// or pauses is followed by this frame writing its own values.
-    fn call(&mut self, pc: u32, types: &[ValType], g: usize) {
-        let p = self.p;
-        let n = types.len();
-        let callee = &p.funcs[g];
-        let nparams = callee.nparams as usize;
-        let params = &p.program.functions[g].params;
-        let below = &types[..n - nparams];
-        let depth = self.load_env(types::I64, env_at!(depth));
-        let max = self.max_depth;
-        let too_deep = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, depth, max);
-        self.fault_if(too_deep, fault::CALL_DEPTH, pc);
-        let base = self.bp_index();
-        let new_base = self
-            .b
-            .ins()
-            .iadd_imm_s(base, (self.nlocals + n - nparams) as i64);
-        let end = self.b.ins().iadd_imm_s(
-            new_base,
-            i64::from(callee.max_depth) + callee.local_types.len() as i64,
-        );
-        let capacity = self.capacity;
-        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, capacity);
-        self.fault_if(over, fault::STACK_OVERFLOW, pc);
-        // The native stack: a bound the limits above keep calls from
-        // reaching (see `runtime`), checked all the same.
-        let sp = self.b.ins().get_stack_pointer(self.ptr);
-        let limit = self.stack_limit;
-        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        self.fault_if(low, fault::STACK_OVERFLOW, pc);
-        // The frame's record, as the interpreter pushes it: now when a
-        // string collection may need every frame during the call, else
-        // only if the run stops inside it (below).
-        if self.eager_frames {
-            self.write_record(depth, g, pc, new_base);
-        }
-        let deeper = self.b.ins().iadd_imm_s(depth, 1);
-        self.store_env(deeper, env_at!(depth));
-        // Fuel: a call spends one.
-        let fuel = self.b.use_var(self.fuel);
-        let fuel = self.b.ins().iadd_imm_s(fuel, -1);
-        self.b.def_var(self.fuel, fuel);
-        let paused = self.b.create_block();
-        let go = self.b.create_block();
-        self.b.set_cold_block(paused);
-        self.b.ins().brif(fuel, go, &[], paused, &[]);
-        {
-            // Out of fuel: the callee's frame as the interpreter leaves it
-            // (its arguments and zeroed locals in place), paused at its
-            // first instruction.
-            self.b.switch_to_block(paused);
-            if !self.eager_frames {
-                self.write_record(depth, g, pc, new_base);
-            }
-            self.spill(below);
-            for (i, ty) in params.iter().enumerate() {
-                if cl_type(*ty).is_some() {
-                    let v = self.get(n - nparams + i, *ty);
-                    let at = self.operand(n - nparams + i);
-                    self.store_value(v, at);
-                }
-            }
-            for i in nparams..callee.local_types.len() {
-                self.zero_slot(self.operand(n - nparams + i));
-            }
-            let start = self.b.ins().iconst(types::I64, i64::from(callee.start));
-            self.store_env(start, env_at!(pc));
-            let sp = self
-                .b
-                .ins()
-                .iadd_imm_s(new_base, callee.local_types.len() as i64);
-            self.store_env(sp, env_at!(sp));
-            let zero = self.b.ins().iconst(types::I64, 0);
-            self.store_env(zero, env_at!(fuel));
-            self.ret_status(PAUSED);
-        }
-        self.b.switch_to_block(go);
-        self.store_env(fuel, env_at!(fuel));
-        let mut args = vec![self.env];
-        let (bp, at) = (self.bp, self.operand(n - nparams));
-        let new_bp = self.b.ins().iadd_imm_s(bp, i64::from(at));
-        args.push(new_bp);
-        for (i, ty) in params.iter().enumerate() {
-            if cl_type(*ty).is_some() {
-                args.push(self.get(n - nparams + i, *ty));
-            }
-        }
-        let call = self.b.ins().call(self.funcs[g], &args);
-        let results = self.b.inst_results(call).to_vec();
-        let fuel = self.load_env(types::I64, env_at!(fuel));
-        self.b.def_var(self.fuel, fuel);
-        // Halted or paused below: this frame writes its values and
-        // passes the status up; a fault passes up as it is.
-        let stopped = self.b.create_block();
-        let returned = self.b.create_block();
-        self.b.set_cold_block(stopped);
-        self.b.ins().brif(results[0], stopped, &[], returned, &[]);
-        {
-            self.b.switch_to_block(stopped);
-            let faulted = self.b.create_block();
-            let unwind = self.b.create_block();
-            let is_fault = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::Equal, results[0], i64::from(FAULT));
-            self.b.ins().brif(is_fault, faulted, &[], unwind, &[]);
-            self.b.switch_to_block(faulted);
-            self.ret_status(FAULT);
-            self.b.switch_to_block(unwind);
-            if !self.eager_frames {
-                self.write_record(depth, g, pc, new_base);
-            }
-            self.spill(below);
-            self.ret_value(results[0]);
-        }
-        self.b.switch_to_block(returned);
-        self.store_env(depth, env_at!(depth));
-        if let Some(ret) = p.program.functions[g].ret
-            && cl_type(ret).is_some()
-        {
-            self.set(n - nparams, ret, results[1]);
-        }
-    }
-
-    /// Returns the status `status` (a value), with a zero result where the
-    /// signature has one.
-    fn ret_value(&mut self, status: Value) {
-        match self.p.program.functions[self.fi].ret.and_then(cl_type) {
-            None => {
-                self.b.ins().return_(&[status]);
-            }
-            Some(t) => {
-                let zero = self.zero(t);
-                self.b.ins().return_(&[status, zero]);
-            }
-        }
-    }
-
-    /// `RET`: from the outermost frame, the run halts (its result left on
-    /// the stack); otherwise the result goes back to the caller.
-    fn ret(&mut self, pc: u32, types: &[ValType]) {
-        let depth = self.load_env(types::I64, env_at!(depth));
-        let outermost = self.b.ins().icmp_imm_s(IntCC::Equal, depth, 1);
-        let halt = self.b.create_block();
-        let back = self.b.create_block();
-        self.b.ins().brif(outermost, halt, &[], back, &[]);
-        self.b.switch_to_block(halt);
-        self.stop(HALTED, types, pc + 1);
-        self.b.switch_to_block(back);
-        let fuel = self.b.use_var(self.fuel);
-        self.store_env(fuel, env_at!(fuel));
-        let ok = self.b.ins().iconst(types::I32, i64::from(OK));
-        match self.p.program.functions[self.fi].ret {
-            None => {
-                self.b.ins().return_(&[ok]);
-            }
-            Some(ty) if cl_type(ty).is_none() => {
-                // A string result goes where the caller finds it: this
-                // frame's base.
-                self.copy_slot(self.operand(types.len() - 1), 0);
-                self.b.ins().return_(&[ok]);
-            }
-            Some(ty) => {
-                let v = self.get(types.len() - 1, ty);
-                self.b.ins().return_(&[ok, v]);
-            }
-        }
-    }
-
-    /// `CALL_NATIVE slot`: the arguments written to the VM's stack, the
-    /// natives called, and the result read back as the interpreter reads
-    /// it; anything but a scalar result with the context untouched goes
-    /// through the slow path.
-    fn call_native(&mut self, pc: u32, types: &[ValType], slot: u32) {
-        let p = self.p;
-        let n = types.len();
-        let import = p
-            .program
-            .import(slot)
-            .expect("the verifier checked the import");
-        let nargs = import.signature.params.len();
-        for (i, ty) in import.signature.params.iter().enumerate() {
-            if cl_type(*ty).is_some() {
-                let v = self.get(n - nargs + i, *ty);
-                let at = self.operand(n - nargs + i);
-                self.store_value(v, at);
-            }
-        }
-        let (bp, at) = (self.bp, self.operand(n - nargs));
-        let args = self.b.ins().iadd_imm_s(bp, i64::from(at));
-        let out =
-            self.b
-                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.ins().stack_store(self.ptr, zero, out, 0);
-        self.b.ins().stack_store(self.ptr, zero, out, 8);
-        let out_addr = self.b.ins().stack_addr(self.ptr, out, 0);
-        let ctx = self.load_env(self.ptr, env_at!(ctx));
-        let callee = self.load_env(self.ptr, env_at!(call_native));
-        let slot_v = self.b.ins().iconst(types::I32, i64::from(slot));
-        let nargs_v = self.b.ins().iconst(self.ptr, nargs as i64);
-        let call = self.b.ins().call_indirect(
-            self.sigs.call_native,
-            callee,
-            &[self.env, slot_v, ctx, args, nargs_v, out_addr],
-        );
-        let status = self.b.inst_results(call)[0];
-        let ret = import.signature.ret;
-        let kind: i64 = match ret {
-            None => 0,
-            Some(ValType::I32) => 1,
-            Some(ValType::I64 | ValType::F64) => 2,
-            Some(ValType::Bool) => 3,
-            Some(_) => 4,
-        };
-        let slow = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.set_cold_block(slow);
-        if kind == 4 {
-            self.b.ins().jump(slow, &[]);
-        } else {
-            let touched = self.b.ins().load(
-                types::I8,
-                flags(),
-                ctx,
-                std::mem::offset_of!(CallCtx, touched) as i32,
-            );
-            let touched = self.b.ins().uextend(types::I32, touched);
-            let either = self.b.ins().bor(status, touched);
-            self.b.ins().brif(either, slow, &[], done, &[]);
-        }
-        {
-            self.b.switch_to_block(slow);
-            let env = self.env;
-            let finish = self.load_env(self.ptr, env_at!(finish_native));
-            let kind_v = self.b.ins().iconst(types::I32, kind);
-            let pc_v = self.b.ins().iconst(types::I32, i64::from(pc));
-            let base = self.bp_index();
-            let top = self
-                .b
-                .ins()
-                .iadd_imm_s(base, (self.nlocals + n - nargs) as i64);
-            let call = self.b.ins().call_indirect(
-                self.sigs.finish_native,
-                finish,
-                &[env, slot_v, kind_v, status, pc_v, top],
-            );
-            let r = self.b.inst_results(call)[0];
-            self.fault_pending_if(r);
-            self.b.ins().jump(done, &[]);
-        }
-        self.b.switch_to_block(done);
-        match ret {
-            None | Some(ValType::Str) => {}
-            Some(ValType::Bool) => {
-                let byte = self.b.ins().stack_load(self.ptr, types::I8, out, 0);
-                let b = self.b.ins().icmp_imm_s(IntCC::NotEqual, byte, 0);
-                self.set(n - nargs, ValType::Bool, b);
-            }
-            Some(ty) => {
-                let t = cl_type(ty).expect("a scalar result");
-                let v = self.b.ins().stack_load(self.ptr, t, out, 0);
-                self.set(n - nargs, ty, v);
             }
         }
     }
