@@ -265,7 +265,6 @@ pub(crate) fn many_functions(p: &Plugins, functions: usize) -> PathBuf {
         writeln!(src, "    HS_FN(f{i}),").unwrap();
     }
     src.push_str("};\nHS_PLUGIN_TABLE(\"many\", 1, 0, 0, functions)\n");
-    src.push_str("HS_EXPORT int get_version(void) { return 1; }\n");
     let source = p.dir.join(format!("many_{functions}.c"));
     std::fs::write(&source, src).unwrap();
     let out = p.dir.join(library_name(&format!("many_{functions}")));

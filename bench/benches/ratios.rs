@@ -86,6 +86,11 @@ pub(crate) fn ratios(r: &mut Report) {
         "reload_c_reload_p50",
     );
     show(
+        "(n) script module reload until compiled p50 / C reload p50",
+        "reload_script_compiled_p50",
+        "reload_c_reload_p50",
+    );
+    show(
         "(l) compiled native loop / wasmtime host call loop",
         "hotslot:native_loop",
         "wasmtime:native_loop",

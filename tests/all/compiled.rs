@@ -4,7 +4,6 @@
 //! that refuses executable memory gets the interpreter, and says so; the
 //! code of a released script module build is freed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use hotslot::ReloadOptions;
@@ -242,12 +241,19 @@ fn the_code_of_every_released_module_build_is_freed() {
         .unwrap();
     let f = table.function::<i32, i32>("f").unwrap();
     assert_eq!(f.call(1), Ok(1));
+    hotslot::testing::wait_for_compiles();
     assert_eq!(hotslot::testing::compiled_programs_alive(), 1);
     for k in 1..=200 {
         std::fs::write(&module, text(k)).unwrap();
         table.reload(&module).unwrap();
+        // Interpreted or compiled, whichever is ready: the same answer.
         assert_eq!(f.call(1), Ok(1 + k));
+        if k % 50 == 0 {
+            hotslot::testing::wait_for_compiles();
+            assert_eq!(f.call(1), Ok(1 + k));
+        }
     }
+    hotslot::testing::wait_for_compiles();
     assert!(table.wait_released(Duration::from_secs(10)));
     assert_eq!(
         hotslot::testing::compiled_programs_alive(),
@@ -257,7 +263,43 @@ fn the_code_of_every_released_module_build_is_freed() {
     drop(f);
     drop(table);
     assert_eq!(hotslot::testing::compiled_programs_alive(), 0);
-    let _ = Arc::new(());
+}
+
+#[test]
+fn a_module_is_compiled_after_it_loads_without_the_load_waiting_and_its_calls_agree() {
+    let dir = tempdir();
+    let module = dir.path().join("m.hsasm");
+    std::fs::write(
+        &module,
+        ".module m 1.0.0\n.export f\n.func f (x: i64) -> i64\n LOAD x\n LOAD x\n MUL\n RET\n.end\n",
+    )
+    .unwrap();
+    // Loaded: compiled on the compiling thread, then ready.
+    let loaded = hotslot::script::ScriptModule::open(&module, &Default::default()).unwrap();
+    hotslot::testing::wait_for_compiles();
+    assert!(loaded.program().is_compiled());
+    // Calls straight after each reload (interpreted while the compile
+    // runs) and after the compile agree, overflow included.
+    let table = hotslot_tests::table();
+    table
+        .bind_library(&module, &ReloadOptions::default())
+        .unwrap();
+    let f = table.function::<i64, i64>("f").unwrap();
+    for k in 1..=20 {
+        std::fs::write(
+            &module,
+            format!(".module m 1.{k}.0\n.export f\n.func f (x: i64) -> i64\n LOAD x\n LOAD x\n MUL\n RET\n.end\n"),
+        )
+        .unwrap();
+        table.reload(&module).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.call(i64::MAX), Ok(1));
+        assert_eq!(
+            f.call(3_037_000_500),
+            Ok(3_037_000_500i64.wrapping_mul(3_037_000_500))
+        );
+    }
+    hotslot::testing::wait_for_compiles();
+    assert_eq!(f.call(i64::MAX), Ok(1));
 }
 
 #[test]

@@ -189,9 +189,10 @@ impl ScriptModule {
             ),
         })?;
         if jit.enabled {
-            // Compiled now, as part of the load its reload measures; a
-            // refusal is logged and the interpreter runs it.
-            let _ = program.compile();
+            // Compiled on the compiling thread: the reload does not wait
+            // for it, and calls run interpreted until the code is ready; a
+            // refusal is logged and the interpreter goes on running it.
+            program.compile_in_background();
         }
         Ok(ScriptModule {
             source,

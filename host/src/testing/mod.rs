@@ -43,6 +43,13 @@ pub fn compiled_programs_alive() -> usize {
     crate::vm::compiled_alive()
 }
 
+/// Waits until every script module build loaded so far is compiled (or
+/// was released before its turn): the compiling thread is idle.
+#[cfg(feature = "jit")]
+pub fn wait_for_compiles() {
+    crate::vm::wait_for_compiles()
+}
+
 mod differential;
 mod generate;
 

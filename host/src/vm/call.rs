@@ -65,10 +65,10 @@ impl Exec {
         });
         m.pc = func.start;
         m.running = true;
-        // Compiled when it can be; else the dispatch loop, told the run is
-        // paused so that it goes on from `pc` without the entry function's
-        // checks, made above for `f`.
-        let compiled = m.compiled_for_run();
+        // Compiled when its code is ready; else the dispatch loop, told the
+        // run is paused so that it goes on from `pc` without the entry
+        // function's checks, made above for `f`.
+        let compiled = m.compiled_if_ready();
         m.status = Status::Paused;
         let result = match compiled {
             #[cfg(feature = "jit")]

@@ -35,6 +35,8 @@ pub use error::{
 };
 pub(crate) use isa::reference as isa_reference;
 #[cfg(feature = "jit")]
+pub(crate) use jit::background::wait_idle as wait_for_compiles;
+#[cfg(feature = "jit")]
 pub(crate) use jit::code::live as compiled_alive;
 #[cfg(feature = "snapshot")]
 pub(crate) use lex::parse_float as parse_float_text;

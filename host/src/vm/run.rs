@@ -68,12 +68,33 @@ impl Machine {
         if self.status != Status::Ready || !self.options.jit.enabled {
             return None;
         }
-        self.program.compiled().ok().cloned()
+        self.program
+            .compiled()
+            .ok()
+            .filter(|c| c.enters(0))
+            .cloned()
     }
 
     /// Without the `jit` feature, every run is interpreted.
     #[cfg(not(feature = "jit"))]
     pub(super) fn compiled_for_run(&self) -> Option<std::convert::Infallible> {
+        None
+    }
+
+    /// The compiled program for a call of a script module's function: when
+    /// the options allow and its code is ready; the call does not wait for
+    /// the compile.
+    #[cfg(feature = "jit")]
+    pub(super) fn compiled_if_ready(&self) -> Option<Arc<super::jit::code::Compiled>> {
+        if !self.options.jit.enabled {
+            return None;
+        }
+        self.program.compiled_if_ready().cloned()
+    }
+
+    /// Without the `jit` feature, every call is interpreted.
+    #[cfg(not(feature = "jit"))]
+    pub(super) fn compiled_if_ready(&self) -> Option<std::convert::Infallible> {
         None
     }
 }

@@ -85,6 +85,16 @@ impl VerifiedProgram {
 
     /// Without the `jit` feature: never compiled.
     #[cfg(not(feature = "jit"))]
+    pub fn is_compiled(&self) -> bool {
+        false
+    }
+
+    /// Without the `jit` feature: nothing to compile.
+    #[cfg(not(feature = "jit"))]
+    pub(crate) fn compile_in_background(self: &std::sync::Arc<Self>) {}
+
+    /// Without the `jit` feature: never compiled.
+    #[cfg(not(feature = "jit"))]
     pub(crate) fn compiled(&self) -> Result<&std::convert::Infallible, JitError> {
         Err(JitError::new("hotslot was built without its `jit` feature"))
     }

@@ -34,6 +34,12 @@ pub(crate) struct Compiled {
 }
 
 impl Compiled {
+    /// Whether the host can enter function `f` (`main`, unless a script
+    /// module's, and a module's exports).
+    pub(crate) fn enters(&self, f: u32) -> bool {
+        self.entries.get(f as usize).is_some_and(Option::is_some)
+    }
+
     /// Takes ownership of `module`'s finalized code, counted as alive.
     pub(super) fn new(
         module: JITModule,

@@ -3,11 +3,13 @@
 //!
 //! # When code is compiled
 //!
-//! A program is compiled the first time a VM runs it (and a script module
-//! when it is loaded), all its functions at once: compiling takes tens of
-//! microseconds per function (BENCHMARKS.md), less than a reload's other
-//! checks, so nothing is gained by waiting for a function to be hot, and a
-//! program's first run is already compiled. The interpreter is the
+//! A program is compiled the first time a VM runs it, all its functions at
+//! once, so its first run is already compiled. A script module is compiled
+//! right after it loads, on a thread of its own (`background.rs`): Cranelift
+//! takes some 2 µs per instruction of its IR on the benchmark's machine,
+//! which for a small module is twice what the rest of a reload takes, and
+//! a reload should not wait for it; the module's calls run on the
+//! interpreter until its code is ready (BENCHMARKS.md has both figures). The interpreter is the
 //! reference, and the fallback: without the `jit` feature, with
 //! [`JitOptions::enabled`] off, where the system refuses executable memory
 //! (the compile fails and says why), and for a run resumed after a pause.
@@ -27,6 +29,7 @@
 //! protocol delays, for a script module's build, until no call can be
 //! running in it.
 
+pub(crate) mod background;
 mod calls;
 pub(super) mod code;
 mod runtime;
@@ -48,6 +51,7 @@ use super::error::Fault;
 use super::error::JitError;
 use super::machine::{Machine, Status};
 use super::natives::NativeCalls;
+use super::program::Instr;
 use super::verify::VerifiedProgram;
 use code::{Compiled, Entry};
 
@@ -58,6 +62,25 @@ impl VerifiedProgram {
     /// refusal of executable memory).
     pub fn compile(&self) -> Result<(), JitError> {
         self.compiled().map(|_| ())
+    }
+
+    /// Whether the program's compiled code is ready (compiled by
+    /// [`compile`](Self::compile), a VM's first run, or for a script
+    /// module in the background after it loaded).
+    pub fn is_compiled(&self) -> bool {
+        self.compiled_if_ready().is_some()
+    }
+
+    /// The compiled program if it is ready, without compiling it.
+    pub(crate) fn compiled_if_ready(&self) -> Option<&Arc<Compiled>> {
+        self.compiled.get().and_then(|c| c.as_ref().ok())
+    }
+
+    /// Compiles the program on the compiling thread (`background.rs`).
+    pub(crate) fn compile_in_background(self: &Arc<Self>) {
+        if self.compiled.get().is_none() {
+            background::submit(self);
+        }
     }
 
     /// The compiled program, compiled on the first call.
@@ -75,6 +98,12 @@ impl VerifiedProgram {
             .as_ref()
             .map_err(Clone::clone)
     }
+}
+
+thread_local! {
+    /// The Cranelift contexts a thread's compiles reuse (see `compile`).
+    static CONTEXTS: std::cell::Cell<Option<(cranelift_codegen::Context, FunctionBuilderContext)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// The code generator for this machine, made once: its settings and the
@@ -135,9 +164,22 @@ fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
         compare: runtime::compare_strings as *const () as usize as i64,
         remainder: runtime::float_remainder as *const () as usize as i64,
     };
-    let mut ctx = module.make_context();
-    let mut fctx = FunctionBuilderContext::new();
+    // Cranelift's contexts keep their allocations (the register
+    // allocator's among them) when cleared: one pair per thread serves
+    // every compile, which halves a small module's compile time.
+    let (mut ctx, mut fctx) = CONTEXTS
+        .with(|c| c.take())
+        .unwrap_or_else(|| (module.make_context(), FunctionBuilderContext::new()));
+    module.clear_context(&mut ctx);
+    // A script module's `main` is a lone `HALT` that nothing runs: unless
+    // one of its functions calls it, it is not compiled (a third of a
+    // small module's compile).
+    let main_wanted = p.program.module.is_none() || p.program.code.contains(&Instr::Call(0));
+    let wanted = |f: usize| f != 0 || main_wanted;
     for (f, &id) in ids.iter().enumerate() {
+        if !wanted(f) {
+            continue;
+        }
         ctx.func.signature = translate::signature(p, f, module.make_signature(), ptr);
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         let funcs: Vec<_> = ids
@@ -195,7 +237,7 @@ fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
         .collect();
     let mut entry_ids = Vec::with_capacity(entered.len());
     for (f, &target) in ids.iter().enumerate() {
-        if !entered.contains(&f) {
+        if !entered.contains(&f) || !wanted(f) {
             continue;
         }
         let mut sig = module.make_signature();
@@ -233,6 +275,7 @@ fn compile(p: &VerifiedProgram) -> Result<Compiled, JitError> {
         module.clear_context(&mut ctx);
         entry_ids.push((f, id));
     }
+    CONTEXTS.with(|c| c.set(Some((ctx, fctx))));
     module.finalize_definitions().map_err(|e| {
         err(
             "making the code executable (the system may refuse executable memory)",
