@@ -10,12 +10,13 @@
 //! point from the VM without one; `handle` calls it from a Rust loop through
 //! a typed handle, `raw` through the bare entry point. Each makes 1,000,000
 //! calls; the difference of two totals, divided by that, is what a slot (or
-//! a handle) costs per call in instructions.
+//! a handle) costs per call in instructions. With `HOTSLOT_NO_JIT` set, the
+//! VM loops run on the interpreter instead of compiled.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
-use hotslot::vm::{StaticNatives, Vm, assemble, verify};
+use hotslot::vm::{JitOptions, StaticNatives, Vm, VmOptions, assemble, verify};
 use hotslot::{Signature, ValType};
 use hotslot_plugin_api::HsValue;
 
@@ -30,10 +31,16 @@ fn main() {
         ".import 0 math_add (i32, i32) -> i32\nPUSH {n}\ntop:\nPUSH 10\nPUSH 5\nCALL_NATIVE 0\nPOP\nPUSH 1\nSUB\nDUP\nJNZ top\nHALT"
     );
     let program = Arc::new(verify(assemble(&src).unwrap()).unwrap());
+    let options = VmOptions {
+        jit: JitOptions {
+            enabled: std::env::var_os("HOTSLOT_NO_JIT").is_none(),
+        },
+        ..VmOptions::default()
+    };
     match mode.as_str() {
         "slot" => {
             let table = hotslot_bench::table();
-            let mut vm = table.vm(program).unwrap();
+            let mut vm = table.vm_with(program, options).unwrap();
             table.bind(0, &plugin, None).unwrap();
             vm.run().unwrap();
         }
@@ -45,7 +52,7 @@ fn main() {
             // SAFETY: the plugin's checked descriptor says `math_add` is
             // `(i32, i32) -> i32`.
             unsafe { natives.insert(0, "math_add", sig, entry) };
-            let mut vm = Vm::new(program, natives).unwrap();
+            let mut vm = Vm::with_options(program, natives, options).unwrap();
             vm.run().unwrap();
         }
         "handle" => {

@@ -152,6 +152,9 @@
 //!
 //! # Features
 //!
+//! - `jit` (default): programs and script modules compiled to native code
+//!   with Cranelift ([`vm::JitOptions`]); without it, the interpreter runs
+//!   them.
 //! - `cli` (default): the `hotslot` command line; implies `watch` and
 //!   `snapshot`. A host application that embeds hotslot turns the
 //!   defaults off (`default-features = false`) and compiles none of its

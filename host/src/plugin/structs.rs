@@ -447,7 +447,7 @@ unsafe fn read_fields(
     name: &str,
     depth: usize,
 ) -> Result<Vec<FieldInfo>, String> {
-    if !s.align.is_power_of_two() || s.size % s.align != 0 {
+    if !s.align.is_power_of_two() || !s.size.is_multiple_of(s.align) {
         return Err(format!(
             "`{name}` has size {} and alignment {}",
             s.size, s.align

@@ -117,26 +117,54 @@ pub(super) unsafe fn call_cell(
     // SAFETY: the cell's entry has the slot's declared signature, the
     // caller passes matching arguments, and the guard keeps the build
     // loaded until the call returns.
-    let mut status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
-    if status != HsStatus::OK {
-        // SAFETY: as for the call above, which returned.
-        let (routed, isolated) =
-            match unsafe { routed(cell, snapshot, inner, status, ctx, args, ret) } {
-                Ok(status) => (status, None),
-                Err(failure) => {
-                    roll_back_if_due(inner, cell);
-                    (HsStatus::ERROR, Some(failure))
-                }
-            };
-        status = routed;
-        if status != HsStatus::OK {
-            // Named now: after the next move, the binding may be released.
-            failed.set(
-                cell.binding
-                    .as_ref()
-                    .map(|b| (b.function().name.clone(), isolated)),
-            );
+    let status = unsafe { (cell.entry)(ctx, args, nargs, ret) };
+    if status == HsStatus::OK {
+        return status;
+    }
+    // SAFETY: as for the call above, which returned.
+    unsafe { not_ok(cell, snapshot, inner, failed, status, ctx, args, ret) }
+}
+
+/// The rest of [`call_cell`] when the entry did not return OK: the call
+/// routed (a worker's, a script module's), a failure named. Out of line, so
+/// that the common case (and compiled code's native-call helper, which
+/// inlines it) keeps few registers.
+///
+/// # Safety
+///
+/// As for [`call_cell`], whose call of `cell`'s entry returned `status`.
+#[cold]
+#[inline(never)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "call_cell's arguments and the status"
+)]
+unsafe fn not_ok(
+    cell: &Cell,
+    snapshot: &Snapshot,
+    inner: &Inner,
+    failed: &StdCell<Option<(String, Option<IsolatedFailure>)>>,
+    status: HsStatus,
+    ctx: *mut HsCallCtx,
+    args: *const HsValue,
+    ret: *mut HsValue,
+) -> HsStatus {
+    // SAFETY: forwarded to the caller.
+    let (status, isolated) = match unsafe { routed(cell, snapshot, inner, status, ctx, args, ret) }
+    {
+        Ok(status) => (status, None),
+        Err(failure) => {
+            roll_back_if_due(inner, cell);
+            (HsStatus::ERROR, Some(failure))
         }
+    };
+    if status != HsStatus::OK {
+        // Named now: after the next move, the binding may be released.
+        failed.set(
+            cell.binding
+                .as_ref()
+                .map(|b| (b.function().name.clone(), isolated)),
+        );
     }
     status
 }
