@@ -90,7 +90,14 @@ fn no_call_runs_in_a_closed_build_under_reload_and_reclaim_storms() {
     let started = Instant::now();
     let mut reloads = 0u64;
     while started.elapsed() < stress_duration() {
-        install(if reloads.is_multiple_of(2) { &mul } else { &add }, &lib);
+        install(
+            if reloads.is_multiple_of(2) {
+                &mul
+            } else {
+                &add
+            },
+            &lib,
+        );
         table.reload(&lib).expect("every build is valid");
         reloads += 1;
     }
