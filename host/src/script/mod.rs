@@ -19,8 +19,8 @@
 //! export's name, signature and version), so a slot table checks and swaps
 //! its functions exactly as a native plugin's. Nothing of a module is a
 //! native entry point: each function's entry answers
-//! [`ROUTE`](crate::routed::ROUTE), and the slot's caller runs it on one
-//! of the build's machines ([`ScriptModule::call`]). Its imports are the
+//! `ROUTE` (`routed.rs`), and the slot's caller runs it on one
+//! of the build's machines (`ScriptModule::call`). Its imports are the
 //! table's (typed handles the binding declares, `slots/`), so they follow
 //! their libraries' reloads.
 //!
