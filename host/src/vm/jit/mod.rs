@@ -7,12 +7,13 @@
 //! once, so its first run is already compiled. A script module is compiled
 //! right after it loads, on a thread of its own (`background.rs`): Cranelift
 //! takes some 2 µs per instruction of its IR on the benchmark's machine,
-//! which for a small module is twice what the rest of a reload takes, and
-//! a reload should not wait for it; the module's calls run on the
-//! interpreter until its code is ready (BENCHMARKS.md has both figures). The interpreter is the
-//! reference, and the fallback: without the `jit` feature, with
-//! [`JitOptions::enabled`] off, where the system refuses executable memory
-//! (the compile fails and says why), and for a run resumed after a pause.
+//! which for a small module is three times what the rest of a reload
+//! takes, and a reload should not wait for it; the module's calls run on
+//! the interpreter until its code is ready (BENCHMARKS.md has both
+//! figures). The interpreter is the reference, and the fallback: without
+//! the `jit` feature, with [`JitOptions::enabled`] off, where the system
+//! refuses executable memory (the compile fails and says why), and for a
+//! run resumed after a pause.
 //!
 //! # Sound by construction
 //!
