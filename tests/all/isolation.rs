@@ -832,6 +832,40 @@ fn watch_mode_reloads_an_isolated_binding_into_a_new_worker_and_skips_unchanged_
 }
 
 #[test]
+fn a_worker_program_held_open_for_writing_is_refused_until_it_is_closed() {
+    // What a program written just before it starts meets when another
+    // thread forks meanwhile (its child holds the writer until it execs):
+    // here the writer is held for good, so every try fails.
+    let dir = tempdir();
+    let worker = dir.path().join("hotslot-worker");
+    std::fs::copy(built().debug_dir.join("hotslot-worker"), &worker).unwrap();
+    let writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&worker)
+        .unwrap();
+    let table = table();
+    let options = ReloadOptions {
+        isolate: Some(IsolateOptions {
+            worker: Some(worker.clone()),
+            ..IsolateOptions::default()
+        }),
+        ..ReloadOptions::default()
+    };
+    let e = table
+        .bind_library(built().c("fragile"), &options)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Text file busy"), "{e}");
+    assert!(table.libraries().is_empty(), "nothing bound");
+    drop(writer);
+    table.bind_library(built().c("fragile"), &options).unwrap();
+    assert_eq!(
+        table.function::<i32, i32>("fragile").unwrap().call(3),
+        Ok(6)
+    );
+}
+
+#[test]
 fn a_worker_program_others_can_write_to_is_refused_like_a_library() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempdir();

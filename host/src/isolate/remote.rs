@@ -282,7 +282,22 @@ impl Remote {
                 Ok(())
             });
         }
-        let spawned = command.spawn();
+        // A worker program written a moment ago (a host installing or
+        // updating it while it runs; a test) may still be open for writing
+        // in a child another thread of this process forked meanwhile, until
+        // that child execs: exec fails with ETXTBSY for that moment. Tried
+        // again a few times; a program someone keeps open for writing is
+        // refused with that error after some 0.2 s.
+        let mut spawned = command.spawn();
+        for wait in [1, 4, 16, 64, 128] {
+            match &spawned {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(Duration::from_millis(wait));
+                    spawned = command.spawn();
+                }
+                _ => break,
+            }
+        }
         drop((lifeline_read, report_write));
         let mut child = spawned.map_err(spawn_error)?;
         let supervisor = rustix::process::Pid::from_child(&child);
